@@ -1,0 +1,57 @@
+import { BigIntType, Entity, Enum, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Organization } from './organization.entity';
+import { Wallet } from './wallet.entity';
+
+export enum TransactionType {
+  PURCHASE = 'PURCHASE',
+  AUTO_TOP_UP = 'AUTO_TOP_UP',
+  BONUS = 'BONUS',
+  DEDUCTION = 'DEDUCTION',
+  MANUAL = 'MANUAL',
+  TRANSFER_IN = 'TRANSFER_IN',
+  TRANSFER_OUT = 'TRANSFER_OUT',
+  REFUND = 'REFUND',
+}
+
+/**
+ * One ledger row. Rows are inserted only by the ledger service and never updated or deleted
+ * (a database trigger refuses both), so every balance is provable from them.
+ */
+@Entity({ tableName: 'transactions', readonly: true })
+export class Transaction {
+  @PrimaryKey({ type: 'text' })
+  id!: string;
+
+  @ManyToOne(() => Wallet)
+  wallet!: Wallet;
+
+  @ManyToOne(() => Organization)
+  organization!: Organization;
+
+  @Enum({ items: () => TransactionType, type: 'text' })
+  type!: TransactionType;
+
+  /** Signed nano-USD: credits positive, debits negative. */
+  @Property({ type: new BigIntType('bigint') })
+  amount!: bigint;
+
+  @Property({ type: new BigIntType('bigint') })
+  balanceAfter!: bigint;
+
+  @Property({ type: 'text' })
+  description!: string;
+
+  /** The other wallet of a transfer. */
+  @ManyToOne(() => Wallet, { nullable: true })
+  counterpartyWallet?: Wallet | null;
+
+  /** Who caused it: `admin`, `member:<id>` or `gateway`. */
+  @Property({ type: 'text' })
+  actor!: string;
+
+  @Property({ type: 'text', nullable: true })
+  idempotencyKey?: string | null;
+
+  @Property({ type: 'timestamptz', length: 3 })
+  createdAt!: Date;
+}

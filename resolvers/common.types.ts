@@ -1,0 +1,109 @@
+import { type ClassType, Field, ID, InterfaceType, ObjectType, registerEnumType } from 'type-graphql';
+import { encodeCursor, type Page } from '../src/db/keyset';
+import { DomainError, UserErrorCode, type UserErrorData } from '../src/errors';
+import { type IdKind, idKind } from '../src/ids';
+
+registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused' });
+
+const TYPE_NAMES: Record<IdKind, string> = {
+  organization: 'Organization',
+  member: 'Member',
+  accessToken: 'AccessToken',
+  workspace: 'Workspace',
+  wallet: 'Wallet',
+  project: 'Project',
+  transaction: 'Transaction',
+};
+
+@InterfaceType('Node', {
+  description: 'An object with a globally unique, opaque, prefixed id',
+  resolveType: (value: { id: string }) => TYPE_NAMES[idKind(value.id)!],
+})
+export abstract class NodeInterface {
+  @Field(() => ID)
+  id!: string;
+}
+
+@ObjectType({ description: 'A business reason why a mutation did not do what was asked' })
+export class UserError {
+  @Field(() => [String], { nullable: true, description: 'Path to the input field at fault' })
+  field!: string[] | null;
+
+  @Field()
+  message!: string;
+
+  @Field(() => UserErrorCode)
+  code!: UserErrorCode;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field()
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface ConnectionShape<T> {
+  edges: Array<{ cursor: string; node: T }>;
+  nodes: T[];
+  pageInfo: PageInfo;
+}
+
+/** Builds the `<Name>Connection` and `<Name>Edge` types of a Relay connection once. */
+export function Connection<T extends object>(nodeType: ClassType<T>, name: string) {
+  @ObjectType(`${name}Edge`)
+  class Edge {
+    @Field()
+    cursor!: string;
+
+    @Field(() => nodeType)
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class ConnectionType {
+    @Field(() => [Edge])
+    edges!: Edge[];
+
+    @Field(() => [nodeType], { description: 'The nodes of the edges, for clients that need no cursors' })
+    nodes!: T[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+  }
+  return ConnectionType;
+}
+
+export function toConnection<T extends { id: string; createdAt: Date }>(page: Page<T>): ConnectionShape<T> {
+  const edges = page.nodes.map((node) => ({ cursor: encodeCursor(node), node }));
+  return {
+    edges,
+    nodes: page.nodes,
+    pageInfo: {
+      hasNextPage: page.hasNextPage,
+      hasPreviousPage: page.hasPreviousPage,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
+  };
+}
+
+export type WithUserErrors<P> = Partial<P> & { userErrors: UserErrorData[] };
+
+/** Runs one service call and maps a business denial to `userErrors`; faults propagate. */
+export async function withUserErrors<P extends object>(work: () => Promise<P>): Promise<WithUserErrors<P>> {
+  try {
+    return { ...(await work()), userErrors: [] };
+  } catch (error) {
+    if (error instanceof DomainError) return { userErrors: [error.toUserError()] } as WithUserErrors<P>;
+    throw error;
+  }
+}

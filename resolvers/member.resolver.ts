@@ -1,0 +1,46 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { MANAGERS, requireMember } from '../src/auth/access';
+import type { Context } from '../src/graphql/context';
+import { parseId } from '../src/graphql/ids';
+import { createMember, createMemberToken, removeMember, revokeMemberToken } from '../src/organizations/member.service';
+import { withUserErrors } from './common.types';
+import {
+  MemberCreateInput,
+  MemberCreatePayload,
+  MemberRemoveInput,
+  MemberRemovePayload,
+  MemberTokenCreateInput,
+  MemberTokenCreatePayload,
+  MemberTokenRevokeInput,
+  MemberTokenRevokePayload,
+} from './organization.types';
+
+@Resolver()
+export class MemberResolver {
+  @Mutation(() => MemberCreatePayload)
+  async memberCreate(@Ctx() ctx: Context, @Arg('input') input: MemberCreateInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    return withUserErrors(async () => ({ member: await createMember(ctx.em, actor, input) }));
+  }
+
+  @Mutation(() => MemberRemovePayload, { description: "Removes a member and revokes the member's tokens" })
+  async memberRemove(@Ctx() ctx: Context, @Arg('input') input: MemberRemoveInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const memberId = parseId('member', input.memberId, 'input.memberId');
+    return withUserErrors(async () => ({ member: await removeMember(ctx.em, actor, memberId) }));
+  }
+
+  @Mutation(() => MemberTokenCreatePayload)
+  async memberTokenCreate(@Ctx() ctx: Context, @Arg('input') input: MemberTokenCreateInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const memberId = parseId('member', input.memberId, 'input.memberId');
+    return withUserErrors(() => createMemberToken(ctx.em, actor, memberId, input.name));
+  }
+
+  @Mutation(() => MemberTokenRevokePayload)
+  async memberTokenRevoke(@Ctx() ctx: Context, @Arg('input') input: MemberTokenRevokeInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const tokenId = parseId('accessToken', input.tokenId, 'input.tokenId');
+    return withUserErrors(async () => ({ token: await revokeMemberToken(ctx.em, actor, tokenId) }));
+  }
+}

@@ -1,0 +1,152 @@
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { MemberRole } from '../entities';
+import { NodeInterface, UserError } from './common.types';
+
+registerEnumType(MemberRole, {
+  name: 'MemberRole',
+  description: 'OWNER and ADMIN manage members, workspaces and transfers; MEMBER uses; VIEWER only reads',
+});
+
+@ObjectType('Organization', { implements: NodeInterface })
+export class OrganizationType extends NodeInterface {
+  @Field()
+  name!: string;
+
+  @Field()
+  createdAt!: Date;
+}
+
+@ObjectType('Member', { implements: NodeInterface })
+export class MemberType extends NodeInterface {
+  @Field()
+  name!: string;
+
+  @Field()
+  email!: string;
+
+  @Field(() => MemberRole)
+  role!: MemberRole;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  removedAt!: Date | null;
+}
+
+@ObjectType('AccessToken', {
+  implements: NodeInterface,
+  description: 'A member token; its secret is shown only once, when created',
+})
+export class AccessTokenType extends NodeInterface {
+  @Field()
+  name!: string;
+
+  @Field({ description: 'The first characters of the secret, to recognise it' })
+  prefix!: string;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field(() => Date, { nullable: true })
+  revokedAt!: Date | null;
+}
+
+@InputType()
+export class OrganizationCreateInput {
+  @Field()
+  name!: string;
+
+  @Field()
+  ownerName!: string;
+
+  @Field()
+  ownerEmail!: string;
+}
+
+@ObjectType()
+export class OrganizationCreatePayload {
+  @Field(() => OrganizationType, { nullable: true })
+  organization?: OrganizationType;
+
+  @Field(() => MemberType, { nullable: true })
+  owner?: MemberType;
+
+  @Field(() => String, { nullable: true, description: "The owner's access token; shown only this once" })
+  ownerToken?: string;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@InputType()
+export class MemberCreateInput {
+  @Field()
+  name!: string;
+
+  @Field()
+  email!: string;
+
+  @Field(() => MemberRole)
+  role!: MemberRole;
+}
+
+@ObjectType()
+export class MemberCreatePayload {
+  @Field(() => MemberType, { nullable: true })
+  member?: MemberType;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@InputType()
+export class MemberRemoveInput {
+  @Field(() => ID)
+  memberId!: string;
+}
+
+@ObjectType()
+export class MemberRemovePayload {
+  @Field(() => MemberType, { nullable: true })
+  member?: MemberType;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@InputType()
+export class MemberTokenCreateInput {
+  @Field(() => ID)
+  memberId!: string;
+
+  @Field({ description: 'A label to tell the token apart, e.g. "CI" or "laptop"' })
+  name!: string;
+}
+
+@ObjectType()
+export class MemberTokenCreatePayload {
+  @Field(() => AccessTokenType, { nullable: true })
+  token?: AccessTokenType;
+
+  @Field(() => String, { nullable: true, description: 'The bearer secret; shown only this once' })
+  secret?: string;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
+@InputType()
+export class MemberTokenRevokeInput {
+  @Field(() => ID)
+  tokenId!: string;
+}
+
+@ObjectType()
+export class MemberTokenRevokePayload {
+  @Field(() => AccessTokenType, { nullable: true })
+  token?: AccessTokenType;
+
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}

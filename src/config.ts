@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+const tokenList = z
+  .string()
+  .transform((text) => text.split(',').map((token) => token.trim()).filter(Boolean))
+  .pipe(z.array(z.string().min(16, 'each token needs at least 16 characters')));
+
+const schema = z.object({
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  TOLLGATE_DATA_DIR: z.string().min(1).default('.tollgate-data'),
+  TOLLGATE_ADMIN_TOKEN: z.string().min(16, 'needs at least 16 characters').optional(),
+  TOLLGATE_GATEWAY_TOKENS: tokenList.default([]),
+  DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration; an invalid value stops start-up with the variable's name. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = schema.safeParse(present);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}

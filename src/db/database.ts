@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ormConfig } from '../../mikro-orm.config';
+import type { Config } from '../config';
+
+export interface Database {
+  orm: MikroORM;
+  /** True when running on the embedded PGlite database. */
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+/** Connects to PostgreSQL (or starts the embedded one) and brings the schema up to date. */
+export async function openDatabase(config: Config): Promise<Database> {
+  const database = config.DATABASE_URL
+    ? await connect(config.DATABASE_URL, config.DB_POOL_SIZE)
+    : await startEmbedded(resolve(config.TOLLGATE_DATA_DIR, 'pgdata'), config.DB_POOL_SIZE);
+  try {
+    await database.orm.getMigrator().up();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+async function connect(url: string, poolSize: number): Promise<Database> {
+  const orm = await MikroORM.init(ormConfig(url, poolSize));
+  return { orm, embedded: false, close: () => orm.close(true) };
+}
+
+/**
+ * PGlite served on a loopback port so that the ordinary driver and pool work unchanged. It
+ * runs one query at a time, so the pool only needs a few connections, and every pooled
+ * connection must be accepted (maxConnections ≥ pool size).
+ */
+async function startEmbedded(dataDir: string, poolSize: number): Promise<Database> {
+  // Both packages are ESM-first; load them only when the embedded database is wanted.
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+  mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  const server = new PGLiteSocketServer({
+    db: pglite,
+    host: '127.0.0.1',
+    port: 0,
+    maxConnections: poolSize + 2,
+  });
+  await server.start();
+  const orm = await MikroORM.init(ormConfig(`postgres://postgres@${server.getServerConn()}/postgres`, poolSize));
+  return {
+    orm,
+    embedded: true,
+    async close() {
+      await orm.close(true);
+      await server.stop();
+      await pglite.close();
+    },
+  };
+}

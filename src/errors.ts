@@ -1,0 +1,37 @@
+/** Codes of business outcomes reported in a payload's `userErrors`. */
+export enum UserErrorCode {
+  NOT_FOUND = 'NOT_FOUND',
+  INVALID = 'INVALID',
+  TAKEN = 'TAKEN',
+  INSUFFICIENT_FUNDS = 'INSUFFICIENT_FUNDS',
+  BALANCE_OUT_OF_RANGE = 'BALANCE_OUT_OF_RANGE',
+  SAME_WALLET = 'SAME_WALLET',
+  LAST_OWNER = 'LAST_OWNER',
+  ALREADY_REVOKED = 'ALREADY_REVOKED',
+  IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+}
+
+export interface UserErrorData {
+  /** Path of the input field at fault, e.g. ["input", "amount"]. */
+  field: string[] | null;
+  message: string;
+  code: UserErrorCode;
+}
+
+/**
+ * A business denial raised by a service. Thrown inside a transaction it rolls the work back;
+ * the resolver turns it into `userErrors`.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly code: UserErrorCode,
+    message: string,
+    readonly field: string[] | null = null,
+  ) {
+    super(message);
+  }
+
+  toUserError(): UserErrorData {
+    return { field: this.field, message: this.message, code: this.code };
+  }
+}

@@ -1,0 +1,50 @@
+import type { EntityName } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import DataLoader from 'dataloader';
+import { Member, Organization, Project, Wallet, Workspace } from '../../entities';
+
+function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>) {
+  return new DataLoader<string, T | null>(async (ids) => {
+    const rows = await em.find(entity, { id: { $in: [...ids] } } as never);
+    const found = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => found.get(id) ?? null);
+  });
+}
+
+/** Loads the children of many parents with one query, each parent's list in creation order. */
+function byParent<T extends { createdAt: Date }>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  parentField: string,
+  parentIdOf: (row: T) => string,
+  extra: object = {},
+) {
+  return new DataLoader<string, T[]>(async (parentIds) => {
+    const rows = await em.find(entity, { [parentField]: { $in: [...parentIds] }, ...extra } as never, {
+      orderBy: { createdAt: 'asc', id: 'asc' } as never,
+    });
+    const groups = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+    for (const row of rows) groups.get(parentIdOf(row))?.push(row);
+    return parentIds.map((id) => groups.get(id)!);
+  });
+}
+
+/** Per-request batch loaders: every field that loads by id or by parent goes through one. */
+export function createLoaders(em: EntityManager) {
+  return {
+    organization: byId(em, Organization),
+    workspace: byId(em, Workspace),
+    walletOfWorkspace: new DataLoader<string, Wallet | null>(async (workspaceIds) => {
+      const rows = await em.find(Wallet, { workspace: { $in: [...workspaceIds] } });
+      const found = new Map(rows.map((row) => [row.workspace.id, row]));
+      return workspaceIds.map((id) => found.get(id) ?? null);
+    }),
+    wallet: byId(em, Wallet),
+    member: byId(em, Member),
+    workspacesOfOrganization: byParent(em, Workspace, 'organization', (row) => row.organization.id),
+    membersOfOrganization: byParent(em, Member, 'organization', (row) => row.organization.id, { removedAt: null }),
+    projectsOfWorkspace: byParent(em, Project, 'workspace', (row) => row.workspace.id),
+  };
+}
+
+export type Loaders = ReturnType<typeof createLoaders>;

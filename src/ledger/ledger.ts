@@ -1,0 +1,97 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Transaction, TransactionType } from '../../entities';
+import { DomainError, UserErrorCode } from '../errors';
+import { newId } from '../ids';
+
+export interface LedgerEntry {
+  walletId: string;
+  type: TransactionType;
+  /** Signed nano-USD, never zero: credits positive, debits negative. */
+  amount: bigint;
+  description: string;
+  actor: string;
+  counterpartyWalletId?: string;
+  idempotencyKey?: string;
+}
+
+export interface PostedEntry {
+  transactionId: string;
+  walletId: string;
+  amount: bigint;
+  balanceAfter: bigint;
+}
+
+const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
+
+/**
+ * The only code that writes balances and ledger rows. Runs inside the caller's transaction
+ * (`tx`), so the balance change and its ledger row commit or roll back together.
+ *
+ * Each balance moves by one atomic `balance = balance + delta` whose guard refuses to take
+ * it below zero; wallets are updated in id order so that two transfers in opposite directions
+ * lock in the same order and cannot deadlock.
+ */
+export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Promise<PostedEntry[]> {
+  const lockOrder = entries
+    .map((entry, index) => ({ entry, index }))
+    .sort((a, b) => (a.entry.walletId < b.entry.walletId ? -1 : a.entry.walletId > b.entry.walletId ? 1 : a.index - b.index));
+
+  const posted: PostedEntry[] = new Array(entries.length);
+  for (const { entry, index } of lockOrder) {
+    const balanceAfter = await applyDelta(tx, entry.walletId, entry.amount);
+    posted[index] = { transactionId: newId('transaction'), walletId: entry.walletId, amount: entry.amount, balanceAfter };
+  }
+
+  const rows = entries.map((entry, index) => [
+    posted[index].transactionId,
+    entry.walletId,
+    entry.type,
+    entry.amount.toString(),
+    posted[index].balanceAfter.toString(),
+    entry.description,
+    entry.counterpartyWalletId ?? null,
+    entry.actor,
+    entry.idempotencyKey ?? null,
+  ]);
+  await tx.execute(
+    `insert into transactions
+       (id, wallet_id, organization_id, type, amount, balance_after, description,
+        counterparty_wallet_id, actor, idempotency_key)
+     select v.id, v.wallet_id, w.organization_id, v.type, v.amount::bigint, v.balance_after::bigint,
+            v.description, v.counterparty_wallet_id, v.actor, v.idempotency_key
+       from (values ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
+            as v (id, wallet_id, type, amount, balance_after, description, counterparty_wallet_id, actor, idempotency_key)
+       join wallets w on w.id = v.wallet_id`,
+    rows.flat(),
+  );
+  return posted;
+}
+
+async function applyDelta(tx: EntityManager, walletId: string, delta: bigint): Promise<bigint> {
+  // Credits are never refused; a debit only applies while the balance covers it.
+  const guard = delta < 0n ? 'and balance + ?::bigint >= 0' : '';
+  const params = delta < 0n ? [delta.toString(), walletId, delta.toString()] : [delta.toString(), walletId];
+  let result: Array<{ balance: string }>;
+  try {
+    result = await tx.execute(
+      `update wallets set balance = balance + ?::bigint where id = ? ${guard} returning balance`,
+      params,
+    );
+  } catch (error) {
+    if ((error as { code?: string }).code === NUMERIC_VALUE_OUT_OF_RANGE) {
+      throw new DomainError(UserErrorCode.BALANCE_OUT_OF_RANGE, 'The resulting balance would be out of range');
+    }
+    throw error;
+  }
+  if (result.length === 0) {
+    throw new DomainError(UserErrorCode.INSUFFICIENT_FUNDS, 'Insufficient credits: the balance cannot cover this amount', ['input', 'amount']);
+  }
+  return BigInt(result[0].balance);
+}
+
+/** Loads posted rows as entities, in the order given. */
+export async function loadTransactions(em: EntityManager, ids: string[]): Promise<Transaction[]> {
+  const rows = await em.find(Transaction, { id: { $in: ids } });
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id)!);
+}

@@ -1,0 +1,111 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { TransactionType, Wallet } from '../../entities';
+import { inTransaction } from '../db/transaction';
+import { DomainError, UserErrorCode } from '../errors';
+import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
+import type { EventBus } from '../realtime/pubsub';
+import { TOPICS } from '../realtime/pubsub';
+import { requireText } from '../validation';
+import { type LedgerEntry, loadTransactions, postEntries } from './ledger';
+
+interface IdempotentPosting {
+  organizationId: string;
+  idempotencyKey: string;
+  operation: string;
+  /** What makes two requests "the same" under one idempotency key. */
+  request: Record<string, string>;
+  entries: LedgerEntry[];
+}
+
+/**
+ * Posts entries once per idempotency key: a retry of the same request returns the rows of the
+ * first one. Balance events go out only after the commit.
+ */
+async function postIdempotently(em: EntityManager, bus: EventBus, posting: IdempotentPosting) {
+  validateIdempotencyKey(posting.idempotencyKey);
+  const outcome = await inTransaction(em, async (tx) => {
+    const claim = await claimIdempotencyKey<{ transactionIds: string[] }>(
+      tx,
+      posting.organizationId,
+      posting.idempotencyKey,
+      posting.operation,
+      posting.request,
+    );
+    if (claim.kind === 'replay') return { transactionIds: claim.response.transactionIds, posted: [] };
+    const posted = await postEntries(
+      tx,
+      posting.entries.map((entry) => ({ ...entry, idempotencyKey: posting.idempotencyKey })),
+    );
+    const transactionIds = posted.map((entry) => entry.transactionId);
+    await recordIdempotentResponse(tx, posting.organizationId, posting.idempotencyKey, { transactionIds });
+    return { transactionIds, posted };
+  });
+  for (const entry of outcome.posted) {
+    bus.publish(TOPICS.walletBalanceChanged, entry.walletId, {
+      walletId: entry.walletId,
+      organizationId: posting.organizationId,
+      balance: entry.balanceAfter,
+      change: entry.amount,
+      transactionId: entry.transactionId,
+    });
+  }
+  return loadTransactions(em.fork(), outcome.transactionIds);
+}
+
+async function findWallet(em: EntityManager, walletId: string, organizationId: string | null, field: string) {
+  const wallet = await em.fork().findOne(Wallet, organizationId ? { id: walletId, organization: organizationId } : { id: walletId });
+  if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such wallet', ['input', field]);
+  return wallet;
+}
+
+export interface WalletAdjustInput {
+  walletId: string;
+  amount: bigint;
+  description: string;
+  idempotencyKey: string;
+}
+
+/** A staff correction: a MANUAL credit (positive) or debit (negative) with a reason. */
+export async function adjustWallet(em: EntityManager, bus: EventBus, input: WalletAdjustInput) {
+  if (input.amount === 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must not be zero', ['input', 'amount']);
+  const description = requireText(input.description, 'description', 500);
+  const wallet = await findWallet(em, input.walletId, null, 'walletId');
+  const [transaction] = await postIdempotently(em, bus, {
+    organizationId: wallet.organization.id,
+    idempotencyKey: input.idempotencyKey,
+    operation: 'walletAdjust',
+    request: { walletId: wallet.id, amount: input.amount.toString(), description },
+    entries: [{ walletId: wallet.id, type: TransactionType.MANUAL, amount: input.amount, description, actor: 'admin' }],
+  });
+  return transaction;
+}
+
+export interface WalletTransferInput {
+  fromWalletId: string;
+  toWalletId: string;
+  amount: bigint;
+  description?: string | null;
+  idempotencyKey: string;
+}
+
+/** Moves credits between two wallets of one organization: instant, no fee, two rows in one commit. */
+export async function transferBetweenWallets(em: EntityManager, bus: EventBus, organizationId: string, actor: string, input: WalletTransferInput) {
+  if (input.amount <= 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must be positive', ['input', 'amount']);
+  if (input.fromWalletId === input.toWalletId) {
+    throw new DomainError(UserErrorCode.SAME_WALLET, 'A transfer needs two different wallets', ['input', 'toWalletId']);
+  }
+  const description = input.description == null ? 'Transfer between workspaces' : requireText(input.description, 'description', 500);
+  const from = await findWallet(em, input.fromWalletId, organizationId, 'fromWalletId');
+  const to = await findWallet(em, input.toWalletId, organizationId, 'toWalletId');
+  const [transferOut, transferIn] = await postIdempotently(em, bus, {
+    organizationId,
+    idempotencyKey: input.idempotencyKey,
+    operation: 'walletTransfer',
+    request: { from: from.id, to: to.id, amount: input.amount.toString(), description },
+    entries: [
+      { walletId: from.id, type: TransactionType.TRANSFER_OUT, amount: -input.amount, description, actor, counterpartyWalletId: to.id },
+      { walletId: to.id, type: TransactionType.TRANSFER_IN, amount: input.amount, description, actor, counterpartyWalletId: from.id },
+    ],
+  });
+  return { transferOut, transferIn };
+}

@@ -1,0 +1,55 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config';
+import { openDatabase } from './db/database';
+import { seedDemo } from './db/demo-seed';
+import { createLogger } from './logger';
+import { createEventBus } from './realtime/pubsub';
+import { startServer } from './server';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.LOG_LEVEL);
+  const database = await openDatabase(config);
+  const em = database.orm.em;
+  const bus = createEventBus();
+
+  const adminTokens = config.TOLLGATE_ADMIN_TOKEN ? [config.TOLLGATE_ADMIN_TOKEN] : [];
+  const demo = database.embedded ? await seedDemo(em, bus, config.TOLLGATE_DATA_DIR, config.TOLLGATE_ADMIN_TOKEN) : null;
+  if (demo && !config.TOLLGATE_ADMIN_TOKEN) adminTokens.push(demo.adminToken);
+
+  const server = await startServer({
+    em,
+    bus,
+    logger,
+    auth: { adminTokens, gatewayTokens: config.TOLLGATE_GATEWAY_TOKENS },
+    port: config.PORT,
+    host: config.HOST,
+  });
+
+  // Plain lines on stdout, for people and for scripts that read them.
+  const lines = [`GraphQL: ${server.url}/graphql`];
+  if (demo) lines.push(`Demo owner token: ${demo.ownerToken}`, `Admin token: ${demo.adminToken}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  logger.info({ url: server.url, embedded: database.embedded }, 'tollgate is serving');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await server.close();
+    await database.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+  } else {
+    process.stderr.write(`tollgate failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { AccessToken, Member, MemberRole } from '../../entities';
+import type { MemberPrincipal } from '../auth/access';
+import { inTransaction } from '../db/transaction';
+import { DomainError, UserErrorCode } from '../errors';
+import { forbidden } from '../graphql/errors';
+import { requireEmail, requireText } from '../validation';
+import { issueToken } from './organization.service';
+
+export interface MemberCreateInput {
+  name: string;
+  email: string;
+  role: MemberRole;
+}
+
+/** Only an owner may hand out or take away ownership. */
+function assertMayManageRole(actor: MemberPrincipal, role: MemberRole): void {
+  if (role === MemberRole.OWNER && actor.role !== MemberRole.OWNER) {
+    throw forbidden('Only an owner may add or remove an owner');
+  }
+}
+
+/** Serializes membership changes of one organization, so "keep one owner" holds under concurrency. */
+async function lockOrganization(tx: EntityManager, organizationId: string): Promise<void> {
+  await tx.execute('select id from organizations where id = ? for update', [organizationId]);
+}
+
+async function findActiveMember(tx: EntityManager, organizationId: string, memberId: string, field: string) {
+  const member = await tx.findOne(Member, { id: memberId, organization: organizationId, removedAt: null });
+  if (!member) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such member', ['input', field]);
+  return member;
+}
+
+export async function createMember(em: EntityManager, actor: MemberPrincipal, input: MemberCreateInput) {
+  const name = requireText(input.name, 'name');
+  const email = requireEmail(input.email);
+  assertMayManageRole(actor, input.role);
+  try {
+    return await inTransaction(em, async (tx) => {
+      const member = tx.create(Member, { organization: actor.organizationId, name, email, role: input.role });
+      await tx.flush();
+      return member;
+    });
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) {
+      throw new DomainError(UserErrorCode.TAKEN, 'A member with this email already exists', ['input', 'email']);
+    }
+    throw error;
+  }
+}
+
+/** Removes a member and revokes all of their tokens; the organization always keeps an owner. */
+export async function removeMember(em: EntityManager, actor: MemberPrincipal, memberId: string) {
+  return inTransaction(em, async (tx) => {
+    await lockOrganization(tx, actor.organizationId);
+    const member = await findActiveMember(tx, actor.organizationId, memberId, 'memberId');
+    assertMayManageRole(actor, member.role);
+    if (member.role === MemberRole.OWNER) {
+      const owners = await tx.count(Member, { organization: actor.organizationId, role: MemberRole.OWNER, removedAt: null });
+      if (owners <= 1) {
+        throw new DomainError(UserErrorCode.LAST_OWNER, 'The last owner of an organization cannot be removed', ['input', 'memberId']);
+      }
+    }
+    const now = new Date();
+    member.removedAt = now;
+    await tx.nativeUpdate(AccessToken, { member, revokedAt: null }, { revokedAt: now });
+    await tx.flush();
+    return member;
+  });
+}
+
+export async function createMemberToken(em: EntityManager, actor: MemberPrincipal, memberId: string, name: string) {
+  const tokenName = requireText(name, 'name');
+  return inTransaction(em, async (tx) => {
+    const member = await findActiveMember(tx, actor.organizationId, memberId, 'memberId');
+    assertMayManageRole(actor, member.role);
+    const issued = issueToken(tx, member, tokenName);
+    await tx.flush();
+    return issued;
+  });
+}
+
+/** Revoking is idempotent: a token already revoked stays revoked and is returned as it is. */
+export async function revokeMemberToken(em: EntityManager, actor: MemberPrincipal, tokenId: string) {
+  return inTransaction(em, async (tx) => {
+    const token = await tx.findOne(AccessToken, { id: tokenId, organization: actor.organizationId }, { populate: ['member'] });
+    if (!token) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such token', ['input', 'tokenId']);
+    assertMayManageRole(actor, token.member.role);
+    token.revokedAt ??= new Date();
+    await tx.flush();
+    return token;
+  });
+}

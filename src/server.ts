@@ -1,0 +1,187 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { type AuthSettings, authenticate, InvalidTokenError, type Principal } from './auth/principal';
+import { type Context, createContext } from './graphql/context';
+import { unauthenticated } from './graphql/errors';
+import { buildGraphqlSchema } from './graphql/schema';
+import type { Logger } from './logger';
+import { createEventBus, type EventBus } from './realtime/pubsub';
+
+export const GRAPHQL_PATH = '/graphql';
+/** Larger bodies are refused before parsing (a batch of 1,000 gateway debits fits well inside). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface ServerOptions {
+  em: EntityManager;
+  auth: AuthSettings;
+  logger: Logger;
+  port: number;
+  host: string;
+  bus?: EventBus;
+}
+
+export interface RunningServer {
+  /** The base URL, e.g. http://127.0.0.1:4000 */
+  url: string;
+  port: number;
+  bus: EventBus;
+  close(): Promise<void>;
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BodyTooLargeError());
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+/**
+ * Serves GraphQL over node:http through Apollo's `executeHTTPGraphQLRequest` (no express: its
+ * overhead halves throughput on this hardware, see STACK-NOTES.md), graphql-ws on the same port,
+ * and the operational endpoints beside them.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { em, auth, logger } = options;
+  const bus = options.bus ?? createEventBus();
+  const schema = await buildGraphqlSchema(bus);
+  const httpServer: Server = createServer();
+
+  const principalOf = async (authorization: string | undefined): Promise<Principal> => {
+    try {
+      return await authenticate(em.fork(), auth, authorization);
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw unauthenticated(error.message);
+      throw error;
+    }
+  };
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    formatError(formatted, error) {
+      if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
+        logger.error({ err: unwrapResolverError(error) }, 'GraphQL request failed');
+        return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+      }
+      return formatted;
+    },
+  });
+  await apollo.start();
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    let body: unknown;
+    try {
+      const text = await readBody(req);
+      body = headers.get('content-type')?.includes('application/json') && text ? JSON.parse(text) : text;
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) {
+        sendJson(res, 413, { errors: [{ message: `The request body exceeds ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_REQUEST' } }] });
+      } else {
+        sendJson(res, 400, { errors: [{ message: 'The request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+      }
+      return;
+    }
+    const httpGraphQLRequest: HTTPGraphQLRequest = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      headers,
+      search: new URL(req.url ?? '/', 'http://localhost').search,
+      body,
+    };
+    const response = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest,
+      context: async () => createContext(em, bus, await principalOf(headers.get('authorization'))),
+    });
+    for (const [name, value] of response.headers) res.setHeader(name, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  }
+
+  httpServer.on('request', (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === GRAPHQL_PATH) {
+      handleGraphQL(req, res).catch((error) => {
+        logger.error({ err: error }, 'HTTP request failed');
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
+        else res.destroy();
+      });
+    } else if (path === '/healthz') {
+      sendJson(res, 200, { status: 'ok' });
+    } else {
+      sendJson(res, 404, { error: 'not found' });
+    }
+  });
+
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      schema,
+      // Authenticated once per connection, from connectionParams as browsers cannot set headers.
+      onConnect: async (ctx) => {
+        const params = ctx.connectionParams ?? {};
+        const authorization = (params.authorization ?? params.Authorization) as string | undefined;
+        try {
+          ctx.extra.principal = await principalOf(authorization);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      context: (ctx) => createContext(em, bus, ctx.extra.principal ?? { kind: 'ANONYMOUS' }),
+    },
+    wsServer,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
+
+  return {
+    url: `http://${shownHost}:${port}`,
+    port,
+    bus,
+    async close() {
+      await wsCleanup.dispose();
+      httpServer.closeIdleConnections();
+      await apollo.stop();
+    },
+  };
+}
