@@ -9,6 +9,9 @@ export function ormConfig(clientUrl: string, poolSize: number): Options {
     clientUrl,
     entities: ENTITIES,
     discovery: { warnWhenNoEntities: true },
+    // Entities are listed in code; a disk cache would only add a temp/ folder and cross-realm
+    // copies of the metadata under Jest.
+    metadataCache: { enabled: false },
     extensions: [Migrator],
     migrations: {
       tableName: 'mikro_orm_migrations',

@@ -1,0 +1,60 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import 'reflect-metadata';
+import { ormConfig } from '../../mikro-orm.config';
+import { createLogger } from '../../src/logger';
+import { type RunningServer, startServer } from '../../src/server';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const GATEWAY_TOKEN = 'test-gateway-token-0123456789abcdef';
+
+export interface GraphQLResult<T = any> {
+  status: number;
+  data?: T;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}
+
+export interface TestApp {
+  orm: MikroORM;
+  server: RunningServer;
+  /** Sends one GraphQL request over HTTP, as a client would. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>>;
+  /** Like gql, but fails the test on any top-level error. */
+  data<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** The real server on the run's database, on a free loopback port. */
+export async function startTestApp(): Promise<TestApp> {
+  const url = process.env.TOLLGATE_TEST_DATABASE_URL;
+  if (!url) throw new Error('TOLLGATE_TEST_DATABASE_URL is not set: run the tests with jest (see test/support/global-setup.ts)');
+  const orm = await MikroORM.init(ormConfig(url, 10));
+  const server = await startServer({
+    em: orm.em,
+    logger: createLogger('silent'),
+    auth: { adminTokens: [ADMIN_TOKEN], gatewayTokens: [GATEWAY_TOKEN] },
+    port: 0,
+    host: '127.0.0.1',
+  });
+  const gql = async (query: string, variables: Record<string, unknown> = {}, token?: string) => {
+    const response = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, ...((await response.json()) as object) } as GraphQLResult;
+  };
+  return {
+    orm,
+    server,
+    gql,
+    async data(query, variables, token) {
+      const result = await gql(query, variables, token);
+      if (result.errors) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data;
+    },
+    async close() {
+      await server.close();
+      await orm.close(true);
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { ADMIN_TOKEN, type TestApp } from './app';
+
+export function unique(label: string): string {
+  return `${label} ${randomBytes(4).toString('hex')}`;
+}
+
+export interface OrgFixture {
+  organizationId: string;
+  ownerId: string;
+  ownerToken: string;
+}
+
+/** A new organization, made through the API as the platform admin. */
+export async function createOrganization(app: TestApp, name = unique('Org')): Promise<OrgFixture> {
+  const { organizationCreate } = await app.data(
+    `mutation ($input: OrganizationCreateInput!) {
+       organizationCreate(input: $input) { organization { id } owner { id } ownerToken userErrors { code message } }
+     }`,
+    { input: { name, ownerName: 'Olivia Owner', ownerEmail: 'olivia@example.com' } },
+    ADMIN_TOKEN,
+  );
+  expectNoUserErrors(organizationCreate);
+  return { organizationId: organizationCreate.organization.id, ownerId: organizationCreate.owner.id, ownerToken: organizationCreate.ownerToken };
+}
+
+export interface WorkspaceFixture {
+  workspaceId: string;
+  walletId: string;
+}
+
+export async function createWorkspace(app: TestApp, token: string, name = unique('Workspace')): Promise<WorkspaceFixture> {
+  const { workspaceCreate } = await app.data(
+    `mutation ($input: WorkspaceCreateInput!) {
+       workspaceCreate(input: $input) { workspace { id wallet { id } } userErrors { code message } }
+     }`,
+    { input: { name } },
+    token,
+  );
+  expectNoUserErrors(workspaceCreate);
+  return { workspaceId: workspaceCreate.workspace.id, walletId: workspaceCreate.workspace.wallet.id };
+}
+
+/** A member of `role` with a token of their own. */
+export async function createMemberWithToken(app: TestApp, managerToken: string, role: string) {
+  const { memberCreate } = await app.data(
+    `mutation ($input: MemberCreateInput!) { memberCreate(input: $input) { member { id } userErrors { code message } } }`,
+    { input: { name: `${role} person`, email: `${unique(role).replace(' ', '-')}@example.com`, role } },
+    managerToken,
+  );
+  expectNoUserErrors(memberCreate);
+  const { memberTokenCreate } = await app.data(
+    `mutation ($input: MemberTokenCreateInput!) {
+       memberTokenCreate(input: $input) { token { id } secret userErrors { code message } }
+     }`,
+    { input: { memberId: memberCreate.member.id, name: 'test' } },
+    managerToken,
+  );
+  expectNoUserErrors(memberTokenCreate);
+  return { memberId: memberCreate.member.id as string, tokenId: memberTokenCreate.token.id as string, token: memberTokenCreate.secret as string };
+}
+
+export const ADJUST = `mutation ($input: WalletAdjustInput!) {
+  walletAdjust(input: $input) { transaction { id type amount balanceAfter } userErrors { field code message } }
+}`;
+
+export const TRANSFER = `mutation ($input: WalletTransferInput!) {
+  walletTransfer(input: $input) {
+    transferOut { id amount balanceAfter } transferIn { id amount balanceAfter }
+    userErrors { field code message }
+  }
+}`;
+
+/** Credits a wallet with a MANUAL adjustment made by the platform admin. */
+export async function fund(app: TestApp, walletId: string, amount: string): Promise<void> {
+  const { walletAdjust } = await app.data(
+    ADJUST,
+    { input: { walletId, amount, description: 'test funding', idempotencyKey: unique('fund') } },
+    ADMIN_TOKEN,
+  );
+  expectNoUserErrors(walletAdjust);
+}
+
+export async function balanceOf(app: TestApp, walletId: string, token = ADMIN_TOKEN): Promise<string> {
+  const { node } = await app.data(`query ($id: ID!) { node(id: $id) { ... on Wallet { balance } } }`, { id: walletId }, token);
+  return node.balance;
+}
+
+export function expectNoUserErrors(payload: { userErrors: unknown[] }): void {
+  if (payload.userErrors.length > 0) throw new Error(`unexpected userErrors: ${JSON.stringify(payload.userErrors)}`);
+}
