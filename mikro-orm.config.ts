@@ -19,6 +19,7 @@ export function ormConfig(clientUrl: string, poolSize: number): Options {
       transactional: true,
       allOrNothing: true,
       silent: true,
+      snapshot: false,
     },
     pool: { min: 0, max: poolSize },
     forceUtcTimezone: true,

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { Client } from 'pg';
 import { ormConfig } from '../../mikro-orm.config';
 import type { Config } from '../config';
 
@@ -17,12 +18,27 @@ export async function openDatabase(config: Config): Promise<Database> {
     ? await connect(config.DATABASE_URL, config.DB_POOL_SIZE)
     : await startEmbedded(resolve(config.TOLLGATE_DATA_DIR, 'pgdata'), config.DB_POOL_SIZE);
   try {
-    await database.orm.getMigrator().up();
+    await (database.embedded ? database.orm.getMigrator().up() : migrateExclusively(database.orm, config.DATABASE_URL!));
   } catch (error) {
     await database.close();
     throw error;
   }
   return database;
+}
+
+/** Any fixed number: the key of the advisory lock that lets one replica migrate at a time. */
+const MIGRATION_LOCK_KEY = 7_244_001;
+
+/** Replicas that start together take turns: the first migrates, the others find nothing to do. */
+async function migrateExclusively(orm: MikroORM, url: string): Promise<void> {
+  const lock = new Client({ connectionString: url });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await orm.getMigrator().up();
+  } finally {
+    await lock.end();
+  }
 }
 
 async function connect(url: string, poolSize: number): Promise<Database> {

@@ -1,0 +1,27 @@
+import { loadConfig } from '../src/config';
+
+describe('configuration from the environment', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 4000, TOLLGATE_DATA_DIR: '.tollgate-data', TOLLGATE_GATEWAY_TOKENS: [], DB_POOL_SIZE: 10 });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('reads a comma-separated list of gateway tokens', () => {
+    const config = loadConfig({ TOLLGATE_GATEWAY_TOKENS: 'gateway-token-aaaaaaaa, gateway-token-bbbbbbbb' });
+    expect(config.TOLLGATE_GATEWAY_TOKENS).toEqual(['gateway-token-aaaaaaaa', 'gateway-token-bbbbbbbb']);
+  });
+
+  it.each([
+    ['PORT', 'eighty'],
+    ['PORT', '70000'],
+    ['DATABASE_URL', 'mysql://localhost/x'],
+    ['REDIS_URL', 'localhost:6379'],
+    ['TOLLGATE_ADMIN_TOKEN', 'short'],
+    ['TOLLGATE_GATEWAY_TOKENS', 'ok-token-long-enough,short'],
+    ['DB_POOL_SIZE', '0'],
+    ['LOG_LEVEL', 'loud'],
+  ])('refuses a wrong %s and names it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*${name}`));
+  });
+});
