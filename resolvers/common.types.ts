@@ -36,6 +36,13 @@ export class UserError {
   code!: UserErrorCode;
 }
 
+/** Every mutation payload: its result fields, null when refused, and why it was refused. */
+@ObjectType()
+export abstract class MutationPayload {
+  @Field(() => [UserError])
+  userErrors!: UserError[];
+}
+
 @ObjectType()
 export class PageInfo {
   @Field()

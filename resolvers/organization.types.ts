@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { MemberRole } from '../entities';
-import { NodeInterface, UserError } from './common.types';
+import { MutationPayload, NodeInterface } from './common.types';
 
 registerEnumType(MemberRole, {
   name: 'MemberRole',
@@ -65,7 +65,7 @@ export class OrganizationCreateInput {
 }
 
 @ObjectType()
-export class OrganizationCreatePayload {
+export class OrganizationCreatePayload extends MutationPayload {
   @Field(() => OrganizationType, { nullable: true })
   organization?: OrganizationType;
 
@@ -74,9 +74,6 @@ export class OrganizationCreatePayload {
 
   @Field(() => String, { nullable: true, description: "The owner's access token; shown only this once" })
   ownerToken?: string;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }
 
 @InputType()
@@ -92,12 +89,9 @@ export class MemberCreateInput {
 }
 
 @ObjectType()
-export class MemberCreatePayload {
+export class MemberCreatePayload extends MutationPayload {
   @Field(() => MemberType, { nullable: true })
   member?: MemberType;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }
 
 @InputType()
@@ -107,12 +101,9 @@ export class MemberRemoveInput {
 }
 
 @ObjectType()
-export class MemberRemovePayload {
+export class MemberRemovePayload extends MutationPayload {
   @Field(() => MemberType, { nullable: true })
   member?: MemberType;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }
 
 @InputType()
@@ -125,15 +116,12 @@ export class MemberTokenCreateInput {
 }
 
 @ObjectType()
-export class MemberTokenCreatePayload {
+export class MemberTokenCreatePayload extends MutationPayload {
   @Field(() => AccessTokenType, { nullable: true })
   token?: AccessTokenType;
 
   @Field(() => String, { nullable: true, description: 'The bearer secret; shown only this once' })
   secret?: string;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }
 
 @InputType()
@@ -143,10 +131,7 @@ export class MemberTokenRevokeInput {
 }
 
 @ObjectType()
-export class MemberTokenRevokePayload {
+export class MemberTokenRevokePayload extends MutationPayload {
   @Field(() => AccessTokenType, { nullable: true })
   token?: AccessTokenType;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }

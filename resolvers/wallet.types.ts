@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { TransactionType } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
-import { Connection, NodeInterface, UserError } from './common.types';
+import { Connection, MutationPayload, NodeInterface } from './common.types';
 
 registerEnumType(TransactionType, {
   name: 'TransactionType',
@@ -71,12 +71,9 @@ export class WalletAdjustInput {
 }
 
 @ObjectType()
-export class WalletAdjustPayload {
+export class WalletAdjustPayload extends MutationPayload {
   @Field(() => TransactionObject, { nullable: true })
   transaction?: TransactionObject;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }
 
 @InputType()
@@ -98,15 +95,12 @@ export class WalletTransferInput {
 }
 
 @ObjectType()
-export class WalletTransferPayload {
+export class WalletTransferPayload extends MutationPayload {
   @Field(() => TransactionObject, { nullable: true, description: 'The TRANSFER_OUT row of the source wallet' })
   transferOut?: TransactionObject;
 
   @Field(() => TransactionObject, { nullable: true, description: 'The TRANSFER_IN row of the destination wallet' })
   transferIn?: TransactionObject;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }
 
 @ObjectType({ description: 'A change of a wallet balance, sent after it committed' })

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { NodeInterface, UserError } from './common.types';
+import { MutationPayload, NodeInterface } from './common.types';
 
 @ObjectType('Workspace', { implements: NodeInterface, description: 'A workspace of an organization, with one shared wallet' })
 export class WorkspaceType extends NodeInterface {
@@ -29,12 +29,9 @@ export class WorkspaceCreateInput {
 }
 
 @ObjectType()
-export class WorkspaceCreatePayload {
+export class WorkspaceCreatePayload extends MutationPayload {
   @Field(() => WorkspaceType, { nullable: true })
   workspace?: WorkspaceType;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }
 
 @InputType()
@@ -47,10 +44,7 @@ export class ProjectCreateInput {
 }
 
 @ObjectType()
-export class ProjectCreatePayload {
+export class ProjectCreatePayload extends MutationPayload {
   @Field(() => ProjectType, { nullable: true })
   project?: ProjectType;
-
-  @Field(() => [UserError])
-  userErrors!: UserError[];
 }
