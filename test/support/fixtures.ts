@@ -89,3 +89,65 @@ export async function balanceOf(app: TestApp, walletId: string, token = ADMIN_TO
 export function expectNoUserErrors(payload: { userErrors: unknown[] }): void {
   if (payload.userErrors.length > 0) throw new Error(`unexpected userErrors: ${JSON.stringify(payload.userErrors)}`);
 }
+
+/** Documents of the organization and membership mutations, selecting what the tests look at. */
+export const ORGANIZATION_CREATE = `mutation ($input: OrganizationCreateInput!) {
+  organizationCreate(input: $input) {
+    organization { id name createdAt } owner { id name email role removedAt } ownerToken
+    userErrors { field code message }
+  }
+}`;
+
+export const MEMBER_CREATE = `mutation ($input: MemberCreateInput!) {
+  memberCreate(input: $input) { member { id name email role removedAt } userErrors { field code message } }
+}`;
+
+export const MEMBER_REMOVE = `mutation ($input: MemberRemoveInput!) {
+  memberRemove(input: $input) { member { id role removedAt } userErrors { field code message } }
+}`;
+
+export const MEMBER_TOKEN_CREATE = `mutation ($input: MemberTokenCreateInput!) {
+  memberTokenCreate(input: $input) { token { id name prefix createdAt revokedAt } secret userErrors { field code message } }
+}`;
+
+export const MEMBER_TOKEN_REVOKE = `mutation ($input: MemberTokenRevokeInput!) {
+  memberTokenRevoke(input: $input) { token { id revokedAt } userErrors { field code message } }
+}`;
+
+export const WORKSPACE_CREATE = `mutation ($input: WorkspaceCreateInput!) {
+  workspaceCreate(input: $input) {
+    workspace { id name organization { id } wallet { id balance } }
+    userErrors { field code message }
+  }
+}`;
+
+export const PROJECT_CREATE = `mutation ($input: ProjectCreateInput!) {
+  projectCreate(input: $input) { project { id name } userErrors { field code message } }
+}`;
+
+/**
+ * Everything an organization owns, read straight from the database: compare a snapshot taken
+ * before a refused request with one taken after to show that the request changed nothing.
+ */
+export async function organizationState(app: TestApp, organizationId: string) {
+  const em = app.orm.em.fork();
+  const rows = (sql: string) => em.execute(sql, [organizationId]);
+  return {
+    organization: await rows('select id, name from organizations where id = ?'),
+    members: await rows(
+      'select id, email, role, removed_at is not null as removed from members where organization_id = ? order by id',
+    ),
+    tokens: await rows(
+      'select id, member_id, revoked_at is not null as revoked from access_tokens where organization_id = ? order by id',
+    ),
+    workspaces: await rows('select id, name from workspaces where organization_id = ? order by id'),
+    projects: await rows('select id, workspace_id, name from projects where organization_id = ? order by id'),
+    wallets: await rows(
+      `select w.id, w.balance::text as balance,
+              (select count(*)::int from transactions t where t.wallet_id = w.id) as transactions
+         from wallets w where w.organization_id = ? order by w.id`,
+    ),
+    transactions: await rows('select count(*)::int as count from transactions where organization_id = ?'),
+    idempotencyKeys: await rows('select count(*)::int as count from idempotency_keys where organization_id = ?'),
+  };
+}
