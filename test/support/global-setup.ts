@@ -18,7 +18,7 @@ export default async function globalSetup(): Promise<void> {
   testUrl.pathname = `/${name}`;
   // Migrated by the project's own script in a child process: MikroORM initialised here, in
   // Jest's parent realm, would leave metadata behind that breaks MikroORM in the test realm.
-  execFileSync(process.execPath, ['-r', '@swc-node/register', join(__dirname, '../../scripts/migrate.ts')], {
+  execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '../../scripts/migrate.ts')], {
     env: { ...process.env, DATABASE_URL: testUrl.toString() },
     stdio: 'inherit',
   });
