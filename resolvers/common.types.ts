@@ -1,6 +1,7 @@
 import { type ClassType, Field, ID, InterfaceType, ObjectType, registerEnumType } from 'type-graphql';
 import { encodeCursor, type Page } from '../src/db/keyset';
 import { DomainError, UserErrorCode, type UserErrorData } from '../src/errors';
+import type { Context } from '../src/graphql/context';
 import { type IdKind, idKind } from '../src/ids';
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused' });
@@ -105,12 +106,17 @@ export function toConnection<T extends { id: string; createdAt: Date }>(page: Pa
 
 export type WithUserErrors<P> = Partial<P> & { userErrors: UserErrorData[] };
 
-/** Runs one service call and maps a business denial to `userErrors`; faults propagate. */
-export async function withUserErrors<P extends object>(work: () => Promise<P>): Promise<WithUserErrors<P>> {
+/**
+ * Runs a mutation's one service call and maps a business denial to `userErrors`; faults
+ * propagate. Afterwards the request forgets what it had read, as the write may have changed it.
+ */
+export async function withUserErrors<P extends object>(ctx: Context, work: () => Promise<P>): Promise<WithUserErrors<P>> {
   try {
     return { ...(await work()), userErrors: [] };
   } catch (error) {
     if (error instanceof DomainError) return { userErrors: [error.toUserError()] } as WithUserErrors<P>;
     throw error;
+  } finally {
+    ctx.forgetReads();
   }
 }

@@ -20,27 +20,27 @@ export class MemberResolver {
   @Mutation(() => MemberCreatePayload)
   async memberCreate(@Ctx() ctx: Context, @Arg('input') input: MemberCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(async () => ({ member: await createMember(ctx.em, actor, input) }));
+    return withUserErrors(ctx, async () => ({ member: await createMember(ctx.em, actor, input) }));
   }
 
   @Mutation(() => MemberRemovePayload, { description: "Removes a member and revokes the member's tokens" })
   async memberRemove(@Ctx() ctx: Context, @Arg('input') input: MemberRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const memberId = parseId('member', input.memberId, 'input.memberId');
-    return withUserErrors(async () => ({ member: await removeMember(ctx.em, actor, memberId) }));
+    return withUserErrors(ctx, async () => ({ member: await removeMember(ctx.em, actor, memberId) }));
   }
 
   @Mutation(() => MemberTokenCreatePayload)
   async memberTokenCreate(@Ctx() ctx: Context, @Arg('input') input: MemberTokenCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const memberId = parseId('member', input.memberId, 'input.memberId');
-    return withUserErrors(() => createMemberToken(ctx.em, actor, memberId, input.name));
+    return withUserErrors(ctx, () => createMemberToken(ctx.em, actor, memberId, input.name));
   }
 
   @Mutation(() => MemberTokenRevokePayload)
   async memberTokenRevoke(@Ctx() ctx: Context, @Arg('input') input: MemberTokenRevokeInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const tokenId = parseId('accessToken', input.tokenId, 'input.tokenId');
-    return withUserErrors(async () => ({ token: await revokeMemberToken(ctx.em, actor, tokenId) }));
+    return withUserErrors(ctx, async () => ({ token: await revokeMemberToken(ctx.em, actor, tokenId) }));
   }
 }

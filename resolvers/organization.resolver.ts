@@ -24,7 +24,7 @@ export class OrganizationResolver {
   @Mutation(() => OrganizationCreatePayload, { description: 'Platform admin: a new organization with its owner' })
   async organizationCreate(@Ctx() ctx: Context, @Arg('input') input: OrganizationCreateInput) {
     requireAdmin(ctx.principal);
-    return withUserErrors(async () => {
+    return withUserErrors(ctx, async () => {
       const { organization, owner, secret } = await createOrganization(ctx.em, input);
       return { organization, owner, ownerToken: secret };
     });

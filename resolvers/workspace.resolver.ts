@@ -36,7 +36,7 @@ function workspaceOrganization(ctx: Context, requested: string | null | undefine
 export class WorkspaceResolver {
   @Mutation(() => WorkspaceCreatePayload, { description: 'A new workspace with its own wallet at zero' })
   async workspaceCreate(@Ctx() ctx: Context, @Arg('input') input: WorkspaceCreateInput) {
-    return withUserErrors(async () => {
+    return withUserErrors(ctx, async () => {
       const organizationId = workspaceOrganization(ctx, input.organizationId);
       return { workspace: (await createWorkspace(ctx.em, organizationId, input.name)).workspace };
     });
@@ -46,7 +46,7 @@ export class WorkspaceResolver {
   async projectCreate(@Ctx() ctx: Context, @Arg('input') input: ProjectCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
-    return withUserErrors(async () => ({ project: await createProject(ctx.em, actor.organizationId, workspaceId, input.name) }));
+    return withUserErrors(ctx, async () => ({ project: await createProject(ctx.em, actor.organizationId, workspaceId, input.name) }));
   }
 
   @FieldResolver(() => WalletType)

@@ -117,6 +117,23 @@ describe('walletTransfer', () => {
     expect(await ledgerState(b.walletId)).toMatchObject({ balance: 0n, rows: 0 });
   });
 
+  it('shows in each payload the balance its own write left behind, even for several writes in one request', async () => {
+    const { org, a, b } = await orgWithTwoWallets();
+    await fund(app, a.walletId, '10');
+    const data = await app.data(
+      `mutation ($a: ID!, $b: ID!) {
+         first: walletTransfer(input: { fromWalletId: $a, toWalletId: $b, amount: "1", idempotencyKey: "m1" }) {
+           transferOut { balanceAfter wallet { balance } } }
+         second: walletTransfer(input: { fromWalletId: $a, toWalletId: $b, amount: "1", idempotencyKey: "m2" }) {
+           transferOut { balanceAfter wallet { balance } } }
+       }`,
+      { a: a.walletId, b: b.walletId },
+      org.ownerToken,
+    );
+    expect(data.first.transferOut).toEqual({ balanceAfter: '9', wallet: { balance: '9' } });
+    expect(data.second.transferOut).toEqual({ balanceAfter: '8', wallet: { balance: '8' } });
+  });
+
   it('refuses a transfer to the same wallet', async () => {
     const { org, a } = await orgWithTwoWallets();
     const { walletTransfer } = await app.data(
