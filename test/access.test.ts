@@ -1,7 +1,7 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { newId } from '../src/ids';
-import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, startTestApp, type TestApp } from './support/app';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, useTestApp } from './support/app';
 import {
   ADJUST,
   balanceOf,
@@ -22,11 +22,7 @@ import {
   WORKSPACE_CREATE,
 } from './support/fixtures';
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(() => app.close());
+const app = useTestApp();
 
 const VIEWER = `{ viewer { kind member { id role } organization { id name } } }`;
 const NODE = `query ($id: ID!) { node(id: $id) { __typename id } }`;

@@ -1,11 +1,7 @@
 import { MAX_BODY_BYTES } from '../src/server';
-import { startTestApp, type TestApp } from './support/app';
+import { useTestApp } from './support/app';
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(() => app.close());
+const app = useTestApp();
 
 describe('the HTTP endpoints', () => {
   it('answers /healthz while the process is up', async () => {

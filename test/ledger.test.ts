@@ -1,13 +1,9 @@
 import { randomInt } from 'node:crypto';
 import { formatMoney, parseMoney } from '../src/money';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app';
+import { ADMIN_TOKEN, useTestApp } from './support/app';
 import { ADJUST, balanceOf, createOrganization, createWorkspace, fund, TRANSFER, unique } from './support/fixtures';
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(() => app.close());
+const app = useTestApp();
 
 /** Balance and ledger sum of a wallet, straight from the database. */
 async function ledgerState(walletId: string) {

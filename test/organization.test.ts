@@ -1,5 +1,5 @@
 import { newId } from '../src/ids';
-import { ADMIN_TOKEN, type GraphQLResult, startTestApp, type TestApp } from './support/app';
+import { ADMIN_TOKEN, type GraphQLResult, useTestApp } from './support/app';
 import {
   ADJUST,
   createMemberWithToken,
@@ -19,11 +19,7 @@ import {
   WORKSPACE_CREATE,
 } from './support/fixtures';
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(() => app.close());
+const app = useTestApp();
 
 const VIEWER = `{ viewer { kind member { id name email role } organization { id name } } }`;
 

@@ -1,13 +1,9 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app';
+import { ADMIN_TOKEN, useTestApp } from './support/app';
 import { createOrganization, createWorkspace, fund } from './support/fixtures';
 
-let app: TestApp;
-beforeAll(async () => {
-  app = await startTestApp();
-});
-afterAll(() => app.close());
+const app = useTestApp();
 
 function wsClient(token: string) {
   return createClient({

@@ -58,3 +58,13 @@ export async function startTestApp(): Promise<TestApp> {
     },
   };
 }
+
+/** Boots the app before the file's tests and closes it after them. */
+export function useTestApp(): TestApp {
+  const app = {} as TestApp;
+  beforeAll(async () => {
+    Object.assign(app, await startTestApp());
+  });
+  afterAll(() => app.close());
+  return app;
+}
