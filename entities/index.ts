@@ -1,4 +1,8 @@
 import { AccessToken } from './access-token.entity';
+import { ApiKey } from './api-key.entity';
+import { Hold } from './hold.entity';
+import { Identity } from './identity.entity';
+import { ModelPrice } from './model-price.entity';
 import { Member } from './member.entity';
 import { Organization } from './organization.entity';
 import { Project } from './project.entity';
@@ -6,8 +10,9 @@ import { Transaction } from './transaction.entity';
 import { Wallet } from './wallet.entity';
 import { Workspace } from './workspace.entity';
 
-export { AccessToken, Member, Organization, Project, Transaction, Wallet, Workspace };
+export { AccessToken, ApiKey, Hold, Identity, Member, ModelPrice, Organization, Project, Transaction, Wallet, Workspace };
 export { MemberRole } from './member.entity';
 export { TransactionType } from './transaction.entity';
+export { HoldStatus } from './hold.entity';
 
-export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction];
+export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold];

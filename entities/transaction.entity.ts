@@ -52,6 +52,28 @@ export class Transaction {
   @Property({ type: 'text', nullable: true })
   idempotencyKey?: string | null;
 
+  /** For DEDUCTION rows: what the usage was. */
+  @Property({ type: 'text', nullable: true })
+  apiKeyId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  identityId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  projectId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  model?: string | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  inputTokens?: bigint | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  outputTokens?: bigint | null;
+
+  @Property({ type: 'text', nullable: true })
+  holdId?: string | null;
+
   @Property({ type: 'timestamptz', length: 3 })
   createdAt!: Date;
 }

@@ -21,6 +21,10 @@ export class Wallet {
   @Property({ type: new BigIntType('bigint'), defaultRaw: '0', persist: false })
   balance: bigint & Opt = 0n;
 
+  /** Sum of the active holds; the available balance is `balance - held`. */
+  @Property({ type: new BigIntType('bigint'), defaultRaw: '0', persist: false })
+  held: bigint & Opt = 0n;
+
   @Property({ type: 'timestamptz', length: 3, defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 }

@@ -13,6 +13,10 @@ export class Workspace {
   @Property({ type: 'text' })
   name!: string;
 
+  /** Added to model prices, in basis points: 1000 is 10%. */
+  @Property({ type: 'integer', defaultRaw: '1000' })
+  markupBps: number & Opt = 1000;
+
   @Property({ type: 'timestamptz', length: 3, defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 }

@@ -14,6 +14,9 @@ const TYPE_NAMES: Record<IdKind, string> = {
   wallet: 'Wallet',
   project: 'Project',
   transaction: 'Transaction',
+  apiKey: 'ApiKey',
+  identity: 'Identity',
+  hold: 'Hold',
 };
 
 @InterfaceType('Node', {

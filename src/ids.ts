@@ -9,6 +9,9 @@ export const ID_PREFIXES = {
   wallet: 'wal',
   project: 'prj',
   transaction: 'txn',
+  apiKey: 'key',
+  identity: 'idn',
+  hold: 'hold',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;
