@@ -95,6 +95,11 @@ export class Migration20261123010000_gateway extends Migration {
         primary key (api_key_id, second)
       );
 
+      -- Rows written in one batch share a timestamp and get ids in ascending order, so the
+      -- (created_at, id) order of the ledger is the order they were posted in, whatever the
+      -- database's default collation.
+      alter table transactions alter column id type text collate "C";
+
       alter table transactions
         add column api_key_id text references api_keys (id),
         add column identity_id text references identities (id),

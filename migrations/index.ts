@@ -1,8 +1,10 @@
 import { Migration20261123000000_foundation } from './Migration20261123000000_foundation';
 import { Migration20261123010000_gateway } from './Migration20261123010000_gateway';
+import { Migration20261123020000_identity_list } from './Migration20261123020000_identity_list';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
   { name: 'Migration20261123000000_foundation', class: Migration20261123000000_foundation },
   { name: 'Migration20261123010000_gateway', class: Migration20261123010000_gateway },
+  { name: 'Migration20261123020000_identity_list', class: Migration20261123020000_identity_list },
 ];

@@ -1,4 +1,4 @@
-import { type ClassType, Field, ID, InterfaceType, ObjectType, registerEnumType } from 'type-graphql';
+import { ArgsType, type ClassType, Field, ID, InterfaceType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { encodeCursor, type Page } from '../src/db/keyset';
 import { DomainError, UserErrorCode, type UserErrorData } from '../src/errors';
 import type { Context } from '../src/graphql/context';
@@ -60,6 +60,22 @@ export class PageInfo {
 
   @Field(() => String, { nullable: true })
   endCursor!: string | null;
+}
+
+/** The arguments of every Relay connection: `first`/`after` towards older rows, `last`/`before` towards newer ones. */
+@ArgsType()
+export class ConnectionArgs {
+  @Field(() => Int, { nullable: true })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  last?: number | null;
+
+  @Field(() => String, { nullable: true })
+  before?: string | null;
 }
 
 export interface ConnectionShape<T> {

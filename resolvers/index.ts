@@ -1,8 +1,12 @@
+import { GatewayResolver } from './gateway.resolver';
+import { ApiKeyResolver } from './api-key.resolver';
+import { IdentityResolver } from './identity.resolver';
 import { MemberResolver } from './member.resolver';
+import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { TransactionResolver, WalletResolver } from './wallet.resolver';
-import { WorkspaceResolver } from './workspace.resolver';
+import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
 
 export const RESOLVERS = [
   ViewerResolver,
@@ -11,4 +15,9 @@ export const RESOLVERS = [
   WorkspaceResolver,
   WalletResolver,
   TransactionResolver,
+  GatewayResolver,
+  ProjectResolver,
+  ApiKeyResolver,
+  IdentityResolver,
+  ModelPriceResolver,
 ] as const;

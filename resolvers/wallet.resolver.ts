@@ -1,4 +1,4 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, ID, Int, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import type { Transaction, Wallet, Workspace } from '../entities';
 import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../src/auth/access';
 import { badUserInput } from '../src/graphql/errors';
@@ -7,7 +7,7 @@ import { parseId } from '../src/graphql/ids';
 import { listTransactions } from '../src/ledger/transaction-history';
 import { adjustWallet, transferBetweenWallets } from '../src/ledger/wallet-operations';
 import { TOPICS, type WalletBalanceEvent } from '../src/realtime/pubsub';
-import { toConnection, withUserErrors } from './common.types';
+import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
 import {
   TransactionConnection,
   TransactionFilter,
@@ -20,21 +20,6 @@ import {
   WalletType,
 } from './wallet.types';
 import { WorkspaceType } from './workspace.types';
-
-@ArgsType()
-class ConnectionArgs {
-  @Field(() => Int, { nullable: true })
-  first?: number | null;
-
-  @Field(() => String, { nullable: true })
-  after?: string | null;
-
-  @Field(() => Int, { nullable: true })
-  last?: number | null;
-
-  @Field(() => String, { nullable: true })
-  before?: string | null;
-}
 
 @Resolver(() => WalletType)
 export class WalletResolver {

@@ -1,21 +1,30 @@
-import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Organization, Project, Wallet, Workspace } from '../entities';
+import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { ApiKey, Identity, type Organization, type Project, type Wallet, type Workspace } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
+import { keysetPage } from '../src/db/keyset';
 import { DomainError, UserErrorCode } from '../src/errors';
 import { badUserInput, unauthenticated } from '../src/graphql/errors';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/graphql/ids';
-import { createProject, createWorkspace } from '../src/workspaces/workspace.service';
-import { withUserErrors } from './common.types';
+import { MoneyScalar } from '../src/graphql/money.scalar';
+import { createProject, createWorkspace, updateProject, updateWorkspace } from '../src/workspaces/workspace.service';
+import { ApiKeyConnection } from './api-key.types';
+import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
+import { IdentityConnection, IdentityType } from './identity.types';
 import { OrganizationType } from './organization.types';
+import { BUDGET_REMAINING, BUDGET_RESET_AT, Usage, usageOf } from './usage.types';
 import { WalletType } from './wallet.types';
 import {
   ProjectCreateInput,
   ProjectCreatePayload,
   ProjectType,
+  ProjectUpdateInput,
+  ProjectUpdatePayload,
   WorkspaceCreateInput,
   WorkspaceCreatePayload,
   WorkspaceType,
+  WorkspaceUpdateInput,
+  WorkspaceUpdatePayload,
 } from './workspace.types';
 
 /** The organization a new workspace goes into: the admin names it, a manager uses their own. */
@@ -42,11 +51,27 @@ export class WorkspaceResolver {
     });
   }
 
+  @Mutation(() => WorkspaceUpdatePayload, { description: "Renames a workspace or sets its markup; owners, admins and the platform admin" })
+  async workspaceUpdate(@Ctx() ctx: Context, @Arg('input') input: WorkspaceUpdateInput) {
+    const organizationId = ctx.principal.kind === 'PLATFORM_ADMIN' ? null : requireMember(ctx.principal, MANAGERS).organizationId;
+    const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
+    return withUserErrors(ctx, async () => ({ workspace: await updateWorkspace(ctx.em, organizationId, { ...input, workspaceId }) }));
+  }
+
   @Mutation(() => ProjectCreatePayload)
   async projectCreate(@Ctx() ctx: Context, @Arg('input') input: ProjectCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
-    return withUserErrors(ctx, async () => ({ project: await createProject(ctx.em, actor.organizationId, workspaceId, input.name) }));
+    return withUserErrors(ctx, async () => ({
+      project: await createProject(ctx.em, actor.organizationId, workspaceId, input.name, input),
+    }));
+  }
+
+  @Mutation(() => ProjectUpdatePayload, { description: 'Renames a project or sets its budget' })
+  async projectUpdate(@Ctx() ctx: Context, @Arg('input') input: ProjectUpdateInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const projectId = parseId('project', input.projectId, 'input.projectId');
+    return withUserErrors(ctx, async () => ({ project: await updateProject(ctx.em, actor.organizationId, { ...input, projectId }) }));
   }
 
   @FieldResolver(() => WalletType)
@@ -62,5 +87,45 @@ export class WorkspaceResolver {
   @FieldResolver(() => [ProjectType])
   projects(@Root() workspace: Workspace, @Ctx() ctx: Context): Promise<Project[]> {
     return ctx.loaders.projectsOfWorkspace.load(workspace.id);
+  }
+
+  @FieldResolver(() => ApiKeyConnection, { description: 'The API keys of this workspace, revoked ones included, newest first' })
+  async apiKeys(@Root() workspace: Workspace, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
+    return toConnection(await keysetPage(ctx.em, ApiKey, { workspace: workspace.id }, page));
+  }
+
+  @FieldResolver(() => IdentityConnection, { description: 'The identities of this workspace, newest first' })
+  async identities(@Root() workspace: Workspace, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
+    return toConnection(await keysetPage(ctx.em, Identity, { workspace: workspace.id }, page));
+  }
+
+  @FieldResolver(() => IdentityType, { nullable: true, description: "The identity of the customer's external id, if there is one" })
+  identity(@Root() workspace: Workspace, @Ctx() ctx: Context, @Arg('externalId') externalId: string): Promise<Identity | null> {
+    return ctx.loaders.identityByExternalId.load(`${workspace.id}\n${externalId}`);
+  }
+}
+
+@Resolver(() => ProjectType)
+export class ProjectResolver {
+  @FieldResolver(() => WorkspaceType)
+  async workspace(@Root() project: Project, @Ctx() ctx: Context): Promise<Workspace> {
+    return (await ctx.loaders.workspace.load(project.workspace.id))!;
+  }
+
+  @FieldResolver(() => Usage, { description: "Captured spend of the project's keys in the current periods" })
+  async usage(@Root() project: Project, @Ctx() ctx: Context): Promise<Usage> {
+    return usageOf(await ctx.loaders.usage.load(project.id));
+  }
+
+  @FieldResolver(() => MoneyScalar, { nullable: true, description: BUDGET_REMAINING })
+  async budgetRemaining(@Root() project: Project, @Ctx() ctx: Context): Promise<bigint | null> {
+    if (project.budget == null || project.budgetPeriod == null) return null;
+    return (await ctx.loaders.usage.load(project.id)).costRemaining(project.budget, project.budgetPeriod);
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: BUDGET_RESET_AT })
+  async budgetResetAt(@Root() project: Project, @Ctx() ctx: Context): Promise<Date | null> {
+    if (project.budgetPeriod == null) return null;
+    return (await ctx.loaders.usage.load(project.id)).resetAt(project.budgetPeriod);
   }
 }

@@ -1,10 +1,19 @@
-import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { MoneyScalar } from '../src/graphql/money.scalar';
+import { Period } from '../src/limits/periods';
 import { MutationPayload, NodeInterface } from './common.types';
+import './usage.types';
 
 @ObjectType('Workspace', { implements: NodeInterface, description: 'A workspace of an organization, with one shared wallet' })
 export class WorkspaceType extends NodeInterface {
   @Field()
   name!: string;
+
+  @Field(() => Int, {
+    name: 'markupBasisPoints',
+    description: "Added to the operator's model prices for this workspace's usage, in basis points: 1000 is 10%",
+  })
+  markupBps!: number;
 
   @Field()
   createdAt!: Date;
@@ -14,6 +23,12 @@ export class WorkspaceType extends NodeInterface {
 export class ProjectType extends NodeInterface {
   @Field()
   name!: string;
+
+  @Field(() => MoneyScalar, { nullable: true, description: "Most the project's keys may spend together per budgetPeriod; null: no budget" })
+  budget!: bigint | null;
+
+  @Field(() => Period, { nullable: true })
+  budgetPeriod!: Period | null;
 
   @Field()
   createdAt!: Date;
@@ -34,6 +49,24 @@ export class WorkspaceCreatePayload extends MutationPayload {
   workspace?: WorkspaceType;
 }
 
+@InputType({ description: 'Only the fields given change; null leaves a field unchanged' })
+export class WorkspaceUpdateInput {
+  @Field(() => ID)
+  workspaceId!: string;
+
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => Int, { nullable: true, description: '0 to 100000 (1000 is 10%)' })
+  markupBasisPoints?: number | null;
+}
+
+@ObjectType()
+export class WorkspaceUpdatePayload extends MutationPayload {
+  @Field(() => WorkspaceType, { nullable: true })
+  workspace?: WorkspaceType;
+}
+
 @InputType()
 export class ProjectCreateInput {
   @Field(() => ID)
@@ -41,10 +74,40 @@ export class ProjectCreateInput {
 
   @Field()
   name!: string;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Not negative; needs budgetPeriod' })
+  budget?: bigint | null;
+
+  @Field(() => Period, { nullable: true, description: 'Needs budget' })
+  budgetPeriod?: Period | null;
 }
 
 @ObjectType()
 export class ProjectCreatePayload extends MutationPayload {
+  @Field(() => ProjectType, { nullable: true })
+  project?: ProjectType;
+}
+
+@InputType({
+  description:
+    'Only the fields given change. budget and budgetPeriod go together: give both to set the budget, null to remove it, leave both out to keep it',
+})
+export class ProjectUpdateInput {
+  @Field(() => ID)
+  projectId!: string;
+
+  @Field(() => String, { nullable: true, description: 'null leaves the name unchanged' })
+  name?: string | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Not negative' })
+  budget?: bigint | null;
+
+  @Field(() => Period, { nullable: true })
+  budgetPeriod?: Period | null;
+}
+
+@ObjectType()
+export class ProjectUpdatePayload extends MutationPayload {
   @Field(() => ProjectType, { nullable: true })
   project?: ProjectType;
 }

@@ -8,7 +8,9 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type AuthSettings, authenticate, InvalidTokenError, type Principal } from './auth/principal';
-import { type Context, createContext } from './graphql/context';
+import { DebitEngine } from './gateway/engine';
+import { type Context, createContext, type ServerServices } from './graphql/context';
+import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
 import { buildGraphqlSchema } from './graphql/schema';
 import type { Logger } from './logger';
@@ -25,6 +27,10 @@ export interface ServerOptions {
   port: number;
   host: string;
   bus?: EventBus;
+  /** Injectable for tests of periods, windows and expiries. */
+  clock?: () => Date;
+  /** How long gateway holds last unless captured or released. */
+  holdTtlMs?: number;
 }
 
 export interface RunningServer {
@@ -32,6 +38,7 @@ export interface RunningServer {
   url: string;
   port: number;
   bus: EventBus;
+  gateway: DebitEngine;
   close(): Promise<void>;
 }
 
@@ -64,6 +71,9 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { em, auth, logger } = options;
   const bus = options.bus ?? createEventBus();
+  const now = options.clock ?? (() => new Date());
+  const gateway = new DebitEngine({ em, bus, clock: now, holdTtlMs: options.holdTtlMs });
+  const services: ServerServices = { em, bus, gateway, now };
   const schema = await buildGraphqlSchema(bus);
   const httpServer: Server = createServer();
 
@@ -116,7 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: async () => createContext(em, bus, await principalOf(headers.get('authorization'))),
+      context: async () => createContext(services, await principalOf(headers.get('authorization'))),
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
     res.statusCode = response.status ?? 200;
@@ -144,9 +154,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
 
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  const documents = documentCache();
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
     {
       schema,
+      parse: documents.parse,
+      validate: documents.validate,
       // Authenticated once per connection, from connectionParams as browsers cannot set headers.
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};
@@ -158,7 +171,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return false;
         }
       },
-      context: (ctx) => createContext(em, bus, ctx.extra.principal ?? { kind: 'ANONYMOUS' }),
+      context: (ctx) => createContext(services, ctx.extra.principal ?? { kind: 'ANONYMOUS' }),
     },
     wsServer,
   );
@@ -174,10 +187,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     url: `http://${shownHost}:${port}`,
     port,
     bus,
+    gateway,
     async close() {
       await wsCleanup.dispose();
       httpServer.closeIdleConnections();
       await apollo.stop();
+      await gateway.drain();
     },
   };
 }

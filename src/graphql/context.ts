@@ -1,14 +1,26 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../auth/principal';
+import type { DebitEngine } from '../gateway/engine';
 import type { EventBus } from '../realtime/pubsub';
 import { createLoaders, type Loaders } from './loaders';
+
+/** What every request of one server shares. */
+export interface ServerServices {
+  em: EntityManager;
+  bus: EventBus;
+  gateway: DebitEngine;
+  /** The clock of this server: limit periods, resets and expiries are judged against it. */
+  now: () => Date;
+}
 
 export interface Context {
   principal: Principal;
   /** This request's own fork: nothing is shared between requests. */
   em: EntityManager;
   bus: EventBus;
+  gateway: DebitEngine;
   loaders: Loaders;
+  now: () => Date;
   /**
    * Drops what this request has read so far. Called after each mutation, so that its payload
    * and any later field of the same request read the state the write left behind.
@@ -16,16 +28,18 @@ export interface Context {
   forgetReads(): void;
 }
 
-export function createContext(rootEm: EntityManager, bus: EventBus, principal: Principal): Context {
-  const em = rootEm.fork();
+export function createContext(services: ServerServices, principal: Principal): Context {
+  const em = services.em.fork();
   return {
     principal,
     em,
-    bus,
-    loaders: createLoaders(em),
+    bus: services.bus,
+    gateway: services.gateway,
+    loaders: createLoaders(em, services.now),
+    now: services.now,
     forgetReads() {
-      this.em = rootEm.fork();
-      this.loaders = createLoaders(this.em);
+      this.em = services.em.fork();
+      this.loaders = createLoaders(this.em, services.now);
     },
   };
 }

@@ -1,7 +1,8 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { Member, Organization, Project, Wallet, Workspace } from '../../entities';
+import { Identity, Member, Organization, Project, Wallet, Workspace } from '../../entities';
+import { loadUsage, type UsageSnapshot } from '../limits/usage';
 
 function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -29,8 +30,21 @@ function byParent<T extends { createdAt: Date }>(
   });
 }
 
+/** Identities by (workspace, external id): the key is `workspaceId + "\n" + externalId`. */
+function identityByExternalId(em: EntityManager) {
+  return new DataLoader<string, Identity | null>(async (keys) => {
+    const pairs = keys.map((key) => {
+      const split = key.indexOf('\n');
+      return { workspace: key.slice(0, split), externalId: key.slice(split + 1) };
+    });
+    const rows = await em.find(Identity, { $or: pairs });
+    const found = new Map(rows.map((row) => [`${row.workspace.id}\n${row.externalId}`, row]));
+    return keys.map((key) => found.get(key) ?? null);
+  });
+}
+
 /** Per-request batch loaders: every field that loads by id or by parent goes through one. */
-export function createLoaders(em: EntityManager) {
+export function createLoaders(em: EntityManager, now: () => Date = () => new Date()) {
   return {
     organization: byId(em, Organization),
     workspace: byId(em, Workspace),
@@ -44,6 +58,10 @@ export function createLoaders(em: EntityManager) {
     workspacesOfOrganization: byParent(em, Workspace, 'organization', (row) => row.organization.id),
     membersOfOrganization: byParent(em, Member, 'organization', (row) => row.organization.id, { removedAt: null }),
     projectsOfWorkspace: byParent(em, Project, 'workspace', (row) => row.workspace.id),
+    project: byId(em, Project),
+    identityByExternalId: identityByExternalId(em),
+    /** Counters of the current periods by subject (key, identity or project) id, judged at one instant per batch. */
+    usage: new DataLoader<string, UsageSnapshot>((subjectIds) => loadUsage(em, subjectIds, now())),
   };
 }
 

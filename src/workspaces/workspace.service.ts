@@ -3,7 +3,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Organization, Project, Wallet, Workspace } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
-import { requireText } from '../validation';
+import type { Period } from '../limits/periods';
+import { type BudgetInput, requireBudget, requireText } from '../validation';
+
+/** Markup on model prices in basis points: 0 to 1000% (100000). */
+export const MAX_MARKUP_BASIS_POINTS = 100_000;
 
 function nameTaken(what: string): DomainError {
   return new DomainError(UserErrorCode.TAKEN, `A ${what} with this name already exists`, ['input', 'name']);
@@ -27,18 +31,90 @@ export async function createWorkspace(em: EntityManager, organizationId: string,
   }
 }
 
-export async function createProject(em: EntityManager, organizationId: string, workspaceId: string, name: string) {
+export async function createProject(
+  em: EntityManager,
+  organizationId: string,
+  workspaceId: string,
+  name: string,
+  budgetInput: BudgetInput<Period> = {},
+) {
   const projectName = requireText(name, 'name');
+  const budget = requireBudget(budgetInput);
   try {
     return await inTransaction(em, async (tx) => {
       const workspace = await tx.findOne(Workspace, { id: workspaceId, organization: organizationId });
       if (!workspace) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
-      const project = tx.create(Project, { workspace, organization: organizationId, name: projectName });
+      const project = tx.create(Project, {
+        workspace,
+        organization: organizationId,
+        name: projectName,
+        budget: budget?.budget ?? null,
+        budgetPeriod: budget?.budgetPeriod ?? null,
+      });
       await tx.flush();
       return project;
     });
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) throw nameTaken('project');
+    throw error;
+  }
+}
+
+export interface ProjectUpdateInput extends BudgetInput<Period> {
+  projectId: string;
+  name?: string | null;
+}
+
+/** Renames a project or sets its budget; what the input leaves out stays (see requireBudget). */
+export async function updateProject(em: EntityManager, organizationId: string, input: ProjectUpdateInput) {
+  const name = input.name == null ? undefined : requireText(input.name, 'name');
+  const budget = requireBudget(input);
+  try {
+    return await inTransaction(em, async (tx) => {
+      const project = await tx.findOne(Project, { id: input.projectId, organization: organizationId });
+      if (!project) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such project', ['input', 'projectId']);
+      if (name !== undefined) project.name = name;
+      if (budget !== undefined) Object.assign(project, budget);
+      await tx.flush();
+      return project;
+    });
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) throw nameTaken('project');
+    throw error;
+  }
+}
+
+export interface WorkspaceUpdateInput {
+  workspaceId: string;
+  name?: string | null;
+  markupBasisPoints?: number | null;
+}
+
+/**
+ * Renames a workspace or sets its markup on model prices; left-out (or null) fields stay.
+ * `organizationId` null is the platform admin, who may change any workspace.
+ */
+export async function updateWorkspace(em: EntityManager, organizationId: string | null, input: WorkspaceUpdateInput) {
+  const name = input.name == null ? undefined : requireText(input.name, 'name');
+  const markup = input.markupBasisPoints;
+  if (markup != null && (!Number.isInteger(markup) || markup < 0 || markup > MAX_MARKUP_BASIS_POINTS)) {
+    throw new DomainError(
+      UserErrorCode.INVALID,
+      `markupBasisPoints must be between 0 and ${MAX_MARKUP_BASIS_POINTS} (1000 is 10%)`,
+      ['input', 'markupBasisPoints'],
+    );
+  }
+  try {
+    return await inTransaction(em, async (tx) => {
+      const workspace = await tx.findOne(Workspace, { id: input.workspaceId, ...(organizationId !== null && { organization: organizationId }) });
+      if (!workspace) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
+      if (name !== undefined) workspace.name = name;
+      if (markup != null) workspace.markupBps = markup;
+      await tx.flush();
+      return workspace;
+    });
+  } catch (error) {
+    if (error instanceof UniqueConstraintViolationException) throw nameTaken('workspace');
     throw error;
   }
 }

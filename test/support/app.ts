@@ -23,17 +23,23 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+export interface TestAppOptions {
+  clock?: () => Date;
+  holdTtlMs?: number;
+}
+
 /** The real server on the run's database, on a free loopback port. */
-export async function startTestApp(): Promise<TestApp> {
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const url = process.env.TOLLGATE_TEST_DATABASE_URL;
   if (!url) throw new Error('TOLLGATE_TEST_DATABASE_URL is not set: run the tests with jest (see test/support/global-setup.ts)');
   const orm = await MikroORM.init(ormConfig(url, 10));
   const server = await startServer({
     em: orm.em,
-    logger: createLogger('silent'),
+    logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     auth: { adminTokens: [ADMIN_TOKEN], gatewayTokens: [GATEWAY_TOKEN] },
     port: 0,
     host: '127.0.0.1',
+    ...options,
   });
   const gql = async (query: string, variables: Record<string, unknown> = {}, token?: string) => {
     const response = await fetch(`${server.url}/graphql`, {
@@ -60,10 +66,10 @@ export async function startTestApp(): Promise<TestApp> {
 }
 
 /** Boots the app before the file's tests and closes it after them. */
-export function useTestApp(): TestApp {
+export function useTestApp(options: TestAppOptions = {}): TestApp {
   const app = {} as TestApp;
   beforeAll(async () => {
-    Object.assign(app, await startTestApp());
+    Object.assign(app, await startTestApp(options));
   });
   afterAll(() => app.close());
   return app;

@@ -1,0 +1,91 @@
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import type { ApiKey, Project, Workspace } from '../entities';
+import { MANAGERS, requireMember } from '../src/auth/access';
+import type { Context } from '../src/graphql/context';
+import { parseId } from '../src/graphql/ids';
+import { MoneyScalar } from '../src/graphql/money.scalar';
+import { TokenCountScalar } from '../src/graphql/token-count.scalar';
+import { createApiKey, revokeApiKey, updateApiKey } from '../src/keys/api-key.service';
+import { withUserErrors } from './common.types';
+import {
+  ApiKeyCreateInput,
+  ApiKeyCreatePayload,
+  ApiKeyRevokeInput,
+  ApiKeyRevokePayload,
+  ApiKeyType,
+  ApiKeyUpdateInput,
+  ApiKeyUpdatePayload,
+} from './api-key.types';
+import { Usage, usageOf } from './usage.types';
+import { ProjectType, WorkspaceType } from './workspace.types';
+
+/** An optional input id: checked when given, kept as null or undefined otherwise. */
+function optionalId(kind: 'project', value: string | null | undefined, argument: string): string | null | undefined {
+  return value == null ? value : parseId(kind, value, argument);
+}
+
+@Resolver(() => ApiKeyType)
+export class ApiKeyResolver {
+  @Mutation(() => ApiKeyCreatePayload, { description: "A new key for the gateway; its secret is in the payload and nowhere else" })
+  async apiKeyCreate(@Ctx() ctx: Context, @Arg('input') input: ApiKeyCreateInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
+    const projectId = optionalId('project', input.projectId, 'input.projectId');
+    return withUserErrors(ctx, () => createApiKey(ctx.em, actor, { ...input, workspaceId, projectId }, ctx.now()));
+  }
+
+  @Mutation(() => ApiKeyUpdatePayload, {
+    description: "Changes a key's name, project or limits: left-out fields stay, null removes a limit, the project or the expiry",
+  })
+  async apiKeyUpdate(@Ctx() ctx: Context, @Arg('input') input: ApiKeyUpdateInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const apiKeyId = parseId('apiKey', input.apiKeyId, 'input.apiKeyId');
+    const projectId = optionalId('project', input.projectId, 'input.projectId');
+    return withUserErrors(ctx, async () => ({ apiKey: await updateApiKey(ctx.em, actor, { ...input, apiKeyId, projectId }, ctx.now()) }));
+  }
+
+  @Mutation(() => ApiKeyRevokePayload, { description: 'The gateway refuses the key from now on; revoking again changes nothing' })
+  async apiKeyRevoke(@Ctx() ctx: Context, @Arg('input') input: ApiKeyRevokeInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const apiKeyId = parseId('apiKey', input.apiKeyId, 'input.apiKeyId');
+    return withUserErrors(ctx, async () => ({ apiKey: await revokeApiKey(ctx.em, actor, apiKeyId, ctx.now()) }));
+  }
+
+  @FieldResolver(() => WorkspaceType)
+  async workspace(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<Workspace> {
+    return (await ctx.loaders.workspace.load(apiKey.workspace.id))!;
+  }
+
+  @FieldResolver(() => ProjectType, { nullable: true, description: 'The project whose budget the key spends from' })
+  async project(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<Project | null> {
+    return apiKey.project ? ctx.loaders.project.load(apiKey.project.id) : null;
+  }
+
+  @FieldResolver(() => Usage)
+  async usage(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<Usage> {
+    return usageOf(await ctx.loaders.usage.load(apiKey.id));
+  }
+
+  @FieldResolver(() => MoneyScalar, {
+    nullable: true,
+    description: 'What costLimit still allows in the current limitPeriod, counting captured spend and active holds, never below 0; null: no cost limit',
+  })
+  async limitRemaining(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<bigint | null> {
+    if (apiKey.costLimit == null) return null;
+    return (await ctx.loaders.usage.load(apiKey.id)).costRemaining(apiKey.costLimit, apiKey.limitPeriod);
+  }
+
+  @FieldResolver(() => TokenCountScalar, {
+    nullable: true,
+    description: 'What tokenLimit still allows in the current limitPeriod, counting captured and held tokens, never below 0; null: no token limit',
+  })
+  async tokensRemaining(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<bigint | null> {
+    if (apiKey.tokenLimit == null) return null;
+    return (await ctx.loaders.usage.load(apiKey.id)).tokensRemaining(apiKey.tokenLimit, apiKey.limitPeriod);
+  }
+
+  @FieldResolver(() => Date, { description: 'When the current limitPeriod ends and the limits start again from zero' })
+  async limitResetAt(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<Date> {
+    return (await ctx.loaders.usage.load(apiKey.id)).resetAt(apiKey.limitPeriod);
+  }
+}

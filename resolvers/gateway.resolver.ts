@@ -1,0 +1,52 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { forbidden, unauthenticated } from '../src/graphql/errors';
+import type { Context } from '../src/graphql/context';
+import { gateway } from '../src/gateway/gateway.service';
+import {
+  GatewayAuthorizeInput,
+  GatewayAuthorizePayload,
+  GatewayCaptureInput,
+  GatewayCapturePayload,
+  GatewayDebitBatchPayload,
+  GatewayDebitInput,
+  GatewayDebitPayload,
+  GatewayReleaseInput,
+  GatewayReleasePayload,
+} from './gateway.types';
+
+function requireGateway(ctx: Context) {
+  if (ctx.principal.kind === 'ANONYMOUS') throw unauthenticated();
+  if (ctx.principal.kind !== 'GATEWAY') throw forbidden('Only a gateway token may call the gateway operations');
+  return ctx.gateway;
+}
+
+/** The gateway contract (DESIGN.md §6); a denial is an answer with `allowed: false`, not an error. */
+@Resolver()
+export class GatewayResolver {
+  @Mutation(() => GatewayDebitPayload, { description: 'Checks every limit and charges a finished request, in one step' })
+  gatewayDebit(@Ctx() ctx: Context, @Arg('input') input: GatewayDebitInput) {
+    return gateway.debit(requireGateway(ctx), input);
+  }
+
+  @Mutation(() => GatewayDebitBatchPayload, { description: 'Up to 1,000 debits in one request, one answer each, in order' })
+  async gatewayDebitBatch(@Ctx() ctx: Context, @Arg('inputs', () => [GatewayDebitInput]) inputs: GatewayDebitInput[]) {
+    return { results: await gateway.debitBatch(requireGateway(ctx), inputs) };
+  }
+
+  @Mutation(() => GatewayAuthorizePayload, {
+    description: 'Counts the request, checks every limit and holds its worst-case cost until capture or release',
+  })
+  gatewayAuthorize(@Ctx() ctx: Context, @Arg('input') input: GatewayAuthorizeInput) {
+    return gateway.authorize(requireGateway(ctx), input);
+  }
+
+  @Mutation(() => GatewayCapturePayload, { description: 'Charges the actual cost of a held request and frees the rest' })
+  gatewayCapture(@Ctx() ctx: Context, @Arg('input') input: GatewayCaptureInput) {
+    return gateway.capture(requireGateway(ctx), input);
+  }
+
+  @Mutation(() => GatewayReleasePayload, { description: 'Frees a hold without charging' })
+  gatewayRelease(@Ctx() ctx: Context, @Arg('input') input: GatewayReleaseInput) {
+    return gateway.release(requireGateway(ctx), input);
+  }
+}

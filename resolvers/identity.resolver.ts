@@ -1,0 +1,45 @@
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import type { Identity, Workspace } from '../entities';
+import { MANAGERS, requireMember } from '../src/auth/access';
+import type { Context } from '../src/graphql/context';
+import { parseId } from '../src/graphql/ids';
+import { MoneyScalar } from '../src/graphql/money.scalar';
+import { upsertIdentity } from '../src/keys/identity.service';
+import { withUserErrors } from './common.types';
+import { IdentityType, IdentityUpsertInput, IdentityUpsertPayload } from './identity.types';
+import { BUDGET_REMAINING, BUDGET_RESET_AT, Usage, usageOf } from './usage.types';
+import { WorkspaceType } from './workspace.types';
+
+@Resolver(() => IdentityType)
+export class IdentityResolver {
+  @Mutation(() => IdentityUpsertPayload, {
+    description: 'Creates the identity of an external id in a workspace, or sets its budget; safe to repeat and to run concurrently',
+  })
+  async identityUpsert(@Ctx() ctx: Context, @Arg('input') input: IdentityUpsertInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
+    return withUserErrors(ctx, async () => ({ identity: await upsertIdentity(ctx.em, actor, { ...input, workspaceId }) }));
+  }
+
+  @FieldResolver(() => WorkspaceType)
+  async workspace(@Root() identity: Identity, @Ctx() ctx: Context): Promise<Workspace> {
+    return (await ctx.loaders.workspace.load(identity.workspace.id))!;
+  }
+
+  @FieldResolver(() => Usage)
+  async usage(@Root() identity: Identity, @Ctx() ctx: Context): Promise<Usage> {
+    return usageOf(await ctx.loaders.usage.load(identity.id));
+  }
+
+  @FieldResolver(() => MoneyScalar, { nullable: true, description: BUDGET_REMAINING })
+  async budgetRemaining(@Root() identity: Identity, @Ctx() ctx: Context): Promise<bigint | null> {
+    if (identity.budget == null || identity.budgetPeriod == null) return null;
+    return (await ctx.loaders.usage.load(identity.id)).costRemaining(identity.budget, identity.budgetPeriod);
+  }
+
+  @FieldResolver(() => Date, { nullable: true, description: BUDGET_RESET_AT })
+  async budgetResetAt(@Root() identity: Identity, @Ctx() ctx: Context): Promise<Date | null> {
+    if (identity.budgetPeriod == null) return null;
+    return (await ctx.loaders.usage.load(identity.id)).resetAt(identity.budgetPeriod);
+  }
+}

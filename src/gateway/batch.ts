@@ -1,0 +1,912 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { hashToken } from '../auth/tokens';
+import { idSequence, newId } from '../ids';
+import { ALL_PERIODS, type KeyLimitPeriod, type Period, periodEnd, periodStart } from '../limits/periods';
+import { usageCost, type TokenPrice } from '../pricing/cost';
+import type { WalletBalanceEvent } from '../realtime/pubsub';
+import {
+  type CaptureRequest,
+  DenialCode,
+  denied,
+  emptyOutcome,
+  type GatewayOutcome,
+  type GatewayRequest,
+  type KeyedRequest,
+  type KeyLimits,
+  outcomeFromJson,
+  outcomeToJson,
+  type ReleaseRequest,
+} from './contract';
+
+/**
+ * One group commit: every request of the batch is decided and written in one database
+ * transaction, `tx`. The rows every decision depends on (wallets, usage counters, rate-limited
+ * keys, settled holds) are locked first, always in the same order, so batches of several
+ * processes serialize on exactly what they share and never deadlock on each other. Decisions
+ * are then taken in arrival order against the locked values, and the results are written back
+ * with one set-based statement per table: balances move by `balance + delta` under a guard.
+ * A denial is an answer, not an error: it never fails the rest of the batch.
+ */
+export async function processBatch(tx: EntityManager, requests: GatewayRequest[], now: Date, holdTtlMs: number): Promise<BatchResult> {
+  const batch = new Batch(tx, requests, now, holdTtlMs);
+  return batch.run();
+}
+
+export interface BatchResult {
+  outcomes: GatewayOutcome[];
+  events: WalletBalanceEvent[];
+}
+
+interface KeyRow {
+  id: string;
+  organization_id: string;
+  workspace_id: string;
+  wallet_id: string;
+  project_id: string | null;
+  secret_hash: string;
+  cost_limit: string | null;
+  token_limit: string | null;
+  limit_period: KeyLimitPeriod;
+  requests_per_minute: number | null;
+  usable: boolean;
+  markup_bps: number;
+  project_budget: string | null;
+  project_budget_period: Period | null;
+}
+
+interface HoldRow {
+  id: string;
+  organization_id: string;
+  wallet_id: string;
+  api_key_id: string;
+  identity_id: string | null;
+  project_id: string | null;
+  model: string;
+  amount: string;
+  tokens: string;
+  status: 'ACTIVE' | 'CAPTURED' | 'RELEASED' | 'EXPIRED';
+  created_at: Date;
+  expires_at: Date;
+  settle_request_hash: string | null;
+  settle_response: unknown;
+  markup_bps: number;
+}
+
+interface ExpiredHold {
+  wallet_id: string;
+  api_key_id: string;
+  identity_id: string | null;
+  project_id: string | null;
+  amount: string;
+  tokens: string;
+  created_at: Date;
+}
+
+interface IdentityRow {
+  id: string;
+  workspace_id: string;
+  external_id: string;
+  budget: string | null;
+  budget_period: Period | null;
+}
+
+interface WalletState {
+  organizationId: string;
+  balance: bigint;
+  held: bigint;
+  balanceDelta: bigint;
+  heldDelta: bigint;
+  lastTransactionId: string | null;
+}
+
+interface Counter {
+  cost: bigint;
+  tokens: bigint;
+  heldCost: bigint;
+  heldTokens: bigint;
+  dCost: bigint;
+  dTokens: bigint;
+  dRequests: bigint;
+  dHeldCost: bigint;
+  dHeldTokens: bigint;
+}
+
+interface RateWindow {
+  limit: number;
+  /** Requests per epoch second inside the window. */
+  seconds: Map<number, number>;
+  used: number;
+  added: number;
+}
+
+/** Who a charge counts against: the key, and the identity and project when there are. */
+interface Subjects {
+  keyId: string;
+  identityId: string | null;
+  projectId: string | null;
+}
+
+interface LedgerRow {
+  id: string;
+  wallet_id: string;
+  organization_id: string;
+  amount: string;
+  balance_after: string;
+  description: string;
+  idempotency_key: string | null;
+  api_key_id: string;
+  identity_id: string | null;
+  project_id: string | null;
+  model: string;
+  input_tokens: string;
+  output_tokens: string;
+  hold_id: string | null;
+}
+
+const RATE_WINDOW_SECONDS = 60;
+
+/** Timestamps are read as epoch milliseconds (the columns hold exactly that precision). */
+const EPOCH_MS = (column: string) => `(extract(epoch from ${column}) * 1000)::bigint::text`;
+
+function sha256(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex');
+}
+
+/** JSON for `jsonb_to_recordset`: one parameter however many rows, bigints as strings. */
+function rows(values: unknown[]): string {
+  return JSON.stringify(values, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+const counterKey = (subjectId: string, period: Period, start: Date) => `${subjectId}|${period}|${start.getTime()}`;
+
+class Batch {
+  private readonly outcomes: GatewayOutcome[];
+  private readonly keysByHash = new Map<string, KeyRow>();
+  private readonly holds = new Map<string, HoldRow>();
+  private readonly prices = new Map<string, TokenPrice>();
+  private readonly identities = new Map<string, IdentityRow>();
+  private readonly wallets = new Map<string, WalletState>();
+  private readonly counters = new Map<string, Counter>();
+  private readonly rateWindows = new Map<string, RateWindow>();
+  /** Requests that must be decided here (not replays, not invalid keys), by index. */
+  private readonly pending = new Set<number>();
+  /** Index of the first request with the same (organization, idempotency key), for duplicates. */
+  private readonly firstWithKey = new Map<number, number>();
+  private readonly claimed = new Map<number, { organizationId: string; key: string }>();
+  private readonly requestHashes = new Map<number, string>();
+  private readonly ledgerRows: LedgerRow[] = [];
+  private readonly newHolds: unknown[] = [];
+  private readonly settledHolds = new Map<string, { status: string; hash: string; response: unknown }>();
+  private readonly nowSecond: number;
+  /** Ledger rows of one batch share a timestamp; their ids keep them in posting order. */
+  private readonly nextTransactionId = idSequence('transaction');
+
+  constructor(
+    private readonly tx: EntityManager,
+    private readonly requests: GatewayRequest[],
+    private readonly now: Date,
+    private readonly holdTtlMs: number,
+  ) {
+    this.outcomes = requests.map(() => emptyOutcome());
+    this.nowSecond = Math.floor(now.getTime() / 1000);
+  }
+
+  private query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
+    return this.tx.execute<T[]>(sql, params);
+  }
+
+  async run(): Promise<BatchResult> {
+    await this.loadKeysAndHolds();
+    await this.loadPrices();
+    await this.claimIdempotencyKeys();
+    await this.loadIdentities();
+    await this.expireHolds();
+    await this.lockWallets();
+    await this.lockRateWindows();
+    await this.lockCounters();
+    this.requests.forEach((request, index) => {
+      if (!this.pending.has(index)) return;
+      this.outcomes[index] =
+        request.kind === 'capture'
+          ? this.capture(request, index)
+          : request.kind === 'release'
+            ? this.release(request, index)
+            : this.decide(request);
+    });
+    this.copyDuplicates();
+    await this.write();
+    return { outcomes: this.outcomes, events: this.events() };
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  private keyOf(request: KeyedRequest): KeyRow | undefined {
+    return this.keysByHash.get(hashToken(request.apiKey));
+  }
+
+  private async loadKeysAndHolds(): Promise<void> {
+    const hashes = new Set<string>();
+    const holdIds = new Set<string>();
+    for (const request of this.requests) {
+      if (request.kind === 'debit' || request.kind === 'authorize') hashes.add(hashToken(request.apiKey));
+      else holdIds.add(request.holdId);
+    }
+    if (hashes.size > 0) {
+      const keys = await this.query<KeyRow>(
+        `select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
+                k.cost_limit::text, k.token_limit::text, k.limit_period, k.requests_per_minute,
+                (k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)) as usable, ws.markup_bps,
+                p.budget::text as project_budget, p.budget_period as project_budget_period
+           from api_keys k
+           join workspaces ws on ws.id = k.workspace_id
+           left join projects p on p.id = k.project_id
+          where k.secret_hash in (select jsonb_array_elements_text(?::jsonb))`,
+        [this.now, JSON.stringify([...hashes])],
+      );
+      for (const key of keys) this.keysByHash.set(key.secret_hash, key);
+    }
+    if (holdIds.size > 0) {
+      // Locked in id order: settling a hold is decided against its own current state.
+      const holds = await this.query<HoldRow & { created_ms: string; expires_ms: string }>(
+        `select h.id, h.organization_id, h.wallet_id, h.api_key_id, h.identity_id, h.project_id, h.model,
+                h.amount::text, h.tokens::text, h.status, ${EPOCH_MS('h.created_at')} as created_ms,
+                ${EPOCH_MS('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, ws.markup_bps
+           from holds h
+           join api_keys k on k.id = h.api_key_id
+           join workspaces ws on ws.id = k.workspace_id
+          where h.id in (select jsonb_array_elements_text(?::jsonb))
+          order by h.id
+            for update of h`,
+        [JSON.stringify([...holdIds].sort())],
+      );
+      for (const hold of holds) {
+        this.holds.set(hold.id, { ...hold, created_at: new Date(Number(hold.created_ms)), expires_at: new Date(Number(hold.expires_ms)) });
+      }
+    }
+    this.requests.forEach((request, index) => {
+      if (request.kind === 'capture' || request.kind === 'release') {
+        if (this.holds.has(request.holdId)) this.pending.add(index);
+        else this.outcomes[index] = denied(DenialCode.HOLD_NOT_FOUND);
+        return;
+      }
+      const key = this.keyOf(request);
+      if (key?.usable) this.pending.add(index);
+      else this.outcomes[index] = denied(DenialCode.INVALID_API_KEY);
+    });
+  }
+
+  private async loadPrices(): Promise<void> {
+    const models = new Set<string>();
+    for (const index of this.pending) {
+      const request = this.requests[index];
+      models.add(request.kind === 'capture' || request.kind === 'release' ? this.holds.get(request.holdId)!.model : request.model);
+    }
+    if (models.size === 0) return;
+    const prices = await this.query<{ model: string; input_price: string; output_price: string }>(
+      `select model, input_price::text, output_price::text from model_prices
+        where model in (select jsonb_array_elements_text(?::jsonb))`,
+      [JSON.stringify([...models])],
+    );
+    for (const price of prices) {
+      this.prices.set(price.model, { inputPrice: BigInt(price.input_price), outputPrice: BigInt(price.output_price) });
+    }
+  }
+
+  /**
+   * Claims each keyed request's idempotency key. A key already answered replays its answer (or
+   * is refused when the request differs); a key claimed by a batch still in flight elsewhere
+   * waits for that batch on the primary key. Within the batch, later copies follow the first.
+   */
+  private async claimIdempotencyKeys(): Promise<void> {
+    const firstByKey = new Map<string, number>();
+    const claims: Array<{ organization_id: string; key: string; operation: string; request_hash: string }> = [];
+    for (const index of [...this.pending]) {
+      const request = this.requests[index];
+      if (request.kind !== 'debit' && request.kind !== 'authorize') continue;
+      const key = this.keyOf(request)!;
+      const hash = sha256({ ...request, apiKey: key.secret_hash });
+      this.requestHashes.set(index, hash);
+      const id = `${key.organization_id}|${request.idempotencyKey}`;
+      const first = firstByKey.get(id);
+      if (first !== undefined) {
+        this.firstWithKey.set(index, first);
+        this.pending.delete(index);
+        continue;
+      }
+      firstByKey.set(id, index);
+      claims.push({ organization_id: key.organization_id, key: request.idempotencyKey, operation: `gateway.${request.kind}`, request_hash: hash });
+    }
+    if (claims.length === 0) return;
+    claims.sort((a, b) => (a.organization_id + a.key < b.organization_id + b.key ? -1 : 1));
+    const inserted = await this.query<{ organization_id: string; key: string }>(
+      `insert into idempotency_keys (organization_id, key, operation, request_hash)
+       select organization_id, key, operation, request_hash
+         from jsonb_to_recordset(?::jsonb) as x (organization_id text, key text, operation text, request_hash text)
+       on conflict do nothing
+       returning organization_id, key`,
+      [rows(claims)],
+    );
+    const won = new Set(inserted.map((row) => `${row.organization_id}|${row.key}`));
+    const lost = claims.filter((claim) => !won.has(`${claim.organization_id}|${claim.key}`));
+    const existing = new Map<string, { request_hash: string; response: unknown }>();
+    if (lost.length > 0) {
+      const found = await this.query<{ organization_id: string; key: string; request_hash: string; response: unknown }>(
+        `select i.organization_id, i.key, i.request_hash, i.response
+           from idempotency_keys i
+           join jsonb_to_recordset(?::jsonb) as x (organization_id text, key text) using (organization_id, key)`,
+        [rows(lost.map(({ organization_id, key }) => ({ organization_id, key })))],
+      );
+      for (const row of found) existing.set(`${row.organization_id}|${row.key}`, row);
+    }
+    for (const [id, index] of firstByKey) {
+      if (won.has(id)) {
+        const [organizationId, ...rest] = id.split('|');
+        this.claimed.set(index, { organizationId, key: rest.join('|') });
+        continue;
+      }
+      this.pending.delete(index);
+      const previous = existing.get(id);
+      this.outcomes[index] =
+        previous && previous.request_hash === this.requestHashes.get(index) && previous.response
+          ? outcomeFromJson(previous.response)
+          : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
+    }
+  }
+
+  /** End users are created on first use, then read with their budgets. */
+  private async loadIdentities(): Promise<void> {
+    const wanted = new Map<string, { id: string; organization_id: string; workspace_id: string; external_id: string }>();
+    for (const index of this.pending) {
+      const request = this.requests[index];
+      if ((request.kind !== 'debit' && request.kind !== 'authorize') || !request.identity) continue;
+      const key = this.keyOf(request)!;
+      const id = `${key.workspace_id}|${request.identity}`;
+      if (!wanted.has(id)) {
+        wanted.set(id, { id: newId('identity'), organization_id: key.organization_id, workspace_id: key.workspace_id, external_id: request.identity });
+      }
+    }
+    if (wanted.size === 0) return;
+    const list = [...wanted.values()].sort((a, b) => (a.workspace_id + a.external_id < b.workspace_id + b.external_id ? -1 : 1));
+    await this.query(
+      `insert into identities (id, organization_id, workspace_id, external_id)
+       select id, organization_id, workspace_id, external_id
+         from jsonb_to_recordset(?::jsonb) as x (id text, organization_id text, workspace_id text, external_id text)
+       on conflict (workspace_id, external_id) do nothing`,
+      [rows(list)],
+    );
+    const found = await this.query<IdentityRow>(
+      `select i.id, i.workspace_id, i.external_id, i.budget::text, i.budget_period
+         from identities i
+         join jsonb_to_recordset(?::jsonb) as x (workspace_id text, external_id text) using (workspace_id, external_id)`,
+      [rows(list.map(({ workspace_id, external_id }) => ({ workspace_id, external_id })))],
+    );
+    for (const identity of found) this.identities.set(`${identity.workspace_id}|${identity.external_id}`, identity);
+  }
+
+  private identityOf(request: KeyedRequest, key: KeyRow): IdentityRow | null {
+    return request.identity ? this.identities.get(`${key.workspace_id}|${request.identity}`)! : null;
+  }
+
+  private walletIds(): string[] {
+    const ids = new Set<string>();
+    for (const index of this.pending) {
+      const request = this.requests[index];
+      ids.add(request.kind === 'capture' || request.kind === 'release' ? this.holds.get(request.holdId)!.wallet_id : this.keyOf(request)!.wallet_id);
+    }
+    return [...ids].sort();
+  }
+
+  /** Expired holds of these wallets give their amount back, so that they never block spending. */
+  private expiredHolds: ExpiredHold[] = [];
+
+  private async expireHolds(): Promise<void> {
+    const walletIds = this.walletIds();
+    if (walletIds.length === 0) return;
+    // Holds being settled by this batch are left to it; holds another batch is settling are skipped.
+    const expired = await this.query<Omit<ExpiredHold, 'created_at'> & { created_ms: string }>(
+      `update holds set status = 'EXPIRED', settled_at = ?
+        where id in (
+          select id from holds
+           where wallet_id in (select jsonb_array_elements_text(?::jsonb)) and status = 'ACTIVE' and expires_at <= ?
+             and id not in (select jsonb_array_elements_text(?::jsonb))
+             for update skip locked)
+        returning wallet_id, api_key_id, identity_id, project_id, amount::text, tokens::text, ${EPOCH_MS('created_at')} as created_ms`,
+      [this.now, JSON.stringify(walletIds), this.now, JSON.stringify([...this.holds.keys()])],
+    );
+    this.expiredHolds = expired.map((hold) => ({ ...hold, created_at: new Date(Number(hold.created_ms)) }));
+  }
+
+  private async lockWallets(): Promise<void> {
+    const ids = [...new Set([...this.walletIds(), ...this.expiredHolds.map((hold) => hold.wallet_id)])].sort();
+    if (ids.length === 0) return;
+    const wallets = await this.query<{ id: string; organization_id: string; balance: string; held: string }>(
+      `select id, organization_id, balance::text, held::text from wallets
+        where id in (select jsonb_array_elements_text(?::jsonb)) order by id for update`,
+      [JSON.stringify(ids)],
+    );
+    for (const wallet of wallets) {
+      this.wallets.set(wallet.id, {
+        organizationId: wallet.organization_id,
+        balance: BigInt(wallet.balance),
+        held: BigInt(wallet.held),
+        balanceDelta: 0n,
+        heldDelta: 0n,
+        lastTransactionId: null,
+      });
+    }
+  }
+
+  /** Rate-limited keys are locked so that their 60-second window is counted by one batch at a time. */
+  private async lockRateWindows(): Promise<void> {
+    const limited = new Map<string, number>();
+    for (const index of this.pending) {
+      const request = this.requests[index];
+      if (request.kind !== 'debit' && request.kind !== 'authorize') continue;
+      const key = this.keyOf(request)!;
+      if (key.requests_per_minute) limited.set(key.id, key.requests_per_minute);
+    }
+    if (limited.size === 0) return;
+    const ids = [...limited.keys()].sort();
+    await this.query(`select id from api_keys where id in (select jsonb_array_elements_text(?::jsonb)) order by id for no key update`, [
+      JSON.stringify(ids),
+    ]);
+    const seconds = await this.query<{ api_key_id: string; second: string; requests: number }>(
+      `select api_key_id, second::text, requests from rate_windows
+        where api_key_id in (select jsonb_array_elements_text(?::jsonb)) and second > ?`,
+      [JSON.stringify(ids), this.nowSecond - RATE_WINDOW_SECONDS],
+    );
+    for (const [id, limit] of limited) this.rateWindows.set(id, { limit, seconds: new Map(), used: 0, added: 0 });
+    for (const row of seconds) {
+      const window = this.rateWindows.get(row.api_key_id)!;
+      window.seconds.set(Number(row.second), row.requests);
+      window.used += row.requests;
+    }
+  }
+
+  private subjectsOf(index: number): { subjects: Subjects; at: Date } {
+    const request = this.requests[index];
+    if (request.kind === 'capture' || request.kind === 'release') {
+      const hold = this.holds.get(request.holdId)!;
+      return { subjects: { keyId: hold.api_key_id, identityId: hold.identity_id, projectId: hold.project_id }, at: hold.created_at };
+    }
+    const key = this.keyOf(request)!;
+    return { subjects: { keyId: key.id, identityId: this.identityOf(request, key)?.id ?? null, projectId: key.project_id }, at: this.now };
+  }
+
+  private static counterRows(subjects: Subjects, at: Date) {
+    const ids = [subjects.keyId, subjects.identityId, subjects.projectId].filter((id): id is string => id !== null);
+    return ids.flatMap((subjectId) => ALL_PERIODS.map((period) => ({ subjectId, period, start: periodStart(period, at) })));
+  }
+
+  /**
+   * Makes sure the counters of every subject and period the batch touches exist, and locks and
+   * reads them in key order in the same statement.
+   */
+  private async lockCounters(): Promise<void> {
+    const wanted = new Map<string, { subject_id: string; period: Period; period_start: string }>();
+    const want = (subjects: Subjects, at: Date) => {
+      for (const { subjectId, period, start } of Batch.counterRows(subjects, at)) {
+        wanted.set(counterKey(subjectId, period, start), { subject_id: subjectId, period, period_start: start.toISOString() });
+      }
+    };
+    for (const index of this.pending) {
+      const { subjects, at } = this.subjectsOf(index);
+      want(subjects, at);
+    }
+    for (const hold of this.expiredHolds) {
+      want({ keyId: hold.api_key_id, identityId: hold.identity_id, projectId: hold.project_id }, hold.created_at);
+    }
+    if (wanted.size === 0) return;
+    const sorted = [...wanted.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
+    const found = await this.query<{ subject_id: string; period: Period; start_ms: string; cost: string; tokens: string; held_cost: string; held_tokens: string }>(
+      `insert into usage_counters (subject_id, period, period_start)
+       select subject_id, period, period_start
+         from jsonb_to_recordset(?::jsonb) as x (subject_id text, period text, period_start timestamptz)
+       on conflict (subject_id, period, period_start) do update set cost = usage_counters.cost
+       returning subject_id, period, ${EPOCH_MS('period_start')} as start_ms,
+                 cost::text, tokens::text, held_cost::text, held_tokens::text`,
+      [rows(sorted)],
+    );
+    for (const row of found) {
+      this.counters.set(`${row.subject_id}|${row.period}|${row.start_ms}`, {
+        cost: BigInt(row.cost),
+        tokens: BigInt(row.tokens),
+        heldCost: BigInt(row.held_cost),
+        heldTokens: BigInt(row.held_tokens),
+        dCost: 0n,
+        dTokens: 0n,
+        dRequests: 0n,
+        dHeldCost: 0n,
+        dHeldTokens: 0n,
+      });
+    }
+    for (const hold of this.expiredHolds) {
+      this.wallets.get(hold.wallet_id)!.heldDelta -= BigInt(hold.amount);
+      this.addToCounters({ keyId: hold.api_key_id, identityId: hold.identity_id, projectId: hold.project_id }, hold.created_at, {
+        dHeldCost: -BigInt(hold.amount),
+        dHeldTokens: -BigInt(hold.tokens),
+      });
+    }
+  }
+
+  private counter(subjectId: string, period: Period | KeyLimitPeriod, at: Date): Counter {
+    return this.counters.get(counterKey(subjectId, period as Period, periodStart(period, at)))!;
+  }
+
+  private addToCounters(subjects: Subjects, at: Date, change: Partial<Pick<Counter, 'dCost' | 'dTokens' | 'dRequests' | 'dHeldCost' | 'dHeldTokens'>>): void {
+    for (const { subjectId, period, start } of Batch.counterRows(subjects, at)) {
+      const counter = this.counters.get(counterKey(subjectId, period, start))!;
+      counter.dCost += change.dCost ?? 0n;
+      counter.dTokens += change.dTokens ?? 0n;
+      counter.dRequests += change.dRequests ?? 0n;
+      counter.dHeldCost += change.dHeldCost ?? 0n;
+      counter.dHeldTokens += change.dHeldTokens ?? 0n;
+    }
+  }
+
+  // ---- decisions ---------------------------------------------------------------------------
+
+  private available(wallet: WalletState): bigint {
+    return wallet.balance + wallet.balanceDelta - (wallet.held + wallet.heldDelta);
+  }
+
+  private static usedCost(counter: Counter): bigint {
+    return counter.cost + counter.dCost + counter.heldCost + counter.dHeldCost;
+  }
+
+  private static usedTokens(counter: Counter): bigint {
+    return counter.tokens + counter.dTokens + counter.heldTokens + counter.dHeldTokens;
+  }
+
+  /**
+   * Whether `amount` more fits under `limit` given what is `used`. A request with nothing to
+   * reserve (an authorization without maxima) still needs something left.
+   */
+  private static exceeds(used: bigint, amount: bigint, limit: bigint | null, reserveNothing: boolean): boolean {
+    if (limit === null) return false;
+    return reserveNothing ? used >= limit : used + amount > limit;
+  }
+
+  private decide(request: KeyedRequest): GatewayOutcome {
+    const key = this.keyOf(request)!;
+    const price = this.prices.get(request.model);
+    if (!price) return denied(DenialCode.UNKNOWN_MODEL);
+
+    const window = this.rateWindows.get(key.id);
+    if (window) {
+      if (window.used >= window.limit) return denied(DenialCode.KEY_RATE_LIMITED, this.retryAfter(window));
+      window.used += 1;
+      window.added += 1;
+    }
+
+    const authorizing = request.kind === 'authorize';
+    const inputTokens = authorizing ? request.maxInputTokens : request.inputTokens;
+    const outputTokens = authorizing ? request.maxOutputTokens : request.outputTokens;
+    const cost = usageCost(inputTokens, outputTokens, price, key.markup_bps);
+    const tokens = inputTokens + outputTokens;
+    const reserveNothing = authorizing && cost === 0n;
+    const identity = this.identityOf(request, key);
+
+    const keyCounter = this.counter(key.id, key.limit_period, this.now);
+    if (Batch.exceeds(Batch.usedCost(keyCounter), cost, big(key.cost_limit), reserveNothing)) {
+      return denied(DenialCode.KEY_COST_LIMIT_REACHED);
+    }
+    if (Batch.exceeds(Batch.usedTokens(keyCounter), tokens, big(key.token_limit), authorizing && tokens === 0n)) {
+      return denied(DenialCode.KEY_TOKEN_LIMIT_REACHED);
+    }
+    if (identity?.budget_period && Batch.exceeds(Batch.usedCost(this.counter(identity.id, identity.budget_period, this.now)), cost, big(identity.budget), reserveNothing)) {
+      return denied(DenialCode.IDENTITY_BUDGET_EXCEEDED);
+    }
+    if (key.project_id && key.project_budget_period) {
+      const used = Batch.usedCost(this.counter(key.project_id, key.project_budget_period, this.now));
+      if (Batch.exceeds(used, cost, big(key.project_budget), reserveNothing)) return denied(DenialCode.PROJECT_BUDGET_EXCEEDED);
+    }
+    const wallet = this.wallets.get(key.wallet_id)!;
+    if (reserveNothing ? this.available(wallet) <= 0n : cost > this.available(wallet)) return denied(DenialCode.INSUFFICIENT_CREDITS);
+
+    const subjects: Subjects = { keyId: key.id, identityId: identity?.id ?? null, projectId: key.project_id };
+    const outcome: GatewayOutcome = { ...emptyOutcome(), allowed: true };
+    if (authorizing) {
+      wallet.heldDelta += cost;
+      this.addToCounters(subjects, this.now, { dHeldCost: cost, dHeldTokens: tokens, dRequests: 1n });
+      const hold = { id: newId('hold'), amount: cost, expiresAt: new Date(this.now.getTime() + this.holdTtlMs) };
+      this.newHolds.push({
+        id: hold.id,
+        organization_id: key.organization_id,
+        wallet_id: key.wallet_id,
+        api_key_id: key.id,
+        identity_id: subjects.identityId,
+        project_id: key.project_id,
+        model: request.model,
+        amount: cost,
+        tokens,
+        created_at: this.now.toISOString(),
+        expires_at: hold.expiresAt.toISOString(),
+      });
+      outcome.hold = hold;
+    } else {
+      this.addToCounters(subjects, this.now, { dCost: cost, dTokens: tokens, dRequests: 1n });
+      outcome.cost = cost;
+      outcome.charged = cost;
+      outcome.transactionId = this.charge(wallet, key.wallet_id, cost, {
+        description: `Usage: ${request.model}`,
+        idempotencyKey: request.idempotencyKey,
+        subjects,
+        model: request.model,
+        inputTokens,
+        outputTokens,
+        holdId: null,
+      });
+    }
+    outcome.availableBalance = this.available(wallet);
+    outcome.limits = this.limitsOf(key, window);
+    return outcome;
+  }
+
+  private capture(request: CaptureRequest, index: number): GatewayOutcome {
+    const hold = this.holds.get(request.holdId)!;
+    const hash = sha256(request);
+    const settled = this.settledState(hold);
+    if (settled.status === 'RELEASED') return settled.hash === hash ? settled.response : denied(DenialCode.HOLD_NOT_ACTIVE);
+    if (settled.status === 'CAPTURED') return settled.hash === hash ? settled.response : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
+    const price = this.prices.get(hold.model);
+    if (!price) return denied(DenialCode.UNKNOWN_MODEL);
+
+    const wallet = this.wallets.get(hold.wallet_id)!;
+    const { subjects, at } = this.subjectsOf(index);
+    if (settled.status === 'ACTIVE') this.releaseHeld(hold, wallet, subjects, at);
+    const cost = usageCost(request.inputTokens, request.outputTokens, price, hold.markup_bps);
+    // The call has happened: charge it in full when the balance allows, else what is there.
+    const available = this.available(wallet);
+    const charged = cost <= available ? cost : available > 0n ? available : 0n;
+    this.addToCounters(subjects, at, { dCost: charged, dTokens: request.inputTokens + request.outputTokens });
+    const outcome: GatewayOutcome = {
+      ...emptyOutcome(),
+      allowed: true,
+      cost,
+      charged,
+      hold: { id: hold.id, amount: BigInt(hold.amount), expiresAt: hold.expires_at },
+      transactionId: this.charge(wallet, hold.wallet_id, charged, {
+        description: `Usage: ${hold.model}`,
+        idempotencyKey: null,
+        subjects,
+        model: hold.model,
+        inputTokens: request.inputTokens,
+        outputTokens: request.outputTokens,
+        holdId: hold.id,
+      }),
+    };
+    outcome.availableBalance = this.available(wallet);
+    this.settle(hold, 'CAPTURED', hash, outcome);
+    return outcome;
+  }
+
+  private release(request: ReleaseRequest, index: number): GatewayOutcome {
+    const hold = this.holds.get(request.holdId)!;
+    const hash = sha256(request);
+    const settled = this.settledState(hold);
+    if (settled.status === 'CAPTURED') return denied(DenialCode.HOLD_NOT_ACTIVE);
+    if (settled.status === 'RELEASED') return settled.response;
+    const wallet = this.wallets.get(hold.wallet_id)!;
+    if (settled.status === 'ACTIVE') {
+      const { subjects, at } = this.subjectsOf(index);
+      this.releaseHeld(hold, wallet, subjects, at);
+    }
+    const outcome: GatewayOutcome = {
+      ...emptyOutcome(),
+      allowed: true,
+      hold: { id: hold.id, amount: BigInt(hold.amount), expiresAt: hold.expires_at },
+      availableBalance: this.available(wallet),
+    };
+    this.settle(hold, 'RELEASED', hash, outcome);
+    return outcome;
+  }
+
+  /** The hold's state as this batch has left it so far. */
+  private settledState(hold: HoldRow): { status: HoldRow['status']; hash: string | null; response: GatewayOutcome } {
+    const settled = this.settledHolds.get(hold.id);
+    if (settled) return { status: settled.status as HoldRow['status'], hash: settled.hash, response: settled.response as GatewayOutcome };
+    return {
+      status: hold.status,
+      hash: hold.settle_request_hash,
+      response: hold.settle_response ? outcomeFromJson(hold.settle_response) : emptyOutcome(),
+    };
+  }
+
+  private settle(hold: HoldRow, status: 'CAPTURED' | 'RELEASED', hash: string, outcome: GatewayOutcome): void {
+    this.settledHolds.set(hold.id, { status, hash, response: outcome });
+  }
+
+  private releaseHeld(hold: HoldRow, wallet: WalletState, subjects: Subjects, at: Date): void {
+    wallet.heldDelta -= BigInt(hold.amount);
+    this.addToCounters(subjects, at, { dHeldCost: -BigInt(hold.amount), dHeldTokens: -BigInt(hold.tokens) });
+  }
+
+  /** Debits the wallet and adds the DEDUCTION row; nothing to record for a zero cost. */
+  private charge(
+    wallet: WalletState,
+    walletId: string,
+    amount: bigint,
+    usage: { description: string; idempotencyKey: string | null; subjects: Subjects; model: string; inputTokens: bigint; outputTokens: bigint; holdId: string | null },
+  ): string | null {
+    if (amount === 0n) return null;
+    wallet.balanceDelta -= amount;
+    const id = this.nextTransactionId();
+    wallet.lastTransactionId = id;
+    this.ledgerRows.push({
+      id,
+      wallet_id: walletId,
+      organization_id: wallet.organizationId,
+      amount: (-amount).toString(),
+      balance_after: (wallet.balance + wallet.balanceDelta).toString(),
+      description: usage.description,
+      idempotency_key: usage.idempotencyKey,
+      api_key_id: usage.subjects.keyId,
+      identity_id: usage.subjects.identityId,
+      project_id: usage.subjects.projectId,
+      model: usage.model,
+      input_tokens: usage.inputTokens.toString(),
+      output_tokens: usage.outputTokens.toString(),
+      hold_id: usage.holdId,
+    });
+    return id;
+  }
+
+  private retryAfter(window: RateWindow): number {
+    // The window frees a slot when its oldest second slides out.
+    const oldest = Math.min(...window.seconds.keys(), this.nowSecond);
+    return Math.max(1, oldest + RATE_WINDOW_SECONDS - this.nowSecond);
+  }
+
+  private limitsOf(key: KeyRow, window: RateWindow | undefined): KeyLimits {
+    const counter = this.counter(key.id, key.limit_period, this.now);
+    const remaining = (limit: string | null, used: bigint) => {
+      if (limit === null) return null;
+      const left = BigInt(limit) - used;
+      return left > 0n ? left : 0n;
+    };
+    return {
+      costRemaining: remaining(key.cost_limit, Batch.usedCost(counter)),
+      tokensRemaining: remaining(key.token_limit, Batch.usedTokens(counter)),
+      requestsRemaining: window ? Math.max(0, window.limit - window.used) : null,
+      resetAt: periodEnd(key.limit_period, this.now),
+    };
+  }
+
+  private copyDuplicates(): void {
+    for (const [index, first] of this.firstWithKey) {
+      this.outcomes[index] =
+        this.requestHashes.get(index) === this.requestHashes.get(first) ? this.outcomes[first] : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
+    }
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  private async write(): Promise<void> {
+    const walletChanges = [...this.wallets.entries()]
+      .filter(([, wallet]) => wallet.balanceDelta !== 0n || wallet.heldDelta !== 0n)
+      .map(([id, wallet]) => ({ id, delta: wallet.balanceDelta, held_delta: wallet.heldDelta }));
+    if (walletChanges.length > 0) {
+      const updated = await this.query<{ id: string }>(
+        `update wallets w set balance = w.balance + x.delta, held = w.held + x.held_delta
+           from jsonb_to_recordset(?::jsonb) as x (id text, delta bigint, held_delta bigint)
+          where w.id = x.id and (x.delta >= 0 or w.balance + x.delta >= 0)
+          returning w.id`,
+        [rows(walletChanges)],
+      );
+      if (updated.length !== walletChanges.length) throw new Error('a wallet changed under its lock');
+    }
+
+    if (this.ledgerRows.length > 0) {
+      await this.query(
+        `insert into transactions (id, wallet_id, organization_id, type, amount, balance_after, description, actor,
+                                   idempotency_key, api_key_id, identity_id, project_id, model, input_tokens,
+                                   output_tokens, hold_id, created_at)
+         select id, wallet_id, organization_id, 'DEDUCTION', amount, balance_after, description, 'gateway',
+                idempotency_key, api_key_id, identity_id, project_id, model, input_tokens, output_tokens, hold_id, ?
+           from jsonb_to_recordset(?::jsonb) as x (id text, wallet_id text, organization_id text, amount bigint,
+                balance_after bigint, description text, idempotency_key text, api_key_id text, identity_id text,
+                project_id text, model text, input_tokens bigint, output_tokens bigint, hold_id text)`,
+        [this.now, rows(this.ledgerRows)],
+      );
+    }
+
+    const counterChanges = [...this.counters.entries()]
+      .filter(([, c]) => c.dCost || c.dTokens || c.dRequests || c.dHeldCost || c.dHeldTokens)
+      .map(([id, c]) => {
+        const [subjectId, period, startMs] = id.split('|');
+        return {
+          subject_id: subjectId,
+          period,
+          period_start: new Date(Number(startMs)).toISOString(),
+          cost: c.dCost,
+          tokens: c.dTokens,
+          requests: c.dRequests,
+          held_cost: c.dHeldCost,
+          held_tokens: c.dHeldTokens,
+        };
+      });
+    if (counterChanges.length > 0) {
+      await this.query(
+        `update usage_counters c
+            set cost = c.cost + x.cost, tokens = c.tokens + x.tokens, requests = c.requests + x.requests,
+                held_cost = c.held_cost + x.held_cost, held_tokens = c.held_tokens + x.held_tokens
+           from jsonb_to_recordset(?::jsonb) as x (subject_id text, period text, period_start timestamptz, cost bigint,
+                tokens bigint, requests bigint, held_cost bigint, held_tokens bigint)
+          where c.subject_id = x.subject_id and c.period = x.period and c.period_start = x.period_start`,
+        [rows(counterChanges)],
+      );
+    }
+
+    const rateChanges = [...this.rateWindows.entries()].filter(([, w]) => w.added > 0).map(([id, w]) => ({ api_key_id: id, requests: w.added }));
+    if (rateChanges.length > 0) {
+      await this.query(
+        `insert into rate_windows (api_key_id, second, requests)
+         select api_key_id, ?, requests from jsonb_to_recordset(?::jsonb) as x (api_key_id text, requests integer)
+         on conflict (api_key_id, second) do update set requests = rate_windows.requests + excluded.requests`,
+        [this.nowSecond, rows(rateChanges)],
+      );
+      await this.query(`delete from rate_windows where api_key_id in (select jsonb_array_elements_text(?::jsonb)) and second <= ?`, [
+        JSON.stringify(rateChanges.map((change) => change.api_key_id)),
+        this.nowSecond - RATE_WINDOW_SECONDS,
+      ]);
+    }
+
+    if (this.newHolds.length > 0) {
+      await this.query(
+        `insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, amount, tokens,
+                            status, created_at, expires_at)
+         select id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, amount, tokens, 'ACTIVE',
+                created_at, expires_at
+           from jsonb_to_recordset(?::jsonb) as x (id text, organization_id text, wallet_id text, api_key_id text,
+                identity_id text, project_id text, model text, amount bigint, tokens bigint, created_at timestamptz,
+                expires_at timestamptz)`,
+        [rows(this.newHolds)],
+      );
+    }
+
+    if (this.settledHolds.size > 0) {
+      const settled = [...this.settledHolds.entries()].map(([id, s]) => ({
+        id,
+        status: s.status,
+        hash: s.hash,
+        response: outcomeToJson(s.response as GatewayOutcome),
+      }));
+      await this.query(
+        `update holds h set status = x.status, settled_at = ?, settle_request_hash = x.hash, settle_response = x.response
+           from jsonb_to_recordset(?::jsonb) as x (id text, status text, hash text, response jsonb)
+          where h.id = x.id`,
+        [this.now, rows(settled)],
+      );
+    }
+
+    const answers = [...this.claimed.entries()].map(([index, claim]) => ({
+      organization_id: claim.organizationId,
+      key: claim.key,
+      response: outcomeToJson(this.outcomes[index]),
+    }));
+    if (answers.length > 0) {
+      await this.query(
+        `update idempotency_keys i set response = x.response
+           from jsonb_to_recordset(?::jsonb) as x (organization_id text, key text, response jsonb)
+          where i.organization_id = x.organization_id and i.key = x.key`,
+        [rows(answers)],
+      );
+    }
+  }
+
+  /** One event per wallet whose balance moved, carrying its final balance. */
+  private events(): WalletBalanceEvent[] {
+    return [...this.wallets.entries()]
+      .filter(([, wallet]) => wallet.balanceDelta !== 0n && wallet.lastTransactionId)
+      .map(([walletId, wallet]) => ({
+        walletId,
+        organizationId: wallet.organizationId,
+        balance: wallet.balance + wallet.balanceDelta,
+        change: wallet.balanceDelta,
+        transactionId: wallet.lastTransactionId!,
+      }));
+  }
+}

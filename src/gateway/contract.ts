@@ -1,0 +1,115 @@
+/** The gateway contract of DESIGN.md §6: what the gateway sends and what it is answered. */
+
+export enum DenialCode {
+  INVALID_API_KEY = 'INVALID_API_KEY',
+  INSUFFICIENT_CREDITS = 'INSUFFICIENT_CREDITS',
+  KEY_COST_LIMIT_REACHED = 'KEY_COST_LIMIT_REACHED',
+  KEY_TOKEN_LIMIT_REACHED = 'KEY_TOKEN_LIMIT_REACHED',
+  KEY_RATE_LIMITED = 'KEY_RATE_LIMITED',
+  IDENTITY_BUDGET_EXCEEDED = 'IDENTITY_BUDGET_EXCEEDED',
+  PROJECT_BUDGET_EXCEEDED = 'PROJECT_BUDGET_EXCEEDED',
+  UNKNOWN_MODEL = 'UNKNOWN_MODEL',
+  IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  HOLD_NOT_FOUND = 'HOLD_NOT_FOUND',
+  HOLD_NOT_ACTIVE = 'HOLD_NOT_ACTIVE',
+}
+
+const DENIALS: Record<DenialCode, { httpStatus: number; message: string }> = {
+  INVALID_API_KEY: { httpStatus: 401, message: 'Invalid API key: unknown, revoked or expired.' },
+  INSUFFICIENT_CREDITS: { httpStatus: 402, message: 'Insufficient credits. Please top up your account.' },
+  KEY_COST_LIMIT_REACHED: { httpStatus: 429, message: "The API key's cost limit for this period is reached." },
+  KEY_TOKEN_LIMIT_REACHED: { httpStatus: 429, message: "The API key's token limit for this period is reached." },
+  KEY_RATE_LIMITED: { httpStatus: 429, message: "Too many requests: the API key's requests per minute are used up." },
+  IDENTITY_BUDGET_EXCEEDED: { httpStatus: 429, message: "This user's budget for the period is used up." },
+  PROJECT_BUDGET_EXCEEDED: { httpStatus: 429, message: "The project's budget for the period is used up." },
+  UNKNOWN_MODEL: { httpStatus: 400, message: 'Unknown model: it has no price.' },
+  IDEMPOTENCY_KEY_REUSED: { httpStatus: 409, message: 'This idempotency key was already used for a different request.' },
+  HOLD_NOT_FOUND: { httpStatus: 404, message: 'No such hold.' },
+  HOLD_NOT_ACTIVE: { httpStatus: 409, message: 'The hold was already captured or released.' },
+};
+
+export interface Denial {
+  code: DenialCode;
+  message: string;
+  httpStatus: number;
+  retryAfterSeconds: number | null;
+}
+
+export function denial(code: DenialCode, retryAfterSeconds: number | null = null): Denial {
+  return { code, ...DENIALS[code], retryAfterSeconds };
+}
+
+export interface KeyLimits {
+  costRemaining: bigint | null;
+  tokensRemaining: bigint | null;
+  requestsRemaining: number | null;
+  resetAt: Date;
+}
+
+export interface GatewayOutcome {
+  allowed: boolean;
+  denial: Denial | null;
+  /** Debit and capture: what the usage cost, and what could be charged of it. */
+  cost: bigint | null;
+  charged: bigint | null;
+  transactionId: string | null;
+  hold: { id: string; amount: bigint; expiresAt: Date } | null;
+  availableBalance: bigint | null;
+  limits: KeyLimits | null;
+}
+
+export interface DebitRequest {
+  kind: 'debit';
+  apiKey: string;
+  idempotencyKey: string;
+  model: string;
+  identity: string | null;
+  inputTokens: bigint;
+  outputTokens: bigint;
+}
+
+export interface AuthorizeRequest {
+  kind: 'authorize';
+  apiKey: string;
+  idempotencyKey: string;
+  model: string;
+  identity: string | null;
+  maxInputTokens: bigint;
+  maxOutputTokens: bigint;
+}
+
+export interface CaptureRequest {
+  kind: 'capture';
+  holdId: string;
+  inputTokens: bigint;
+  outputTokens: bigint;
+}
+
+export interface ReleaseRequest {
+  kind: 'release';
+  holdId: string;
+}
+
+export type GatewayRequest = DebitRequest | AuthorizeRequest | CaptureRequest | ReleaseRequest;
+export type KeyedRequest = DebitRequest | AuthorizeRequest;
+
+export function emptyOutcome(): GatewayOutcome {
+  return { allowed: false, denial: null, cost: null, charged: null, transactionId: null, hold: null, availableBalance: null, limits: null };
+}
+
+export function denied(code: DenialCode, retryAfterSeconds: number | null = null): GatewayOutcome {
+  return { ...emptyOutcome(), denial: denial(code, retryAfterSeconds) };
+}
+
+/** Outcomes are stored as JSON for idempotent replays; bigints travel as strings. */
+export function outcomeToJson(outcome: GatewayOutcome): unknown {
+  return JSON.parse(JSON.stringify(outcome, (_key, value) => (typeof value === 'bigint' ? `${value}n` : value)));
+}
+
+export function outcomeFromJson(json: unknown): GatewayOutcome {
+  return JSON.parse(JSON.stringify(json), (key, value) => {
+    if (typeof value === 'string' && /^-?\d+n$/.test(value)) return BigInt(value.slice(0, -1));
+    if ((key === 'resetAt' || key === 'expiresAt') && typeof value === 'string') return new Date(value);
+    return value;
+  }) as GatewayOutcome;
+}

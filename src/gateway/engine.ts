@@ -1,0 +1,98 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { inTransaction } from '../db/transaction';
+import { type EventBus, TOPICS } from '../realtime/pubsub';
+import { processBatch } from './batch';
+import type { GatewayOutcome, GatewayRequest } from './contract';
+
+export interface EngineOptions {
+  em: EntityManager;
+  bus: EventBus;
+  clock: () => Date;
+  /** How long an authorization holds credits unless captured or released. */
+  holdTtlMs?: number;
+  /** The most requests decided in one database transaction. */
+  maxBatch?: number;
+  /** Batches in flight at once; the next one forms while they commit. */
+  concurrency?: number;
+}
+
+interface Waiting {
+  request: GatewayRequest;
+  resolve(outcome: GatewayOutcome): void;
+  reject(error: unknown): void;
+}
+
+export const DEFAULT_HOLD_TTL_MS = 10 * 60 * 1000;
+
+/**
+ * Group commit for the gateway: requests that arrive while a batch is being committed wait
+ * together and go into the next batch, so under load one transaction carries many debits and
+ * the hot wallet row is locked once per batch instead of once per debit. When idle, a request
+ * is sent at the next turn of the event loop, alone.
+ */
+export class DebitEngine {
+  private readonly queue: Waiting[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private idle: Array<() => void> = [];
+  private readonly holdTtlMs: number;
+  private readonly maxBatch: number;
+  private readonly concurrency: number;
+
+  constructor(private readonly options: EngineOptions) {
+    this.holdTtlMs = options.holdTtlMs ?? DEFAULT_HOLD_TTL_MS;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.concurrency = options.concurrency ?? 2;
+  }
+
+  submit(request: GatewayRequest): Promise<GatewayOutcome> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  submitAll(requests: GatewayRequest[]): Promise<GatewayOutcome[]> {
+    return Promise.all(requests.map((request) => this.submit(request)));
+  }
+
+  /** Resolves once every request submitted so far is answered. */
+  drain(): Promise<void> {
+    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.concurrency && this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      this.inFlight += 1;
+      void this.commit(batch).finally(() => {
+        this.inFlight -= 1;
+        if (this.queue.length > 0) this.pump();
+        else if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
+      });
+    }
+  }
+
+  private async commit(batch: Waiting[]): Promise<void> {
+    try {
+      const now = this.options.clock();
+      const { outcomes, events } = await inTransaction(this.options.em, (tx) =>
+        processBatch(tx, batch.map((waiting) => waiting.request), now, this.holdTtlMs),
+      );
+      batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
+      for (const event of events) this.options.bus.publish(TOPICS.walletBalanceChanged, event.walletId, event);
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ApiKey, Project, Wallet, Workspace } from '../../entities';
+import type { MemberPrincipal } from '../auth/access';
+import { newApiKeySecret } from '../auth/tokens';
+import { inTransaction } from '../db/transaction';
+import { DomainError, UserErrorCode } from '../errors';
+import { KeyLimitPeriod } from '../limits/periods';
+import { requireNonNegative, requireText } from '../validation';
+
+/** Far above any real gateway's per-key rate (≈16,700 requests a second), low enough to catch a typo. */
+export const MAX_REQUESTS_PER_MINUTE = 1_000_000;
+
+/**
+ * The limits of a key as a mutation gives them. In an update a key left out (undefined) keeps
+ * the current value and an explicit null clears it; `limitPeriod` cannot be cleared, so null
+ * keeps it too.
+ */
+export interface ApiKeyLimitsInput {
+  costLimit?: bigint | null;
+  tokenLimit?: bigint | null;
+  limitPeriod?: KeyLimitPeriod | null;
+  requestsPerMinute?: number | null;
+  expiresAt?: Date | null;
+}
+
+export interface ApiKeyCreateInput extends ApiKeyLimitsInput {
+  workspaceId: string;
+  name: string;
+  projectId?: string | null;
+}
+
+export interface ApiKeyUpdateInput extends ApiKeyLimitsInput {
+  apiKeyId: string;
+  name?: string | null;
+  projectId?: string | null;
+}
+
+function checkLimits(input: ApiKeyLimitsInput, now: Date): void {
+  if (input.costLimit != null) requireNonNegative(input.costLimit, 'costLimit');
+  if (input.tokenLimit != null) requireNonNegative(input.tokenLimit, 'tokenLimit');
+  const rpm = input.requestsPerMinute;
+  if (rpm != null && (!Number.isInteger(rpm) || rpm < 1 || rpm > MAX_REQUESTS_PER_MINUTE)) {
+    throw new DomainError(
+      UserErrorCode.INVALID,
+      `requestsPerMinute must be between 1 and ${MAX_REQUESTS_PER_MINUTE}; null means no rate limit`,
+      ['input', 'requestsPerMinute'],
+    );
+  }
+  if (input.expiresAt != null && input.expiresAt.getTime() <= now.getTime()) {
+    throw new DomainError(UserErrorCode.INVALID, 'expiresAt must be in the future', ['input', 'expiresAt']);
+  }
+}
+
+/** A project of the key's own workspace: one of another workspace answers as not found. */
+async function findProject(tx: EntityManager, workspaceId: string, projectId: string): Promise<Project> {
+  const project = await tx.findOne(Project, { id: projectId, workspace: workspaceId });
+  if (!project) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such project in this workspace', ['input', 'projectId']);
+  return project;
+}
+
+async function findKey(tx: EntityManager, organizationId: string, apiKeyId: string): Promise<ApiKey> {
+  const apiKey = await tx.findOne(ApiKey, { id: apiKeyId, organization: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!apiKey) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such API key', ['input', 'apiKeyId']);
+  return apiKey;
+}
+
+/**
+ * A new key of a workspace, spending from the workspace's wallet. The secret exists only in the
+ * result: the database keeps its SHA-256 and a short prefix to display.
+ */
+export async function createApiKey(em: EntityManager, actor: MemberPrincipal, input: ApiKeyCreateInput, now: Date) {
+  const name = requireText(input.name, 'name');
+  checkLimits(input, now);
+  return inTransaction(em, async (tx) => {
+    const workspace = await tx.findOne(Workspace, { id: input.workspaceId, organization: actor.organizationId });
+    if (!workspace) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
+    const wallet = await tx.findOneOrFail(Wallet, { workspace });
+    const project = input.projectId == null ? null : await findProject(tx, workspace.id, input.projectId);
+    const { secret, hash, prefix } = newApiKeySecret();
+    const apiKey = tx.create(ApiKey, {
+      organization: actor.organizationId,
+      workspace,
+      wallet,
+      project,
+      name,
+      secretHash: hash,
+      prefix,
+      costLimit: input.costLimit ?? null,
+      tokenLimit: input.tokenLimit ?? null,
+      limitPeriod: input.limitPeriod ?? KeyLimitPeriod.MONTHLY,
+      requestsPerMinute: input.requestsPerMinute ?? null,
+      expiresAt: input.expiresAt ?? null,
+    });
+    await tx.flush();
+    return { apiKey, secret };
+  });
+}
+
+/**
+ * Changes what the input names: a field left out keeps its value, an explicit null clears a
+ * limit, the project or the expiry. A revoked key is final and cannot be changed.
+ */
+export async function updateApiKey(em: EntityManager, actor: MemberPrincipal, input: ApiKeyUpdateInput, now: Date) {
+  const name = input.name == null ? undefined : requireText(input.name, 'name');
+  checkLimits(input, now);
+  return inTransaction(em, async (tx) => {
+    const apiKey = await findKey(tx, actor.organizationId, input.apiKeyId);
+    if (apiKey.revokedAt) {
+      throw new DomainError(UserErrorCode.INVALID, 'A revoked API key cannot be changed', ['input', 'apiKeyId']);
+    }
+    if (name !== undefined) apiKey.name = name;
+    if (input.projectId !== undefined) {
+      apiKey.project = input.projectId === null ? null : await findProject(tx, apiKey.workspace.id, input.projectId);
+    }
+    if (input.costLimit !== undefined) apiKey.costLimit = input.costLimit;
+    if (input.tokenLimit !== undefined) apiKey.tokenLimit = input.tokenLimit;
+    if (input.limitPeriod != null) apiKey.limitPeriod = input.limitPeriod;
+    if (input.requestsPerMinute !== undefined) apiKey.requestsPerMinute = input.requestsPerMinute;
+    if (input.expiresAt !== undefined) apiKey.expiresAt = input.expiresAt;
+    await tx.flush();
+    return apiKey;
+  });
+}
+
+/** Revoking is idempotent: a key already revoked keeps its first revocation time. */
+export async function revokeApiKey(em: EntityManager, actor: MemberPrincipal, apiKeyId: string, now: Date) {
+  return inTransaction(em, async (tx) => {
+    const apiKey = await findKey(tx, actor.organizationId, apiKeyId);
+    apiKey.revokedAt ??= now;
+    await tx.flush();
+    return apiKey;
+  });
+}

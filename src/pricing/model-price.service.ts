@@ -1,0 +1,50 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { ModelPrice } from '../../entities';
+import { inTransaction } from '../db/transaction';
+import { DomainError, UserErrorCode } from '../errors';
+import { requireNonNegative, requireText } from '../validation';
+
+export const MAX_MODEL_ID_LENGTH = 200;
+
+export interface ModelPriceSetInput {
+  model: string;
+  /** Nano-USD per 1M input tokens. */
+  inputPricePerMillion: bigint;
+  /** Nano-USD per 1M output tokens. */
+  outputPricePerMillion: bigint;
+}
+
+/** Sets the price of a model, adding the model if it is new; prices apply to calls authorized afterwards. */
+export async function setModelPrice(em: EntityManager, input: ModelPriceSetInput, now: Date): Promise<ModelPrice> {
+  const model = requireText(input.model, 'model', MAX_MODEL_ID_LENGTH);
+  const inputPrice = requireNonNegative(input.inputPricePerMillion, 'inputPricePerMillion');
+  const outputPrice = requireNonNegative(input.outputPricePerMillion, 'outputPricePerMillion');
+  return inTransaction(em, async (tx) => {
+    // One statement, so that two admins setting a new model at once both succeed (the last wins).
+    await tx.execute(
+      `insert into model_prices (model, input_price, output_price, updated_at)
+       values (?, ?::bigint, ?::bigint, ?::timestamptz)
+       on conflict (model) do update
+          set input_price = excluded.input_price, output_price = excluded.output_price, updated_at = excluded.updated_at`,
+      [model, inputPrice.toString(), outputPrice.toString(), now.toISOString()],
+    );
+    return tx.findOneOrFail(ModelPrice, { model });
+  });
+}
+
+/** Removes a model from the catalog: the gateway answers UNKNOWN_MODEL for it from then on. */
+export async function removeModelPrice(em: EntityManager, modelId: string): Promise<ModelPrice> {
+  const model = requireText(modelId, 'model', MAX_MODEL_ID_LENGTH);
+  return inTransaction(em, async (tx) => {
+    const price = await tx.findOne(ModelPrice, { model });
+    if (!price) throw new DomainError(UserErrorCode.NOT_FOUND, 'No price for this model', ['input', 'model']);
+    await tx.nativeDelete(ModelPrice, { model });
+    return price;
+  });
+}
+
+/** The whole catalog by model id, compared as strings: the same order under every database collation. */
+export async function listModelPrices(em: EntityManager): Promise<ModelPrice[]> {
+  const prices = await em.find(ModelPrice, {});
+  return prices.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+}

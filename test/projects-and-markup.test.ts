@@ -1,0 +1,227 @@
+import { newId } from '../src/ids';
+import { Period } from '../src/limits/periods';
+import { parseMoney as usd } from '../src/money';
+import { ADMIN_TOKEN, type GraphQLResult, useTestApp } from './support/app';
+import { createMemberWithToken, createOrganization, createWorkspace, expectNoUserErrors, unique } from './support/fixtures';
+import { setCounter, type TestClock } from './support/usage';
+
+const NOW = new Date('2026-03-18T12:00:00.000Z');
+const clock: TestClock = { now: NOW };
+const app = useTestApp({ clock: () => clock.now });
+
+beforeEach(() => {
+  clock.now = NOW;
+});
+
+const PROJECT_FIELDS = 'id name budget budgetPeriod workspace { id }';
+const PROJECT_CREATE = `mutation ($input: ProjectCreateInput!) {
+  projectCreate(input: $input) { project { ${PROJECT_FIELDS} } userErrors { field code message } }
+}`;
+const PROJECT_UPDATE = `mutation ($input: ProjectUpdateInput!) {
+  projectUpdate(input: $input) { project { ${PROJECT_FIELDS} } userErrors { field code message } }
+}`;
+const PROJECT_BUDGET = `query ($id: ID!) {
+  node(id: $id) { ... on Project { budget budgetPeriod usage { daily weekly monthly yearly } budgetRemaining budgetResetAt } }
+}`;
+const WORKSPACE_UPDATE = `mutation ($input: WorkspaceUpdateInput!) {
+  workspaceUpdate(input: $input) { workspace { id name markupBasisPoints } userErrors { field code message } }
+}`;
+
+function codes(result: GraphQLResult): Array<string | undefined> {
+  return (result.errors ?? []).map((error) => error.extensions?.code);
+}
+
+async function organizationWithWorkspace() {
+  const org = await createOrganization(app);
+  return { ...org, ...(await createWorkspace(app, org.ownerToken, 'Main')) };
+}
+
+async function projectRows(workspaceId: string) {
+  return app.orm.em.fork().execute('select id, name, budget, budget_period from projects where workspace_id = ? order by id', [workspaceId]);
+}
+
+describe('project budgets', () => {
+  it('creates a project with or without a budget', async () => {
+    const org = await organizationWithWorkspace();
+    const plain = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: 'Plain' } }, org.ownerToken);
+    expect(plain.projectCreate).toEqual({
+      project: { id: expect.stringMatching(/^prj_/), name: 'Plain', budget: null, budgetPeriod: null, workspace: { id: org.workspaceId } },
+      userErrors: [],
+    });
+    const budgeted = await app.data(
+      PROJECT_CREATE,
+      { input: { workspaceId: org.workspaceId, name: 'Budgeted', budget: '100.00', budgetPeriod: 'MONTHLY' } },
+      org.ownerToken,
+    );
+    expect(budgeted.projectCreate.project).toMatchObject({ name: 'Budgeted', budget: '100', budgetPeriod: 'MONTHLY' });
+  });
+
+  it('refuses a budget without its period, a period without its budget, and a negative budget', async () => {
+    const org = await organizationWithWorkspace();
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ budget: '5' }, 'budgetPeriod'],
+      [{ budgetPeriod: 'DAILY' }, 'budget'],
+      [{ budget: '-5', budgetPeriod: 'DAILY' }, 'budget'],
+    ];
+    for (const [input, field] of cases) {
+      const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: 'P', ...input } }, org.ownerToken);
+      expect({ input, payload: projectCreate }).toEqual({
+        input,
+        payload: { project: null, userErrors: [{ field: ['input', field], code: 'INVALID', message: expect.stringContaining(field) }] },
+      });
+    }
+    expect(await projectRows(org.workspaceId)).toEqual([]);
+  });
+
+  it('renames a project and sets, keeps or clears its budget', async () => {
+    const org = await organizationWithWorkspace();
+    const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: 'Chatbot' } }, org.ownerToken);
+    const project = projectCreate.project;
+    const update = async (input: Record<string, unknown>) =>
+      (await app.data(PROJECT_UPDATE, { input: { projectId: project.id, ...input } }, org.ownerToken)).projectUpdate;
+
+    expect(await update({ budget: '50', budgetPeriod: 'WEEKLY' })).toEqual({
+      project: { ...project, budget: '50', budgetPeriod: 'WEEKLY' },
+      userErrors: [],
+    });
+    expect(await update({ name: '  Support bot ' })).toEqual({
+      project: { ...project, name: 'Support bot', budget: '50', budgetPeriod: 'WEEKLY' },
+      userErrors: [],
+    });
+    expect(await update({ name: null })).toEqual({
+      project: { ...project, name: 'Support bot', budget: '50', budgetPeriod: 'WEEKLY' },
+      userErrors: [],
+    });
+    expect(await update({ budget: null, budgetPeriod: null })).toEqual({ project: { ...project, name: 'Support bot' }, userErrors: [] });
+    expect(await projectRows(org.workspaceId)).toEqual([{ id: project.id, name: 'Support bot', budget: null, budget_period: null }]);
+  });
+
+  it('refuses invalid updates, a taken name and unknown projects, changing nothing', async () => {
+    const org = await organizationWithWorkspace();
+    const other = await organizationWithWorkspace();
+    const made: string[] = [];
+    for (const name of ['One', 'Two']) {
+      const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name, budget: '1', budgetPeriod: 'DAILY' } }, org.ownerToken);
+      made.push(projectCreate.project.id);
+    }
+    const { projectCreate: theirs } = await app.data(PROJECT_CREATE, { input: { workspaceId: other.workspaceId, name: 'Theirs' } }, other.ownerToken);
+    const before = await projectRows(org.workspaceId);
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ name: '' }, 'name', 'INVALID'],
+      [{ name: 'Two' }, 'name', 'TAKEN'],
+      [{ budget: '-1', budgetPeriod: 'DAILY' }, 'budget', 'INVALID'],
+      [{ budget: '5' }, 'budgetPeriod', 'INVALID'],
+      [{ budgetPeriod: 'YEARLY' }, 'budget', 'INVALID'],
+      [{ projectId: theirs.project.id }, 'projectId', 'NOT_FOUND'],
+      [{ projectId: newId('project') }, 'projectId', 'NOT_FOUND'],
+    ];
+    for (const [input, field, code] of cases) {
+      const { projectUpdate } = await app.data(PROJECT_UPDATE, { input: { projectId: made[0], ...input } }, org.ownerToken);
+      expect({ input, payload: projectUpdate }).toEqual({
+        input,
+        payload: { project: null, userErrors: [{ field: ['input', field], code, message: expect.any(String) }] },
+      });
+    }
+    expect(await projectRows(org.workspaceId)).toEqual(before);
+    expect(await projectRows(other.workspaceId)).toEqual([expect.objectContaining({ name: 'Theirs' })]);
+  });
+
+  it('computes usage and what the budget leaves from the counters of the current periods', async () => {
+    const org = await organizationWithWorkspace();
+    const { projectCreate } = await app.data(
+      PROJECT_CREATE,
+      { input: { workspaceId: org.workspaceId, name: 'Metered', budget: '10', budgetPeriod: 'WEEKLY' } },
+      org.ownerToken,
+    );
+    const id = projectCreate.project.id;
+    await setCounter(app, id, Period.DAILY, NOW, { cost: usd('0.5') });
+    await setCounter(app, id, Period.WEEKLY, NOW, { cost: usd('3'), heldCost: usd('1.25') });
+    await setCounter(app, id, Period.WEEKLY, new Date('2026-03-15T12:00:00Z'), { cost: usd('9') });
+    await setCounter(app, id, Period.MONTHLY, NOW, { cost: usd('12') });
+    const read = async () => (await app.data(PROJECT_BUDGET, { id }, org.ownerToken)).node;
+    expect(await read()).toEqual({
+      budget: '10',
+      budgetPeriod: 'WEEKLY',
+      usage: { daily: '0.5', weekly: '3', monthly: '12', yearly: '0' },
+      budgetRemaining: '5.75',
+      budgetResetAt: '2026-03-23T00:00:00.000Z',
+    });
+    expectNoUserErrors(
+      (await app.data(PROJECT_UPDATE, { input: { projectId: id, budget: '10', budgetPeriod: 'MONTHLY' } }, org.ownerToken)).projectUpdate,
+    );
+    expect(await read()).toMatchObject({ budgetRemaining: '0', budgetResetAt: '2026-04-01T00:00:00.000Z' });
+    expectNoUserErrors((await app.data(PROJECT_UPDATE, { input: { projectId: id, budget: null } }, org.ownerToken)).projectUpdate);
+    expect(await read()).toMatchObject({ budget: null, budgetRemaining: null, budgetResetAt: null });
+  });
+});
+
+describe('workspace markup', () => {
+  it('starts at 1000 basis points (10%) and may be set from 0 to 100000', async () => {
+    const org = await organizationWithWorkspace();
+    const read = async () =>
+      (await app.data(`query ($id: ID!) { node(id: $id) { ... on Workspace { markupBasisPoints } } }`, { id: org.workspaceId }, org.ownerToken)).node;
+    expect(await read()).toEqual({ markupBasisPoints: 1000 });
+    for (const markupBasisPoints of [0, 2500, 100_000]) {
+      const { workspaceUpdate } = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, markupBasisPoints } }, org.ownerToken);
+      expect(workspaceUpdate).toEqual({ workspace: { id: org.workspaceId, name: 'Main', markupBasisPoints }, userErrors: [] });
+    }
+    // Left out or null: unchanged.
+    const renamed = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, name: 'Renamed', markupBasisPoints: null } }, org.ownerToken);
+    expect(renamed.workspaceUpdate.workspace).toEqual({ id: org.workspaceId, name: 'Renamed', markupBasisPoints: 100_000 });
+    const [row] = await app.orm.em.fork().execute('select name, markup_bps from workspaces where id = ?', [org.workspaceId]);
+    expect(row).toEqual({ name: 'Renamed', markup_bps: 100_000 });
+  });
+
+  it('refuses a markup out of range, a taken name and unknown workspaces', async () => {
+    const org = await organizationWithWorkspace();
+    await createWorkspace(app, org.ownerToken, 'Taken');
+    const other = await organizationWithWorkspace();
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ markupBasisPoints: -1 }, 'markupBasisPoints', 'INVALID'],
+      [{ markupBasisPoints: 100_001 }, 'markupBasisPoints', 'INVALID'],
+      [{ name: ' ' }, 'name', 'INVALID'],
+      [{ name: 'Taken' }, 'name', 'TAKEN'],
+      [{ workspaceId: other.workspaceId, markupBasisPoints: 0 }, 'workspaceId', 'NOT_FOUND'],
+      [{ workspaceId: newId('workspace') }, 'workspaceId', 'NOT_FOUND'],
+    ];
+    for (const [input, field, code] of cases) {
+      const { workspaceUpdate } = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, ...input } }, org.ownerToken);
+      expect({ input, payload: workspaceUpdate }).toEqual({
+        input,
+        payload: { workspace: null, userErrors: [{ field: ['input', field], code, message: expect.any(String) }] },
+      });
+    }
+    const rows = await app.orm.em.fork().execute<Array<{ markup_bps: number }>>('select markup_bps from workspaces where id in (?, ?)', [
+      org.workspaceId,
+      other.workspaceId,
+    ]);
+    expect(rows.map((row) => row.markup_bps)).toEqual([1000, 1000]);
+  });
+
+  it('lets the platform admin set the markup of any workspace', async () => {
+    const org = await organizationWithWorkspace();
+    const { workspaceUpdate } = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, markupBasisPoints: 0 } }, ADMIN_TOKEN);
+    expect(workspaceUpdate).toEqual({ workspace: { id: org.workspaceId, name: 'Main', markupBasisPoints: 0 }, userErrors: [] });
+  });
+});
+
+describe('who may change projects and workspaces', () => {
+  it.each(['VIEWER', 'MEMBER'])('answers FORBIDDEN to a %s and changes nothing', async (role) => {
+    const org = await organizationWithWorkspace();
+    const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: unique('P') } }, org.ownerToken);
+    const actor = await createMemberWithToken(app, org.ownerToken, role);
+    const before = await projectRows(org.workspaceId);
+    const attempts: Array<[string, Record<string, unknown>]> = [
+      [PROJECT_UPDATE, { projectId: projectCreate.project.id, budget: '1', budgetPeriod: 'DAILY' }],
+      [PROJECT_CREATE, { workspaceId: org.workspaceId, name: 'Mine', budget: '1', budgetPeriod: 'DAILY' }],
+      [WORKSPACE_UPDATE, { workspaceId: org.workspaceId, markupBasisPoints: 0 }],
+    ];
+    for (const [document, input] of attempts) {
+      const result = await app.gql(document, { input }, actor.token);
+      expect({ input, codes: codes(result), status: result.status, data: result.data }).toEqual({ input, codes: ['FORBIDDEN'], status: 403, data: null });
+    }
+    expect(await projectRows(org.workspaceId)).toEqual(before);
+    const [row] = await app.orm.em.fork().execute('select markup_bps from workspaces where id = ?', [org.workspaceId]);
+    expect(row.markup_bps).toBe(1000);
+  });
+});
