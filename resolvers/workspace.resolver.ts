@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import { ApiKey, Identity, type Organization, type Project, type Wallet, type Workspace } from '../entities';
-import { MANAGERS, requireMember } from '../src/auth/access';
+import { MANAGERS, requireAdmin, requireMember } from '../src/auth/access';
 import { keysetPage } from '../src/db/keyset';
 import { DomainError, UserErrorCode } from '../src/errors';
 import { badUserInput, unauthenticated } from '../src/graphql/errors';
@@ -51,9 +51,13 @@ export class WorkspaceResolver {
     });
   }
 
-  @Mutation(() => WorkspaceUpdatePayload, { description: "Renames a workspace or sets its markup; owners, admins and the platform admin" })
+  @Mutation(() => WorkspaceUpdatePayload, {
+    description: 'Renames a workspace (owners, admins, the platform admin) or sets its markup (the platform admin only)',
+  })
   async workspaceUpdate(@Ctx() ctx: Context, @Arg('input') input: WorkspaceUpdateInput) {
     const organizationId = ctx.principal.kind === 'PLATFORM_ADMIN' ? null : requireMember(ctx.principal, MANAGERS).organizationId;
+    // The markup is the operator's margin on model prices, not the customer's to lower.
+    if (input.markupBasisPoints != null) requireAdmin(ctx.principal);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
     return withUserErrors(ctx, async () => ({ workspace: await updateWorkspace(ctx.em, organizationId, { ...input, workspaceId }) }));
   }

@@ -156,13 +156,21 @@ describe('project budgets', () => {
 });
 
 describe('workspace markup', () => {
+  it('is the platform admin\'s to set: an owner is FORBIDDEN and nothing changes', async () => {
+    const org = await organizationWithWorkspace();
+    const result = await app.gql(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, markupBasisPoints: 0 } }, org.ownerToken);
+    expect(result.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const [row] = await app.orm.em.fork().execute('select markup_bps from workspaces where id = ?', [org.workspaceId]);
+    expect(row.markup_bps).toBe(1000);
+  });
+
   it('starts at 1000 basis points (10%) and may be set from 0 to 100000', async () => {
     const org = await organizationWithWorkspace();
     const read = async () =>
       (await app.data(`query ($id: ID!) { node(id: $id) { ... on Workspace { markupBasisPoints } } }`, { id: org.workspaceId }, org.ownerToken)).node;
     expect(await read()).toEqual({ markupBasisPoints: 1000 });
     for (const markupBasisPoints of [0, 2500, 100_000]) {
-      const { workspaceUpdate } = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, markupBasisPoints } }, org.ownerToken);
+      const { workspaceUpdate } = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, markupBasisPoints } }, ADMIN_TOKEN);
       expect(workspaceUpdate).toEqual({ workspace: { id: org.workspaceId, name: 'Main', markupBasisPoints }, userErrors: [] });
     }
     // Left out or null: unchanged.
@@ -181,11 +189,12 @@ describe('workspace markup', () => {
       [{ markupBasisPoints: 100_001 }, 'markupBasisPoints', 'INVALID'],
       [{ name: ' ' }, 'name', 'INVALID'],
       [{ name: 'Taken' }, 'name', 'TAKEN'],
-      [{ workspaceId: other.workspaceId, markupBasisPoints: 0 }, 'workspaceId', 'NOT_FOUND'],
+      [{ workspaceId: other.workspaceId, name: 'Elsewhere' }, 'workspaceId', 'NOT_FOUND'],
       [{ workspaceId: newId('workspace') }, 'workspaceId', 'NOT_FOUND'],
     ];
     for (const [input, field, code] of cases) {
-      const { workspaceUpdate } = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, ...input } }, org.ownerToken);
+      const token = 'markupBasisPoints' in input ? ADMIN_TOKEN : org.ownerToken;
+      const { workspaceUpdate } = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, ...input } }, token);
       expect({ input, payload: workspaceUpdate }).toEqual({
         input,
         payload: { workspace: null, userErrors: [{ field: ['input', field], code, message: expect.any(String) }] },
