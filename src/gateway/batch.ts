@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { hashToken } from '../auth/tokens';
 import { idSequence, newId } from '../ids';
 import { ALL_PERIODS, type KeyLimitPeriod, type Period, periodEnd, periodStart } from '../limits/periods';
@@ -28,10 +27,25 @@ import {
  * with one set-based statement per table: balances move by `balance + delta` under a guard.
  * A denial is an answer, not an error: it never fails the rest of the batch.
  */
-export async function processBatch(tx: EntityManager, requests: GatewayRequest[], now: Date, holdTtlMs: number): Promise<BatchResult> {
-  const batch = new Batch(tx, requests, now, holdTtlMs);
-  return batch.run();
+export async function processBatch(db: BatchDatabase, requests: GatewayRequest[], now: Date, holdTtlMs: number): Promise<BatchResult> {
+  return new Batch(requests, now, holdTtlMs).run(db);
 }
+
+/** Runs one statement; `?` placeholders. */
+export type Sql = <T>(statement: string, params: unknown[]) => Promise<T[]>;
+
+export interface BatchDatabase {
+  /** A statement outside any transaction. */
+  query: Sql;
+  /** `work` in one transaction, committed when it resolves. */
+  transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+}
+
+/**
+ * Another batch answered one of our idempotency keys while we were deciding: this batch is
+ * rolled back and run again, and then replays that answer.
+ */
+export class IdempotencyRace extends Error {}
 
 export interface BatchResult {
   outcomes: GatewayOutcome[];
@@ -39,6 +53,8 @@ export interface BatchResult {
 }
 
 interface KeyRow {
+  /** Index of the request this row was read for. */
+  i: number;
   id: string;
   organization_id: string;
   workspace_id: string;
@@ -53,6 +69,11 @@ interface KeyRow {
   markup_bps: number;
   project_budget: string | null;
   project_budget_period: Period | null;
+  input_price: string | null;
+  output_price: string | null;
+  /** The answer already given under this request's idempotency key, if any. */
+  seen_hash: string | null;
+  seen_response: unknown;
 }
 
 interface HoldRow {
@@ -71,6 +92,8 @@ interface HoldRow {
   settle_request_hash: string | null;
   settle_response: unknown;
   markup_bps: number;
+  input_price: string | null;
+  output_price: string | null;
 }
 
 interface ExpiredHold {
@@ -159,13 +182,17 @@ function rows(values: unknown[]): string {
 }
 
 const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+
+function priceOf(row: { input_price: string | null; output_price: string | null }): TokenPrice | null {
+  return row.input_price === null || row.output_price === null ? null : { inputPrice: BigInt(row.input_price), outputPrice: BigInt(row.output_price) };
+}
 const counterKey = (subjectId: string, period: Period, start: Date) => `${subjectId}|${period}|${start.getTime()}`;
 
 class Batch {
   private readonly outcomes: GatewayOutcome[];
-  private readonly keysByHash = new Map<string, KeyRow>();
+  /** The key (with price and idempotency record) read for each keyed request, by index. */
+  private readonly keys = new Map<number, KeyRow>();
   private readonly holds = new Map<string, HoldRow>();
-  private readonly prices = new Map<string, TokenPrice>();
   private readonly identities = new Map<string, IdentityRow>();
   private readonly wallets = new Map<string, WalletState>();
   private readonly counters = new Map<string, Counter>();
@@ -174,17 +201,19 @@ class Batch {
   private readonly pending = new Set<number>();
   /** Index of the first request with the same (organization, idempotency key), for duplicates. */
   private readonly firstWithKey = new Map<number, number>();
-  private readonly claimed = new Map<number, { organizationId: string; key: string }>();
   private readonly requestHashes = new Map<number, string>();
   private readonly ledgerRows: LedgerRow[] = [];
   private readonly newHolds: unknown[] = [];
   private readonly settledHolds = new Map<string, { status: string; hash: string; response: unknown }>();
+  private readonly expiredHolds: ExpiredHold[] = [];
   private readonly nowSecond: number;
   /** Ledger rows of one batch share a timestamp; their ids keep them in posting order. */
   private readonly nextTransactionId = idSequence('transaction');
 
+  /** Where statements go: outside a transaction at first, then the batch's transaction. */
+  private query!: Sql;
+
   constructor(
-    private readonly tx: EntityManager,
     private readonly requests: GatewayRequest[],
     private readonly now: Date,
     private readonly holdTtlMs: number,
@@ -193,166 +222,124 @@ class Batch {
     this.nowSecond = Math.floor(now.getTime() / 1000);
   }
 
-  private query<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return this.tx.execute<T[]>(sql, params);
-  }
-
-  async run(): Promise<BatchResult> {
-    await this.loadKeysAndHolds();
-    await this.loadPrices();
-    await this.claimIdempotencyKeys();
-    await this.loadIdentities();
-    await this.expireHolds();
-    await this.lockWallets();
-    await this.lockRateWindows();
-    await this.lockCounters();
-    this.requests.forEach((request, index) => {
-      if (!this.pending.has(index)) return;
-      this.outcomes[index] =
-        request.kind === 'capture'
-          ? this.capture(request, index)
-          : request.kind === 'release'
-            ? this.release(request, index)
-            : this.decide(request);
+  /**
+   * Round trips are what the hot wallet waits on, so there are few: keys, prices and earlier
+   * answers are read before the transaction (an answer stored meanwhile by another batch is
+   * caught when ours is written); then one statement locks, one writes.
+   */
+  async run(db: BatchDatabase): Promise<BatchResult> {
+    this.query = db.query;
+    await this.readKeys();
+    await db.transaction(async (sql) => {
+      this.query = sql;
+      await this.lockHolds();
+      this.sortOutRequests();
+      await this.loadIdentities();
+      await this.lockWalletsAndCounters();
+      await this.lockRateWindows();
+      this.requests.forEach((request, index) => {
+        if (!this.pending.has(index)) return;
+        this.outcomes[index] =
+          request.kind === 'capture'
+            ? this.capture(request, index)
+            : request.kind === 'release'
+              ? this.release(request, index)
+              : this.decide(request, index);
+      });
+      this.copyDuplicates();
+      await this.write();
     });
-    this.copyDuplicates();
-    await this.write();
     return { outcomes: this.outcomes, events: this.events() };
   }
 
   // ---- reads -------------------------------------------------------------------------------
 
-  private keyOf(request: KeyedRequest): KeyRow | undefined {
-    return this.keysByHash.get(hashToken(request.apiKey));
+  /** One statement for every keyed request: its key, limits, price and idempotency record. */
+  private async readKeys(): Promise<void> {
+    const wanted = this.requests.flatMap((request, i) =>
+      request.kind === 'debit' || request.kind === 'authorize'
+        ? [{ i, secret_hash: hashToken(request.apiKey), model: request.model, key: request.idempotencyKey }]
+        : [],
+    );
+    if (wanted.length === 0) return;
+    const found = await this.query<KeyRow>(
+      `select x.i, k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
+              k.cost_limit::text, k.token_limit::text, k.limit_period, k.requests_per_minute,
+              (k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)) as usable, ws.markup_bps,
+              p.budget::text as project_budget, p.budget_period as project_budget_period,
+              mp.input_price::text, mp.output_price::text,
+              ik.request_hash as seen_hash, ik.response as seen_response
+         from jsonb_to_recordset(?::jsonb) as x (i integer, secret_hash text, model text, key text)
+         join api_keys k on k.secret_hash = x.secret_hash
+         join workspaces ws on ws.id = k.workspace_id
+         left join projects p on p.id = k.project_id
+         left join model_prices mp on mp.model = x.model
+         -- A lateral subquery kept apart (offset 0), so that each request probes the primary key
+         -- on both columns instead of scanning all of its organization's ever-growing keys.
+         left join lateral (
+           select request_hash, response from idempotency_keys
+            where organization_id = k.organization_id and key = x.key offset 0) as ik on true`,
+      [this.now, rows(wanted)],
+    );
+    for (const row of found) this.keys.set(row.i, row);
   }
 
-  private async loadKeysAndHolds(): Promise<void> {
-    const hashes = new Set<string>();
-    const holdIds = new Set<string>();
-    for (const request of this.requests) {
-      if (request.kind === 'debit' || request.kind === 'authorize') hashes.add(hashToken(request.apiKey));
-      else holdIds.add(request.holdId);
+  /** Holds to capture or release, locked in id order: each is settled against its own state. */
+  private async lockHolds(): Promise<void> {
+    const ids = [...new Set(this.requests.flatMap((request) => (request.kind === 'capture' || request.kind === 'release' ? [request.holdId] : [])))];
+    if (ids.length === 0) return;
+    const holds = await this.query<HoldRow & { created_ms: string; expires_ms: string }>(
+      `select h.id, h.organization_id, h.wallet_id, h.api_key_id, h.identity_id, h.project_id, h.model,
+              h.amount::text, h.tokens::text, h.status, ${EPOCH_MS('h.created_at')} as created_ms,
+              ${EPOCH_MS('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, ws.markup_bps,
+              mp.input_price::text, mp.output_price::text
+         from holds h
+         join api_keys k on k.id = h.api_key_id
+         join workspaces ws on ws.id = k.workspace_id
+         left join model_prices mp on mp.model = h.model
+        where h.id in (select jsonb_array_elements_text(?::jsonb))
+        order by h.id
+          for update of h`,
+      [JSON.stringify(ids.sort())],
+    );
+    for (const hold of holds) {
+      this.holds.set(hold.id, { ...hold, created_at: new Date(Number(hold.created_ms)), expires_at: new Date(Number(hold.expires_ms)) });
     }
-    if (hashes.size > 0) {
-      const keys = await this.query<KeyRow>(
-        `select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
-                k.cost_limit::text, k.token_limit::text, k.limit_period, k.requests_per_minute,
-                (k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)) as usable, ws.markup_bps,
-                p.budget::text as project_budget, p.budget_period as project_budget_period
-           from api_keys k
-           join workspaces ws on ws.id = k.workspace_id
-           left join projects p on p.id = k.project_id
-          where k.secret_hash in (select jsonb_array_elements_text(?::jsonb))`,
-        [this.now, JSON.stringify([...hashes])],
-      );
-      for (const key of keys) this.keysByHash.set(key.secret_hash, key);
-    }
-    if (holdIds.size > 0) {
-      // Locked in id order: settling a hold is decided against its own current state.
-      const holds = await this.query<HoldRow & { created_ms: string; expires_ms: string }>(
-        `select h.id, h.organization_id, h.wallet_id, h.api_key_id, h.identity_id, h.project_id, h.model,
-                h.amount::text, h.tokens::text, h.status, ${EPOCH_MS('h.created_at')} as created_ms,
-                ${EPOCH_MS('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, ws.markup_bps
-           from holds h
-           join api_keys k on k.id = h.api_key_id
-           join workspaces ws on ws.id = k.workspace_id
-          where h.id in (select jsonb_array_elements_text(?::jsonb))
-          order by h.id
-            for update of h`,
-        [JSON.stringify([...holdIds].sort())],
-      );
-      for (const hold of holds) {
-        this.holds.set(hold.id, { ...hold, created_at: new Date(Number(hold.created_ms)), expires_at: new Date(Number(hold.expires_ms)) });
-      }
-    }
+  }
+
+  /**
+   * Answers what needs no decision: unknown holds and keys, replays of answered idempotency
+   * keys, and the same key with a different request. Within the batch, later copies of one
+   * idempotency key follow the first.
+   */
+  private sortOutRequests(): void {
+    const firstByKey = new Map<string, number>();
     this.requests.forEach((request, index) => {
       if (request.kind === 'capture' || request.kind === 'release') {
         if (this.holds.has(request.holdId)) this.pending.add(index);
         else this.outcomes[index] = denied(DenialCode.HOLD_NOT_FOUND);
         return;
       }
-      const key = this.keyOf(request);
-      if (key?.usable) this.pending.add(index);
-      else this.outcomes[index] = denied(DenialCode.INVALID_API_KEY);
-    });
-  }
-
-  private async loadPrices(): Promise<void> {
-    const models = new Set<string>();
-    for (const index of this.pending) {
-      const request = this.requests[index];
-      models.add(request.kind === 'capture' || request.kind === 'release' ? this.holds.get(request.holdId)!.model : request.model);
-    }
-    if (models.size === 0) return;
-    const prices = await this.query<{ model: string; input_price: string; output_price: string }>(
-      `select model, input_price::text, output_price::text from model_prices
-        where model in (select jsonb_array_elements_text(?::jsonb))`,
-      [JSON.stringify([...models])],
-    );
-    for (const price of prices) {
-      this.prices.set(price.model, { inputPrice: BigInt(price.input_price), outputPrice: BigInt(price.output_price) });
-    }
-  }
-
-  /**
-   * Claims each keyed request's idempotency key. A key already answered replays its answer (or
-   * is refused when the request differs); a key claimed by a batch still in flight elsewhere
-   * waits for that batch on the primary key. Within the batch, later copies follow the first.
-   */
-  private async claimIdempotencyKeys(): Promise<void> {
-    const firstByKey = new Map<string, number>();
-    const claims: Array<{ organization_id: string; key: string; operation: string; request_hash: string }> = [];
-    for (const index of [...this.pending]) {
-      const request = this.requests[index];
-      if (request.kind !== 'debit' && request.kind !== 'authorize') continue;
-      const key = this.keyOf(request)!;
+      const key = this.keys.get(index);
+      if (!key?.usable) {
+        this.outcomes[index] = denied(DenialCode.INVALID_API_KEY);
+        return;
+      }
       const hash = sha256({ ...request, apiKey: key.secret_hash });
       this.requestHashes.set(index, hash);
+      if (key.seen_hash !== null) {
+        this.outcomes[index] = key.seen_hash === hash ? outcomeFromJson(key.seen_response) : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
+        return;
+      }
       const id = `${key.organization_id}|${request.idempotencyKey}`;
       const first = firstByKey.get(id);
-      if (first !== undefined) {
+      if (first === undefined) {
+        firstByKey.set(id, index);
+        this.pending.add(index);
+      } else {
         this.firstWithKey.set(index, first);
-        this.pending.delete(index);
-        continue;
       }
-      firstByKey.set(id, index);
-      claims.push({ organization_id: key.organization_id, key: request.idempotencyKey, operation: `gateway.${request.kind}`, request_hash: hash });
-    }
-    if (claims.length === 0) return;
-    claims.sort((a, b) => (a.organization_id + a.key < b.organization_id + b.key ? -1 : 1));
-    const inserted = await this.query<{ organization_id: string; key: string }>(
-      `insert into idempotency_keys (organization_id, key, operation, request_hash)
-       select organization_id, key, operation, request_hash
-         from jsonb_to_recordset(?::jsonb) as x (organization_id text, key text, operation text, request_hash text)
-       on conflict do nothing
-       returning organization_id, key`,
-      [rows(claims)],
-    );
-    const won = new Set(inserted.map((row) => `${row.organization_id}|${row.key}`));
-    const lost = claims.filter((claim) => !won.has(`${claim.organization_id}|${claim.key}`));
-    const existing = new Map<string, { request_hash: string; response: unknown }>();
-    if (lost.length > 0) {
-      const found = await this.query<{ organization_id: string; key: string; request_hash: string; response: unknown }>(
-        `select i.organization_id, i.key, i.request_hash, i.response
-           from idempotency_keys i
-           join jsonb_to_recordset(?::jsonb) as x (organization_id text, key text) using (organization_id, key)`,
-        [rows(lost.map(({ organization_id, key }) => ({ organization_id, key })))],
-      );
-      for (const row of found) existing.set(`${row.organization_id}|${row.key}`, row);
-    }
-    for (const [id, index] of firstByKey) {
-      if (won.has(id)) {
-        const [organizationId, ...rest] = id.split('|');
-        this.claimed.set(index, { organizationId, key: rest.join('|') });
-        continue;
-      }
-      this.pending.delete(index);
-      const previous = existing.get(id);
-      this.outcomes[index] =
-        previous && previous.request_hash === this.requestHashes.get(index) && previous.response
-          ? outcomeFromJson(previous.response)
-          : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
-    }
+    });
   }
 
   /** End users are created on first use, then read with their budgets. */
@@ -361,7 +348,7 @@ class Batch {
     for (const index of this.pending) {
       const request = this.requests[index];
       if ((request.kind !== 'debit' && request.kind !== 'authorize') || !request.identity) continue;
-      const key = this.keyOf(request)!;
+      const key = this.keys.get(index)!;
       const id = `${key.workspace_id}|${request.identity}`;
       if (!wanted.has(id)) {
         wanted.set(id, { id: newId('identity'), organization_id: key.organization_id, workspace_id: key.workspace_id, external_id: request.identity });
@@ -393,76 +380,9 @@ class Batch {
     const ids = new Set<string>();
     for (const index of this.pending) {
       const request = this.requests[index];
-      ids.add(request.kind === 'capture' || request.kind === 'release' ? this.holds.get(request.holdId)!.wallet_id : this.keyOf(request)!.wallet_id);
+      ids.add(request.kind === 'capture' || request.kind === 'release' ? this.holds.get(request.holdId)!.wallet_id : this.keys.get(index)!.wallet_id);
     }
     return [...ids].sort();
-  }
-
-  /** Expired holds of these wallets give their amount back, so that they never block spending. */
-  private expiredHolds: ExpiredHold[] = [];
-
-  private async expireHolds(): Promise<void> {
-    const walletIds = this.walletIds();
-    if (walletIds.length === 0) return;
-    // Holds being settled by this batch are left to it; holds another batch is settling are skipped.
-    const expired = await this.query<Omit<ExpiredHold, 'created_at'> & { created_ms: string }>(
-      `update holds set status = 'EXPIRED', settled_at = ?
-        where id in (
-          select id from holds
-           where wallet_id in (select jsonb_array_elements_text(?::jsonb)) and status = 'ACTIVE' and expires_at <= ?
-             and id not in (select jsonb_array_elements_text(?::jsonb))
-             for update skip locked)
-        returning wallet_id, api_key_id, identity_id, project_id, amount::text, tokens::text, ${EPOCH_MS('created_at')} as created_ms`,
-      [this.now, JSON.stringify(walletIds), this.now, JSON.stringify([...this.holds.keys()])],
-    );
-    this.expiredHolds = expired.map((hold) => ({ ...hold, created_at: new Date(Number(hold.created_ms)) }));
-  }
-
-  private async lockWallets(): Promise<void> {
-    const ids = [...new Set([...this.walletIds(), ...this.expiredHolds.map((hold) => hold.wallet_id)])].sort();
-    if (ids.length === 0) return;
-    const wallets = await this.query<{ id: string; organization_id: string; balance: string; held: string }>(
-      `select id, organization_id, balance::text, held::text from wallets
-        where id in (select jsonb_array_elements_text(?::jsonb)) order by id for update`,
-      [JSON.stringify(ids)],
-    );
-    for (const wallet of wallets) {
-      this.wallets.set(wallet.id, {
-        organizationId: wallet.organization_id,
-        balance: BigInt(wallet.balance),
-        held: BigInt(wallet.held),
-        balanceDelta: 0n,
-        heldDelta: 0n,
-        lastTransactionId: null,
-      });
-    }
-  }
-
-  /** Rate-limited keys are locked so that their 60-second window is counted by one batch at a time. */
-  private async lockRateWindows(): Promise<void> {
-    const limited = new Map<string, number>();
-    for (const index of this.pending) {
-      const request = this.requests[index];
-      if (request.kind !== 'debit' && request.kind !== 'authorize') continue;
-      const key = this.keyOf(request)!;
-      if (key.requests_per_minute) limited.set(key.id, key.requests_per_minute);
-    }
-    if (limited.size === 0) return;
-    const ids = [...limited.keys()].sort();
-    await this.query(`select id from api_keys where id in (select jsonb_array_elements_text(?::jsonb)) order by id for no key update`, [
-      JSON.stringify(ids),
-    ]);
-    const seconds = await this.query<{ api_key_id: string; second: string; requests: number }>(
-      `select api_key_id, second::text, requests from rate_windows
-        where api_key_id in (select jsonb_array_elements_text(?::jsonb)) and second > ?`,
-      [JSON.stringify(ids), this.nowSecond - RATE_WINDOW_SECONDS],
-    );
-    for (const [id, limit] of limited) this.rateWindows.set(id, { limit, seconds: new Map(), used: 0, added: 0 });
-    for (const row of seconds) {
-      const window = this.rateWindows.get(row.api_key_id)!;
-      window.seconds.set(Number(row.second), row.requests);
-      window.used += row.requests;
-    }
   }
 
   private subjectsOf(index: number): { subjects: Subjects; at: Date } {
@@ -471,7 +391,7 @@ class Batch {
       const hold = this.holds.get(request.holdId)!;
       return { subjects: { keyId: hold.api_key_id, identityId: hold.identity_id, projectId: hold.project_id }, at: hold.created_at };
     }
-    const key = this.keyOf(request)!;
+    const key = this.keys.get(index)!;
     return { subjects: { keyId: key.id, identityId: this.identityOf(request, key)?.id ?? null, projectId: key.project_id }, at: this.now };
   }
 
@@ -481,46 +401,99 @@ class Batch {
   }
 
   /**
-   * Makes sure the counters of every subject and period the batch touches exist, and locks and
-   * reads them in key order in the same statement.
+   * In one statement: expires the overdue holds of the batch's wallets (they give their amount
+   * back, so an expired hold never blocks spending), then locks the wallets, then the usage
+   * counters of every subject and period the batch or an expired hold touches (creating the
+   * missing ones), each in key order. Every batch takes its locks in this order, so batches
+   * only ever wait for each other, never deadlock. Holds that this batch settles are left to
+   * it; holds another batch is settling are skipped.
    */
-  private async lockCounters(): Promise<void> {
-    const wanted = new Map<string, { subject_id: string; period: Period; period_start: string }>();
-    const want = (subjects: Subjects, at: Date) => {
-      for (const { subjectId, period, start } of Batch.counterRows(subjects, at)) {
-        wanted.set(counterKey(subjectId, period, start), { subject_id: subjectId, period, period_start: start.toISOString() });
-      }
-    };
+  private async lockWalletsAndCounters(): Promise<void> {
+    const walletIds = this.walletIds();
+    if (walletIds.length === 0) return;
+    const wantedCounters = new Map<string, { subject_id: string; period: Period; period_start: string }>();
     for (const index of this.pending) {
       const { subjects, at } = this.subjectsOf(index);
-      want(subjects, at);
+      for (const { subjectId, period, start } of Batch.counterRows(subjects, at)) {
+        wantedCounters.set(counterKey(subjectId, period, start), { subject_id: subjectId, period, period_start: start.toISOString() });
+      }
     }
-    for (const hold of this.expiredHolds) {
-      want({ keyId: hold.api_key_id, identityId: hold.identity_id, projectId: hold.project_id }, hold.created_at);
-    }
-    if (wanted.size === 0) return;
-    const sorted = [...wanted.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, row]) => row);
-    const found = await this.query<{ subject_id: string; period: Period; start_ms: string; cost: string; tokens: string; held_cost: string; held_tokens: string }>(
-      `insert into usage_counters (subject_id, period, period_start)
-       select subject_id, period, period_start
-         from jsonb_to_recordset(?::jsonb) as x (subject_id text, period text, period_start timestamptz)
-       on conflict (subject_id, period, period_start) do update set cost = usage_counters.cost
-       returning subject_id, period, ${EPOCH_MS('period_start')} as start_ms,
-                 cost::text, tokens::text, held_cost::text, held_tokens::text`,
-      [rows(sorted)],
+    const locked = await this.query<{ kind: 'expired' | 'wallet' | 'counter'; row: Record<string, string> }>(
+      `with expired as (
+         update holds set status = 'EXPIRED', settled_at = ?
+          where id in (
+            select id from holds
+             where wallet_id in (select jsonb_array_elements_text(?::jsonb)) and status = 'ACTIVE' and expires_at <= ?
+               and id not in (select jsonb_array_elements_text(?::jsonb))
+               for update skip locked)
+          returning wallet_id, api_key_id, identity_id, project_id, amount, tokens, created_at),
+       locked_wallets as (
+         select id, organization_id, balance::text as balance, held::text as held from wallets
+          where id in (select jsonb_array_elements_text(?::jsonb)) order by id for update),
+       wanted as (
+         select subject_id, period, period_start
+           from jsonb_to_recordset(?::jsonb) as x (subject_id text, period text, period_start timestamptz)
+         union
+         select s.subject_id, p.period, date_trunc(p.unit, e.created_at, 'UTC')
+           from expired e
+          cross join lateral (values (e.api_key_id), (e.identity_id), (e.project_id)) as s (subject_id)
+          cross join (values ('DAILY', 'day'), ('WEEKLY', 'week'), ('MONTHLY', 'month'), ('YEARLY', 'year')) as p (period, unit)
+          where s.subject_id is not null),
+       locked_counters as (
+         insert into usage_counters (subject_id, period, period_start)
+         select subject_id, period, period_start from wanted order by subject_id, period, period_start
+         on conflict (subject_id, period, period_start) do update set cost = usage_counters.cost
+         returning subject_id, period, ${EPOCH_MS('period_start')} as start_ms, cost::text as cost, tokens::text as tokens,
+                   held_cost::text as held_cost, held_tokens::text as held_tokens)
+       select 'expired' as kind, jsonb_build_object('wallet_id', wallet_id, 'api_key_id', api_key_id, 'identity_id', identity_id,
+              'project_id', project_id, 'amount', amount::text, 'tokens', tokens::text, 'created_ms', ${EPOCH_MS('created_at')}) as row
+         from expired
+       union all
+       select 'wallet', to_jsonb(w) from locked_wallets w
+       union all
+       select 'counter', to_jsonb(c) from locked_counters c`,
+      [
+        this.now,
+        JSON.stringify(walletIds),
+        this.now,
+        JSON.stringify([...this.holds.keys()]),
+        JSON.stringify(walletIds),
+        rows([...wantedCounters.values()]),
+      ],
     );
-    for (const row of found) {
-      this.counters.set(`${row.subject_id}|${row.period}|${row.start_ms}`, {
-        cost: BigInt(row.cost),
-        tokens: BigInt(row.tokens),
-        heldCost: BigInt(row.held_cost),
-        heldTokens: BigInt(row.held_tokens),
-        dCost: 0n,
-        dTokens: 0n,
-        dRequests: 0n,
-        dHeldCost: 0n,
-        dHeldTokens: 0n,
-      });
+    for (const { kind, row } of locked) {
+      if (kind === 'expired') {
+        this.expiredHolds.push({
+          wallet_id: row.wallet_id,
+          api_key_id: row.api_key_id,
+          identity_id: row.identity_id,
+          project_id: row.project_id,
+          amount: row.amount,
+          tokens: row.tokens,
+          created_at: new Date(Number(row.created_ms)),
+        });
+      } else if (kind === 'wallet') {
+        this.wallets.set(row.id, {
+          organizationId: row.organization_id,
+          balance: BigInt(row.balance),
+          held: BigInt(row.held),
+          balanceDelta: 0n,
+          heldDelta: 0n,
+          lastTransactionId: null,
+        });
+      } else {
+        this.counters.set(`${row.subject_id}|${row.period}|${row.start_ms}`, {
+          cost: BigInt(row.cost),
+          tokens: BigInt(row.tokens),
+          heldCost: BigInt(row.held_cost),
+          heldTokens: BigInt(row.held_tokens),
+          dCost: 0n,
+          dTokens: 0n,
+          dRequests: 0n,
+          dHeldCost: 0n,
+          dHeldTokens: 0n,
+        });
+      }
     }
     for (const hold of this.expiredHolds) {
       this.wallets.get(hold.wallet_id)!.heldDelta -= BigInt(hold.amount);
@@ -528,6 +501,29 @@ class Batch {
         dHeldCost: -BigInt(hold.amount),
         dHeldTokens: -BigInt(hold.tokens),
       });
+    }
+  }
+
+  /** Rate-limited keys are locked so that their 60-second window is counted by one batch at a time. */
+  private async lockRateWindows(): Promise<void> {
+    const limited = new Map<string, number>();
+    for (const index of this.pending) {
+      const key = this.keys.get(index);
+      if (key?.requests_per_minute) limited.set(key.id, key.requests_per_minute);
+    }
+    if (limited.size === 0) return;
+    const ids = [...limited.keys()].sort();
+    const seconds = await this.query<{ api_key_id: string; second: string; requests: number }>(
+      `with locked as (select id from api_keys where id in (select jsonb_array_elements_text(?::jsonb)) order by id for no key update)
+       select r.api_key_id, r.second::text, r.requests from rate_windows r
+        where r.api_key_id in (select id from locked) and r.second > ?`,
+      [JSON.stringify(ids), this.nowSecond - RATE_WINDOW_SECONDS],
+    );
+    for (const [id, limit] of limited) this.rateWindows.set(id, { limit, seconds: new Map(), used: 0, added: 0 });
+    for (const row of seconds) {
+      const window = this.rateWindows.get(row.api_key_id)!;
+      window.seconds.set(Number(row.second), row.requests);
+      window.used += row.requests;
     }
   }
 
@@ -569,9 +565,9 @@ class Batch {
     return reserveNothing ? used >= limit : used + amount > limit;
   }
 
-  private decide(request: KeyedRequest): GatewayOutcome {
-    const key = this.keyOf(request)!;
-    const price = this.prices.get(request.model);
+  private decide(request: KeyedRequest, index: number): GatewayOutcome {
+    const key = this.keys.get(index)!;
+    const price = priceOf(key);
     if (!price) return denied(DenialCode.UNKNOWN_MODEL);
 
     const window = this.rateWindows.get(key.id);
@@ -651,7 +647,7 @@ class Batch {
     const settled = this.settledState(hold);
     if (settled.status === 'RELEASED') return settled.hash === hash ? settled.response : denied(DenialCode.HOLD_NOT_ACTIVE);
     if (settled.status === 'CAPTURED') return settled.hash === hash ? settled.response : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
-    const price = this.prices.get(hold.model);
+    const price = priceOf(hold);
     if (!price) return denied(DenialCode.UNKNOWN_MODEL);
 
     const wallet = this.wallets.get(hold.wallet_id)!;
@@ -784,35 +780,15 @@ class Batch {
 
   // ---- writes ------------------------------------------------------------------------------
 
+  /**
+   * Everything the batch decided, in one statement: balances by delta under their guard, ledger
+   * rows, counters, the rate window, holds, and the answers under their idempotency keys. An
+   * answer that another batch stored first under the same key means this batch must run again.
+   */
   private async write(): Promise<void> {
     const walletChanges = [...this.wallets.entries()]
       .filter(([, wallet]) => wallet.balanceDelta !== 0n || wallet.heldDelta !== 0n)
       .map(([id, wallet]) => ({ id, delta: wallet.balanceDelta, held_delta: wallet.heldDelta }));
-    if (walletChanges.length > 0) {
-      const updated = await this.query<{ id: string }>(
-        `update wallets w set balance = w.balance + x.delta, held = w.held + x.held_delta
-           from jsonb_to_recordset(?::jsonb) as x (id text, delta bigint, held_delta bigint)
-          where w.id = x.id and (x.delta >= 0 or w.balance + x.delta >= 0)
-          returning w.id`,
-        [rows(walletChanges)],
-      );
-      if (updated.length !== walletChanges.length) throw new Error('a wallet changed under its lock');
-    }
-
-    if (this.ledgerRows.length > 0) {
-      await this.query(
-        `insert into transactions (id, wallet_id, organization_id, type, amount, balance_after, description, actor,
-                                   idempotency_key, api_key_id, identity_id, project_id, model, input_tokens,
-                                   output_tokens, hold_id, created_at)
-         select id, wallet_id, organization_id, 'DEDUCTION', amount, balance_after, description, 'gateway',
-                idempotency_key, api_key_id, identity_id, project_id, model, input_tokens, output_tokens, hold_id, ?
-           from jsonb_to_recordset(?::jsonb) as x (id text, wallet_id text, organization_id text, amount bigint,
-                balance_after bigint, description text, idempotency_key text, api_key_id text, identity_id text,
-                project_id text, model text, input_tokens bigint, output_tokens bigint, hold_id text)`,
-        [this.now, rows(this.ledgerRows)],
-      );
-    }
-
     const counterChanges = [...this.counters.entries()]
       .filter(([, c]) => c.dCost || c.dTokens || c.dRequests || c.dHeldCost || c.dHeldTokens)
       .map(([id, c]) => {
@@ -828,73 +804,94 @@ class Batch {
           held_tokens: c.dHeldTokens,
         };
       });
-    if (counterChanges.length > 0) {
-      await this.query(
-        `update usage_counters c
+    const rateChanges = [...this.rateWindows.entries()].filter(([, w]) => w.added > 0).map(([id, w]) => ({ api_key_id: id, requests: w.added }));
+    const settled = [...this.settledHolds.entries()].map(([id, s]) => ({
+      id,
+      status: s.status,
+      hash: s.hash,
+      response: outcomeToJson(s.response as GatewayOutcome),
+    }));
+    const answers = [...this.pending].flatMap((index) => {
+      const request = this.requests[index];
+      if (request.kind !== 'debit' && request.kind !== 'authorize') return [];
+      const key = this.keys.get(index)!;
+      return [
+        {
+          organization_id: key.organization_id,
+          key: request.idempotencyKey,
+          operation: `gateway.${request.kind}`,
+          request_hash: this.requestHashes.get(index),
+          response: outcomeToJson(this.outcomes[index]),
+        },
+      ];
+    });
+
+    const [written] = await this.query<{ wallets: number; answers: number }>(
+      `with
+       wallet_changes as (
+         update wallets w set balance = w.balance + x.delta, held = w.held + x.held_delta
+           from jsonb_to_recordset(?::jsonb) as x (id text, delta bigint, held_delta bigint)
+          where w.id = x.id and (x.delta >= 0 or w.balance + x.delta >= 0)
+          returning w.id),
+       ledger as (
+         insert into transactions (id, wallet_id, organization_id, type, amount, balance_after, description, actor,
+                                   idempotency_key, api_key_id, identity_id, project_id, model, input_tokens,
+                                   output_tokens, hold_id, created_at)
+         select id, wallet_id, organization_id, 'DEDUCTION', amount, balance_after, description, 'gateway',
+                idempotency_key, api_key_id, identity_id, project_id, model, input_tokens, output_tokens, hold_id, ?
+           from jsonb_to_recordset(?::jsonb) as x (id text, wallet_id text, organization_id text, amount bigint,
+                balance_after bigint, description text, idempotency_key text, api_key_id text, identity_id text,
+                project_id text, model text, input_tokens bigint, output_tokens bigint, hold_id text)),
+       counter_changes as (
+         update usage_counters c
             set cost = c.cost + x.cost, tokens = c.tokens + x.tokens, requests = c.requests + x.requests,
                 held_cost = c.held_cost + x.held_cost, held_tokens = c.held_tokens + x.held_tokens
            from jsonb_to_recordset(?::jsonb) as x (subject_id text, period text, period_start timestamptz, cost bigint,
                 tokens bigint, requests bigint, held_cost bigint, held_tokens bigint)
-          where c.subject_id = x.subject_id and c.period = x.period and c.period_start = x.period_start`,
-        [rows(counterChanges)],
-      );
-    }
-
-    const rateChanges = [...this.rateWindows.entries()].filter(([, w]) => w.added > 0).map(([id, w]) => ({ api_key_id: id, requests: w.added }));
-    if (rateChanges.length > 0) {
-      await this.query(
-        `insert into rate_windows (api_key_id, second, requests)
+          where c.subject_id = x.subject_id and c.period = x.period and c.period_start = x.period_start),
+       rate_counted as (
+         insert into rate_windows (api_key_id, second, requests)
          select api_key_id, ?, requests from jsonb_to_recordset(?::jsonb) as x (api_key_id text, requests integer)
-         on conflict (api_key_id, second) do update set requests = rate_windows.requests + excluded.requests`,
-        [this.nowSecond, rows(rateChanges)],
-      );
-      await this.query(`delete from rate_windows where api_key_id in (select jsonb_array_elements_text(?::jsonb)) and second <= ?`, [
-        JSON.stringify(rateChanges.map((change) => change.api_key_id)),
-        this.nowSecond - RATE_WINDOW_SECONDS,
-      ]);
-    }
-
-    if (this.newHolds.length > 0) {
-      await this.query(
-        `insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, amount, tokens,
+         on conflict (api_key_id, second) do update set requests = rate_windows.requests + excluded.requests),
+       rate_forgotten as (
+         delete from rate_windows
+          where api_key_id in (select api_key_id from jsonb_to_recordset(?::jsonb) as x (api_key_id text)) and second <= ?),
+       new_holds as (
+         insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, amount, tokens,
                             status, created_at, expires_at)
          select id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, amount, tokens, 'ACTIVE',
                 created_at, expires_at
            from jsonb_to_recordset(?::jsonb) as x (id text, organization_id text, wallet_id text, api_key_id text,
                 identity_id text, project_id text, model text, amount bigint, tokens bigint, created_at timestamptz,
-                expires_at timestamptz)`,
-        [rows(this.newHolds)],
-      );
-    }
-
-    if (this.settledHolds.size > 0) {
-      const settled = [...this.settledHolds.entries()].map(([id, s]) => ({
-        id,
-        status: s.status,
-        hash: s.hash,
-        response: outcomeToJson(s.response as GatewayOutcome),
-      }));
-      await this.query(
-        `update holds h set status = x.status, settled_at = ?, settle_request_hash = x.hash, settle_response = x.response
+                expires_at timestamptz)),
+       settled_holds as (
+         update holds h set status = x.status, settled_at = ?, settle_request_hash = x.hash, settle_response = x.response
            from jsonb_to_recordset(?::jsonb) as x (id text, status text, hash text, response jsonb)
-          where h.id = x.id`,
-        [this.now, rows(settled)],
-      );
-    }
-
-    const answers = [...this.claimed.entries()].map(([index, claim]) => ({
-      organization_id: claim.organizationId,
-      key: claim.key,
-      response: outcomeToJson(this.outcomes[index]),
-    }));
-    if (answers.length > 0) {
-      await this.query(
-        `update idempotency_keys i set response = x.response
-           from jsonb_to_recordset(?::jsonb) as x (organization_id text, key text, response jsonb)
-          where i.organization_id = x.organization_id and i.key = x.key`,
-        [rows(answers)],
-      );
-    }
+          where h.id = x.id),
+       answered as (
+         insert into idempotency_keys (organization_id, key, operation, request_hash, response)
+         select organization_id, key, operation, request_hash, response
+           from jsonb_to_recordset(?::jsonb) as x (organization_id text, key text, operation text, request_hash text, response jsonb)
+         on conflict do nothing
+         returning key)
+       select (select count(*) from wallet_changes)::int as wallets, (select count(*) from answered)::int as answers`,
+      [
+        rows(walletChanges),
+        this.now,
+        rows(this.ledgerRows),
+        rows(counterChanges),
+        this.nowSecond,
+        rows(rateChanges),
+        rows(rateChanges),
+        this.nowSecond - RATE_WINDOW_SECONDS,
+        rows(this.newHolds),
+        this.now,
+        rows(settled),
+        rows(answers),
+      ],
+    );
+    if (written.wallets !== walletChanges.length) throw new Error('a wallet changed under its lock');
+    if (written.answers !== answers.length) throw new IdempotencyRace();
   }
 
   /** One event per wallet whose balance moved, carrying its final balance. */

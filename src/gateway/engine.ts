@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { inTransaction } from '../db/transaction';
 import { type EventBus, TOPICS } from '../realtime/pubsub';
-import { processBatch } from './batch';
+import { type BatchResult, IdempotencyRace, processBatch } from './batch';
 import type { GatewayOutcome, GatewayRequest } from './contract';
 
 export interface EngineOptions {
@@ -23,6 +22,9 @@ interface Waiting {
 }
 
 export const DEFAULT_HOLD_TTL_MS = 10 * 60 * 1000;
+const MAX_ATTEMPTS = 5;
+/** Deadlock, serialization failure: the batch's transaction was rolled back and may run again. */
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
 
 /**
  * Group commit for the gateway: requests that arrive while a batch is being committed wait
@@ -85,14 +87,36 @@ export class DebitEngine {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
-      const now = this.options.clock();
-      const { outcomes, events } = await inTransaction(this.options.em, (tx) =>
-        processBatch(tx, batch.map((waiting) => waiting.request), now, this.holdTtlMs),
-      );
+      const { outcomes, events } = await this.runBatch(batch.map((waiting) => waiting.request));
       batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
       for (const event of events) this.options.bus.publish(TOPICS.walletBalanceChanged, event.walletId, event);
     } catch (error) {
       for (const waiting of batch) waiting.reject(error);
+    }
+  }
+
+  /**
+   * One transaction on the shared pool, straight through knex: the gateway path needs none of
+   * the unit of work, and its round trips are what limit the hot wallet.
+   */
+  private async runBatch(requests: GatewayRequest[]): Promise<BatchResult> {
+    const knex = this.options.em.getConnection().getKnex();
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const now = this.options.clock();
+        return await processBatch(
+          {
+            query: async (statement, params) => (await knex.raw(statement, params as never[])).rows,
+            transaction: (work) => knex.transaction((trx) => work(async (statement, params) => (await trx.raw(statement, params as never[])).rows)),
+          },
+          requests,
+          now,
+          this.holdTtlMs,
+        );
+      } catch (error) {
+        const retryable = error instanceof IdempotencyRace || RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
+      }
     }
   }
 }
