@@ -95,6 +95,16 @@ export class Migration20261123010000_gateway extends Migration {
         primary key (api_key_id, second)
       );
 
+      -- Lets a statement refuse to finish (and so to be committed) when what it wrote is not
+      -- what its caller expected; the gateway's batches send their COMMIT with their last write.
+      create function tollgate_expect(ok boolean, failure text) returns boolean language plpgsql as $$
+      begin
+        if not ok then
+          raise exception '%', failure using errcode = 'TG001';
+        end if;
+        return true;
+      end $$;
+
       -- Rows written in one batch share a timestamp and get ids in ascending order, so the
       -- (created_at, id) order of the ledger is the order they were posted in, whatever the
       -- database's default collation.
@@ -116,6 +126,7 @@ export class Migration20261123010000_gateway extends Migration {
     this.addSql(`
       alter table transactions drop column api_key_id, drop column identity_id, drop column project_id,
         drop column model, drop column input_tokens, drop column output_tokens, drop column hold_id;
+      drop function tollgate_expect(boolean, text);
       drop table rate_windows;
       drop table usage_counters;
       drop table holds;

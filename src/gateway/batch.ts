@@ -34,18 +34,30 @@ export async function processBatch(db: BatchDatabase, requests: GatewayRequest[]
 /** Runs one statement; `?` placeholders. */
 export type Sql = <T>(statement: string, params: unknown[]) => Promise<T[]>;
 
+export interface BatchTransaction {
+  /** A statement in the transaction (the first one opens it). */
+  query: Sql;
+  /** The transaction's last statement, committed with it. */
+  commitWith: Sql;
+}
+
 export interface BatchDatabase {
   /** A statement outside any transaction. */
   query: Sql;
-  /** `work` in one transaction, committed when it resolves. */
-  transaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
+  /** `work` in one transaction, rolled back if it throws. */
+  transaction<T>(work: (tx: BatchTransaction) => Promise<T>): Promise<T>;
 }
 
 /**
- * Another batch answered one of our idempotency keys while we were deciding: this batch is
- * rolled back and run again, and then replays that answer.
+ * Raised by the write when another batch answered one of our idempotency keys while we were
+ * deciding: the batch is rolled back and run again, and then replays that answer.
  */
-export class IdempotencyRace extends Error {}
+export const IDEMPOTENCY_RACE = 'idempotency race';
+
+export function isIdempotencyRace(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === 'TG001' && message === IDEMPOTENCY_RACE;
+}
 
 export interface BatchResult {
   outcomes: GatewayOutcome[];
@@ -212,6 +224,7 @@ class Batch {
 
   /** Where statements go: outside a transaction at first, then the batch's transaction. */
   private query!: Sql;
+  private commitWith!: Sql;
 
   constructor(
     private readonly requests: GatewayRequest[],
@@ -230,8 +243,9 @@ class Batch {
   async run(db: BatchDatabase): Promise<BatchResult> {
     this.query = db.query;
     await this.readKeys();
-    await db.transaction(async (sql) => {
-      this.query = sql;
+    await db.transaction(async (tx) => {
+      this.query = tx.query;
+      this.commitWith = tx.commitWith;
       await this.lockHolds();
       this.sortOutRequests();
       await this.loadIdentities();
@@ -783,7 +797,8 @@ class Batch {
   /**
    * Everything the batch decided, in one statement: balances by delta under their guard, ledger
    * rows, counters, the rate window, holds, and the answers under their idempotency keys. An
-   * answer that another batch stored first under the same key means this batch must run again.
+   * answer that another batch stored first under the same key means this batch must run again;
+   * either check failing stops the statement before its COMMIT.
    */
   private async write(): Promise<void> {
     const walletChanges = [...this.wallets.entries()]
@@ -826,7 +841,7 @@ class Batch {
       ];
     });
 
-    const [written] = await this.query<{ wallets: number; answers: number }>(
+    await this.commitWith(
       `with
        wallet_changes as (
          update wallets w set balance = w.balance + x.delta, held = w.held + x.held_delta
@@ -874,7 +889,8 @@ class Batch {
            from jsonb_to_recordset(?::jsonb) as x (organization_id text, key text, operation text, request_hash text, response jsonb)
          on conflict do nothing
          returning key)
-       select (select count(*) from wallet_changes)::int as wallets, (select count(*) from answered)::int as answers`,
+       select tollgate_expect((select count(*) from wallet_changes) = ?, 'a wallet changed under its lock')
+          and tollgate_expect((select count(*) from answered) = ?, '${IDEMPOTENCY_RACE}') as written`,
       [
         rows(walletChanges),
         this.now,
@@ -888,10 +904,10 @@ class Batch {
         this.now,
         rows(settled),
         rows(answers),
+        walletChanges.length,
+        answers.length,
       ],
     );
-    if (written.wallets !== walletChanges.length) throw new Error('a wallet changed under its lock');
-    if (written.answers !== answers.length) throw new IdempotencyRace();
   }
 
   /** One event per wallet whose balance moved, carrying its final balance. */

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type EventBus, TOPICS } from '../realtime/pubsub';
-import { type BatchResult, IdempotencyRace, processBatch } from './batch';
+import { type BatchResult, isIdempotencyRace, processBatch } from './batch';
+import { batchDatabase } from './session';
 import type { GatewayOutcome, GatewayRequest } from './contract';
 
 export interface EngineOptions {
@@ -95,26 +96,14 @@ export class DebitEngine {
     }
   }
 
-  /**
-   * One transaction on the shared pool, straight through knex: the gateway path needs none of
-   * the unit of work, and its round trips are what limit the hot wallet.
-   */
+  /** The gateway path needs none of the unit of work: it runs its own few statements on the shared pool. */
   private async runBatch(requests: GatewayRequest[]): Promise<BatchResult> {
-    const knex = this.options.em.getConnection().getKnex();
+    const db = batchDatabase(this.options.em.getConnection().getKnex());
     for (let attempt = 1; ; attempt += 1) {
       try {
-        const now = this.options.clock();
-        return await processBatch(
-          {
-            query: async (statement, params) => (await knex.raw(statement, params as never[])).rows,
-            transaction: (work) => knex.transaction((trx) => work(async (statement, params) => (await trx.raw(statement, params as never[])).rows)),
-          },
-          requests,
-          now,
-          this.holdTtlMs,
-        );
+        return await processBatch(db, requests, this.options.clock(), this.holdTtlMs);
       } catch (error) {
-        const retryable = error instanceof IdempotencyRace || RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
+        const retryable = isIdempotencyRace(error) || RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
         if (!retryable || attempt >= MAX_ATTEMPTS) throw error;
       }
     }

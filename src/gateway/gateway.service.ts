@@ -27,6 +27,8 @@ export interface AuthorizeInput extends KeyedInput {
 
 function text(value: string, field: string, maxLength: number): string {
   if (value.length === 0 || value.length > maxLength) throw badUserInput(`${field} must be 1 to ${maxLength} characters`);
+  // PostgreSQL text cannot hold NUL.
+  if (value.includes('\0')) throw badUserInput(`${field} must not contain a NUL character`);
   return value;
 }
 
