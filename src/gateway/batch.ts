@@ -65,8 +65,6 @@ export interface BatchResult {
 }
 
 interface KeyRow {
-  /** Index of the request this row was read for. */
-  i: number;
   id: string;
   organization_id: string;
   workspace_id: string;
@@ -81,11 +79,6 @@ interface KeyRow {
   markup_bps: number;
   project_budget: string | null;
   project_budget_period: Period | null;
-  input_price: string | null;
-  output_price: string | null;
-  /** The answer already given under this request's idempotency key, if any. */
-  seen_hash: string | null;
-  seen_response: unknown;
 }
 
 interface HoldRow {
@@ -202,8 +195,10 @@ const counterKey = (subjectId: string, period: Period, start: Date) => `${subjec
 
 class Batch {
   private readonly outcomes: GatewayOutcome[];
-  /** The key (with price and idempotency record) read for each keyed request, by index. */
+  /** What was read for each keyed request, by index: its key, its model's price, an earlier answer. */
   private readonly keys = new Map<number, KeyRow>();
+  private readonly prices = new Map<number, TokenPrice | null>();
+  private readonly seen = new Map<number, { request_hash: string; response: unknown } | null>();
   private readonly holds = new Map<string, HoldRow>();
   private readonly identities = new Map<string, IdentityRow>();
   private readonly wallets = new Map<string, WalletState>();
@@ -268,34 +263,68 @@ class Batch {
 
   // ---- reads -------------------------------------------------------------------------------
 
-  /** One statement for every keyed request: its key, limits, price and idempotency record. */
+  /**
+   * One statement for the keyed requests: each distinct key with its limits, each distinct
+   * model's price, and the answers already given under the requests' idempotency keys.
+   */
   private async readKeys(): Promise<void> {
-    const wanted = this.requests.flatMap((request, i) =>
-      request.kind === 'debit' || request.kind === 'authorize'
-        ? [{ i, secret_hash: hashToken(request.apiKey), model: request.model, key: request.idempotencyKey }]
-        : [],
-    );
+    const secretHashes = new Map<string, string>();
+    const wanted: Array<{ i: number; secret_hash: string; key: string }> = [];
+    const models = new Set<string>();
+    this.requests.forEach((request, i) => {
+      if (request.kind !== 'debit' && request.kind !== 'authorize') return;
+      let secretHash = secretHashes.get(request.apiKey);
+      if (!secretHash) {
+        secretHash = hashToken(request.apiKey);
+        secretHashes.set(request.apiKey, secretHash);
+      }
+      wanted.push({ i, secret_hash: secretHash, key: request.idempotencyKey });
+      models.add(request.model);
+    });
     if (wanted.length === 0) return;
-    const found = await this.query<KeyRow>(
-      `select x.i, k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
-              k.cost_limit::text, k.token_limit::text, k.limit_period, k.requests_per_minute,
-              (k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)) as usable, ws.markup_bps,
-              p.budget::text as project_budget, p.budget_period as project_budget_period,
-              mp.input_price::text, mp.output_price::text,
-              ik.request_hash as seen_hash, ik.response as seen_response
-         from jsonb_to_recordset(?::jsonb) as x (i integer, secret_hash text, model text, key text)
-         join api_keys k on k.secret_hash = x.secret_hash
-         join workspaces ws on ws.id = k.workspace_id
-         left join projects p on p.id = k.project_id
-         left join model_prices mp on mp.model = x.model
-         -- A lateral subquery kept apart (offset 0), so that each request probes the primary key
-         -- on both columns instead of scanning all of its organization's ever-growing keys.
-         left join lateral (
+    // Each kind of row has its own shape, told apart by `kind`.
+    const found = await this.query<{ kind: 'key' | 'price' | 'seen'; row: any }>(
+      `with wanted as (
+         select * from jsonb_to_recordset(?::jsonb) as x (i integer, secret_hash text, key text)),
+       keys as (
+         select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
+                k.cost_limit::text as cost_limit, k.token_limit::text as token_limit, k.limit_period,
+                k.requests_per_minute, (k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)) as usable,
+                ws.markup_bps, p.budget::text as project_budget, p.budget_period as project_budget_period
+           from api_keys k
+           join workspaces ws on ws.id = k.workspace_id
+           left join projects p on p.id = k.project_id
+          where k.secret_hash in (select secret_hash from wanted))
+       select 'key' as kind, to_jsonb(keys) as row from keys
+       union all
+       select 'price', jsonb_build_object('model', model, 'input_price', input_price::text, 'output_price', output_price::text)
+         from model_prices where model in (select jsonb_array_elements_text(?::jsonb))
+       union all
+       -- A lateral subquery kept apart (offset 0), so that each request probes the primary key
+       -- on both columns instead of scanning all of its organization's ever-growing keys.
+       select 'seen', jsonb_build_object('i', w.i, 'request_hash', ik.request_hash, 'response', ik.response)
+         from wanted w
+         join keys k on k.secret_hash = w.secret_hash
+         join lateral (
            select request_hash, response from idempotency_keys
-            where organization_id = k.organization_id and key = x.key offset 0) as ik on true`,
-      [this.now, rows(wanted)],
+            where organization_id = k.organization_id and key = w.key offset 0) as ik on true`,
+      [rows(wanted), this.now, JSON.stringify([...models])],
     );
-    for (const row of found) this.keys.set(row.i, row);
+    const keysByHash = new Map<string, KeyRow>();
+    const prices = new Map<string, TokenPrice>();
+    const seen = new Map<number, { request_hash: string; response: unknown }>();
+    for (const { kind, row } of found) {
+      if (kind === 'key') keysByHash.set(row.secret_hash, row);
+      else if (kind === 'price') prices.set(row.model, { inputPrice: BigInt(row.input_price), outputPrice: BigInt(row.output_price) });
+      else seen.set(row.i, row);
+    }
+    for (const { i, secret_hash: secretHash } of wanted) {
+      const key = keysByHash.get(secretHash);
+      if (key) this.keys.set(i, key);
+      this.seen.set(i, seen.get(i) ?? null);
+      const request = this.requests[i] as KeyedRequest;
+      this.prices.set(i, prices.get(request.model) ?? null);
+    }
   }
 
   /** Holds to capture or release, locked in id order: each is settled against its own state. */
@@ -341,8 +370,9 @@ class Batch {
       }
       const hash = sha256({ ...request, apiKey: key.secret_hash });
       this.requestHashes.set(index, hash);
-      if (key.seen_hash !== null) {
-        this.outcomes[index] = key.seen_hash === hash ? outcomeFromJson(key.seen_response) : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
+      const seen = this.seen.get(index);
+      if (seen) {
+        this.outcomes[index] = seen.request_hash === hash ? outcomeFromJson(seen.response) : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
         return;
       }
       const id = `${key.organization_id}|${request.idempotencyKey}`;
@@ -409,9 +439,18 @@ class Batch {
     return { subjects: { keyId: key.id, identityId: this.identityOf(request, key)?.id ?? null, projectId: key.project_id }, at: this.now };
   }
 
-  private static counterRows(subjects: Subjects, at: Date) {
-    const ids = [subjects.keyId, subjects.identityId, subjects.projectId].filter((id): id is string => id !== null);
-    return ids.flatMap((subjectId) => ALL_PERIODS.map((period) => ({ subjectId, period, start: periodStart(period, at) })));
+  private readonly counterRowsSeen = new Map<string, Array<{ subjectId: string; period: Period; start: Date }>>();
+
+  /** The counters a charge to `subjects` at `at` moves: each subject's, in every period. */
+  private counterRows(subjects: Subjects, at: Date) {
+    const id = `${subjects.keyId}|${subjects.identityId}|${subjects.projectId}|${at.getTime()}`;
+    let found = this.counterRowsSeen.get(id);
+    if (!found) {
+      const ids = [subjects.keyId, subjects.identityId, subjects.projectId].filter((subjectId): subjectId is string => subjectId !== null);
+      found = ids.flatMap((subjectId) => ALL_PERIODS.map((period) => ({ subjectId, period, start: periodStart(period, at) })));
+      this.counterRowsSeen.set(id, found);
+    }
+    return found;
   }
 
   /**
@@ -428,7 +467,7 @@ class Batch {
     const wantedCounters = new Map<string, { subject_id: string; period: Period; period_start: string }>();
     for (const index of this.pending) {
       const { subjects, at } = this.subjectsOf(index);
-      for (const { subjectId, period, start } of Batch.counterRows(subjects, at)) {
+      for (const { subjectId, period, start } of this.counterRows(subjects, at)) {
         wantedCounters.set(counterKey(subjectId, period, start), { subject_id: subjectId, period, period_start: start.toISOString() });
       }
     }
@@ -546,7 +585,7 @@ class Batch {
   }
 
   private addToCounters(subjects: Subjects, at: Date, change: Partial<Pick<Counter, 'dCost' | 'dTokens' | 'dRequests' | 'dHeldCost' | 'dHeldTokens'>>): void {
-    for (const { subjectId, period, start } of Batch.counterRows(subjects, at)) {
+    for (const { subjectId, period, start } of this.counterRows(subjects, at)) {
       const counter = this.counters.get(counterKey(subjectId, period, start))!;
       counter.dCost += change.dCost ?? 0n;
       counter.dTokens += change.dTokens ?? 0n;
@@ -581,7 +620,7 @@ class Batch {
 
   private decide(request: KeyedRequest, index: number): GatewayOutcome {
     const key = this.keys.get(index)!;
-    const price = priceOf(key);
+    const price = this.prices.get(index);
     if (!price) return denied(DenialCode.UNKNOWN_MODEL);
 
     const window = this.rateWindows.get(key.id);

@@ -101,9 +101,24 @@ export function denied(code: DenialCode, retryAfterSeconds: number | null = null
   return { ...emptyOutcome(), denial: denial(code, retryAfterSeconds) };
 }
 
-/** Outcomes are stored as JSON for idempotent replays; bigints travel as strings. */
+const stored = (value: bigint | null) => (value === null ? null : `${value}n`);
+
+/** Outcomes are stored as JSON for idempotent replays; bigints travel as strings such as "5n". */
 export function outcomeToJson(outcome: GatewayOutcome): unknown {
-  return JSON.parse(JSON.stringify(outcome, (_key, value) => (typeof value === 'bigint' ? `${value}n` : value)));
+  const { hold, limits } = outcome;
+  return {
+    ...outcome,
+    cost: stored(outcome.cost),
+    charged: stored(outcome.charged),
+    availableBalance: stored(outcome.availableBalance),
+    hold: hold && { ...hold, amount: stored(hold.amount), expiresAt: hold.expiresAt.toISOString() },
+    limits: limits && {
+      ...limits,
+      costRemaining: stored(limits.costRemaining),
+      tokensRemaining: stored(limits.tokensRemaining),
+      resetAt: limits.resetAt.toISOString(),
+    },
+  };
 }
 
 export function outcomeFromJson(json: unknown): GatewayOutcome {
