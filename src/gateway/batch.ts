@@ -177,13 +177,25 @@ const RATE_WINDOW_SECONDS = 60;
 /** Timestamps are read as epoch milliseconds (the columns hold exactly that precision). */
 const EPOCH_MS = (column: string) => `(extract(epoch from ${column}) * 1000)::bigint::text`;
 
-function sha256(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).digest('hex');
+/**
+ * What makes two requests "the same" under one idempotency key (or one hold): every field
+ * that changes the outcome, the API key by its hash.
+ */
+function fingerprint(request: GatewayRequest, secretHash = ''): string {
+  const fields =
+    request.kind === 'debit'
+      ? [request.kind, secretHash, request.idempotencyKey, request.model, request.identity, String(request.inputTokens), String(request.outputTokens)]
+      : request.kind === 'authorize'
+        ? [request.kind, secretHash, request.idempotencyKey, request.model, request.identity, String(request.maxInputTokens), String(request.maxOutputTokens)]
+        : request.kind === 'capture'
+          ? [request.kind, request.holdId, String(request.inputTokens), String(request.outputTokens)]
+          : [request.kind, request.holdId];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
-/** JSON for `jsonb_to_recordset`: one parameter however many rows, bigints as strings. */
+/** JSON for `jsonb_to_recordset`: one parameter however many rows; bigints are passed as strings. */
 function rows(values: unknown[]): string {
-  return JSON.stringify(values, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  return JSON.stringify(values);
 }
 
 const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
@@ -368,7 +380,7 @@ class Batch {
         this.outcomes[index] = denied(DenialCode.INVALID_API_KEY);
         return;
       }
-      const hash = sha256({ ...request, apiKey: key.secret_hash });
+      const hash = fingerprint(request, key.secret_hash);
       this.requestHashes.set(index, hash);
       const seen = this.seen.get(index);
       if (seen) {
@@ -439,7 +451,7 @@ class Batch {
     return { subjects: { keyId: key.id, identityId: this.identityOf(request, key)?.id ?? null, projectId: key.project_id }, at: this.now };
   }
 
-  private readonly counterRowsSeen = new Map<string, Array<{ subjectId: string; period: Period; start: Date }>>();
+  private readonly counterRowsSeen = new Map<string, Array<{ subjectId: string; period: Period; start: Date; key: string }>>();
 
   /** The counters a charge to `subjects` at `at` moves: each subject's, in every period. */
   private counterRows(subjects: Subjects, at: Date) {
@@ -447,7 +459,12 @@ class Batch {
     let found = this.counterRowsSeen.get(id);
     if (!found) {
       const ids = [subjects.keyId, subjects.identityId, subjects.projectId].filter((subjectId): subjectId is string => subjectId !== null);
-      found = ids.flatMap((subjectId) => ALL_PERIODS.map((period) => ({ subjectId, period, start: periodStart(period, at) })));
+      found = ids.flatMap((subjectId) =>
+        ALL_PERIODS.map((period) => {
+          const start = periodStart(period, at);
+          return { subjectId, period, start, key: counterKey(subjectId, period, start) };
+        }),
+      );
       this.counterRowsSeen.set(id, found);
     }
     return found;
@@ -467,8 +484,8 @@ class Batch {
     const wantedCounters = new Map<string, { subject_id: string; period: Period; period_start: string }>();
     for (const index of this.pending) {
       const { subjects, at } = this.subjectsOf(index);
-      for (const { subjectId, period, start } of this.counterRows(subjects, at)) {
-        wantedCounters.set(counterKey(subjectId, period, start), { subject_id: subjectId, period, period_start: start.toISOString() });
+      for (const { subjectId, period, start, key } of this.counterRows(subjects, at)) {
+        if (!wantedCounters.has(key)) wantedCounters.set(key, { subject_id: subjectId, period, period_start: start.toISOString() });
       }
     }
     const locked = await this.query<{ kind: 'expired' | 'wallet' | 'counter'; row: Record<string, string> }>(
@@ -585,8 +602,8 @@ class Batch {
   }
 
   private addToCounters(subjects: Subjects, at: Date, change: Partial<Pick<Counter, 'dCost' | 'dTokens' | 'dRequests' | 'dHeldCost' | 'dHeldTokens'>>): void {
-    for (const { subjectId, period, start } of this.counterRows(subjects, at)) {
-      const counter = this.counters.get(counterKey(subjectId, period, start))!;
+    for (const { key } of this.counterRows(subjects, at)) {
+      const counter = this.counters.get(key)!;
       counter.dCost += change.dCost ?? 0n;
       counter.dTokens += change.dTokens ?? 0n;
       counter.dRequests += change.dRequests ?? 0n;
@@ -669,8 +686,8 @@ class Batch {
         identity_id: subjects.identityId,
         project_id: key.project_id,
         model: request.model,
-        amount: cost,
-        tokens,
+        amount: String(cost),
+        tokens: String(tokens),
         created_at: this.now.toISOString(),
         expires_at: hold.expiresAt.toISOString(),
       });
@@ -696,7 +713,7 @@ class Batch {
 
   private capture(request: CaptureRequest, index: number): GatewayOutcome {
     const hold = this.holds.get(request.holdId)!;
-    const hash = sha256(request);
+    const hash = fingerprint(request);
     const settled = this.settledState(hold);
     if (settled.status === 'RELEASED') return settled.hash === hash ? settled.response : denied(DenialCode.HOLD_NOT_ACTIVE);
     if (settled.status === 'CAPTURED') return settled.hash === hash ? settled.response : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
@@ -734,7 +751,7 @@ class Batch {
 
   private release(request: ReleaseRequest, index: number): GatewayOutcome {
     const hold = this.holds.get(request.holdId)!;
-    const hash = sha256(request);
+    const hash = fingerprint(request);
     const settled = this.settledState(hold);
     if (settled.status === 'CAPTURED') return denied(DenialCode.HOLD_NOT_ACTIVE);
     if (settled.status === 'RELEASED') return settled.response;
@@ -842,7 +859,7 @@ class Batch {
   private async write(): Promise<void> {
     const walletChanges = [...this.wallets.entries()]
       .filter(([, wallet]) => wallet.balanceDelta !== 0n || wallet.heldDelta !== 0n)
-      .map(([id, wallet]) => ({ id, delta: wallet.balanceDelta, held_delta: wallet.heldDelta }));
+      .map(([id, wallet]) => ({ id, delta: String(wallet.balanceDelta), held_delta: String(wallet.heldDelta) }));
     const counterChanges = [...this.counters.entries()]
       .filter(([, c]) => c.dCost || c.dTokens || c.dRequests || c.dHeldCost || c.dHeldTokens)
       .map(([id, c]) => {
@@ -851,11 +868,11 @@ class Batch {
           subject_id: subjectId,
           period,
           period_start: new Date(Number(startMs)).toISOString(),
-          cost: c.dCost,
-          tokens: c.dTokens,
-          requests: c.dRequests,
-          held_cost: c.dHeldCost,
-          held_tokens: c.dHeldTokens,
+          cost: String(c.dCost),
+          tokens: String(c.dTokens),
+          requests: String(c.dRequests),
+          held_cost: String(c.dHeldCost),
+          held_tokens: String(c.dHeldTokens),
         };
       });
     const rateChanges = [...this.rateWindows.entries()].filter(([, w]) => w.added > 0).map(([id, w]) => ({ api_key_id: id, requests: w.added }));
