@@ -5,6 +5,7 @@ import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, useTestApp } from './su
 import {
   ADJUST,
   balanceOf,
+  codes,
   createMemberWithToken,
   createOrganization,
   createWorkspace,
@@ -29,9 +30,6 @@ const NODE = `query ($id: ID!) { node(id: $id) { __typename id } }`;
 const ORGANIZATION = `query ($id: ID) { organization(id: $id) { id name workspaces { id wallet { id balance } } members { id } } }`;
 
 /** The codes of a response's top-level errors. */
-function codes(result: GraphQLResult): Array<string | undefined> {
-  return (result.errors ?? []).map((error) => error.extensions?.code);
-}
 
 function expectTopLevelError(result: GraphQLResult, code: string, status?: number): void {
   expect(codes(result)).toEqual([code]);

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { newId } from '../src/ids';
 import { KeyLimitPeriod, Period } from '../src/limits/periods';
 import { parseMoney as usd } from '../src/money';
-import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, useTestApp } from './support/app';
-import { createMemberWithToken, createOrganization, createWorkspace, expectNoUserErrors, PROJECT_CREATE, unique } from './support/fixtures';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, useTestApp } from './support/app';
+import { codes, createMemberWithToken, createWorkspace, expectNoUserErrors, organizationWithWorkspace, PROJECT_CREATE, unique } from './support/fixtures';
 import { setCounter, type TestClock } from './support/usage';
 
 // A Wednesday: its week began on Monday 2026-03-16.
@@ -43,16 +43,6 @@ const KEYS_PAGE = `query ($id: ID!, $first: Int, $after: String, $last: Int, $be
   }
 }`;
 
-function codes(result: GraphQLResult): Array<string | undefined> {
-  return (result.errors ?? []).map((error) => error.extensions?.code);
-}
-
-async function organizationWithWorkspace() {
-  const org = await createOrganization(app);
-  const workspace = await createWorkspace(app, org.ownerToken, 'Main');
-  return { ...org, ...workspace };
-}
-
 async function createProject(token: string, workspaceId: string, name = unique('Project')): Promise<string> {
   const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId, name } }, token);
   expectNoUserErrors(projectCreate);
@@ -71,7 +61,7 @@ async function keyRows(workspaceId: string) {
 
 describe('apiKeyCreate', () => {
   it('returns the key and its secret once; only the SHA-256 of the secret and a short prefix are stored', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const projectId = await createProject(org.ownerToken, org.workspaceId);
     const { apiKeyCreate } = await app.data(
       CREATE,
@@ -131,7 +121,7 @@ describe('apiKeyCreate', () => {
   });
 
   it('makes a different secret every time, with no limits and a MONTHLY period by default', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const first = await createKey(org.ownerToken, { workspaceId: org.workspaceId });
     const second = await createKey(org.ownerToken, { workspaceId: org.workspaceId, name: 'Production' });
     expect(first.secret).not.toBe(second.secret);
@@ -149,7 +139,7 @@ describe('apiKeyCreate', () => {
   });
 
   it('accepts zero limits and the largest token limit', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(org.ownerToken, {
       workspaceId: org.workspaceId,
       costLimit: '0',
@@ -162,7 +152,7 @@ describe('apiKeyCreate', () => {
   });
 
   it('refuses invalid limits, names and expiries with INVALID on the field, and creates nothing', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ name: '' }, 'name'],
       [{ name: '   ' }, 'name'],
@@ -191,7 +181,7 @@ describe('apiKeyCreate', () => {
   });
 
   it('refuses malformed token counts, amounts and ids as BAD_USER_INPUT', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ tokenLimit: -1 }, /cannot be negative/],
       [{ tokenLimit: '-1' }, /cannot be negative/],
@@ -213,10 +203,10 @@ describe('apiKeyCreate', () => {
   });
 
   it("answers NOT_FOUND for another organization's workspace or project, and for a project of another workspace", async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const side = await createWorkspace(app, org.ownerToken, 'Side');
     const sideProject = await createProject(org.ownerToken, side.workspaceId);
-    const other = await organizationWithWorkspace();
+    const other = await organizationWithWorkspace(app);
     const otherProject = await createProject(other.ownerToken, other.workspaceId);
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ workspaceId: other.workspaceId }, 'workspaceId'],
@@ -239,7 +229,7 @@ describe('apiKeyCreate', () => {
 
 describe('apiKeyUpdate', () => {
   it('changes the fields given and keeps the ones left out', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const projectId = await createProject(org.ownerToken, org.workspaceId);
     const { apiKey } = await createKey(org.ownerToken, {
       workspaceId: org.workspaceId,
@@ -269,7 +259,7 @@ describe('apiKeyUpdate', () => {
   });
 
   it('clears a limit, the project or the expiry on an explicit null; null name or period leaves them as they are', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const projectId = await createProject(org.ownerToken, org.workspaceId);
     const { apiKey } = await createKey(org.ownerToken, {
       workspaceId: org.workspaceId,
@@ -313,7 +303,7 @@ describe('apiKeyUpdate', () => {
   });
 
   it('refuses the same invalid values as apiKeyCreate, and changes nothing', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const side = await createWorkspace(app, org.ownerToken, 'Side');
     const sideProject = await createProject(org.ownerToken, side.workspaceId);
     const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId, costLimit: '1' });
@@ -340,7 +330,7 @@ describe('apiKeyUpdate', () => {
   });
 
   it('refuses to change a revoked key', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId });
     expectNoUserErrors((await app.data(REVOKE, { input: { apiKeyId: apiKey.id } }, org.ownerToken)).apiKeyRevoke);
     const { apiKeyUpdate } = await app.data(UPDATE, { input: { apiKeyId: apiKey.id, costLimit: '5' } }, org.ownerToken);
@@ -353,7 +343,7 @@ describe('apiKeyUpdate', () => {
 
 describe('apiKeyRevoke', () => {
   it('revokes once: revoking again returns the first revocation unchanged', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId });
     const first = await app.data(REVOKE, { input: { apiKeyId: apiKey.id } }, org.ownerToken);
     expect(first.apiKeyRevoke).toEqual({ apiKey: { id: apiKey.id, revokedAt: WEDNESDAY_NOON.toISOString() }, userErrors: [] });
@@ -366,8 +356,8 @@ describe('apiKeyRevoke', () => {
   });
 
   it('answers NOT_FOUND for a key of another organization, and leaves it alone', async () => {
-    const org = await organizationWithWorkspace();
-    const other = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
+    const other = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(other.ownerToken, { workspaceId: other.workspaceId });
     for (const apiKeyId of [apiKey.id, newId('apiKey')]) {
       const { apiKeyRevoke } = await app.data(REVOKE, { input: { apiKeyId } }, org.ownerToken);
@@ -381,7 +371,7 @@ describe('apiKeyRevoke', () => {
 
 describe('who may manage keys', () => {
   it.each(['VIEWER', 'MEMBER'])('answers FORBIDDEN to a %s for every key mutation, yet lets them read the keys', async (role) => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId });
     const reader = await createMemberWithToken(app, org.ownerToken, role);
     const attempts: Array<[string, Record<string, unknown>]> = [
@@ -405,7 +395,7 @@ describe('who may manage keys', () => {
   });
 
   it('answers FORBIDDEN to the platform admin and the gateway, UNAUTHENTICATED without a token', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const input = { workspaceId: org.workspaceId, name: 'Key' };
     expect(codes(await app.gql(CREATE, { input }, ADMIN_TOKEN))).toEqual(['FORBIDDEN']);
     expect(codes(await app.gql(CREATE, { input }, GATEWAY_TOKEN))).toEqual(['FORBIDDEN']);
@@ -414,7 +404,7 @@ describe('who may manage keys', () => {
   });
 
   it('lets an ADMIN create, update and revoke keys', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const admin = await createMemberWithToken(app, org.ownerToken, 'ADMIN');
     const { apiKey } = await createKey(admin.token, { workspaceId: org.workspaceId });
     expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, costLimit: '3' } }, admin.token)).apiKeyUpdate);
@@ -422,8 +412,8 @@ describe('who may manage keys', () => {
   });
 
   it("shows another organization's key and its workspace's keys as nothing", async () => {
-    const org = await organizationWithWorkspace();
-    const other = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
+    const other = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(other.ownerToken, { workspaceId: other.workspaceId });
     const node = await app.data(`query ($id: ID!) { node(id: $id) { id } }`, { id: apiKey.id }, org.ownerToken);
     expect(node.node).toBeNull();
@@ -435,7 +425,7 @@ describe('who may manage keys', () => {
 
 describe('Workspace.apiKeys', () => {
   it('pages through the keys newest first, in both directions', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const made: string[] = [];
     for (let i = 0; i < 7; i += 1) made.push((await createKey(org.ownerToken, { workspaceId: org.workspaceId, name: `Key ${i}` })).apiKey.id);
     const newestFirst = [...made].reverse();
@@ -462,7 +452,7 @@ describe('Workspace.apiKeys', () => {
 
 describe('usage and what the limits leave', () => {
   async function keyWith(input: Record<string, unknown>) {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId, ...input });
     const limits = async () => (await app.data(LIMITS, { id: apiKey.id }, org.ownerToken)).node;
     return { org, apiKey, limits };
@@ -563,7 +553,7 @@ describe('usage and what the limits leave', () => {
   });
 
   it('loads the counters of a whole page of keys with one query', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
       const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId, costLimit: '10' });

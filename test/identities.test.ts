@@ -2,8 +2,8 @@ import { Client } from 'pg';
 import { newId } from '../src/ids';
 import { Period } from '../src/limits/periods';
 import { parseMoney as usd } from '../src/money';
-import { ADMIN_TOKEN, type GraphQLResult, useTestApp } from './support/app';
-import { createMemberWithToken, createOrganization, createWorkspace, expectNoUserErrors } from './support/fixtures';
+import { ADMIN_TOKEN, useTestApp } from './support/app';
+import { codes, createMemberWithToken, createWorkspace, expectNoUserErrors, organizationWithWorkspace } from './support/fixtures';
 import { setCounter, type TestClock } from './support/usage';
 
 const NOW = new Date('2026-03-18T12:00:00.000Z');
@@ -34,15 +34,6 @@ const IDENTITIES_PAGE = `query ($id: ID!, $first: Int, $after: String, $last: In
   }
 }`;
 
-function codes(result: GraphQLResult): Array<string | undefined> {
-  return (result.errors ?? []).map((error) => error.extensions?.code);
-}
-
-async function organizationWithWorkspace() {
-  const org = await createOrganization(app);
-  return { ...org, ...(await createWorkspace(app, org.ownerToken, 'Main')) };
-}
-
 async function upsert(token: string, input: Record<string, unknown>) {
   const { identityUpsert } = await app.data(UPSERT, { input }, token);
   return identityUpsert;
@@ -56,7 +47,7 @@ async function identityRows(workspaceId: string) {
 
 describe('identityUpsert', () => {
   it('creates an identity once and then changes only its budget', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const created = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-42' });
     expect(created).toEqual({
       identity: {
@@ -87,7 +78,7 @@ describe('identityUpsert', () => {
   });
 
   it('takes the external id verbatim, one identity per workspace and id', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const side = await createWorkspace(app, org.ownerToken, 'Side');
     const ids = ['a', ' a', 'A', 'a ', 'ü-ñ 👩‍💻', 'x'.repeat(255)];
     const made = [];
@@ -100,7 +91,7 @@ describe('identityUpsert', () => {
   });
 
   it('refuses invalid external ids and budgets with INVALID on the field, and changes nothing', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'kept', budget: '3', budgetPeriod: 'MONTHLY' });
     const before = await identityRows(org.workspaceId);
     const cases: Array<[Record<string, unknown>, string]> = [
@@ -126,7 +117,7 @@ describe('identityUpsert', () => {
   });
 
   it('lets concurrent upserts of one external id all succeed, leaving one identity', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const racers = 8;
     // A transaction of our own inserts the external id first and stays open, so that every
     // upsert reaches the unique index and waits there; when it rolls back they all go at once.
@@ -172,8 +163,8 @@ describe('identityUpsert', () => {
   });
 
   it("answers NOT_FOUND for another organization's workspace", async () => {
-    const org = await organizationWithWorkspace();
-    const other = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
+    const other = await organizationWithWorkspace(app);
     for (const workspaceId of [other.workspaceId, newId('workspace')]) {
       expect(await upsert(org.ownerToken, { workspaceId, externalId: 'user-1' })).toEqual({
         identity: null,
@@ -184,7 +175,7 @@ describe('identityUpsert', () => {
   });
 
   it.each(['VIEWER', 'MEMBER'])('answers FORBIDDEN to a %s, who may still read identities', async (role) => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { identity } = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-1' });
     const reader = await createMemberWithToken(app, org.ownerToken, role);
     const result = await app.gql(UPSERT, { input: { workspaceId: org.workspaceId, externalId: 'user-2' } }, reader.token);
@@ -198,7 +189,7 @@ describe('identityUpsert', () => {
 
 describe('reading identities', () => {
   it('pages through a workspace identities newest first and finds one by external id', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const made: string[] = [];
     for (let i = 0; i < 5; i += 1) made.push((await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: `user-${i}` })).identity.id);
     const ids: string[] = [];
@@ -220,8 +211,8 @@ describe('reading identities', () => {
   });
 
   it("shows another organization's identities as nothing", async () => {
-    const org = await organizationWithWorkspace();
-    const other = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
+    const other = await organizationWithWorkspace(app);
     const { identity } = await upsert(other.ownerToken, { workspaceId: other.workspaceId, externalId: 'theirs' });
     expect((await app.data(`query ($id: ID!) { node(id: $id) { id } }`, { id: identity.id }, org.ownerToken)).node).toBeNull();
     expect((await app.data(`query ($id: ID!) { node(id: $id) { __typename } }`, { id: identity.id }, other.ownerToken)).node).toEqual({
@@ -230,7 +221,7 @@ describe('reading identities', () => {
   });
 
   it('computes usage and what the budget leaves from the counters of the current periods', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { identity } = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'spender', budget: '20', budgetPeriod: 'YEARLY' });
     const read = async () => (await app.data(BUDGET, { id: identity.id }, org.ownerToken)).node;
     expect(await read()).toEqual({
@@ -266,7 +257,7 @@ describe('reading identities', () => {
   });
 
   it('answers the identity from its upsert payload together with its usage', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const first = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'payload' });
     await setCounter(app, first.identity.id, Period.DAILY, NOW, { cost: usd('0.5') });
     const { identityUpsert } = await app.data(

@@ -1,5 +1,5 @@
-import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, useTestApp } from './support/app';
-import { createMemberWithToken, createOrganization, unique } from './support/fixtures';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, useTestApp } from './support/app';
+import { codes, createMemberWithToken, createOrganization, unique } from './support/fixtures';
 import type { TestClock } from './support/usage';
 
 const clock: TestClock = { now: new Date('2026-03-18T12:00:00.000Z') };
@@ -15,10 +15,6 @@ const REMOVE = `mutation ($input: ModelPriceRemoveInput!) {
   modelPriceRemove(input: $input) { modelPrice { model inputPricePerMillion outputPricePerMillion } userErrors { field code message } }
 }`;
 const LIST = `{ modelPrices { model inputPricePerMillion outputPricePerMillion updatedAt } }`;
-
-function codes(result: GraphQLResult): Array<string | undefined> {
-  return (result.errors ?? []).map((error) => error.extensions?.code);
-}
 
 /** A model id no other test uses: the catalog is shared by the whole run. */
 function modelId(label: string): string {

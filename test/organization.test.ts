@@ -1,7 +1,8 @@
 import { newId } from '../src/ids';
-import { ADMIN_TOKEN, type GraphQLResult, useTestApp } from './support/app';
+import { ADMIN_TOKEN, useTestApp } from './support/app';
 import {
   ADJUST,
+  codes,
   createMemberWithToken,
   createOrganization,
   createWorkspace,
@@ -22,10 +23,6 @@ import {
 const app = useTestApp();
 
 const VIEWER = `{ viewer { kind member { id name email role } organization { id name } } }`;
-
-function codes(result: GraphQLResult): Array<string | undefined> {
-  return (result.errors ?? []).map((error) => error.extensions?.code);
-}
 
 describe('organizationCreate', () => {
   it('returns the organization, its owner and an owner token that works at once', async () => {

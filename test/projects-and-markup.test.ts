@@ -1,8 +1,8 @@
 import { newId } from '../src/ids';
 import { Period } from '../src/limits/periods';
 import { parseMoney as usd } from '../src/money';
-import { ADMIN_TOKEN, type GraphQLResult, useTestApp } from './support/app';
-import { createMemberWithToken, createOrganization, createWorkspace, expectNoUserErrors, unique } from './support/fixtures';
+import { ADMIN_TOKEN, useTestApp } from './support/app';
+import { codes, createMemberWithToken, createWorkspace, expectNoUserErrors, organizationWithWorkspace, unique } from './support/fixtures';
 import { setCounter, type TestClock } from './support/usage';
 
 const NOW = new Date('2026-03-18T12:00:00.000Z');
@@ -27,22 +27,13 @@ const WORKSPACE_UPDATE = `mutation ($input: WorkspaceUpdateInput!) {
   workspaceUpdate(input: $input) { workspace { id name markupBasisPoints } userErrors { field code message } }
 }`;
 
-function codes(result: GraphQLResult): Array<string | undefined> {
-  return (result.errors ?? []).map((error) => error.extensions?.code);
-}
-
-async function organizationWithWorkspace() {
-  const org = await createOrganization(app);
-  return { ...org, ...(await createWorkspace(app, org.ownerToken, 'Main')) };
-}
-
 async function projectRows(workspaceId: string) {
   return app.orm.em.fork().execute('select id, name, budget, budget_period from projects where workspace_id = ? order by id', [workspaceId]);
 }
 
 describe('project budgets', () => {
   it('creates a project with or without a budget', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const plain = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: 'Plain' } }, org.ownerToken);
     expect(plain.projectCreate).toEqual({
       project: { id: expect.stringMatching(/^prj_/), name: 'Plain', budget: null, budgetPeriod: null, workspace: { id: org.workspaceId } },
@@ -57,7 +48,7 @@ describe('project budgets', () => {
   });
 
   it('refuses a budget without its period, a period without its budget, and a negative budget', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ budget: '5' }, 'budgetPeriod'],
       [{ budgetPeriod: 'DAILY' }, 'budget'],
@@ -74,7 +65,7 @@ describe('project budgets', () => {
   });
 
   it('renames a project and sets, keeps or clears its budget', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: 'Chatbot' } }, org.ownerToken);
     const project = projectCreate.project;
     const update = async (input: Record<string, unknown>) =>
@@ -97,8 +88,8 @@ describe('project budgets', () => {
   });
 
   it('refuses invalid updates, a taken name and unknown projects, changing nothing', async () => {
-    const org = await organizationWithWorkspace();
-    const other = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
+    const other = await organizationWithWorkspace(app);
     const made: string[] = [];
     for (const name of ['One', 'Two']) {
       const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name, budget: '1', budgetPeriod: 'DAILY' } }, org.ownerToken);
@@ -127,7 +118,7 @@ describe('project budgets', () => {
   });
 
   it('computes usage and what the budget leaves from the counters of the current periods', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { projectCreate } = await app.data(
       PROJECT_CREATE,
       { input: { workspaceId: org.workspaceId, name: 'Metered', budget: '10', budgetPeriod: 'WEEKLY' } },
@@ -157,7 +148,7 @@ describe('project budgets', () => {
 
 describe('workspace markup', () => {
   it('is the platform admin\'s to set: an owner is FORBIDDEN and nothing changes', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const result = await app.gql(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, markupBasisPoints: 0 } }, org.ownerToken);
     expect(result.errors?.[0].extensions?.code).toBe('FORBIDDEN');
     const [row] = await app.orm.em.fork().execute('select markup_bps from workspaces where id = ?', [org.workspaceId]);
@@ -165,7 +156,7 @@ describe('workspace markup', () => {
   });
 
   it('starts at 1000 basis points (10%) and may be set from 0 to 100000', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const read = async () =>
       (await app.data(`query ($id: ID!) { node(id: $id) { ... on Workspace { markupBasisPoints } } }`, { id: org.workspaceId }, org.ownerToken)).node;
     expect(await read()).toEqual({ markupBasisPoints: 1000 });
@@ -181,9 +172,9 @@ describe('workspace markup', () => {
   });
 
   it('refuses a markup out of range, a taken name and unknown workspaces', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     await createWorkspace(app, org.ownerToken, 'Taken');
-    const other = await organizationWithWorkspace();
+    const other = await organizationWithWorkspace(app);
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ markupBasisPoints: -1 }, 'markupBasisPoints', 'INVALID'],
       [{ markupBasisPoints: 100_001 }, 'markupBasisPoints', 'INVALID'],
@@ -208,7 +199,7 @@ describe('workspace markup', () => {
   });
 
   it('lets the platform admin set the markup of any workspace', async () => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { workspaceUpdate } = await app.data(WORKSPACE_UPDATE, { input: { workspaceId: org.workspaceId, markupBasisPoints: 0 } }, ADMIN_TOKEN);
     expect(workspaceUpdate).toEqual({ workspace: { id: org.workspaceId, name: 'Main', markupBasisPoints: 0 }, userErrors: [] });
   });
@@ -216,7 +207,7 @@ describe('workspace markup', () => {
 
 describe('who may change projects and workspaces', () => {
   it.each(['VIEWER', 'MEMBER'])('answers FORBIDDEN to a %s and changes nothing', async (role) => {
-    const org = await organizationWithWorkspace();
+    const org = await organizationWithWorkspace(app);
     const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: unique('P') } }, org.ownerToken);
     const actor = await createMemberWithToken(app, org.ownerToken, role);
     const before = await projectRows(org.workspaceId);

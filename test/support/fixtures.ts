@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, type TestApp } from './app';
+import { ADMIN_TOKEN, type GraphQLResult, type TestApp } from './app';
 
 export function unique(label: string): string {
   return `${label} ${randomBytes(4).toString('hex')}`;
@@ -84,6 +84,17 @@ export async function fund(app: TestApp, walletId: string, amount: string): Prom
 export async function balanceOf(app: TestApp, walletId: string, token = ADMIN_TOKEN): Promise<string> {
   const { node } = await app.data(`query ($id: ID!) { node(id: $id) { ... on Wallet { balance } } }`, { id: walletId }, token);
   return node.balance;
+}
+
+/** The `extensions.code` of each top-level error. */
+export function codes(result: GraphQLResult): Array<string | undefined> {
+  return (result.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/** A new organization with one workspace named "Main". */
+export async function organizationWithWorkspace(app: TestApp) {
+  const org = await createOrganization(app);
+  return { ...org, ...(await createWorkspace(app, org.ownerToken, 'Main')) };
 }
 
 export function expectNoUserErrors(payload: { userErrors: unknown[] }): void {
