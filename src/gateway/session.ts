@@ -1,6 +1,6 @@
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientBase, QueryResult } from 'pg';
-import type { BatchDatabase, Sql } from './batch';
+import type { BatchDatabase, BatchTransaction, Sql } from './batch';
 
 /**
  * A literal for one parameter of a statement that is sent with its values inlined. Strings are
@@ -37,35 +37,45 @@ function rowsOf<T>(result: QueryResult | QueryResult[], index: number): T[] {
  * The gateway's database access on the shared pool, with the fewest round trips: the opening
  * BEGIN travels with the transaction's first statement and the COMMIT with its last, as one
  * simple-protocol message each. Statements outside the transaction go through knex as usual.
+ *
+ * One process runs one batch transaction at a time: the next batch reads while the current one
+ * commits, then takes its turn, instead of waiting for the same row locks inside PostgreSQL.
  */
 export function batchDatabase(knex: Knex): BatchDatabase {
+  let turn: Promise<unknown> = Promise.resolve();
   return {
     query: async (statement, params) => (await knex.raw(statement, params as never[])).rows,
-    async transaction(work) {
-      const client = (await knex.client.acquireConnection()) as ClientBase;
-      let open = false;
-      let committed = false;
-      const query: Sql = async <T>(statement: string, params: unknown[]) => {
-        if (open) return rowsOf<T>(await client.query(inline(statement, params)), 0);
-        open = true;
-        return rowsOf<T>(await client.query(`begin; set local standard_conforming_strings = on; ${inline(statement, params)}`), 2);
-      };
-      const commitWith: Sql = async <T>(statement: string, params: unknown[]) => {
-        const text = inline(statement, params);
-        const result = await client.query(open ? `${text}; commit` : `begin; ${text}; commit`);
-        committed = true;
-        return rowsOf<T>(result, open ? 0 : 1);
-      };
-      try {
-        const result = await work({ query, commitWith });
-        if (open && !committed) await client.query('commit');
-        return result;
-      } catch (error) {
-        if (open && !committed) await client.query('rollback').catch(() => undefined);
-        throw error;
-      } finally {
-        await knex.client.releaseConnection(client);
-      }
+    transaction<T>(work: (tx: BatchTransaction) => Promise<T>) {
+      const run = turn.then(() => runTransaction(knex, work));
+      turn = run.catch(() => undefined);
+      return run;
     },
   };
+}
+
+async function runTransaction<T>(knex: Knex, work: (tx: BatchTransaction) => Promise<T>): Promise<T> {
+  const client = (await knex.client.acquireConnection()) as ClientBase;
+  let open = false;
+  let committed = false;
+  const query: Sql = async <R>(statement: string, params: unknown[]) => {
+    if (open) return rowsOf<R>(await client.query(inline(statement, params)), 0);
+    open = true;
+    return rowsOf<R>(await client.query(`begin; set local standard_conforming_strings = on; ${inline(statement, params)}`), 2);
+  };
+  const commitWith: Sql = async <R>(statement: string, params: unknown[]) => {
+    const text = inline(statement, params);
+    const result = await client.query(open ? `${text}; commit` : `begin; set local standard_conforming_strings = on; ${text}; commit`);
+    committed = true;
+    return rowsOf<R>(result, open ? 0 : 2);
+  };
+  try {
+    const result = await work({ query, commitWith });
+    if (open && !committed) await client.query('commit');
+    return result;
+  } catch (error) {
+    if (open && !committed) await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    await knex.client.releaseConnection(client);
+  }
 }
