@@ -36,6 +36,16 @@ export class Hold {
   @Property({ type: 'text' })
   model!: string;
 
+  /** The price and markup at authorization, which the capture bills. */
+  @Property({ type: new BigIntType('bigint') })
+  inputPrice!: bigint;
+
+  @Property({ type: new BigIntType('bigint') })
+  outputPrice!: bigint;
+
+  @Property({ type: 'integer' })
+  markupBps!: number;
+
   @Property({ type: new BigIntType('bigint') })
   amount!: bigint;
 

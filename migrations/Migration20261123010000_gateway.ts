@@ -62,6 +62,10 @@ export class Migration20261123010000_gateway extends Migration {
         identity_id text references identities (id),
         project_id text references projects (id),
         model text not null,
+        -- The price and markup at authorization: the capture bills what was authorized.
+        input_price bigint not null,
+        output_price bigint not null,
+        markup_bps integer not null,
         amount bigint not null check (amount >= 0),
         tokens bigint not null check (tokens >= 0),
         status text not null check (status in ('ACTIVE', 'CAPTURED', 'RELEASED', 'EXPIRED')),

@@ -1,6 +1,6 @@
 import { formatMoney } from '../src/money';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, useTestApp } from './support/app';
-import { fund } from './support/fixtures';
+import { createWorkspace, fund, TRANSFER } from './support/fixtures';
 import {
   AUTHORIZE,
   authorize,
@@ -161,12 +161,22 @@ describe('idempotent retries: one charge, the first answer', () => {
     expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 1, balance: 1_000_000_000n - COST_OF_1000_INPUT });
   });
 
-  it('a denial is replayed too', async () => {
+  it('a refusal changed nothing, so its retry is judged afresh', async () => {
     const fixture = await gatewaySetup(app, null);
     expect((await debit(app, fixture, { idempotencyKey: 'poor' })).denial.code).toBe('INSUFFICIENT_CREDITS');
     await fund(app, fixture.walletId, '1');
-    expect((await debit(app, fixture, { idempotencyKey: 'poor' })).denial.code).toBe('INSUFFICIENT_CREDITS');
-    expect((await debit(app, fixture, { idempotencyKey: 'rich' })).allowed).toBe(true);
+    const retried = await debit(app, fixture, { idempotencyKey: 'poor' });
+    expect(retried.allowed).toBe(true);
+    expect(await debit(app, fixture, { idempotencyKey: 'poor' })).toEqual(retried);
+    expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 1 });
+  });
+
+  it('a capture bills the price and markup of its authorization, even if the price changed or went', async () => {
+    const fixture = await gatewaySetup(app, '1');
+    const held = await authorize(app, fixture, { maxInputTokens: 1000 });
+    await app.data(`mutation ($m: String!) { modelPriceRemove(input: { model: $m }) { userErrors { code } } }`, { m: fixture.model }, ADMIN_TOKEN);
+    const captured = await app.data(CAPTURE, { input: { holdId: held.hold.id, inputTokens: 1000, outputTokens: 0 } }, GATEWAY_TOKEN);
+    expect(captured.gatewayCapture).toMatchObject({ allowed: true, cost: '0.0011', charged: '0.0011' });
   });
 
   it('gatewayDebitBatch', async () => {
@@ -231,6 +241,18 @@ describe('holds', () => {
     expect(await walletState(app, fixture.walletId)).toEqual({ balance: 0n, held: 0n, sum: 0n, deductions: 2 });
   });
 
+  it('are not spendable by a transfer or a staff debit', async () => {
+    const fixture = await gatewaySetup(app, '1');
+    const other = await createWorkspace(app, fixture.ownerToken);
+    await authorize(app, fixture, { maxInputTokens: 500_000 }); // holds $0.55
+    const transfer = async (amount: string) =>
+      (await app.data(TRANSFER, { input: { fromWalletId: fixture.walletId, toWalletId: other.walletId, amount, idempotencyKey: requestKey() } }, fixture.ownerToken))
+        .walletTransfer;
+    expect((await transfer('0.46')).userErrors[0].code).toBe('INSUFFICIENT_FUNDS');
+    expect((await transfer('0.45')).userErrors).toEqual([]);
+    expect(await walletState(app, fixture.walletId)).toMatchObject({ balance: 550_000_000n, held: 550_000_000n });
+  });
+
   it('release frees the whole hold', async () => {
     const fixture = await gatewaySetup(app, '1');
     const held = await authorize(app, fixture, { maxInputTokens: 1000 });
@@ -261,6 +283,7 @@ describe('bad input: a clear error, nothing changed', () => {
     ['a 10 kB idempotency key', { idempotencyKey: 'k'.repeat(10_240) }, /idempotencyKey must be 1 to 255 characters/],
     ['an empty model', { model: '' }, /model must be 1 to 200 characters/],
     ['a NUL in an identity', { identity: 'a\u0000b' }, /identity must not contain a NUL character/],
+    ['half a surrogate pair in a model', { model: 'gpt\ud800' }, /model must be well-formed Unicode/],
     ['a token count beyond Int', { inputTokens: 1e12 }, /Int cannot represent/],
   ];
   it.each(cases)('%s', async (_label, change, message) => {

@@ -97,8 +97,8 @@ interface HoldRow {
   settle_request_hash: string | null;
   settle_response: unknown;
   markup_bps: number;
-  input_price: string | null;
-  output_price: string | null;
+  input_price: string;
+  output_price: string;
 }
 
 interface ExpiredHold {
@@ -200,9 +200,6 @@ function rows(values: unknown[]): string {
 
 const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
 
-function priceOf(row: { input_price: string | null; output_price: string | null }): TokenPrice | null {
-  return row.input_price === null || row.output_price === null ? null : { inputPrice: BigInt(row.input_price), outputPrice: BigInt(row.output_price) };
-}
 const counterKey = (subjectId: string, period: Period, start: Date) => `${subjectId}|${period}|${start.getTime()}`;
 
 class Batch {
@@ -346,12 +343,9 @@ class Batch {
     const holds = await this.query<HoldRow & { created_ms: string; expires_ms: string }>(
       `select h.id, h.organization_id, h.wallet_id, h.api_key_id, h.identity_id, h.project_id, h.model,
               h.amount::text, h.tokens::text, h.status, ${EPOCH_MS('h.created_at')} as created_ms,
-              ${EPOCH_MS('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, ws.markup_bps,
-              mp.input_price::text, mp.output_price::text
+              ${EPOCH_MS('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, h.markup_bps,
+              h.input_price::text, h.output_price::text
          from holds h
-         join api_keys k on k.id = h.api_key_id
-         join workspaces ws on ws.id = k.workspace_id
-         left join model_prices mp on mp.model = h.model
         where h.id in (select jsonb_array_elements_text(?::jsonb))
         order by h.id
           for update of h`,
@@ -686,6 +680,9 @@ class Batch {
         identity_id: subjects.identityId,
         project_id: key.project_id,
         model: request.model,
+        input_price: String(price.inputPrice),
+        output_price: String(price.outputPrice),
+        markup_bps: key.markup_bps,
         amount: String(cost),
         tokens: String(tokens),
         created_at: this.now.toISOString(),
@@ -717,16 +714,16 @@ class Batch {
     const settled = this.settledState(hold);
     if (settled.status === 'RELEASED') return settled.hash === hash ? settled.response : denied(DenialCode.HOLD_NOT_ACTIVE);
     if (settled.status === 'CAPTURED') return settled.hash === hash ? settled.response : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
-    const price = priceOf(hold);
-    if (!price) return denied(DenialCode.UNKNOWN_MODEL);
+    const price = { inputPrice: BigInt(hold.input_price), outputPrice: BigInt(hold.output_price) };
 
     const wallet = this.wallets.get(hold.wallet_id)!;
     const { subjects, at } = this.subjectsOf(index);
     if (settled.status === 'ACTIVE') this.releaseHeld(hold, wallet, subjects, at);
     const cost = usageCost(request.inputTokens, request.outputTokens, price, hold.markup_bps);
-    // The call has happened: charge it in full when the balance allows, else what is there.
-    const available = this.available(wallet);
-    const charged = cost <= available ? cost : available > 0n ? available : 0n;
+    // The call has happened: charge it in full when the balance allows, else what is there
+    // (DESIGN §6: up to the wallet's balance, even into what other holds reserve).
+    const balance = wallet.balance + wallet.balanceDelta;
+    const charged = cost <= balance ? cost : balance > 0n ? balance : 0n;
     this.addToCounters(subjects, at, { dCost: charged, dTokens: request.inputTokens + request.outputTokens });
     const outcome: GatewayOutcome = {
       ...emptyOutcome(),
@@ -882,9 +879,11 @@ class Batch {
       hash: s.hash,
       response: outcomeToJson(s.response as GatewayOutcome),
     }));
+    // Only what was done is remembered: a refusal changed nothing, so its retry (after the
+    // Retry-After, or a top-up) is judged afresh. Sorted, so that batches claim keys in one order.
     const answers = [...this.pending].flatMap((index) => {
       const request = this.requests[index];
-      if (request.kind !== 'debit' && request.kind !== 'authorize') return [];
+      if ((request.kind !== 'debit' && request.kind !== 'authorize') || !this.outcomes[index].allowed) return [];
       const key = this.keys.get(index)!;
       return [
         {
@@ -896,6 +895,7 @@ class Batch {
         },
       ];
     });
+    answers.sort((a, b) => (a.organization_id === b.organization_id ? (a.key < b.key ? -1 : 1) : a.organization_id < b.organization_id ? -1 : 1));
 
     await this.commitWith(
       `with
@@ -928,13 +928,13 @@ class Batch {
          delete from rate_windows
           where api_key_id in (select api_key_id from jsonb_to_recordset(?::jsonb) as x (api_key_id text)) and second <= ?),
        new_holds as (
-         insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, amount, tokens,
-                            status, created_at, expires_at)
-         select id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, amount, tokens, 'ACTIVE',
-                created_at, expires_at
+         insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, input_price,
+                            output_price, markup_bps, amount, tokens, status, created_at, expires_at)
+         select id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, input_price, output_price,
+                markup_bps, amount, tokens, 'ACTIVE', created_at, expires_at
            from jsonb_to_recordset(?::jsonb) as x (id text, organization_id text, wallet_id text, api_key_id text,
-                identity_id text, project_id text, model text, amount bigint, tokens bigint, created_at timestamptz,
-                expires_at timestamptz)),
+                identity_id text, project_id text, model text, input_price bigint, output_price bigint,
+                markup_bps integer, amount bigint, tokens bigint, created_at timestamptz, expires_at timestamptz)),
        settled_holds as (
          update holds h set status = x.status, settled_at = ?, settle_request_hash = x.hash, settle_response = x.response
            from jsonb_to_recordset(?::jsonb) as x (id text, status text, hash text, response jsonb)

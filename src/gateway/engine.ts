@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { type EventBus, TOPICS } from '../realtime/pubsub';
-import { type BatchResult, isIdempotencyRace, processBatch } from './batch';
+import { type BatchDatabase, type BatchResult, isIdempotencyRace, processBatch } from './batch';
 import { batchDatabase } from './session';
 import type { GatewayOutcome, GatewayRequest } from './contract';
 
@@ -41,8 +41,10 @@ export class DebitEngine {
   private readonly holdTtlMs: number;
   private readonly maxBatch: number;
   private readonly concurrency: number;
+  private readonly db: BatchDatabase;
 
   constructor(private readonly options: EngineOptions) {
+    this.db = batchDatabase(options.em.getConnection().getKnex());
     this.holdTtlMs = options.holdTtlMs ?? DEFAULT_HOLD_TTL_MS;
     this.maxBatch = options.maxBatch ?? 1000;
     this.concurrency = options.concurrency ?? 2;
@@ -98,10 +100,9 @@ export class DebitEngine {
 
   /** The gateway path needs none of the unit of work: it runs its own few statements on the shared pool. */
   private async runBatch(requests: GatewayRequest[]): Promise<BatchResult> {
-    const db = batchDatabase(this.options.em.getConnection().getKnex());
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await processBatch(db, requests, this.options.clock(), this.holdTtlMs);
+        return await processBatch(this.db, requests, this.options.clock(), this.holdTtlMs);
       } catch (error) {
         const retryable = isIdempotencyRace(error) || RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
         if (!retryable || attempt >= MAX_ATTEMPTS) throw error;

@@ -4,8 +4,8 @@ import type { BatchDatabase, BatchTransaction, Sql } from './batch';
 
 /**
  * A literal for one parameter of a statement that is sent with its values inlined. Strings are
- * quoted with every `'` doubled, which is exact under `standard_conforming_strings` (set on in
- * every such transaction); NUL cannot be stored in PostgreSQL text and is refused.
+ * written as escape strings (E'…', every `\` and `'` doubled), which read the same whatever the
+ * server's `standard_conforming_strings`; NUL cannot be stored in PostgreSQL text and is refused.
  */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'null';
@@ -15,7 +15,7 @@ function literal(value: unknown): string {
   const text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : null;
   if (text === null) throw new TypeError(`cannot inline a ${typeof value} into SQL`);
   if (text.includes('\0')) throw new TypeError('text with a NUL character cannot be stored');
-  return `'${text.replace(/'/g, "''")}'`;
+  return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
 }
 
 /** Replaces each `?` with its value as a literal; the statements contain no other `?`. */
@@ -60,13 +60,13 @@ async function runTransaction<T>(knex: Knex, work: (tx: BatchTransaction) => Pro
   const query: Sql = async <R>(statement: string, params: unknown[]) => {
     if (open) return rowsOf<R>(await client.query(inline(statement, params)), 0);
     open = true;
-    return rowsOf<R>(await client.query(`begin; set local standard_conforming_strings = on; ${inline(statement, params)}`), 2);
+    return rowsOf<R>(await client.query(`begin; ${inline(statement, params)}`), 1);
   };
   const commitWith: Sql = async <R>(statement: string, params: unknown[]) => {
     const text = inline(statement, params);
-    const result = await client.query(open ? `${text}; commit` : `begin; set local standard_conforming_strings = on; ${text}; commit`);
+    const result = await client.query(open ? `${text}; commit` : `begin; ${text}; commit`);
     committed = true;
-    return rowsOf<R>(result, open ? 0 : 2);
+    return rowsOf<R>(result, open ? 0 : 1);
   };
   try {
     const result = await work({ query, commitWith });

@@ -68,8 +68,9 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
 }
 
 async function applyDelta(tx: EntityManager, walletId: string, delta: bigint): Promise<bigint> {
-  // Credits are never refused; a debit only applies while the balance covers it.
-  const guard = delta < 0n ? 'and balance + ?::bigint >= 0' : '';
+  // Credits are never refused; a debit only applies while the balance, less what active
+  // gateway holds reserve, covers it.
+  const guard = delta < 0n ? 'and balance - held + ?::bigint >= 0' : '';
   const params = delta < 0n ? [delta.toString(), walletId, delta.toString()] : [delta.toString(), walletId];
   let result: Array<{ balance: string }>;
   try {
