@@ -275,6 +275,34 @@ describe('holds', () => {
   });
 });
 
+describe('a fault in one request', () => {
+  it('fails that request only: the requests decided with it are answered', async () => {
+    const fixture = await gatewaySetup(app, '1');
+    const em = app.orm.em.fork();
+    // A real failure inside PostgreSQL for one end user's first request, nothing mocked.
+    await em.execute(`create function refuse_poison() returns trigger language plpgsql as $$
+      begin if new.external_id = 'poison' then raise exception 'poisoned'; end if; return new; end $$`);
+    await em.execute('create trigger refuse_poison before insert on identities for each row execute function refuse_poison()');
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 21 }, (_, i) =>
+          app.gql(
+            DEBIT,
+            { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0, identity: i === 10 ? 'poison' : `user-${i}` } },
+            GATEWAY_TOKEN,
+          ),
+        ),
+      );
+      expect(results[10].errors?.[0].extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      const others = results.filter((_, i) => i !== 10);
+      expect(others.every((result) => result.data?.gatewayDebit.allowed === true)).toBe(true);
+      expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 20, balance: 1_000_000_000n - 20n * COST_OF_1000_INPUT });
+    } finally {
+      await em.execute('drop trigger refuse_poison on identities; drop function refuse_poison()');
+    }
+  });
+});
+
 describe('bad input: a clear error, nothing changed', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['negative tokens', { inputTokens: -1 }, /inputTokens must be a whole number/],

@@ -94,7 +94,13 @@ export class DebitEngine {
       batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
       for (const event of events) this.options.bus.publish(TOPICS.walletBalanceChanged, event.walletId, event);
     } catch (error) {
-      for (const waiting of batch) waiting.reject(error);
+      if (batch.length === 1) {
+        batch[0].reject(error);
+        return;
+      }
+      // A fault rolled the whole batch back: run its requests one by one, so that only the
+      // request that causes it fails and its neighbours are answered.
+      for (const waiting of batch) await this.commit([waiting]);
     }
   }
 
