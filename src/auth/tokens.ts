@@ -7,20 +7,22 @@ export function hashToken(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
-/** A new member token: the secret to show once, its hash to store, a prefix to display. */
-export function newMemberToken(): { secret: string; hash: string; prefix: string } {
-  const secret = `${MEMBER_TOKEN_PREFIX}${randomBase62(32)}`;
-  return { secret, hash: hashToken(secret), prefix: secret.slice(0, MEMBER_TOKEN_PREFIX.length + 6) };
+/** A new secret: the secret to show once, its SHA-256 to store, its first characters to display. */
+function newSecret(prefix: string, displayLength: number): { secret: string; hash: string; prefix: string } {
+  const secret = `${prefix}${randomBase62(32)}`;
+  return { secret, hash: hashToken(secret), prefix: secret.slice(0, displayLength) };
+}
+
+export function newMemberToken() {
+  return newSecret(MEMBER_TOKEN_PREFIX, MEMBER_TOKEN_PREFIX.length + 6);
 }
 
 export const API_KEY_PREFIX = 'tg_';
 /** How much of an API key's secret is kept in clear, to tell keys apart in a list. */
 export const API_KEY_DISPLAY_LENGTH = 10;
 
-/** A new gateway API key: the secret to show once, its SHA-256 to store, a prefix to display. */
-export function newApiKeySecret(): { secret: string; hash: string; prefix: string } {
-  const secret = `${API_KEY_PREFIX}${randomBase62(32)}`;
-  return { secret, hash: hashToken(secret), prefix: secret.slice(0, API_KEY_DISPLAY_LENGTH) };
+export function newApiKeySecret() {
+  return newSecret(API_KEY_PREFIX, API_KEY_DISPLAY_LENGTH);
 }
 
 /** Constant-time membership test for tokens configured in the environment. */

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { hashToken } from '../auth/tokens';
 import { idSequence, newId } from '../ids';
 import { ALL_PERIODS, type KeyLimitPeriod, type Period, periodEnd, periodStart } from '../limits/periods';
+import { remaining } from '../limits/usage';
 import { usageCost, type TokenPrice } from '../pricing/cost';
 import type { WalletBalanceEvent } from '../realtime/pubsub';
 import {
@@ -825,14 +826,9 @@ class Batch {
 
   private limitsOf(key: KeyRow, window: RateWindow | undefined): KeyLimits {
     const counter = this.counter(key.id, key.limit_period, this.now);
-    const remaining = (limit: string | null, used: bigint) => {
-      if (limit === null) return null;
-      const left = BigInt(limit) - used;
-      return left > 0n ? left : 0n;
-    };
     return {
-      costRemaining: remaining(key.cost_limit, Batch.usedCost(counter)),
-      tokensRemaining: remaining(key.token_limit, Batch.usedTokens(counter)),
+      costRemaining: remaining(big(key.cost_limit), Batch.usedCost(counter)),
+      tokensRemaining: remaining(big(key.token_limit), Batch.usedTokens(counter)),
       requestsRemaining: window ? Math.max(0, window.limit - window.used) : null,
       resetAt: periodEnd(key.limit_period, this.now),
     };

@@ -15,7 +15,7 @@ export interface IdentityUpsertInput extends BudgetInput<Period> {
 }
 
 /** The customer's own id of an end user, taken verbatim (not trimmed): it is matched exactly. */
-export function requireExternalId(value: string): string {
+function requireExternalId(value: string): string {
   if (value.length === 0 || value.length > MAX_EXTERNAL_ID_LENGTH) {
     throw new DomainError(UserErrorCode.INVALID, `externalId must be 1 to ${MAX_EXTERNAL_ID_LENGTH} characters`, ['input', 'externalId']);
   }

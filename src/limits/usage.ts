@@ -12,7 +12,8 @@ export interface Counter {
 
 const ZERO: Counter = Object.freeze({ cost: 0n, tokens: 0n, requests: 0n, heldCost: 0n, heldTokens: 0n });
 
-function remaining(limit: bigint | null | undefined, used: bigint): bigint | null {
+/** What a limit still allows after `used`, floored at 0; null when there is no limit. */
+export function remaining(limit: bigint | null | undefined, used: bigint): bigint | null {
   if (limit == null) return null;
   return used >= limit ? 0n : limit - used;
 }
