@@ -77,6 +77,23 @@ describe('the ledger proves every balance', () => {
     await expect(em.execute('update transactions set amount = 1 where wallet_id = ?', [a.walletId])).rejects.toThrow(/append-only/);
     await expect(em.execute('delete from transactions where wallet_id = ?', [a.walletId])).rejects.toThrow(/append-only/);
   });
+
+  it('refuses a ledger row whose wallet, organization or key does not exist, and the delete of a wallet it references', async () => {
+    const { org, a } = await orgWithTwoWallets();
+    await fund(app, a.walletId, '1');
+    const em = app.orm.em.fork();
+    const insert = (walletId: string, organizationId: string, apiKeyId: string | null) =>
+      em.execute(
+        `insert into transactions (id, wallet_id, organization_id, type, amount, balance_after, description, actor, api_key_id)
+         values (?, ?, ?, 'MANUAL', 1, 1, 'test', 'test', ?), (?, ?, ?, 'MANUAL', 1, 2, 'test', 'test', null)`,
+        [unique('txn_'), walletId, organizationId, apiKeyId, unique('txn_'), a.walletId, org.organizationId],
+      );
+    await expect(insert('wal_missing', org.organizationId, null)).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/"wallet_id"/) });
+    await expect(insert(a.walletId, 'org_missing', null)).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/"organization_id"/) });
+    await expect(insert(a.walletId, org.organizationId, 'key_missing')).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/"api_key_id"/) });
+    await expect(em.execute('delete from wallets where id = ?', [a.walletId])).rejects.toMatchObject({ code: '23503', message: expect.stringMatching(/"transactions.wallet_id"/) });
+    expect(await ledgerState(a.walletId)).toMatchObject({ balance: parseMoney('1'), sum: parseMoney('1'), rows: 1 });
+  });
 });
 
 describe('walletTransfer', () => {
