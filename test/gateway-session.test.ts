@@ -1,4 +1,5 @@
 import { inline } from '../src/gateway/session';
+import { recordset, textArray } from '../src/gateway/recordset';
 import { useTestApp } from './support/app';
 
 const app = useTestApp();
@@ -24,5 +25,22 @@ describe('statements sent with their values inlined', () => {
     expect(() => inline('select ?', [{}])).toThrow(/cannot inline/);
     expect(() => inline('select ?, ?', [1])).toThrow(/more placeholders/);
     expect(() => inline('select ?', [1, 2])).toThrow(/more parameters/);
+  });
+});
+
+describe('rows sent as one array per column', () => {
+  const tricky = ['plain', 'with space', 'NULL', '', 'a,b', '{braces}', 'quote " and \\ backslash', "it's", 'ünïcødé ✓ 😀', 'line\nbreak'];
+
+  it('reads back every value, null and type exactly, inlined or as a parameter', async () => {
+    const rows = tricky.map((text, i) => ({ text, amount: String(-(10n ** 18n) - BigInt(i)), maybe: i % 2 ? null : text, doc: { text, i } }));
+    const set = recordset({ text: 'text', amount: 'bigint', maybe: 'text', doc: 'jsonb' }, rows);
+    const statement = `select text, amount::text, maybe, doc from ${set.from}`;
+    const expected = rows.map((row) => ({ ...row }));
+    expect(await app.orm.em.fork().execute(inline(statement, set.params))).toEqual(expected);
+    expect(await app.orm.em.fork().execute(statement, set.params)).toEqual(expected);
+  });
+
+  it('reads back a list of ids', async () => {
+    expect(await app.orm.em.fork().execute(inline('select unnest(?::text[]) as id', [textArray(tricky)]))).toEqual(tricky.map((id) => ({ id })));
   });
 });

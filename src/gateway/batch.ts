@@ -18,6 +18,7 @@ import {
   outcomeToJson,
   type ReleaseRequest,
 } from './contract';
+import { recordset, textArray } from './recordset';
 
 /**
  * One group commit: every request of the batch is decided and written in one database
@@ -173,6 +174,23 @@ interface LedgerRow {
   hold_id: string | null;
 }
 
+interface NewHold {
+  id: string;
+  organization_id: string;
+  wallet_id: string;
+  api_key_id: string;
+  identity_id: string | null;
+  project_id: string | null;
+  model: string;
+  input_price: string;
+  output_price: string;
+  markup_bps: number;
+  amount: string;
+  tokens: string;
+  created_at: string;
+  expires_at: string;
+}
+
 const RATE_WINDOW_SECONDS = 60;
 
 /** Timestamps are read as epoch milliseconds (the columns hold exactly that precision). */
@@ -192,11 +210,6 @@ function fingerprint(request: GatewayRequest, secretHash = ''): string {
           ? [request.kind, request.holdId, String(request.inputTokens), String(request.outputTokens)]
           : [request.kind, request.holdId];
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
-}
-
-/** JSON for `jsonb_to_recordset`: one parameter however many rows; bigints are passed as strings. */
-function rows(values: unknown[]): string {
-  return JSON.stringify(values);
 }
 
 const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
@@ -220,7 +233,7 @@ class Batch {
   private readonly firstWithKey = new Map<number, number>();
   private readonly requestHashes = new Map<number, string>();
   private readonly ledgerRows: LedgerRow[] = [];
-  private readonly newHolds: unknown[] = [];
+  private readonly newHolds: NewHold[] = [];
   private readonly settledHolds = new Map<string, { status: string; hash: string; response: unknown }>();
   private readonly expiredHolds: ExpiredHold[] = [];
   private readonly nowSecond: number;
@@ -241,19 +254,21 @@ class Batch {
   }
 
   /**
-   * Round trips are what the hot wallet waits on, so there are few: keys, prices and earlier
-   * answers are read before the transaction (an answer stored meanwhile by another batch is
-   * caught when ours is written); then one statement locks, one writes.
+   * The hot wallet waits on what happens while it is locked, so that is little: keys, prices,
+   * earlier answers and end users are read, and requests fingerprinted, before the transaction
+   * (an answer stored meanwhile by another batch is caught when ours is written); then one
+   * statement locks, the decisions are taken, one statement writes.
    */
   async run(db: BatchDatabase): Promise<BatchResult> {
     this.query = db.query;
     await this.readKeys();
+    this.sortOutKeyedRequests();
+    await this.loadIdentities();
     await db.transaction(async (tx) => {
       this.query = tx.query;
       this.commitWith = tx.commitWith;
       await this.lockHolds();
-      this.sortOutRequests();
-      await this.loadIdentities();
+      this.sortOutHoldRequests();
       await this.lockWalletsAndCounters();
       await this.lockRateWindows();
       this.requests.forEach((request, index) => {
@@ -292,10 +307,11 @@ class Batch {
       models.add(request.model);
     });
     if (wanted.length === 0) return;
+    const wantedRows = recordset({ i: 'integer', secret_hash: 'text', key: 'text' }, wanted);
     // Each kind of row has its own shape, told apart by `kind`.
     const found = await this.query<{ kind: 'key' | 'price' | 'seen'; row: any }>(
       `with wanted as (
-         select * from jsonb_to_recordset(?::jsonb) as x (i integer, secret_hash text, key text)),
+         select * from ${wantedRows.from}),
        keys as (
          select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
                 k.cost_limit::text as cost_limit, k.token_limit::text as token_limit, k.limit_period,
@@ -308,7 +324,7 @@ class Batch {
        select 'key' as kind, to_jsonb(keys) as row from keys
        union all
        select 'price', jsonb_build_object('model', model, 'input_price', input_price::text, 'output_price', output_price::text)
-         from model_prices where model in (select jsonb_array_elements_text(?::jsonb))
+         from model_prices where model in (select unnest(?::text[]))
        union all
        -- A lateral subquery kept apart (offset 0), so that each request probes the primary key
        -- on both columns instead of scanning all of its organization's ever-growing keys.
@@ -318,7 +334,7 @@ class Batch {
          join lateral (
            select request_hash, response from idempotency_keys
             where organization_id = k.organization_id and key = w.key offset 0) as ik on true`,
-      [rows(wanted), this.now, JSON.stringify([...models])],
+      [...wantedRows.params, this.now, textArray(models)],
     );
     const keysByHash = new Map<string, KeyRow>();
     const prices = new Map<string, TokenPrice>();
@@ -347,29 +363,34 @@ class Batch {
               ${EPOCH_MS('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, h.markup_bps,
               h.input_price::text, h.output_price::text
          from holds h
-        where h.id in (select jsonb_array_elements_text(?::jsonb))
+        where h.id in (select unnest(?::text[]))
         order by h.id
           for update of h`,
-      [JSON.stringify(ids.sort())],
+      [textArray(ids.sort())],
     );
     for (const hold of holds) {
       this.holds.set(hold.id, { ...hold, created_at: new Date(Number(hold.created_ms)), expires_at: new Date(Number(hold.expires_ms)) });
     }
   }
 
+  /** Captures and releases of holds that do not exist need no decision. */
+  private sortOutHoldRequests(): void {
+    this.requests.forEach((request, index) => {
+      if (request.kind !== 'capture' && request.kind !== 'release') return;
+      if (this.holds.has(request.holdId)) this.pending.add(index);
+      else this.outcomes[index] = denied(DenialCode.HOLD_NOT_FOUND);
+    });
+  }
+
   /**
-   * Answers what needs no decision: unknown holds and keys, replays of answered idempotency
-   * keys, and the same key with a different request. Within the batch, later copies of one
-   * idempotency key follow the first.
+   * Answers what needs no decision, before the transaction (it needs nothing locked): unknown
+   * keys, replays of answered idempotency keys, and the same key with a different request.
+   * Within the batch, later copies of one idempotency key follow the first.
    */
-  private sortOutRequests(): void {
+  private sortOutKeyedRequests(): void {
     const firstByKey = new Map<string, number>();
     this.requests.forEach((request, index) => {
-      if (request.kind === 'capture' || request.kind === 'release') {
-        if (this.holds.has(request.holdId)) this.pending.add(index);
-        else this.outcomes[index] = denied(DenialCode.HOLD_NOT_FOUND);
-        return;
-      }
+      if (request.kind === 'capture' || request.kind === 'release') return;
       const key = this.keys.get(index);
       if (!key?.usable) {
         this.outcomes[index] = denied(DenialCode.INVALID_API_KEY);
@@ -407,18 +428,18 @@ class Batch {
     }
     if (wanted.size === 0) return;
     const list = [...wanted.values()].sort((a, b) => (a.workspace_id + a.external_id < b.workspace_id + b.external_id ? -1 : 1));
+    const created = recordset({ id: 'text', organization_id: 'text', workspace_id: 'text', external_id: 'text' }, list);
     await this.query(
       `insert into identities (id, organization_id, workspace_id, external_id)
-       select id, organization_id, workspace_id, external_id
-         from jsonb_to_recordset(?::jsonb) as x (id text, organization_id text, workspace_id text, external_id text)
+       select id, organization_id, workspace_id, external_id from ${created.from}
        on conflict (workspace_id, external_id) do nothing`,
-      [rows(list)],
+      created.params,
     );
+    const named = recordset({ workspace_id: 'text', external_id: 'text' }, list);
     const found = await this.query<IdentityRow>(
       `select i.id, i.workspace_id, i.external_id, i.budget::text, i.budget_period
-         from identities i
-         join jsonb_to_recordset(?::jsonb) as x (workspace_id text, external_id text) using (workspace_id, external_id)`,
-      [rows(list.map(({ workspace_id, external_id }) => ({ workspace_id, external_id })))],
+         from identities i join ${named.from} using (workspace_id, external_id)`,
+      named.params,
     );
     for (const identity of found) this.identities.set(`${identity.workspace_id}|${identity.external_id}`, identity);
   }
@@ -483,21 +504,22 @@ class Batch {
         if (!wantedCounters.has(key)) wantedCounters.set(key, { subject_id: subjectId, period, period_start: start.toISOString() });
       }
     }
+    const counterRows = recordset({ subject_id: 'text', period: 'text', period_start: 'timestamptz' }, [...wantedCounters.values()]);
     const locked = await this.query<{ kind: 'expired' | 'wallet' | 'counter'; row: Record<string, string> }>(
       `with expired as (
          update holds set status = 'EXPIRED', settled_at = ?
           where id in (
             select id from holds
-             where wallet_id in (select jsonb_array_elements_text(?::jsonb)) and status = 'ACTIVE' and expires_at <= ?
-               and id not in (select jsonb_array_elements_text(?::jsonb))
+             where wallet_id in (select unnest(?::text[])) and status = 'ACTIVE' and expires_at <= ?
+               and id not in (select unnest(?::text[]))
                for update skip locked)
           returning wallet_id, api_key_id, identity_id, project_id, amount, tokens, created_at),
        locked_wallets as (
          select id, organization_id, balance::text as balance, held::text as held from wallets
-          where id in (select jsonb_array_elements_text(?::jsonb)) order by id for update),
+          where id in (select unnest(?::text[])) order by id for update),
        wanted as (
          select subject_id, period, period_start
-           from jsonb_to_recordset(?::jsonb) as x (subject_id text, period text, period_start timestamptz)
+           from ${counterRows.from}
          union
          select s.subject_id, p.period, date_trunc(p.unit, e.created_at, 'UTC')
            from expired e
@@ -519,11 +541,11 @@ class Batch {
        select 'counter', to_jsonb(c) from locked_counters c`,
       [
         this.now,
-        JSON.stringify(walletIds),
+        textArray(walletIds),
         this.now,
-        JSON.stringify([...this.holds.keys()]),
-        JSON.stringify(walletIds),
-        rows([...wantedCounters.values()]),
+        textArray(this.holds.keys()),
+        textArray(walletIds),
+        ...counterRows.params,
       ],
     );
     for (const { kind, row } of locked) {
@@ -579,10 +601,10 @@ class Batch {
     if (limited.size === 0) return;
     const ids = [...limited.keys()].sort();
     const seconds = await this.query<{ api_key_id: string; second: string; requests: number }>(
-      `with locked as (select id from api_keys where id in (select jsonb_array_elements_text(?::jsonb)) order by id for no key update)
+      `with locked as (select id from api_keys where id in (select unnest(?::text[])) order by id for no key update)
        select r.api_key_id, r.second::text, r.requests from rate_windows r
         where r.api_key_id in (select id from locked) and r.second > ?`,
-      [JSON.stringify(ids), this.nowSecond - RATE_WINDOW_SECONDS],
+      [textArray(ids), this.nowSecond - RATE_WINDOW_SECONDS],
     );
     for (const [id, limit] of limited) this.rateWindows.set(id, { limit, seconds: new Map(), used: 0, added: 0 });
     for (const row of seconds) {
@@ -893,11 +915,67 @@ class Batch {
     });
     answers.sort((a, b) => (a.organization_id === b.organization_id ? (a.key < b.key ? -1 : 1) : a.organization_id < b.organization_id ? -1 : 1));
 
+    const wallets = recordset({ id: 'text', delta: 'bigint', held_delta: 'bigint' }, walletChanges);
+    const ledger = recordset(
+      {
+        id: 'text',
+        wallet_id: 'text',
+        organization_id: 'text',
+        amount: 'bigint',
+        balance_after: 'bigint',
+        description: 'text',
+        idempotency_key: 'text',
+        api_key_id: 'text',
+        identity_id: 'text',
+        project_id: 'text',
+        model: 'text',
+        input_tokens: 'bigint',
+        output_tokens: 'bigint',
+        hold_id: 'text',
+      },
+      this.ledgerRows,
+    );
+    const counters = recordset(
+      {
+        subject_id: 'text',
+        period: 'text',
+        period_start: 'timestamptz',
+        cost: 'bigint',
+        tokens: 'bigint',
+        requests: 'bigint',
+        held_cost: 'bigint',
+        held_tokens: 'bigint',
+      },
+      counterChanges,
+    );
+    const rates = recordset({ api_key_id: 'text', requests: 'integer' }, rateChanges);
+    const holds = recordset(
+      {
+        id: 'text',
+        organization_id: 'text',
+        wallet_id: 'text',
+        api_key_id: 'text',
+        identity_id: 'text',
+        project_id: 'text',
+        model: 'text',
+        input_price: 'bigint',
+        output_price: 'bigint',
+        markup_bps: 'integer',
+        amount: 'bigint',
+        tokens: 'bigint',
+        created_at: 'timestamptz',
+        expires_at: 'timestamptz',
+      },
+      this.newHolds,
+    );
+    const settledHolds = recordset({ id: 'text', status: 'text', hash: 'text', response: 'jsonb' }, settled);
+    const answered = recordset({ organization_id: 'text', key: 'text', operation: 'text', request_hash: 'text', response: 'jsonb' }, answers);
+
     await this.commitWith(
       `with
        wallet_changes as (
          update wallets w set balance = w.balance + x.delta, held = w.held + x.held_delta
-           from jsonb_to_recordset(?::jsonb) as x (id text, delta bigint, held_delta bigint)
+           from ${wallets.from}
           where w.id = x.id and (x.delta >= 0 or w.balance + x.delta >= 0)
           returning w.id),
        ledger as (
@@ -906,56 +984,49 @@ class Batch {
                                    output_tokens, hold_id, created_at)
          select id, wallet_id, organization_id, 'DEDUCTION', amount, balance_after, description, 'gateway',
                 idempotency_key, api_key_id, identity_id, project_id, model, input_tokens, output_tokens, hold_id, ?
-           from jsonb_to_recordset(?::jsonb) as x (id text, wallet_id text, organization_id text, amount bigint,
-                balance_after bigint, description text, idempotency_key text, api_key_id text, identity_id text,
-                project_id text, model text, input_tokens bigint, output_tokens bigint, hold_id text)),
+           from ${ledger.from}),
        counter_changes as (
          update usage_counters c
             set cost = c.cost + x.cost, tokens = c.tokens + x.tokens, requests = c.requests + x.requests,
                 held_cost = c.held_cost + x.held_cost, held_tokens = c.held_tokens + x.held_tokens
-           from jsonb_to_recordset(?::jsonb) as x (subject_id text, period text, period_start timestamptz, cost bigint,
-                tokens bigint, requests bigint, held_cost bigint, held_tokens bigint)
+           from ${counters.from}
           where c.subject_id = x.subject_id and c.period = x.period and c.period_start = x.period_start),
        rate_counted as (
          insert into rate_windows (api_key_id, second, requests)
-         select api_key_id, ?, requests from jsonb_to_recordset(?::jsonb) as x (api_key_id text, requests integer)
+         select api_key_id, ?, requests from ${rates.from}
          on conflict (api_key_id, second) do update set requests = rate_windows.requests + excluded.requests),
        rate_forgotten as (
-         delete from rate_windows
-          where api_key_id in (select api_key_id from jsonb_to_recordset(?::jsonb) as x (api_key_id text)) and second <= ?),
+         delete from rate_windows where api_key_id in (select unnest(?::text[])) and second <= ?),
        new_holds as (
          insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, input_price,
                             output_price, markup_bps, amount, tokens, status, created_at, expires_at)
          select id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, input_price, output_price,
                 markup_bps, amount, tokens, 'ACTIVE', created_at, expires_at
-           from jsonb_to_recordset(?::jsonb) as x (id text, organization_id text, wallet_id text, api_key_id text,
-                identity_id text, project_id text, model text, input_price bigint, output_price bigint,
-                markup_bps integer, amount bigint, tokens bigint, created_at timestamptz, expires_at timestamptz)),
+           from ${holds.from}),
        settled_holds as (
          update holds h set status = x.status, settled_at = ?, settle_request_hash = x.hash, settle_response = x.response
-           from jsonb_to_recordset(?::jsonb) as x (id text, status text, hash text, response jsonb)
+           from ${settledHolds.from}
           where h.id = x.id),
        answered as (
          insert into idempotency_keys (organization_id, key, operation, request_hash, response)
-         select organization_id, key, operation, request_hash, response
-           from jsonb_to_recordset(?::jsonb) as x (organization_id text, key text, operation text, request_hash text, response jsonb)
+         select organization_id, key, operation, request_hash, response from ${answered.from}
          on conflict do nothing
          returning key)
        select tollgate_expect((select count(*) from wallet_changes) = ?, 'a wallet changed under its lock')
           and tollgate_expect((select count(*) from answered) = ?, '${IDEMPOTENCY_RACE}') as written`,
       [
-        rows(walletChanges),
+        ...wallets.params,
         this.now,
-        rows(this.ledgerRows),
-        rows(counterChanges),
+        ...ledger.params,
+        ...counters.params,
         this.nowSecond,
-        rows(rateChanges),
-        rows(rateChanges),
+        ...rates.params,
+        textArray(rateChanges.map((change) => change.api_key_id)),
         this.nowSecond - RATE_WINDOW_SECONDS,
-        rows(this.newHolds),
+        ...holds.params,
         this.now,
-        rows(settled),
-        rows(answers),
+        ...settledHolds.params,
+        ...answered.params,
         walletChanges.length,
         answers.length,
       ],

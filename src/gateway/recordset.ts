@@ -1,0 +1,28 @@
+/** The SQL types of recordset columns. */
+export type ColumnType = 'text' | 'bigint' | 'integer' | 'timestamptz' | 'jsonb';
+
+/** One array element: quoted, with `\` and `"` escaped; null is NULL. */
+function element(value: unknown, type: ColumnType): string {
+  if (value === null || value === undefined) return 'NULL';
+  const text = type === 'jsonb' ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : String(value);
+  return `"${text.replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/** An array literal of text values (for `unnest(?::text[])`). */
+export function textArray(values: Iterable<string>): string {
+  return `{${Array.from(values, (value) => element(value, 'text')).join(',')}}`;
+}
+
+/**
+ * Rows for a set-based statement as one array literal per column, read back with
+ * `unnest(?::text[], ?::bigint[], …) as x (a, b, …)`. PostgreSQL parses these several times
+ * faster than the same rows as JSON (the gateway sends thousands per statement), and column
+ * names are not repeated on every row.
+ */
+export function recordset<Row extends object>(columns: { [K in keyof Row & string]?: ColumnType }, rows: Row[]): { from: string; params: string[] } {
+  const entries = Object.entries(columns) as Array<[keyof Row & string, ColumnType]>;
+  return {
+    from: `unnest(${entries.map(([, type]) => `?::${type}[]`).join(', ')}) as x (${entries.map(([name]) => name).join(', ')})`,
+    params: entries.map(([name, type]) => `{${rows.map((row) => element(row[name], type)).join(',')}}`),
+  };
+}
