@@ -5,13 +5,18 @@ import { useTestApp } from './support/app';
 const app = useTestApp();
 
 describe('statements sent with their values inlined', () => {
-  it('writes escape strings, and numbers, bigints, dates, booleans and null as literals', () => {
+  it('writes dollar-quoted strings, and numbers, bigints, dates, booleans and null as literals', () => {
     expect(inline('select ?, ?, ?, ?, ?, ?', ["it's", 42, 7n, new Date('2026-01-02T03:04:05.006Z'), true, null])).toBe(
-      "select E'it''s', 42, 7, E'2026-01-02T03:04:05.006Z', true, null",
+      "select $tg$it's$tg$, 42, 7, $tg$2026-01-02T03:04:05.006Z$tg$, true, null",
     );
   });
 
-  it.each(["it's", "\\'); drop table wallets; --", 'back\\slash\\', "\\\\'' mixed ' \\ quotes", 'ünïcødé ✓ 😀'])(
+  it('picks a tag that the text does not contain, also across its end', () => {
+    expect(inline('select ?', ['a $tg$ b'])).toBe('select $tg1$a $tg$ b$tg1$');
+    expect(inline('select ?', ['ends in $tg'])).toBe('select $tg1$ends in $tg$tg1$');
+  });
+
+  it.each(["it's", "\\'); drop table wallets; --", 'back\\slash\\', "\\\\'' mixed ' \\ quotes", 'ünïcødé ✓ 😀', '$tg$', 'x$tg', '$tg$tg1$ $$ $'])(
     'reads back %j exactly from PostgreSQL',
     async (value) => {
       const [row] = await app.orm.em.fork().execute(inline('select ?::text as value', [value]));

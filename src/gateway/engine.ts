@@ -46,7 +46,7 @@ export class DebitEngine {
   constructor(private readonly options: EngineOptions) {
     this.db = batchDatabase(options.em.getConnection().getKnex());
     this.holdTtlMs = options.holdTtlMs ?? DEFAULT_HOLD_TTL_MS;
-    this.maxBatch = options.maxBatch ?? 1000;
+    this.maxBatch = options.maxBatch ?? 4000;
     this.concurrency = options.concurrency ?? 2;
   }
 
@@ -98,9 +98,12 @@ export class DebitEngine {
         batch[0].reject(error);
         return;
       }
-      // A fault rolled the whole batch back: run its requests one by one, so that only the
-      // request that causes it fails and its neighbours are answered.
-      for (const waiting of batch) await this.commit([waiting]);
+      // A fault rolled the whole batch back: run each half again, and so on down to the
+      // request that causes it, so that only that request fails and its neighbours are answered
+      // (about 2·log2(n) batches instead of n).
+      const half = Math.ceil(batch.length / 2);
+      await this.commit(batch.slice(0, half));
+      await this.commit(batch.slice(half));
     }
   }
 

@@ -3,9 +3,20 @@ import type { ClientBase, QueryResult } from 'pg';
 import type { BatchDatabase, BatchTransaction, Sql } from './batch';
 
 /**
- * A literal for one parameter of a statement that is sent with its values inlined. Strings are
- * written as escape strings (E'…', every `\` and `'` doubled), which read the same whatever the
- * server's `standard_conforming_strings`; NUL cannot be stored in PostgreSQL text and is refused.
+ * A string as a dollar-quoted literal, with a tag that does not occur in it (also not across
+ * its end): nothing inside is escaped, so no server setting reads it differently, and the
+ * server scans it fastest (the gateway sends hundreds of kilobytes of rows this way).
+ */
+function quoted(text: string): string {
+  for (let n = 0; ; n += 1) {
+    const tag = n === 0 ? '$tg$' : `$tg${n}$`;
+    if ((text + tag).indexOf(tag) === text.length) return `${tag}${text}${tag}`;
+  }
+}
+
+/**
+ * A literal for one parameter of a statement that is sent with its values inlined. NUL cannot
+ * be stored in PostgreSQL text and is refused.
  */
 function literal(value: unknown): string {
   if (value === null || value === undefined) return 'null';
@@ -15,7 +26,7 @@ function literal(value: unknown): string {
   const text = value instanceof Date ? value.toISOString() : typeof value === 'string' ? value : null;
   if (text === null) throw new TypeError(`cannot inline a ${typeof value} into SQL`);
   if (text.includes('\0')) throw new TypeError('text with a NUL character cannot be stored');
-  return `E'${text.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+  return quoted(text);
 }
 
 /** Replaces each `?` with its value as a literal; the statements contain no other `?`. */
