@@ -141,6 +141,7 @@ function debitInput(apiKey: string, model: string) {
 
 /** Closed-loop HTTP load on /graphql (Apollo) with keep-alive connections. */
 async function httpLoad(label: string, base: string, body: () => object, unit = 1): Promise<void> {
+  process.stdout.write(`running ${label}…\n`);
   const result = await autocannon({
     url: `${base}/graphql`,
     connections: CONNECTIONS,
@@ -155,6 +156,7 @@ async function httpLoad(label: string, base: string, body: () => object, unit = 
 
 /** Closed-loop load over graphql-ws: one long-lived WebSocket per connection, as a gateway would hold. */
 async function wsLoad(label: string, base: string, connections: number, payload: () => { query: string; variables?: Record<string, unknown> }, unit = 1): Promise<void> {
+  process.stdout.write(`running ${label}…\n`);
   const clients = Array.from({ length: connections }, () =>
     createClient({ url: `${base.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${GATEWAY}` }, lazy: false, retryAttempts: 0 }),
   );
@@ -185,6 +187,7 @@ async function wsLoad(label: string, base: string, connections: number, payload:
 
 /** The naive design: one database transaction per debit on the hot row, 64 connections. */
 async function rawSqlLoad(label: string, databaseUrl: string, walletId: string): Promise<void> {
+  process.stdout.write(`running ${label}…\n`);
   const pool = new Pool({ connectionString: databaseUrl, max: CONNECTIONS });
   const [{ organization_id: organizationId }] = (await pool.query('select organization_id from wallets where id = $1', [walletId])).rows;
   const latencies: number[] = [];

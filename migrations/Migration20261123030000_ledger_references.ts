@@ -20,28 +20,10 @@ export class Migration20261123030000_ledger_references extends Migration {
       `
       -- The gateway writes a thousand ledger and idempotency rows in one statement, and a
       -- foreign key checks each of them with its own query (most of that statement's time).
-      -- These references are checked set-wise instead: once per statement on insert, with the
-      -- same key-share lock on the parents, and a parent still referenced cannot be deleted.
-      -- Ids are never updated, so updates are not checked.
-      create function check_inserted_references() returns trigger language plpgsql as $$
-      declare
-        i integer := 0;
-        missing bigint;
-      begin
-        while i < tg_nargs loop
-          execute format(
-            'select (select count(distinct %1$I) from new_rows)
-                  - (select count(*) from (select from %2$I p where p.id in (select %1$I from new_rows) for key share of p) locked)',
-            tg_argv[i], tg_argv[i + 1]) into missing;
-          if missing > 0 then
-            raise exception 'insert on table "%" violates its reference "%": % row(s) missing in "%"',
-              tg_table_name, tg_argv[i], missing, tg_argv[i + 1] using errcode = 'foreign_key_violation';
-          end if;
-          i := i + 2;
-        end loop;
-        return null;
-      end $$;
-
+      -- These references are checked set-wise instead: once per statement on insert (each table
+      -- has its own function, so that its query is planned once per session), with the same
+      -- key-share lock on the parents, and a parent still referenced cannot be deleted. Ids are
+      -- never updated, so updates are not checked.
       create function restrict_referenced_delete() returns trigger language plpgsql as $$
       declare
         referenced boolean;
@@ -57,9 +39,24 @@ export class Migration20261123030000_ledger_references extends Migration {
     ];
     for (const [table, references] of Object.entries(CHECKED)) {
       statements.push(`alter table ${table} ${references.map(([column]) => `drop constraint ${table}_${column}_fkey`).join(', ')};`);
+      const checks = references.map(
+        ([column, parent]) =>
+          `select '${column}' as reference, (select count(distinct ${column}) from new_rows) as wanted,
+                  (select count(*) from (select from ${parent} p where p.id in (select ${column} from new_rows) for key share of p) l) as present`,
+      );
       statements.push(
-        `create trigger ${table}_references after insert on ${table} referencing new table as new_rows
-           for each statement execute function check_inserted_references(${references.flat().map((name) => `'${name}'`).join(', ')});`,
+        `create function ${table}_references_exist() returns trigger language plpgsql as $$
+         declare
+           missing text;
+         begin
+           select reference into missing from (${checks.join(' union all ')}) checked where present < wanted limit 1;
+           if missing is not null then
+             raise exception 'insert on table "${table}" violates its reference "%"', missing using errcode = 'foreign_key_violation';
+           end if;
+           return null;
+         end $$;
+         create trigger ${table}_references after insert on ${table} referencing new table as new_rows
+           for each statement execute function ${table}_references_exist();`,
       );
       for (const [column, parent] of references) {
         statements.push(
@@ -74,13 +71,13 @@ export class Migration20261123030000_ledger_references extends Migration {
   override async down(): Promise<void> {
     const statements: string[] = [];
     for (const [table, references] of Object.entries(CHECKED)) {
-      statements.push(`drop trigger ${table}_references on ${table};`);
+      statements.push(`drop trigger ${table}_references on ${table}; drop function ${table}_references_exist();`);
       for (const [column, parent] of references) {
         statements.push(`drop trigger ${parent}_restrict_${table}_${column} on ${parent};`);
         statements.push(`alter table ${table} add constraint ${table}_${column}_fkey foreign key (${column}) references ${parent} (id);`);
       }
     }
-    statements.push('drop function check_inserted_references(); drop function restrict_referenced_delete();');
+    statements.push('drop function restrict_referenced_delete();');
     this.addSql(statements.join('\n'));
   }
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientBase, QueryResult } from 'pg';
 import type { BatchDatabase, BatchTransaction, Sql } from './batch';
@@ -40,6 +41,24 @@ export function inline(statement: string, params: unknown[]): string {
   return text;
 }
 
+/** `?` placeholders as `$1…$n`; the statements contain no other `?`. */
+function numbered(statement: string): string {
+  let next = 0;
+  return statement.replace(/\?/g, () => `$${++next}`);
+}
+
+/** One prepared statement per distinct text, named after it; node-postgres prepares it once per connection. */
+const preparedNames = new Map<string, string>();
+
+function prepared(statement: string, params: unknown[]): { name: string; text: string; values: unknown[] } {
+  let name = preparedNames.get(statement);
+  if (!name) {
+    name = `gateway_${createHash('sha256').update(statement).digest('hex').slice(0, 16)}`;
+    preparedNames.set(statement, name);
+  }
+  return { name, text: numbered(statement), values: params };
+}
+
 function rowsOf<T>(result: QueryResult | QueryResult[], index: number): T[] {
   return (Array.isArray(result) ? result[index] : result).rows as T[];
 }
@@ -47,7 +66,8 @@ function rowsOf<T>(result: QueryResult | QueryResult[], index: number): T[] {
 /**
  * The gateway's database access on the shared pool, with the fewest round trips: the opening
  * BEGIN travels with the transaction's first statement and the COMMIT with its last, as one
- * simple-protocol message each. Statements outside the transaction go through knex as usual.
+ * simple-protocol message each. Statements outside the transaction are prepared statements,
+ * planned once per connection.
  *
  * One process runs one batch transaction at a time: the next batch reads while the current one
  * commits, then takes its turn, instead of waiting for the same row locks inside PostgreSQL.
@@ -55,7 +75,14 @@ function rowsOf<T>(result: QueryResult | QueryResult[], index: number): T[] {
 export function batchDatabase(knex: Knex): BatchDatabase {
   let turn: Promise<unknown> = Promise.resolve();
   return {
-    query: async (statement, params) => (await knex.raw(statement, params as never[])).rows,
+    query: async <R>(statement: string, params: unknown[]) => {
+      const client = (await knex.client.acquireConnection()) as ClientBase;
+      try {
+        return (await client.query(prepared(statement, params))).rows as R[];
+      } finally {
+        await knex.client.releaseConnection(client);
+      }
+    },
     transaction<T>(work: (tx: BatchTransaction) => Promise<T>) {
       const run = turn.then(() => runTransaction(knex, work));
       turn = run.catch(() => undefined);
