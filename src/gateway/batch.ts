@@ -315,7 +315,7 @@ class Batch {
        keys as (
          select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
                 k.cost_limit::text as cost_limit, k.token_limit::text as token_limit, k.limit_period,
-                k.requests_per_minute, (k.revoked_at is null and (k.expires_at is null or k.expires_at > ?)) as usable,
+                k.requests_per_minute, (k.revoked_at is null and (k.expires_at is null or k.expires_at > ?::timestamptz)) as usable,
                 ws.markup_bps, p.budget::text as project_budget, p.budget_period as project_budget_period
            from api_keys k
            join workspaces ws on ws.id = k.workspace_id
@@ -507,10 +507,10 @@ class Batch {
     const counterRows = recordset({ subject_id: 'text', period: 'text', period_start: 'timestamptz' }, [...wantedCounters.values()]);
     const locked = await this.query<{ kind: 'expired' | 'wallet' | 'counter'; row: Record<string, string> }>(
       `with expired as (
-         update holds set status = 'EXPIRED', settled_at = ?
+         update holds set status = 'EXPIRED', settled_at = ?::timestamptz
           where id in (
             select id from holds
-             where wallet_id in (select unnest(?::text[])) and status = 'ACTIVE' and expires_at <= ?
+             where wallet_id in (select unnest(?::text[])) and status = 'ACTIVE' and expires_at <= ?::timestamptz
                and id not in (select unnest(?::text[]))
                for update skip locked)
           returning wallet_id, api_key_id, identity_id, project_id, amount, tokens, created_at),
@@ -603,7 +603,7 @@ class Batch {
     const seconds = await this.query<{ api_key_id: string; second: string; requests: number }>(
       `with locked as (select id from api_keys where id in (select unnest(?::text[])) order by id for no key update)
        select r.api_key_id, r.second::text, r.requests from rate_windows r
-        where r.api_key_id in (select id from locked) and r.second > ?`,
+        where r.api_key_id in (select id from locked) and r.second > ?::bigint`,
       [textArray(ids), this.nowSecond - RATE_WINDOW_SECONDS],
     );
     for (const [id, limit] of limited) this.rateWindows.set(id, { limit, seconds: new Map(), used: 0, added: 0 });
@@ -983,7 +983,7 @@ class Batch {
                                    idempotency_key, api_key_id, identity_id, project_id, model, input_tokens,
                                    output_tokens, hold_id, created_at)
          select id, wallet_id, organization_id, 'DEDUCTION', amount, balance_after, description, 'gateway',
-                idempotency_key, api_key_id, identity_id, project_id, model, input_tokens, output_tokens, hold_id, ?
+                idempotency_key, api_key_id, identity_id, project_id, model, input_tokens, output_tokens, hold_id, ?::timestamptz
            from ${ledger.from}),
        counter_changes as (
          update usage_counters c
@@ -993,10 +993,10 @@ class Batch {
           where c.subject_id = x.subject_id and c.period = x.period and c.period_start = x.period_start),
        rate_counted as (
          insert into rate_windows (api_key_id, second, requests)
-         select api_key_id, ?, requests from ${rates.from}
+         select api_key_id, ?::bigint, requests from ${rates.from}
          on conflict (api_key_id, second) do update set requests = rate_windows.requests + excluded.requests),
        rate_forgotten as (
-         delete from rate_windows where api_key_id in (select unnest(?::text[])) and second <= ?),
+         delete from rate_windows where api_key_id in (select unnest(?::text[])) and second <= ?::bigint),
        new_holds as (
          insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, input_price,
                             output_price, markup_bps, amount, tokens, status, created_at, expires_at)
@@ -1004,7 +1004,7 @@ class Batch {
                 markup_bps, amount, tokens, 'ACTIVE', created_at, expires_at
            from ${holds.from}),
        settled_holds as (
-         update holds h set status = x.status, settled_at = ?, settle_request_hash = x.hash, settle_response = x.response
+         update holds h set status = x.status, settled_at = ?::timestamptz, settle_request_hash = x.hash, settle_response = x.response
            from ${settledHolds.from}
           where h.id = x.id),
        answered as (
@@ -1012,8 +1012,8 @@ class Batch {
          select organization_id, key, operation, request_hash, response from ${answered.from}
          on conflict do nothing
          returning key)
-       select tollgate_expect((select count(*) from wallet_changes) = ?, 'a wallet changed under its lock')
-          and tollgate_expect((select count(*) from answered) = ?, '${IDEMPOTENCY_RACE}') as written`,
+       select tollgate_expect((select count(*) from wallet_changes) = ?::bigint, 'a wallet changed under its lock')
+          and tollgate_expect((select count(*) from answered) = ?::bigint, '${IDEMPOTENCY_RACE}') as written`,
       [
         ...wallets.params,
         this.now,

@@ -16,10 +16,10 @@ function quoted(text: string): string {
 }
 
 /**
- * A literal for one parameter of a statement that is sent with its values inlined. NUL cannot
- * be stored in PostgreSQL text and is refused.
+ * A literal for one argument of an EXECUTE sent in a simple-protocol message. NUL cannot be
+ * stored in PostgreSQL text and is refused.
  */
-function literal(value: unknown): string {
+export function literal(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   if (typeof value === 'bigint') return value.toString();
@@ -30,31 +30,24 @@ function literal(value: unknown): string {
   return quoted(text);
 }
 
-/** Replaces each `?` with its value as a literal; the statements contain no other `?`. */
-export function inline(statement: string, params: unknown[]): string {
-  let next = 0;
-  const text = statement.replace(/\?/g, () => {
-    if (next >= params.length) throw new Error('more placeholders than parameters');
-    return literal(params[next++]);
-  });
-  if (next !== params.length) throw new Error('more parameters than placeholders');
-  return text;
-}
-
 /** `?` placeholders as `$1…$n`; the statements contain no other `?`. */
 function numbered(statement: string): string {
   let next = 0;
   return statement.replace(/\?/g, () => `$${++next}`);
 }
 
-/** One prepared statement per distinct text, named after it; node-postgres prepares it once per connection. */
+/**
+ * One prepared statement per distinct text and way of preparing it (by node-postgres for the
+ * extended protocol, or by PREPARE), named after both, so that the two never clash.
+ */
 const preparedNames = new Map<string, string>();
 
-function prepared(statement: string, params: unknown[]): { name: string; text: string; values: unknown[] } {
-  let name = preparedNames.get(statement);
+function prepared(how: 'protocol' | 'sql', statement: string, params: unknown[]): { name: string; text: string; values: unknown[] } {
+  const id = `${how}:${statement}`;
+  let name = preparedNames.get(id);
   if (!name) {
-    name = `gateway_${createHash('sha256').update(statement).digest('hex').slice(0, 16)}`;
-    preparedNames.set(statement, name);
+    name = `gateway_${how}_${createHash('sha256').update(statement).digest('hex').slice(0, 16)}`;
+    preparedNames.set(id, name);
   }
   return { name, text: numbered(statement), values: params };
 }
@@ -66,8 +59,7 @@ function rowsOf<T>(result: QueryResult | QueryResult[], index: number): T[] {
 /**
  * The gateway's database access on the shared pool, with the fewest round trips: the opening
  * BEGIN travels with the transaction's first statement and the COMMIT with its last, as one
- * simple-protocol message each. Statements outside the transaction are prepared statements,
- * planned once per connection.
+ * simple-protocol message each. Every statement is prepared, so planned once per connection.
  *
  * One process runs one batch transaction at a time: the next batch reads while the current one
  * commits, then takes its turn, instead of waiting for the same row locks inside PostgreSQL.
@@ -78,7 +70,7 @@ export function batchDatabase(knex: Knex): BatchDatabase {
     query: async <R>(statement: string, params: unknown[]) => {
       const client = (await knex.client.acquireConnection()) as ClientBase;
       try {
-        return (await client.query(prepared(statement, params))).rows as R[];
+        return (await client.query(prepared('protocol', statement, params))).rows as R[];
       } finally {
         await knex.client.releaseConnection(client);
       }
@@ -91,21 +83,35 @@ export function batchDatabase(knex: Knex): BatchDatabase {
   };
 }
 
+/** The statements each connection has prepared with PREPARE (node-postgres tracks only its own). */
+const preparedOn = new WeakMap<ClientBase, Set<string>>();
+
 async function runTransaction<T>(knex: Knex, work: (tx: BatchTransaction) => Promise<T>): Promise<T> {
   const client = (await knex.client.acquireConnection()) as ClientBase;
+  let ready = preparedOn.get(client);
+  if (!ready) preparedOn.set(client, (ready = new Set()));
   let open = false;
   let committed = false;
-  const query: Sql = async <R>(statement: string, params: unknown[]) => {
-    if (open) return rowsOf<R>(await client.query(inline(statement, params)), 0);
+  /**
+   * One simple-protocol message: BEGIN when the transaction is not open yet, the EXECUTE of a
+   * statement prepared (planned) once per connection, COMMIT when it is the last.
+   */
+  const send = async <R>(statement: string, params: unknown[], commit: boolean): Promise<R[]> => {
+    const { name, text } = prepared('sql', statement, params);
+    if (!ready.has(name)) {
+      await client.query(`prepare ${name} as ${text}`);
+      ready.add(name);
+    }
+    const execute = `execute ${name}${params.length > 0 ? `(${params.map(literal).join(', ')})` : ''}`;
+    const message = `${open ? '' : 'begin; '}${execute}${commit ? '; commit' : ''}`;
+    const index = open ? 0 : 1;
     open = true;
-    return rowsOf<R>(await client.query(`begin; ${inline(statement, params)}`), 1);
+    const result = await client.query(message);
+    if (commit) committed = true;
+    return rowsOf<R>(result, index);
   };
-  const commitWith: Sql = async <R>(statement: string, params: unknown[]) => {
-    const text = inline(statement, params);
-    const result = await client.query(open ? `${text}; commit` : `begin; ${text}; commit`);
-    committed = true;
-    return rowsOf<R>(result, open ? 0 : 1);
-  };
+  const query: Sql = (statement, params) => send(statement, params, false);
+  const commitWith: Sql = (statement, params) => send(statement, params, true);
   try {
     const result = await work({ query, commitWith });
     if (open && !committed) await client.query('commit');
