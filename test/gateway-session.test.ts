@@ -64,3 +64,10 @@ describe('rows sent as one array per column', () => {
     expect(await commitWith('select unnest(?::text[]) as id', [textArray(tricky)])).toEqual(tricky.map((id) => ({ id })));
   });
 });
+
+describe('a recordset column of whole numbers', () => {
+  it('refuses anything else, so that no value can split into two elements', () => {
+    expect(() => recordset({ amount: 'bigint' }, [{ amount: '1,2' }])).toThrow(/not a whole number/);
+    expect(() => recordset({ amount: 'integer' }, [{ amount: 1.5 }])).toThrow(/not a whole number/);
+  });
+});

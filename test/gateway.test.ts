@@ -1,4 +1,5 @@
 import { formatMoney } from '../src/money';
+import { DenialCode, denial, emptyOutcome, type GatewayOutcome, outcomeFromJson, outcomeToJson } from '../src/gateway/contract';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, useTestApp } from './support/app';
 import { createWorkspace, fund, TRANSFER } from './support/fixtures';
 import {
@@ -153,6 +154,22 @@ describe('denials, each with the HTTP status of the contract', () => {
 });
 
 describe('idempotent retries: one charge, the first answer', () => {
+  it('stores an answer compactly and reads it back whole', () => {
+    const full: GatewayOutcome = {
+      allowed: true,
+      denial: denial(DenialCode.KEY_RATE_LIMITED, 3),
+      cost: 5n,
+      charged: 0n,
+      transactionId: 'txn_1',
+      hold: { id: 'hold_1', amount: 10n ** 18n, expiresAt: new Date(1) },
+      availableBalance: -7n,
+      limits: { costRemaining: 1n, tokensRemaining: 2n, requestsRemaining: 0, resetAt: new Date(2) },
+    };
+    const sparse: GatewayOutcome = { ...emptyOutcome(), allowed: true, limits: { costRemaining: null, tokensRemaining: null, requestsRemaining: null, resetAt: new Date(3) } };
+    for (const outcome of [full, sparse, emptyOutcome()]) expect(outcomeFromJson(JSON.parse(JSON.stringify(outcomeToJson(outcome))))).toEqual(outcome);
+    expect(JSON.stringify(outcomeToJson(sparse))).not.toMatch(/null/);
+  });
+
   it('gatewayDebit, also when the retries arrive together', async () => {
     const fixture = await gatewaySetup(app, '1');
     const answers = await Promise.all(Array.from({ length: 20 }, () => debit(app, fixture, { idempotencyKey: 'retried' })));

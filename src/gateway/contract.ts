@@ -103,28 +103,37 @@ export function denied(code: DenialCode, retryAfterSeconds: number | null = null
 
 const stored = (value: bigint | null) => (value === null ? null : `${value}n`);
 
-/** Outcomes are stored as JSON for idempotent replays; bigints travel as strings such as "5n". */
+const withoutNulls = <T extends object>(value: T) => Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
+
+/**
+ * Outcomes are stored as JSON for idempotent replays, without their empty fields (a thousand
+ * are written per batch); bigints travel as strings such as "5n".
+ */
 export function outcomeToJson(outcome: GatewayOutcome): unknown {
   const { hold, limits } = outcome;
-  return {
+  return withoutNulls({
     ...outcome,
     cost: stored(outcome.cost),
     charged: stored(outcome.charged),
     availableBalance: stored(outcome.availableBalance),
     hold: hold && { ...hold, amount: stored(hold.amount), expiresAt: hold.expiresAt.toISOString() },
-    limits: limits && {
-      ...limits,
-      costRemaining: stored(limits.costRemaining),
-      tokensRemaining: stored(limits.tokensRemaining),
-      resetAt: limits.resetAt.toISOString(),
-    },
-  };
+    limits:
+      limits &&
+      withoutNulls({
+        ...limits,
+        costRemaining: stored(limits.costRemaining),
+        tokensRemaining: stored(limits.tokensRemaining),
+        resetAt: limits.resetAt.toISOString(),
+      }),
+  });
 }
 
 export function outcomeFromJson(json: unknown): GatewayOutcome {
-  return JSON.parse(JSON.stringify(json), (key, value) => {
+  const stored = JSON.parse(JSON.stringify(json), (key, value) => {
     if (typeof value === 'string' && /^-?\d+n$/.test(value)) return BigInt(value.slice(0, -1));
     if ((key === 'resetAt' || key === 'expiresAt') && typeof value === 'string') return new Date(value);
     return value;
-  }) as GatewayOutcome;
+  }) as Partial<Omit<GatewayOutcome, 'limits'>> & { limits?: Partial<KeyLimits> & { resetAt: Date } };
+  const noLimits = { costRemaining: null, tokensRemaining: null, requestsRemaining: null };
+  return { ...emptyOutcome(), ...stored, limits: stored.limits ? { ...noLimits, ...stored.limits } : null };
 }

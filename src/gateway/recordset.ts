@@ -1,12 +1,21 @@
 /** The SQL types of recordset columns. */
 export type ColumnType = 'text' | 'bigint' | 'integer' | 'timestamptz' | 'jsonb';
 
-/** One array element: quoted, with `\` and `"` escaped; null is NULL. */
+/** One array element: whole numbers bare, the rest quoted (with `\` and `"` escaped); null is NULL. */
 function element(value: unknown, type: ColumnType): string {
   if (value === null || value === undefined) return 'NULL';
+  if (type === 'bigint' || type === 'integer') {
+    const digits = String(value);
+    if (!WHOLE.test(digits)) throw new TypeError(`not a whole number for a ${type} column: ${digits}`);
+    return digits;
+  }
   const text = type === 'jsonb' ? JSON.stringify(value) : value instanceof Date ? value.toISOString() : String(value);
-  return `"${text.replace(/[\\"]/g, '\\$&')}"`;
+  return `"${SPECIAL.test(text) ? text.replace(SPECIALS, '\\$&') : text}"`;
 }
+
+const WHOLE = /^-?\d+$/;
+const SPECIAL = /[\\"]/;
+const SPECIALS = /[\\"]/g;
 
 /** An array literal of text values (for `unnest(?::text[])`). */
 export function textArray(values: Iterable<string>): string {
