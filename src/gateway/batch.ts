@@ -614,8 +614,18 @@ class Batch {
     }
   }
 
+  /** Period bounds are asked for on every request with the same few arguments. */
+  private readonly periodBounds = new Map<string, { start: Date; end: Date }>();
+
+  private period(period: Period | KeyLimitPeriod, at: Date): { start: Date; end: Date } {
+    const id = `${period}|${at.getTime()}`;
+    let bounds = this.periodBounds.get(id);
+    if (!bounds) this.periodBounds.set(id, (bounds = { start: periodStart(period, at), end: periodEnd(period, at) }));
+    return bounds;
+  }
+
   private counter(subjectId: string, period: Period | KeyLimitPeriod, at: Date): Counter {
-    return this.counters.get(counterKey(subjectId, period as Period, periodStart(period, at)))!;
+    return this.counters.get(counterKey(subjectId, period as Period, this.period(period, at).start))!;
   }
 
   private addToCounters(subjects: Subjects, at: Date, change: Partial<Pick<Counter, 'dCost' | 'dTokens' | 'dRequests' | 'dHeldCost' | 'dHeldTokens'>>): void {
@@ -852,7 +862,7 @@ class Batch {
       costRemaining: remaining(big(key.cost_limit), Batch.usedCost(counter)),
       tokensRemaining: remaining(big(key.token_limit), Batch.usedTokens(counter)),
       requestsRemaining: window ? Math.max(0, window.limit - window.used) : null,
-      resetAt: periodEnd(key.limit_period, this.now),
+      resetAt: this.period(key.limit_period, this.now).end,
     };
   }
 

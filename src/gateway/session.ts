@@ -11,7 +11,8 @@ import type { BatchDatabase, BatchTransaction, Sql } from './batch';
 function quoted(text: string): string {
   for (let n = 0; ; n += 1) {
     const tag = n === 0 ? '$tg$' : `$tg${n}$`;
-    if ((text + tag).indexOf(tag) === text.length) return `${tag}${text}${tag}`;
+    const tail = text.slice(-tag.length);
+    if (!text.includes(tag) && (tail + tag).indexOf(tag) === tail.length) return `${tag}${text}${tag}`;
   }
 }
 
