@@ -1,12 +1,12 @@
 import { Migration20261123000000_foundation } from './Migration20261123000000_foundation';
 import { Migration20261123010000_gateway } from './Migration20261123010000_gateway';
 import { Migration20261123020000_identity_list } from './Migration20261123020000_identity_list';
-import { Migration20261123030000_ledger_references } from './Migration20261123030000_ledger_references';
+import { Migration20261123030000_ledger_insert_cost } from './Migration20261123030000_ledger_insert_cost';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
   { name: 'Migration20261123000000_foundation', class: Migration20261123000000_foundation },
   { name: 'Migration20261123010000_gateway', class: Migration20261123010000_gateway },
   { name: 'Migration20261123020000_identity_list', class: Migration20261123020000_identity_list },
-  { name: 'Migration20261123030000_ledger_references', class: Migration20261123030000_ledger_references },
+  { name: 'Migration20261123030000_ledger_insert_cost', class: Migration20261123030000_ledger_insert_cost },
 ];

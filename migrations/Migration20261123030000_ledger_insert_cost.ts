@@ -14,7 +14,7 @@ const CHECKED = {
   idempotency_keys: [['organization_id', 'organizations']],
 } as const;
 
-export class Migration20261123030000_ledger_references extends Migration {
+export class Migration20261123030000_ledger_insert_cost extends Migration {
   override async up(): Promise<void> {
     const statements = [
       `
@@ -65,6 +65,9 @@ export class Migration20261123030000_ledger_references extends Migration {
         );
       }
     }
+    // No query reads the ledger by key (limits count in usage_counters), and every debit paid
+    // for this index; analytics will add what they need.
+    statements.push('drop index transactions_api_key_idx;');
     this.addSql(statements.join('\n'));
   }
 
@@ -78,6 +81,7 @@ export class Migration20261123030000_ledger_references extends Migration {
       }
     }
     statements.push('drop function restrict_referenced_delete();');
+    statements.push('create index transactions_api_key_idx on transactions (api_key_id, created_at) where api_key_id is not null;');
     this.addSql(statements.join('\n'));
   }
 }
