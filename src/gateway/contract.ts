@@ -103,29 +103,27 @@ export function denied(code: DenialCode, retryAfterSeconds: number | null = null
 
 const stored = (value: bigint | null) => (value === null ? null : `${value}n`);
 
-const withoutNulls = <T extends object>(value: T) => Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
-
 /**
  * Outcomes are stored as JSON for idempotent replays, without their empty fields (a thousand
  * are written per batch); bigints travel as strings such as "5n".
  */
 export function outcomeToJson(outcome: GatewayOutcome): unknown {
-  const { hold, limits } = outcome;
-  return withoutNulls({
-    ...outcome,
-    cost: stored(outcome.cost),
-    charged: stored(outcome.charged),
-    availableBalance: stored(outcome.availableBalance),
-    hold: hold && { ...hold, amount: stored(hold.amount), expiresAt: hold.expiresAt.toISOString() },
-    limits:
-      limits &&
-      withoutNulls({
-        ...limits,
-        costRemaining: stored(limits.costRemaining),
-        tokensRemaining: stored(limits.tokensRemaining),
-        resetAt: limits.resetAt.toISOString(),
-      }),
-  });
+  const json: Record<string, unknown> = { allowed: outcome.allowed };
+  if (outcome.denial) json.denial = outcome.denial;
+  if (outcome.cost !== null) json.cost = stored(outcome.cost);
+  if (outcome.charged !== null) json.charged = stored(outcome.charged);
+  if (outcome.transactionId !== null) json.transactionId = outcome.transactionId;
+  if (outcome.hold) json.hold = { id: outcome.hold.id, amount: stored(outcome.hold.amount), expiresAt: outcome.hold.expiresAt.toISOString() };
+  if (outcome.availableBalance !== null) json.availableBalance = stored(outcome.availableBalance);
+  const { limits } = outcome;
+  if (limits) {
+    const storedLimits: Record<string, unknown> = { resetAt: limits.resetAt.toISOString() };
+    if (limits.costRemaining !== null) storedLimits.costRemaining = stored(limits.costRemaining);
+    if (limits.tokensRemaining !== null) storedLimits.tokensRemaining = stored(limits.tokensRemaining);
+    if (limits.requestsRemaining !== null) storedLimits.requestsRemaining = limits.requestsRemaining;
+    json.limits = storedLimits;
+  }
+  return json;
 }
 
 export function outcomeFromJson(json: unknown): GatewayOutcome {

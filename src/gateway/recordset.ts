@@ -32,6 +32,22 @@ export function recordset<Row extends object>(columns: { [K in keyof Row & strin
   const entries = Object.entries(columns) as Array<[keyof Row & string, ColumnType]>;
   return {
     from: `unnest(${entries.map(([, type]) => `?::${type}[]`).join(', ')}) as x (${entries.map(([name]) => name).join(', ')})`,
-    params: entries.map(([name, type]) => `{${rows.map((row) => element(row[name], type)).join(',')}}`),
+    params: entries.map(([name, type]) => `{${column(rows, name, type)}}`),
   };
+}
+
+/** One column's elements; a value repeated from the row before (the same wallet, key, model) is encoded once. */
+function column<Row extends object>(rows: Row[], name: keyof Row & string, type: ColumnType): string {
+  const elements = new Array<string>(rows.length);
+  let previous: unknown = undefined;
+  let encoded = '';
+  for (let i = 0; i < rows.length; i += 1) {
+    const value = rows[i][name];
+    if (i === 0 || value !== previous || typeof value === 'object') {
+      previous = value;
+      encoded = element(value, type);
+    }
+    elements[i] = encoded;
+  }
+  return elements.join(',');
 }
