@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
@@ -60,9 +61,11 @@ async function main(): Promise<void> {
 }
 
 function startServer(databaseUrl: string): Promise<{ child: ChildProcess; base: string }> {
-  // BENCH_SERVER_NODE_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, profiles the server alone.
-  const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'dist/src/main.js')], {
+  // The server runs with the node options of `npm start`; BENCH_SERVER_NODE_ARGS adds more, e.g.
+  // `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it.
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ');
+  const nodeArgs = [...start.slice(1, -1), ...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, start[start.length - 1])], {
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
