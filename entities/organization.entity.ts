@@ -1,4 +1,14 @@
 import { Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
+
+/** A postal address as Stripe takes it; country is ISO 3166-1 alpha-2. */
+export interface BillingAddress {
+  line1: string;
+  line2: string | null;
+  city: string;
+  postalCode: string;
+  state: string | null;
+  country: string;
+}
 import { newId } from '../src/ids';
 
 /** A customer of the gateway operator: owns members and workspaces. */
@@ -12,4 +22,15 @@ export class Organization {
 
   @Property({ type: 'timestamptz', length: 3, defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
+
+  /** Who invoices are addressed to; null until the billing profile is filled in. */
+  @Property({ type: 'text', nullable: true })
+  billingName?: string | null;
+
+  @Property({ type: 'json', nullable: true })
+  billingAddress?: BillingAddress | null;
+
+  /** Created in Stripe the first time the organization is synced there. */
+  @Property({ type: 'text', nullable: true, unique: true })
+  stripeCustomerId?: string | null;
 }

@@ -17,6 +17,7 @@ const TYPE_NAMES: Record<IdKind, string> = {
   apiKey: 'ApiKey',
   identity: 'Identity',
   hold: 'Hold',
+  taxId: 'TaxId',
 };
 
 @InterfaceType('Node', {

@@ -1,3 +1,4 @@
+import { BillingResolver } from './billing.resolver';
 import { GatewayResolver } from './gateway.resolver';
 import { ApiKeyResolver } from './api-key.resolver';
 import { IdentityResolver } from './identity.resolver';
@@ -20,4 +21,5 @@ export const RESOLVERS = [
   ApiKeyResolver,
   IdentityResolver,
   ModelPriceResolver,
+  BillingResolver,
 ] as const;

@@ -1,6 +1,6 @@
 import type { EntityName } from '@mikro-orm/core';
 import { Arg, Ctx, Field, ID, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
-import { AccessToken, ApiKey, Hold, Identity, Member, Organization, Project, Transaction, Wallet, Workspace } from '../entities';
+import { AccessToken, ApiKey, Hold, Identity, Member, Organization, Project, TaxId, Transaction, Wallet, Workspace } from '../entities';
 import { inScope, readScope } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { badUserInput, unauthenticated } from '../src/graphql/errors';
@@ -38,6 +38,7 @@ const ENTITY_OF: Record<IdKind, EntityName<{ id: string }>> = {
   apiKey: ApiKey,
   identity: Identity,
   hold: Hold,
+  taxId: TaxId,
 };
 
 @Resolver()

@@ -20,6 +20,9 @@ const schema = z.object({
   TOLLGATE_ADMIN_TOKEN: z.string().min(16, 'needs at least 16 characters').optional(),
   TOLLGATE_GATEWAY_TOKENS: tokenList.default([]),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** A Stripe-compatible API to talk to instead of api.stripe.com, e.g. http://127.0.0.1:12111. */
+  STRIPE_API_BASE: z.string().url('must be a URL such as https://api.stripe.com').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -12,6 +12,7 @@ export const ID_PREFIXES = {
   apiKey: 'key',
   identity: 'idn',
   hold: 'hold',
+  taxId: 'tax',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

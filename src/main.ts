@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
 import { seedDemo } from './db/demo-seed';
 import { createLogger } from './logger';
+import { createStripe } from './payments/stripe';
 import { createEventBus } from './realtime/pubsub';
 import { startServer } from './server';
 
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     auth: { adminTokens, gatewayTokens: config.TOLLGATE_GATEWAY_TOKENS },
     port: config.PORT,
     host: config.HOST,
+    stripe: createStripe(config),
   });
 
   // Plain lines on stdout, for people and for scripts that read them.

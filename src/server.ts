@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { type AuthSettings, authenticate, InvalidTokenError, type Principal } from './auth/principal';
 import { DebitEngine } from './gateway/engine';
+import type Stripe from 'stripe';
 import { type Context, createContext, type ServerServices } from './graphql/context';
 import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
@@ -31,6 +32,8 @@ export interface ServerOptions {
   clock?: () => Date;
   /** How long gateway holds last unless captured or released. */
   holdTtlMs?: number;
+  /** The Stripe client, if payments are configured. */
+  stripe?: Stripe | null;
 }
 
 export interface RunningServer {
@@ -73,7 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const bus = options.bus ?? createEventBus();
   const now = options.clock ?? (() => new Date());
   const gateway = new DebitEngine({ em, bus, clock: now, holdTtlMs: options.holdTtlMs });
-  const services: ServerServices = { em, bus, gateway, now };
+  const services: ServerServices = { em, bus, gateway, now, stripe: options.stripe ?? null };
   const schema = await buildGraphqlSchema(bus);
   const httpServer: Server = createServer();
 

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type Stripe from 'stripe';
 import type { Principal } from '../auth/principal';
 import type { DebitEngine } from '../gateway/engine';
 import type { EventBus } from '../realtime/pubsub';
@@ -11,6 +12,7 @@ export interface ServerServices {
   gateway: DebitEngine;
   /** The clock of this server: limit periods, resets and expiries are judged against it. */
   now: () => Date;
+  stripe: Stripe | null;
 }
 
 export interface Context {
@@ -21,6 +23,7 @@ export interface Context {
   gateway: DebitEngine;
   loaders: Loaders;
   now: () => Date;
+  stripe: Stripe | null;
   /**
    * Drops what this request has read so far. Called after each mutation, so that its payload
    * and any later field of the same request read the state the write left behind.
@@ -37,6 +40,7 @@ export function createContext(services: ServerServices, principal: Principal): C
     gateway: services.gateway,
     loaders: createLoaders(em, services.now),
     now: services.now,
+    stripe: services.stripe,
     forgetReads() {
       this.em = services.em.fork();
       this.loaders = createLoaders(this.em, services.now);

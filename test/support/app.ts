@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import 'reflect-metadata';
+import type Stripe from 'stripe';
 import { ormConfig } from '../../mikro-orm.config';
 import { createLogger } from '../../src/logger';
 import { type RunningServer, startServer } from '../../src/server';
@@ -26,6 +27,7 @@ export interface TestApp {
 export interface TestAppOptions {
   clock?: () => Date;
   holdTtlMs?: number;
+  stripe?: Stripe | null;
 }
 
 /** The real server on the run's database, on a free loopback port. */

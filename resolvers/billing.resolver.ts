@@ -1,0 +1,48 @@
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import type { Organization } from '../entities';
+import { MANAGERS, requireMember } from '../src/auth/access';
+import type { Context } from '../src/graphql/context';
+import { parseId } from '../src/graphql/ids';
+import { addTaxId, removeTaxId, updateBillingProfile } from '../src/payments/billing.service';
+import {
+  BillingProfileType,
+  BillingProfileUpdateInput,
+  BillingProfileUpdatePayload,
+  TaxIdAddInput,
+  TaxIdAddPayload,
+  TaxIdRemoveInput,
+  TaxIdRemovePayload,
+} from './billing.types';
+import { withUserErrors } from './common.types';
+import { OrganizationType } from './organization.types';
+
+@Resolver(() => OrganizationType)
+export class BillingResolver {
+  @FieldResolver(() => BillingProfileType)
+  async billingProfile(@Root() organization: Organization, @Ctx() ctx: Context): Promise<BillingProfileType> {
+    return {
+      name: organization.billingName ?? null,
+      address: organization.billingAddress ?? null,
+      taxIds: await ctx.loaders.taxIdsOfOrganization.load(organization.id),
+    };
+  }
+
+  @Mutation(() => BillingProfileUpdatePayload, { description: "Owners and admins: the name and address on the organization's invoices" })
+  async billingProfileUpdate(@Ctx() ctx: Context, @Arg('input') input: BillingProfileUpdateInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    return withUserErrors(ctx, async () => ({ organization: await updateBillingProfile(ctx.em, ctx.stripe, actor.organizationId, input) }));
+  }
+
+  @Mutation(() => TaxIdAddPayload, { description: 'Owners and admins: a tax ID for the invoices' })
+  async taxIdAdd(@Ctx() ctx: Context, @Arg('input') input: TaxIdAddInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    return withUserErrors(ctx, async () => ({ taxId: await addTaxId(ctx.em, ctx.stripe, actor.organizationId, input) }));
+  }
+
+  @Mutation(() => TaxIdRemovePayload)
+  async taxIdRemove(@Ctx() ctx: Context, @Arg('input') input: TaxIdRemoveInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const id = parseId('taxId', input.id, 'input.id');
+    return withUserErrors(ctx, async () => ({ removedId: await removeTaxId(ctx.em, ctx.stripe, actor.organizationId, id) }));
+  }
+}

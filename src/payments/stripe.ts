@@ -1,0 +1,30 @@
+import Stripe from 'stripe';
+import type { Config } from '../config';
+import { DomainError, UserErrorCode } from '../errors';
+
+/**
+ * The deployment's one Stripe client, or null without a secret key (billing profiles are then
+ * kept here only). STRIPE_API_BASE points the SDK at a Stripe-compatible server (the tests run
+ * one).
+ */
+export function createStripe(config: Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_API_BASE'>): Stripe | null {
+  if (!config.STRIPE_SECRET_KEY) return null;
+  const base = config.STRIPE_API_BASE ? new URL(config.STRIPE_API_BASE) : null;
+  const protocol = base?.protocol === 'http:' ? 'http' : 'https';
+  return new Stripe(config.STRIPE_SECRET_KEY, {
+    maxNetworkRetries: 2,
+    ...(base && { host: base.hostname, port: Number(base.port || (protocol === 'http' ? 80 : 443)), protocol }),
+  });
+}
+
+/** A call to Stripe whose refusal (a bad tax ID, a declined card) is the user's to fix. */
+export async function stripeCall<T>(call: () => Promise<T>, field: string[] | null = null): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof Stripe.errors.StripeInvalidRequestError || error instanceof Stripe.errors.StripeCardError) {
+      throw new DomainError(UserErrorCode.PAYMENT_PROVIDER_ERROR, `Stripe refused: ${error.message}`, field);
+    }
+    throw error;
+  }
+}

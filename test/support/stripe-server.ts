@@ -1,0 +1,132 @@
+import { randomBytes } from 'node:crypto';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A Stripe-shaped API on 127.0.0.1 for the real `stripe` SDK: only the endpoints tollgate
+ * calls, with Stripe's JSON shapes, form-encoded requests, idempotency keys and error bodies.
+ */
+export interface StripeStandIn {
+  /** For STRIPE_API_BASE. */
+  url: string;
+  secretKey: string;
+  customers: Map<string, Record<string, any>>;
+  /** Every request, in order: method, path, decoded form body. */
+  requests: Array<{ method: string; path: string; body: Record<string, any> }>;
+  close(): Promise<void>;
+}
+
+/** `a[b][c]=1` form fields as nested objects, the way Stripe reads them. */
+function decodeForm(text: string): Record<string, any> {
+  const out: Record<string, any> = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const [head, ...rest] = key.split('[').map((part) => part.replace(/]$/, ''));
+    let target = out;
+    let name = head;
+    for (const part of rest) {
+      target[name] ??= {};
+      target = target[name];
+      name = part;
+    }
+    target[name] = value;
+  }
+  return out;
+}
+
+async function bodyOf(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+const stripeId = (prefix: string) => `${prefix}_${randomBytes(12).toString('hex')}`;
+
+class StripeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: Record<string, unknown>,
+  ) {
+    super(String(body.message));
+  }
+}
+
+export async function startStripeStandIn(): Promise<StripeStandIn> {
+  const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
+  const customers = new Map<string, Record<string, any>>();
+  const requests: StripeStandIn['requests'] = [];
+  const answered = new Map<string, { status: number; json: unknown }>();
+
+  const customer = (id: string) => {
+    const found = customers.get(id);
+    if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such customer: '${id}'` });
+    return found;
+  };
+
+  function route(method: string, path: string, body: Record<string, any>): unknown {
+    let match: RegExpExecArray | null;
+    if (method === 'POST' && path === '/v1/customers') {
+      const created = { id: stripeId('cus'), object: 'customer', name: body.name ?? null, address: body.address ?? null, metadata: body.metadata ?? {}, tax_ids: [] as any[] };
+      customers.set(created.id, created);
+      return created;
+    }
+    if (method === 'POST' && (match = /^\/v1\/customers\/([^/]+)$/.exec(path))) {
+      return Object.assign(customer(match[1]), body);
+    }
+    if (method === 'POST' && (match = /^\/v1\/customers\/([^/]+)\/tax_ids$/.exec(path))) {
+      // Stripe checks the value against the type; "INVALID" stands for any value it refuses.
+      if (body.value === 'INVALID') {
+        throw new StripeError(400, { type: 'invalid_request_error', code: 'tax_id_invalid', param: 'value', message: `Invalid value for ${body.type}.` });
+      }
+      const taxId = { id: stripeId('txi'), object: 'tax_id', type: body.type, value: body.value, customer: match[1] };
+      customer(match[1]).tax_ids.push(taxId);
+      return taxId;
+    }
+    if (method === 'DELETE' && (match = /^\/v1\/customers\/([^/]+)\/tax_ids\/([^/]+)$/.exec(path))) {
+      const owner = customer(match[1]);
+      const index = owner.tax_ids.findIndex((taxId: { id: string }) => taxId.id === match![2]);
+      if (index < 0) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such tax id: '${match[2]}'` });
+      owner.tax_ids.splice(index, 1);
+      return { id: match[2], object: 'tax_id', deleted: true };
+    }
+    throw new StripeError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` });
+  }
+
+  const server = createServer(async (request, response) => {
+    const method = request.method ?? 'GET';
+    const path = new URL(request.url ?? '/', 'http://stripe').pathname;
+    const body = decodeForm(await bodyOf(request));
+    const send = (status: number, json: unknown) => {
+      response.writeHead(status, { 'content-type': 'application/json', 'request-id': stripeId('req') });
+      response.end(JSON.stringify(json));
+    };
+    if (request.headers.authorization !== `Bearer ${secretKey}`) {
+      send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
+      return;
+    }
+    const key = request.headers['idempotency-key'];
+    const replay = typeof key === 'string' ? answered.get(key) : undefined;
+    if (replay) {
+      send(replay.status, replay.json);
+      return;
+    }
+    requests.push({ method, path, body });
+    let answer: { status: number; json: unknown };
+    try {
+      answer = { status: 200, json: route(method, path, body) };
+    } catch (error) {
+      if (!(error instanceof StripeError)) throw error;
+      answer = { status: error.status, json: { error: error.body } };
+    }
+    if (typeof key === 'string' && method === 'POST') answered.set(key, answer);
+    send(answer.status, answer.json);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    secretKey,
+    customers,
+    requests,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
