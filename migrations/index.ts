@@ -3,6 +3,7 @@ import { Migration20261123010000_gateway } from './Migration20261123010000_gatew
 import { Migration20261123020000_identity_list } from './Migration20261123020000_identity_list';
 import { Migration20261123030000_ledger_insert_cost } from './Migration20261123030000_ledger_insert_cost';
 import { Migration20261123040000_billing_profile } from './Migration20261123040000_billing_profile';
+import { Migration20261123050000_purchases } from './Migration20261123050000_purchases';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123020000_identity_list', class: Migration20261123020000_identity_list },
   { name: 'Migration20261123030000_ledger_insert_cost', class: Migration20261123030000_ledger_insert_cost },
   { name: 'Migration20261123040000_billing_profile', class: Migration20261123040000_billing_profile },
+  { name: 'Migration20261123050000_purchases', class: Migration20261123050000_purchases },
 ];

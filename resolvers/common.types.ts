@@ -18,6 +18,7 @@ const TYPE_NAMES: Record<IdKind, string> = {
   identity: 'Identity',
   hold: 'Hold',
   taxId: 'TaxId',
+  purchase: 'Purchase',
 };
 
 @InterfaceType('Node', {

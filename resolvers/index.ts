@@ -5,6 +5,7 @@ import { IdentityResolver } from './identity.resolver';
 import { MemberResolver } from './member.resolver';
 import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
+import { PurchaseResolver } from './purchase.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { TransactionResolver, WalletResolver } from './wallet.resolver';
 import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
@@ -22,4 +23,5 @@ export const RESOLVERS = [
   IdentityResolver,
   ModelPriceResolver,
   BillingResolver,
+  PurchaseResolver,
 ] as const;

@@ -1,9 +1,24 @@
 import { z } from 'zod';
+import { DEFAULT_BONUS_TIERS } from './payments/bonus';
 
 const tokenList = z
   .string()
   .transform((text) => text.split(',').map((token) => token.trim()).filter(Boolean))
   .pipe(z.array(z.string().min(16, 'each token needs at least 16 characters')));
+
+const bonusTiers = z
+  .string()
+  .transform((text) =>
+    text
+      .split(',')
+      .map((tier) => tier.trim())
+      .filter(Boolean)
+      .map((tier) => {
+        const [fromUsd, percent] = tier.split(':').map(Number);
+        return { fromUsd, percent };
+      }),
+  )
+  .pipe(z.array(z.object({ fromUsd: z.number().int().positive(), percent: z.number().int().min(1).max(100) })));
 
 const schema = z.object({
   DATABASE_URL: z
@@ -21,8 +36,15 @@ const schema = z.object({
   TOLLGATE_GATEWAY_TOKENS: tokenList.default([]),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  /** The signing secret of the webhook endpoint (whsec_…), to verify POST /webhooks/stripe. */
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  /** Bonus credits by purchase size: "USD:percent" from that amount up, comma-separated. */
+  TOLLGATE_BONUS_TIERS: bonusTiers.default(DEFAULT_BONUS_TIERS),
   /** A Stripe-compatible API to talk to instead of api.stripe.com, e.g. http://127.0.0.1:12111. */
-  STRIPE_API_BASE: z.string().url('must be a URL such as https://api.stripe.com').optional(),
+  STRIPE_API_BASE: z
+    .string()
+    .regex(/^https?:\/\/[^/]+/, 'must be an http(s) URL such as https://api.stripe.com')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

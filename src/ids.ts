@@ -13,6 +13,7 @@ export const ID_PREFIXES = {
   identity: 'idn',
   hold: 'hold',
   taxId: 'tax',
+  purchase: 'pur',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     port: config.PORT,
     host: config.HOST,
     stripe: createStripe(config),
+    stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    bonusTiers: config.TOLLGATE_BONUS_TIERS,
   });
 
   // Plain lines on stdout, for people and for scripts that read them.

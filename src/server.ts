@@ -10,6 +10,8 @@ import { WebSocketServer } from 'ws';
 import { type AuthSettings, authenticate, InvalidTokenError, type Principal } from './auth/principal';
 import { DebitEngine } from './gateway/engine';
 import type Stripe from 'stripe';
+import { type BonusTier, DEFAULT_BONUS_TIERS } from './payments/bonus';
+import { handleStripeWebhook } from './payments/webhooks';
 import { type Context, createContext, type ServerServices } from './graphql/context';
 import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
@@ -34,6 +36,9 @@ export interface ServerOptions {
   holdTtlMs?: number;
   /** The Stripe client, if payments are configured. */
   stripe?: Stripe | null;
+  /** The signing secret of the Stripe webhook endpoint. */
+  stripeWebhookSecret?: string;
+  bonusTiers?: BonusTier[];
 }
 
 export interface RunningServer {
@@ -76,7 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const bus = options.bus ?? createEventBus();
   const now = options.clock ?? (() => new Date());
   const gateway = new DebitEngine({ em, bus, clock: now, holdTtlMs: options.holdTtlMs });
-  const services: ServerServices = { em, bus, gateway, now, stripe: options.stripe ?? null };
+  const services: ServerServices = { em, bus, gateway, now, stripe: options.stripe ?? null, bonusTiers: options.bonusTiers ?? DEFAULT_BONUS_TIERS };
   const schema = await buildGraphqlSchema(bus);
   const httpServer: Server = createServer();
 
@@ -141,6 +146,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     res.end();
   }
 
+  async function handleWebhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const signature = req.headers['stripe-signature'];
+    const answer = await handleStripeWebhook(services, options.stripeWebhookSecret, await readBody(req), Array.isArray(signature) ? signature[0] : signature);
+    sendJson(res, answer.status, answer.body);
+  }
+
   httpServer.on('request', (req, res) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === GRAPHQL_PATH) {
@@ -148,6 +159,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         logger.error({ err: error }, 'HTTP request failed');
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
         else res.destroy();
+      });
+    } else if (path === '/webhooks/stripe' && req.method === 'POST') {
+      handleWebhook(req, res).catch((error) => {
+        logger.error({ err: error }, 'Stripe webhook failed');
+        // Stripe delivers it again later.
+        if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       });
     } else if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' });

@@ -12,6 +12,19 @@ describe('configuration from the environment', () => {
     expect(config.TOLLGATE_GATEWAY_TOKENS).toEqual(['gateway-token-aaaaaaaa', 'gateway-token-bbbbbbbb']);
   });
 
+  it('reads bonus tiers as USD:percent, the seed-004 tiers by default', () => {
+    expect(loadConfig({}).TOLLGATE_BONUS_TIERS).toEqual([
+      { fromUsd: 50, percent: 10 },
+      { fromUsd: 100, percent: 15 },
+      { fromUsd: 250, percent: 20 },
+      { fromUsd: 500, percent: 25 },
+    ]);
+    expect(loadConfig({ TOLLGATE_BONUS_TIERS: '20:5, 1000:30' }).TOLLGATE_BONUS_TIERS).toEqual([
+      { fromUsd: 20, percent: 5 },
+      { fromUsd: 1000, percent: 30 },
+    ]);
+  });
+
   it.each([
     ['PORT', 'eighty'],
     ['PORT', '70000'],
@@ -21,6 +34,9 @@ describe('configuration from the environment', () => {
     ['TOLLGATE_GATEWAY_TOKENS', 'ok-token-long-enough,short'],
     ['DB_POOL_SIZE', '0'],
     ['LOG_LEVEL', 'loud'],
+    ['STRIPE_API_BASE', 'localhost:12111'],
+    ['TOLLGATE_BONUS_TIERS', '50:ten'],
+    ['TOLLGATE_BONUS_TIERS', '50:150'],
   ])('refuses a wrong %s and names it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*${name}`));
   });

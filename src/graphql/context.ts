@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
+import type { BonusTier } from '../payments/bonus';
 import type { Principal } from '../auth/principal';
 import type { DebitEngine } from '../gateway/engine';
 import type { EventBus } from '../realtime/pubsub';
@@ -13,6 +14,7 @@ export interface ServerServices {
   /** The clock of this server: limit periods, resets and expiries are judged against it. */
   now: () => Date;
   stripe: Stripe | null;
+  bonusTiers: BonusTier[];
 }
 
 export interface Context {
@@ -24,6 +26,7 @@ export interface Context {
   loaders: Loaders;
   now: () => Date;
   stripe: Stripe | null;
+  bonusTiers: BonusTier[];
   /**
    * Drops what this request has read so far. Called after each mutation, so that its payload
    * and any later field of the same request read the state the write left behind.
@@ -41,6 +44,7 @@ export function createContext(services: ServerServices, principal: Principal): C
     loaders: createLoaders(em, services.now),
     now: services.now,
     stripe: services.stripe,
+    bonusTiers: services.bonusTiers,
     forgetReads() {
       this.em = services.em.fork();
       this.loaders = createLoaders(this.em, services.now);

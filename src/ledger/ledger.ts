@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Transaction, TransactionType } from '../../entities';
 import { DomainError, UserErrorCode } from '../errors';
-import { newId } from '../ids';
+import { idSequence } from '../ids';
+import { type EventBus, TOPICS } from '../realtime/pubsub';
 
 export interface LedgerEntry {
   walletId: string;
@@ -37,9 +38,11 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
     .sort((a, b) => (a.entry.walletId < b.entry.walletId ? -1 : a.entry.walletId > b.entry.walletId ? 1 : a.index - b.index));
 
   const posted: PostedEntry[] = new Array(entries.length);
+  // Rows posted together may share a timestamp; ids in posting order keep (created_at, id) in it.
+  const nextTransactionId = idSequence('transaction');
   for (const { entry, index } of lockOrder) {
     const balanceAfter = await applyDelta(tx, entry.walletId, entry.amount);
-    posted[index] = { transactionId: newId('transaction'), walletId: entry.walletId, amount: entry.amount, balanceAfter };
+    posted[index] = { transactionId: nextTransactionId(), walletId: entry.walletId, amount: entry.amount, balanceAfter };
   }
 
   const rows = entries.map((entry, index) => [
@@ -88,6 +91,19 @@ async function applyDelta(tx: EntityManager, walletId: string, delta: bigint): P
     throw new DomainError(UserErrorCode.INSUFFICIENT_FUNDS, 'Insufficient credits: the balance cannot cover this amount', ['input', 'amount']);
   }
   return BigInt(result[0].balance);
+}
+
+/** Tells subscribers the balances that posted entries left; call it after their commit. */
+export function publishPosted(bus: EventBus, organizationId: string, posted: PostedEntry[]): void {
+  for (const entry of posted) {
+    bus.publish(TOPICS.walletBalanceChanged, entry.walletId, {
+      walletId: entry.walletId,
+      organizationId,
+      balance: entry.balanceAfter,
+      change: entry.amount,
+      transactionId: entry.transactionId,
+    });
+  }
 }
 
 /** Loads posted rows as entities, in the order given. */

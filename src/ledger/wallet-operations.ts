@@ -4,9 +4,8 @@ import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
 import type { EventBus } from '../realtime/pubsub';
-import { TOPICS } from '../realtime/pubsub';
 import { requireText } from '../validation';
-import { type LedgerEntry, loadTransactions, postEntries } from './ledger';
+import { type LedgerEntry, loadTransactions, postEntries, publishPosted } from './ledger';
 
 interface IdempotentPosting {
   organizationId: string;
@@ -40,15 +39,7 @@ async function postIdempotently(em: EntityManager, bus: EventBus, posting: Idemp
     await recordIdempotentResponse(tx, posting.organizationId, posting.idempotencyKey, { transactionIds });
     return { transactionIds, posted };
   });
-  for (const entry of outcome.posted) {
-    bus.publish(TOPICS.walletBalanceChanged, entry.walletId, {
-      walletId: entry.walletId,
-      organizationId: posting.organizationId,
-      balance: entry.balanceAfter,
-      change: entry.amount,
-      transactionId: entry.transactionId,
-    });
-  }
+  publishPosted(bus, posting.organizationId, outcome.posted);
   return loadTransactions(em.fork(), outcome.transactionIds);
 }
 

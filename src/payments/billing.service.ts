@@ -68,7 +68,7 @@ function stripeAddress(value: BillingAddress): Stripe.AddressParam {
  * creation carries an idempotency key per organization, so concurrent first uses make one
  * customer.
  */
-async function stripeCustomer(em: EntityManager, stripe: Stripe, organizationId: string): Promise<string> {
+export async function stripeCustomer(em: EntityManager, stripe: Stripe, organizationId: string): Promise<string> {
   const organization = await em.fork().findOneOrFail(Organization, organizationId);
   if (organization.stripeCustomerId) return organization.stripeCustomerId;
   const customer = await stripeCall(() =>

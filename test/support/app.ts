@@ -28,6 +28,7 @@ export interface TestAppOptions {
   clock?: () => Date;
   holdTtlMs?: number;
   stripe?: Stripe | null;
+  stripeWebhookSecret?: string;
 }
 
 /** The real server on the run's database, on a free loopback port. */

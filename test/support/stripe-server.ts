@@ -11,6 +11,11 @@ export interface StripeStandIn {
   url: string;
   secretKey: string;
   customers: Map<string, Record<string, any>>;
+  paymentIntents: Map<string, Record<string, any>>;
+  /** The card holder completes 3-D Secure: the intent succeeds (its webhook is the test's to send). */
+  completeAction(intentId: string): Record<string, any>;
+  /** Runs before a PaymentIntent's answer is sent, e.g. to deliver its webhook first. */
+  beforeIntentAnswer: ((intent: Record<string, any>) => Promise<void>) | null;
   /** Every request, in order: method, path, decoded form body. */
   requests: Array<{ method: string; path: string; body: Record<string, any> }>;
   close(): Promise<void>;
@@ -53,6 +58,7 @@ class StripeError extends Error {
 export async function startStripeStandIn(): Promise<StripeStandIn> {
   const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
   const customers = new Map<string, Record<string, any>>();
+  const paymentIntents = new Map<string, Record<string, any>>();
   const requests: StripeStandIn['requests'] = [];
   const answered = new Map<string, { status: number; json: unknown }>();
 
@@ -88,6 +94,35 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       owner.tax_ids.splice(index, 1);
       return { id: match[2], object: 'tax_id', deleted: true };
     }
+    if (method === 'POST' && path === '/v1/payment_intents') {
+      customer(body.customer);
+      const intent: Record<string, any> = {
+        id: stripeId('pi'),
+        object: 'payment_intent',
+        amount: Number(body.amount),
+        currency: body.currency,
+        customer: body.customer,
+        payment_method: body.payment_method,
+        metadata: body.metadata ?? {},
+        client_secret: null,
+        last_payment_error: null,
+        status: 'requires_confirmation',
+      };
+      intent.client_secret = `${intent.id}_secret_${randomBytes(6).toString('hex')}`;
+      paymentIntents.set(intent.id, intent);
+      // Stripe's test cards: https://docs.stripe.com/testing
+      if (body.payment_method === 'pm_card_visa') intent.status = 'succeeded';
+      else if (body.payment_method === 'pm_card_authenticationRequired') intent.status = 'requires_action';
+      else if (body.payment_method === 'pm_card_chargeDeclined') {
+        const error = { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' };
+        Object.assign(intent, { status: 'requires_payment_method', last_payment_error: error });
+        throw new StripeError(402, { ...error, payment_intent: intent });
+      } else {
+        paymentIntents.delete(intent.id);
+        throw new StripeError(400, { type: 'invalid_request_error', code: 'resource_missing', param: 'payment_method', message: `No such PaymentMethod: '${body.payment_method}'` });
+      }
+      return intent;
+    }
     throw new StripeError(404, { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path})` });
   }
 
@@ -113,6 +148,8 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     let answer: { status: number; json: unknown };
     try {
       answer = { status: 200, json: route(method, path, body) };
+      const intent = answer.json as Record<string, any>;
+      if (intent.object === 'payment_intent' && standIn.beforeIntentAnswer) await standIn.beforeIntentAnswer(intent);
     } catch (error) {
       if (!(error instanceof StripeError)) throw error;
       answer = { status: error.status, json: { error: error.body } };
@@ -122,11 +159,19 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const standIn: StripeStandIn = {
     url: `http://127.0.0.1:${port}`,
     secretKey,
     customers,
+    paymentIntents,
+    completeAction(intentId) {
+      const intent = paymentIntents.get(intentId)!;
+      intent.status = 'succeeded';
+      return intent;
+    },
     requests,
+    beforeIntentAnswer: null,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  return standIn;
 }

@@ -1,0 +1,168 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import Stripe from 'stripe';
+import { Purchase, PurchaseKind, PurchaseStatus, TransactionType, Wallet } from '../../entities';
+import { inTransaction } from '../db/transaction';
+import { DomainError, UserErrorCode } from '../errors';
+import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
+import { type LedgerEntry, postEntries, publishPosted } from '../ledger/ledger';
+import { formatMoney } from '../money';
+import type { EventBus } from '../realtime/pubsub';
+import { requireText } from '../validation';
+import { stripeCustomer } from './billing.service';
+import { type BonusTier, bonusFor } from './bonus';
+
+const NANO_PER_CENT = 10_000_000n;
+const NANO_PER_USD = 1_000_000_000n;
+export const MINIMUM_PURCHASE = 5n * NANO_PER_USD;
+
+export interface PurchaseCreateInput {
+  workspaceId: string;
+  amount: bigint;
+  paymentMethodId?: string | null;
+  idempotencyKey: string;
+}
+
+export interface PurchaseResult {
+  purchase: Purchase;
+  /** For the dashboard to complete 3-D Secure, when Stripe asks for it. */
+  clientSecret: string | null;
+}
+
+export interface PaymentServices {
+  em: EntityManager;
+  bus: EventBus;
+  stripe: Stripe | null;
+  bonusTiers: BonusTier[];
+}
+
+/**
+ * Buys credits for a workspace's wallet with a card: the purchase is recorded (PENDING) under
+ * the idempotency key, then charged through a PaymentIntent whose own Stripe idempotency key is
+ * the purchase's id, so a retry after a crash charges the same intent. Credits come when Stripe
+ * reports success, here or by webhook, once.
+ */
+export async function createPurchase(services: PaymentServices, organizationId: string, input: PurchaseCreateInput): Promise<PurchaseResult> {
+  const { em, stripe } = services;
+  if (!stripe) throw new DomainError(UserErrorCode.PAYMENTS_NOT_CONFIGURED, 'Payments are not configured on this deployment');
+  validateIdempotencyKey(input.idempotencyKey);
+  if (input.amount % NANO_PER_CENT !== 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must be whole cents', ['input', 'amount']);
+  if (input.amount < MINIMUM_PURCHASE) {
+    throw new DomainError(UserErrorCode.INVALID, `The minimum purchase is $${formatMoney(MINIMUM_PURCHASE)}`, ['input', 'amount']);
+  }
+  if (input.paymentMethodId == null) {
+    throw new DomainError(UserErrorCode.INVALID, 'paymentMethodId is required: choose the card to charge', ['input', 'paymentMethodId']);
+  }
+  const paymentMethodId = requireText(input.paymentMethodId, 'paymentMethodId', 255);
+  const wallet = await em.fork().findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
+  if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
+
+  const purchase = await inTransaction(em, async (tx) => {
+    const request = { workspaceId: input.workspaceId, amount: String(input.amount), paymentMethodId };
+    const claim = await claimIdempotencyKey<{ purchaseId: string }>(tx, organizationId, input.idempotencyKey, 'purchaseCreate', request);
+    if (claim.kind === 'replay') return tx.findOneOrFail(Purchase, claim.response.purchaseId);
+    const created = tx.create(Purchase, {
+      organization: organizationId,
+      wallet: wallet.id,
+      kind: PurchaseKind.PURCHASE,
+      amount: input.amount,
+      bonus: bonusFor(input.amount, services.bonusTiers),
+      paymentMethodId,
+    });
+    await tx.flush();
+    await recordIdempotentResponse(tx, organizationId, input.idempotencyKey, { purchaseId: created.id });
+    return created;
+  });
+  if (purchase.status !== PurchaseStatus.PENDING) return { purchase, clientSecret: null };
+  return charge(services, stripe, purchase);
+}
+
+async function charge(services: PaymentServices, stripe: Stripe, purchase: Purchase): Promise<PurchaseResult> {
+  const organizationId = purchase.organization.id;
+  const customer = await stripeCustomer(services.em, stripe, organizationId);
+  let intent: Stripe.PaymentIntent;
+  try {
+    intent = await stripe.paymentIntents.create(
+      {
+        amount: Number(purchase.amount / NANO_PER_CENT),
+        currency: 'usd',
+        customer,
+        payment_method: purchase.paymentMethodId ?? undefined,
+        confirm: true,
+        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+        description: `tollgate credits: $${formatMoney(purchase.amount)}`,
+        metadata: { purchase_id: purchase.id, organization_id: organizationId, wallet_id: purchase.wallet.id },
+      },
+      { idempotencyKey: `tollgate-purchase-${purchase.id}` },
+    );
+  } catch (error) {
+    // A declined card, or a card Stripe cannot use: the purchase fails with Stripe's reason.
+    if (error instanceof Stripe.errors.StripeCardError || error instanceof Stripe.errors.StripeInvalidRequestError) {
+      await fail(services.em, purchase.id, error.message, error.payment_intent?.id ?? null);
+      return { purchase: await reload(services.em, purchase.id), clientSecret: null };
+    }
+    throw error;
+  }
+  return (await settleIntent(services, intent))!;
+}
+
+/**
+ * Brings the purchase of a PaymentIntent to the intent's state; called with the answer of the
+ * confirmation and with every webhook about the intent, in any order and any number of times.
+ */
+export async function settleIntent(services: PaymentServices, intent: Stripe.PaymentIntent): Promise<PurchaseResult | null> {
+  const purchaseId = intent.metadata?.purchase_id;
+  const found = purchaseId ? await services.em.fork().findOne(Purchase, { id: purchaseId }) : null;
+  if (!found) return null;
+  await services.em.fork().nativeUpdate(Purchase, { id: found.id, paymentIntentId: null }, { paymentIntentId: intent.id });
+  let clientSecret: string | null = null;
+  if (intent.status === 'succeeded') {
+    await grantCredits(services, found.id);
+  } else if (intent.status === 'requires_action') {
+    await services.em.fork().nativeUpdate(Purchase, { id: found.id, status: PurchaseStatus.PENDING }, { status: PurchaseStatus.REQUIRES_ACTION });
+    clientSecret = intent.client_secret;
+  } else if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
+    await fail(services.em, found.id, intent.last_payment_error?.message ?? `The payment was ${intent.status === 'canceled' ? 'canceled' : 'declined'}`, intent.id);
+  }
+  return { purchase: await reload(services.em, found.id), clientSecret };
+}
+
+/** The one move to SUCCEEDED grants the credits, in the same transaction: a PURCHASE row and a BONUS row. */
+async function grantCredits(services: PaymentServices, purchaseId: string): Promise<void> {
+  const posted = await inTransaction(services.em, async (tx) => {
+    const [won] = await tx.execute<Array<{ wallet_id: string; organization_id: string; kind: PurchaseKind; amount: string; bonus: string }>>(
+      `update purchases set status = 'SUCCEEDED', failure_reason = null, completed_at = now()
+        where id = ? and status <> 'SUCCEEDED'
+        returning wallet_id, organization_id, kind, amount::text, bonus::text`,
+      [purchaseId],
+    );
+    if (!won) return null;
+    const amount = BigInt(won.amount);
+    const bonus = BigInt(won.bonus);
+    const entries: LedgerEntry[] = [
+      {
+        walletId: won.wallet_id,
+        type: won.kind === PurchaseKind.AUTO_TOP_UP ? TransactionType.AUTO_TOP_UP : TransactionType.PURCHASE,
+        amount,
+        description: won.kind === PurchaseKind.AUTO_TOP_UP ? 'Auto top-up' : 'Credit purchase',
+        actor: 'stripe',
+      },
+    ];
+    if (bonus > 0n) {
+      entries.push({ walletId: won.wallet_id, type: TransactionType.BONUS, amount: bonus, description: `Bonus on a $${formatMoney(amount)} purchase`, actor: 'stripe' });
+    }
+    return { organizationId: won.organization_id, entries: await postEntries(tx, entries) };
+  });
+  if (posted) publishPosted(services.bus, posted.organizationId, posted.entries);
+}
+
+async function fail(em: EntityManager, purchaseId: string, reason: string, paymentIntentId: string | null): Promise<void> {
+  await em.fork().execute(
+    `update purchases set status = 'FAILED', failure_reason = ?, completed_at = now(), payment_intent_id = coalesce(payment_intent_id, ?)
+      where id = ? and status <> 'SUCCEEDED'`,
+    [reason, paymentIntentId, purchaseId],
+  );
+}
+
+function reload(em: EntityManager, purchaseId: string): Promise<Purchase> {
+  return em.fork().findOneOrFail(Purchase, purchaseId, { populate: ['wallet'] });
+}

@@ -1,0 +1,36 @@
+import type Stripe from 'stripe';
+import { type PaymentServices, settleIntent } from './purchase.service';
+
+/** The events that move a purchase; the others are acknowledged and left alone. */
+const INTENT_EVENTS = new Set(['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.requires_action', 'payment_intent.canceled']);
+
+/**
+ * POST /webhooks/stripe: the raw body is verified against its Stripe-Signature with the
+ * endpoint's secret (400 and nothing done when it does not match). Each event is handled once
+ * by its id; handling is idempotent as well (credits are granted by the purchase's one move to
+ * SUCCEEDED), so a crash between the two only means a redelivery is handled again, harmlessly.
+ */
+export async function handleStripeWebhook(
+  services: PaymentServices,
+  webhookSecret: string | undefined,
+  rawBody: string,
+  signature: string | undefined,
+): Promise<{ status: number; body: unknown }> {
+  const { stripe, em } = services;
+  if (!stripe || !webhookSecret) return { status: 404, body: { error: 'payments are not configured' } };
+  let event: Stripe.Event;
+  try {
+    event = stripe.webhooks.constructEvent(rawBody, signature ?? '', webhookSecret);
+  } catch (error) {
+    return { status: 400, body: { error: `signature check failed: ${(error as Error).message}` } };
+  }
+  const [seen] = await em.fork().execute('select 1 from stripe_events where id = ?', [event.id]);
+  if (seen) return { status: 200, body: { received: true, duplicate: true } };
+  if (INTENT_EVENTS.has(event.type)) {
+    const intent = event.data.object as Stripe.PaymentIntent;
+    // An intent without one of our purchases is not tollgate's (the account may sell other things).
+    await settleIntent(services, intent);
+  }
+  await em.fork().execute('insert into stripe_events (id, type) values (?, ?) on conflict do nothing', [event.id, event.type]);
+  return { status: 200, body: { received: true } };
+}

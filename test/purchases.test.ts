@@ -1,0 +1,179 @@
+import { randomBytes } from 'node:crypto';
+import Stripe from 'stripe';
+import { createStripe } from '../src/payments/stripe';
+import { startTestApp, type TestApp } from './support/app';
+import { codes, createMemberWithToken, createOrganization, createWorkspace, organizationWithWorkspace, unique } from './support/fixtures';
+import { startStripeStandIn, type StripeStandIn } from './support/stripe-server';
+
+const PURCHASE = `mutation ($input: PurchaseCreateInput!) {
+  purchaseCreate(input: $input) { purchase { id kind amount bonus status failureReason completedAt } clientSecret userErrors { field code message } }
+}`;
+const WALLET = `query ($id: ID!) { node(id: $id) { ... on Wallet { balance transactions(first: 10) { nodes { type amount description } } } } }`;
+const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
+
+let stripe: StripeStandIn;
+let paid: TestApp;
+let unconfigured: TestApp;
+/** Signs webhooks the way Stripe does, with the SDK's own helper. */
+const signer = new Stripe('sk_test_signer');
+
+beforeAll(async () => {
+  stripe = await startStripeStandIn();
+  unconfigured = await startTestApp();
+  paid = await startTestApp({
+    stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
+    stripeWebhookSecret: WEBHOOK_SECRET,
+  });
+});
+
+afterAll(async () => {
+  await Promise.all([paid?.close(), unconfigured?.close()]);
+  await stripe?.close();
+});
+
+async function buy(app: TestApp, token: string, workspaceId: string, amount: string, paymentMethodId = 'pm_card_visa', idempotencyKey = unique('buy')) {
+  return (await app.data(PURCHASE, { input: { workspaceId, amount, paymentMethodId, idempotencyKey } }, token)).purchaseCreate;
+}
+
+async function walletOf(walletId: string, token: string) {
+  return (await paid.data(WALLET, { id: walletId }, token)).node as { balance: string; transactions: { nodes: Array<{ type: string; amount: string }> } };
+}
+
+async function sendWebhook(type: string, intent: Record<string, unknown>, eventId = `evt_${randomBytes(8).toString('hex')}`, secret = WEBHOOK_SECRET) {
+  const payload = JSON.stringify({ id: eventId, object: 'event', type, data: { object: intent } });
+  const response = await fetch(`${paid.server.url}/webhooks/stripe`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'stripe-signature': signer.webhooks.generateTestHeaderString({ payload, secret }) },
+    body: payload,
+  });
+  return response.status;
+}
+
+describe('purchaseCreate', () => {
+  it('answers PAYMENTS_NOT_CONFIGURED without a Stripe key', async () => {
+    const org = await organizationWithWorkspace(unconfigured);
+    const result = await buy(unconfigured, org.ownerToken, org.workspaceId, '10');
+    expect(result).toMatchObject({ purchase: null, userErrors: [{ code: 'PAYMENTS_NOT_CONFIGURED' }] });
+  });
+
+  it('charges the card and credits the amount: minimum $5, whole cents', async () => {
+    const org = await organizationWithWorkspace(paid);
+    for (const amount of ['4.99', '5.001']) {
+      expect((await buy(paid, org.ownerToken, org.workspaceId, amount)).userErrors).toEqual([expect.objectContaining({ field: ['input', 'amount'], code: 'INVALID' })]);
+    }
+    const result = await buy(paid, org.ownerToken, org.workspaceId, '5');
+    expect(result).toMatchObject({ purchase: { kind: 'PURCHASE', amount: '5', bonus: '0', status: 'SUCCEEDED', failureReason: null }, clientSecret: null, userErrors: [] });
+    expect(await walletOf(org.walletId, org.ownerToken)).toEqual({ balance: '5', transactions: { nodes: [{ type: 'PURCHASE', amount: '5', description: 'Credit purchase' }] } });
+    const [intent] = [...stripe.paymentIntents.values()].filter((candidate) => candidate.metadata.purchase_id === result.purchase.id);
+    expect(intent).toMatchObject({ amount: 500, currency: 'usd', payment_method: 'pm_card_visa' });
+  });
+
+  it.each([
+    ['49.99', '0'],
+    ['50', '5'],
+    ['99.99', '9.999'],
+    ['100', '15'],
+    ['249.99', '37.4985'],
+    ['250', '50'],
+    ['499.99', '99.998'],
+    ['500', '125'],
+  ])('adds the bonus of its tier: $%s gets %s', async (amount, bonus) => {
+    const org = await organizationWithWorkspace(paid);
+    const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, amount);
+    expect(purchase).toMatchObject({ amount, bonus, status: 'SUCCEEDED' });
+    const wallet = await walletOf(org.walletId, org.ownerToken);
+    const rows = wallet.transactions.nodes.map((row) => [row.type, row.amount]);
+    expect(rows).toEqual(bonus === '0' ? [['PURCHASE', amount]] : [['BONUS', bonus], ['PURCHASE', amount]]);
+  });
+
+  it("records a declined card as FAILED with Stripe's reason, and credits nothing", async () => {
+    const org = await organizationWithWorkspace(paid);
+    const result = await buy(paid, org.ownerToken, org.workspaceId, '20', 'pm_card_chargeDeclined');
+    expect(result).toMatchObject({ purchase: { status: 'FAILED', failureReason: 'Your card was declined.' }, userErrors: [] });
+    expect(await walletOf(org.walletId, org.ownerToken)).toEqual({ balance: '0', transactions: { nodes: [] } });
+  });
+
+  it('charges once for a retried request, and refuses the same key with another amount', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const idempotencyKey = unique('retried');
+    const first = await buy(paid, org.ownerToken, org.workspaceId, '60', 'pm_card_visa', idempotencyKey);
+    const again = await Promise.all([1, 2, 3].map(() => buy(paid, org.ownerToken, org.workspaceId, '60', 'pm_card_visa', idempotencyKey)));
+    expect(again.map((result) => result.purchase.id)).toEqual([first.purchase.id, first.purchase.id, first.purchase.id]);
+    expect((await buy(paid, org.ownerToken, org.workspaceId, '70', 'pm_card_visa', idempotencyKey)).userErrors).toEqual([
+      expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }),
+    ]);
+    expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('66');
+    expect([...stripe.paymentIntents.values()].filter((intent) => intent.metadata.purchase_id === first.purchase.id)).toHaveLength(1);
+  });
+
+  it('is for owners and admins', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const member = await createMemberWithToken(paid, org.ownerToken, 'MEMBER');
+    expect(codes(await paid.gql(PURCHASE, { input: { workspaceId: org.workspaceId, amount: '5', paymentMethodId: 'pm_card_visa', idempotencyKey: 'k' } }, member.token))).toEqual([
+      'FORBIDDEN',
+    ]);
+    const other = await createOrganization(paid);
+    const theirs = await createWorkspace(paid, other.ownerToken);
+    expect((await buy(paid, org.ownerToken, theirs.workspaceId, '5')).userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
+  });
+});
+
+describe('3-D Secure and webhooks', () => {
+  it('waits for authentication, then credits once when the webhook says it succeeded, however often it comes', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const result = await buy(paid, org.ownerToken, org.workspaceId, '100', 'pm_card_authenticationRequired');
+    expect(result.purchase.status).toBe('REQUIRES_ACTION');
+    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === result.purchase.id)!;
+    expect(result.clientSecret).toBe(intent.client_secret);
+    expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('0');
+
+    const succeeded = stripe.completeAction(intent.id);
+    expect(await sendWebhook('payment_intent.succeeded', succeeded, 'evt_once')).toBe(200);
+    expect(await sendWebhook('payment_intent.succeeded', succeeded, 'evt_once')).toBe(200);
+    expect(await sendWebhook('payment_intent.succeeded', succeeded)).toBe(200);
+    expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('115');
+  });
+
+  it('credits once when the webhook arrives before the answer of the confirmation', async () => {
+    const org = await organizationWithWorkspace(paid);
+    stripe.beforeIntentAnswer = async (intent) => {
+      expect(await sendWebhook('payment_intent.succeeded', intent)).toBe(200);
+    };
+    try {
+      const result = await buy(paid, org.ownerToken, org.workspaceId, '50');
+      expect(result.purchase.status).toBe('SUCCEEDED');
+    } finally {
+      stripe.beforeIntentAnswer = null;
+    }
+    expect(await walletOf(org.walletId, org.ownerToken)).toMatchObject({ balance: '55' });
+    expect((await walletOf(org.walletId, org.ownerToken)).transactions.nodes).toHaveLength(2);
+  });
+
+  it('credits once when the webhook arrives after the confirmation already did', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '100');
+    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
+    expect(await sendWebhook('payment_intent.succeeded', intent)).toBe(200);
+    expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('115');
+  });
+
+  it('refuses a webhook with a bad signature (400) and credits nothing', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
+    const intent = stripe.completeAction([...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === result.purchase.id)!.id);
+    expect(await sendWebhook('payment_intent.succeeded', intent, undefined, 'whsec_not_ours')).toBe(400);
+    const response = await fetch(`${paid.server.url}/webhooks/stripe`, { method: 'POST', body: JSON.stringify({ id: 'evt_x', type: 'payment_intent.succeeded', data: { object: intent } }) });
+    expect(response.status).toBe(400);
+    expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('0');
+  });
+
+  it('marks a purchase FAILED when the payment fails after authentication', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
+    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === result.purchase.id)!;
+    const failed = { ...intent, status: 'requires_payment_method', last_payment_error: { message: 'The card holder did not authenticate.' } };
+    expect(await sendWebhook('payment_intent.payment_failed', failed)).toBe(200);
+    const { node } = await paid.data(`query ($id: ID!) { node(id: $id) { ... on Purchase { status failureReason } } }`, { id: result.purchase.id }, org.ownerToken);
+    expect(node).toEqual({ status: 'FAILED', failureReason: 'The card holder did not authenticate.' });
+  });
+});
