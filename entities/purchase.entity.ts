@@ -36,6 +36,10 @@ export class Purchase {
   @Property({ type: new BigIntType('bigint') })
   bonus!: bigint;
 
+  /** What Stripe has refunded of the amount so far. */
+  @Property({ type: new BigIntType('bigint'), defaultRaw: '0' })
+  refunded: bigint & Opt = 0n;
+
   @Enum({ items: () => PurchaseStatus, type: 'text' })
   status: PurchaseStatus & Opt = PurchaseStatus.PENDING;
 

@@ -4,6 +4,7 @@ import { Migration20261123020000_identity_list } from './Migration20261123020000
 import { Migration20261123030000_ledger_insert_cost } from './Migration20261123030000_ledger_insert_cost';
 import { Migration20261123040000_billing_profile } from './Migration20261123040000_billing_profile';
 import { Migration20261123050000_purchases } from './Migration20261123050000_purchases';
+import { Migration20261123060000_refunds } from './Migration20261123060000_refunds';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123030000_ledger_insert_cost', class: Migration20261123030000_ledger_insert_cost },
   { name: 'Migration20261123040000_billing_profile', class: Migration20261123040000_billing_profile },
   { name: 'Migration20261123050000_purchases', class: Migration20261123050000_purchases },
+  { name: 'Migration20261123060000_refunds', class: Migration20261123060000_refunds },
 ];

@@ -5,7 +5,7 @@ import { IdentityResolver } from './identity.resolver';
 import { MemberResolver } from './member.resolver';
 import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
-import { PurchaseResolver } from './purchase.resolver';
+import { OrganizationPurchasesResolver, PurchaseResolver } from './purchase.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { TransactionResolver, WalletResolver } from './wallet.resolver';
 import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
@@ -24,4 +24,5 @@ export const RESOLVERS = [
   ModelPriceResolver,
   BillingResolver,
   PurchaseResolver,
+  OrganizationPurchasesResolver,
 ] as const;

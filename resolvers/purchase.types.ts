@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { PurchaseKind, PurchaseStatus } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
-import { MutationPayload, NodeInterface } from './common.types';
+import { Connection, MutationPayload, NodeInterface } from './common.types';
 
 registerEnumType(PurchaseKind, { name: 'PurchaseKind', description: 'A purchase made by a member, or an automatic top-up' });
 registerEnumType(PurchaseStatus, {
@@ -19,6 +19,9 @@ export class PurchaseType extends NodeInterface {
 
   @Field(() => MoneyScalar, { description: 'Credits on top of the amount, by the bonus tiers' })
   bonus!: bigint;
+
+  @Field(() => MoneyScalar, { description: 'What Stripe has refunded of the amount' })
+  refunded!: bigint;
 
   @Field(() => PurchaseStatus)
   status!: PurchaseStatus;
@@ -56,3 +59,5 @@ export class PurchaseCreatePayload extends MutationPayload {
   @Field(() => String, { nullable: true, description: 'When the status is REQUIRES_ACTION: for the dashboard to complete 3-D Secure with Stripe.js' })
   clientSecret?: string | null;
 }
+
+export const PurchaseConnection = Connection(PurchaseType, 'Purchase');

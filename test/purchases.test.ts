@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import { createStripe } from '../src/payments/stripe';
-import { startTestApp, type TestApp } from './support/app';
-import { codes, createMemberWithToken, createOrganization, createWorkspace, organizationWithWorkspace, unique } from './support/fixtures';
+import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app';
+import { ADJUST, codes, createMemberWithToken, createOrganization, createWorkspace, organizationWithWorkspace, unique } from './support/fixtures';
+import { debit, gatewaySetup } from './support/gateway';
 import { startStripeStandIn, type StripeStandIn } from './support/stripe-server';
 
 const PURCHASE = `mutation ($input: PurchaseCreateInput!) {
@@ -175,5 +176,46 @@ describe('3-D Secure and webhooks', () => {
     expect(await sendWebhook('payment_intent.payment_failed', failed)).toBe(200);
     const { node } = await paid.data(`query ($id: ID!) { node(id: $id) { ... on Purchase { status failureReason } } }`, { id: result.purchase.id }, org.ownerToken);
     expect(node).toEqual({ status: 'FAILED', failureReason: 'The card holder did not authenticate.' });
+  });
+});
+
+describe('purchase history', () => {
+  it('lists purchases newest first with their bonus and status, by kind', async () => {
+    const org = await organizationWithWorkspace(paid);
+    await buy(paid, org.ownerToken, org.workspaceId, '50');
+    await buy(paid, org.ownerToken, org.workspaceId, '20', 'pm_card_chargeDeclined');
+    await buy(paid, org.ownerToken, org.workspaceId, '100');
+    const HISTORY = `query ($kinds: [PurchaseKind!]) { organization { purchases(first: 10, kinds: $kinds) { nodes { kind amount bonus refunded status wallet { id } } } } }`;
+    const { organization } = await paid.data(HISTORY, {}, org.ownerToken);
+    expect(organization.purchases.nodes).toEqual([
+      { kind: 'PURCHASE', amount: '100', bonus: '15', refunded: '0', status: 'SUCCEEDED', wallet: { id: org.walletId } },
+      { kind: 'PURCHASE', amount: '20', bonus: '0', refunded: '0', status: 'FAILED', wallet: { id: org.walletId } },
+      { kind: 'PURCHASE', amount: '50', bonus: '5', refunded: '0', status: 'SUCCEEDED', wallet: { id: org.walletId } },
+    ]);
+    expect((await paid.data(HISTORY, { kinds: ['AUTO_TOP_UP'] }, org.ownerToken)).organization.purchases.nodes).toEqual([]);
+  });
+});
+
+describe('refunds', () => {
+  it('take back the refunded amount and its share of the bonus, once, even below zero; the wallet then spends nothing', async () => {
+    const fixture = await gatewaySetup(paid, null);
+    const { purchase } = await buy(paid, fixture.ownerToken, fixture.workspaceId, '100');
+    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
+    const spent = await paid.data(ADJUST, { input: { walletId: fixture.walletId, amount: '-100', description: 'spent', idempotencyKey: unique('spent') } }, ADMIN_TOKEN);
+    expect(spent.walletAdjust.userErrors).toEqual([]);
+    const charge = (refunded: number) => ({ id: 'ch_1', object: 'charge', payment_intent: intent.id, amount: 10000, amount_refunded: refunded });
+
+    expect(await sendWebhook('charge.refunded', charge(4000), 'evt_partial')).toBe(200);
+    expect(await sendWebhook('charge.refunded', charge(4000), 'evt_partial')).toBe(200);
+    expect(await sendWebhook('charge.refunded', charge(4000))).toBe(200);
+    expect((await walletOf(fixture.walletId, fixture.ownerToken)).balance).toBe('-31');
+    expect(await sendWebhook('charge.refunded', charge(10000))).toBe(200);
+    const wallet = await walletOf(fixture.walletId, fixture.ownerToken);
+    expect(wallet.balance).toBe('-100');
+    expect(wallet.transactions.nodes.slice(0, 2)).toEqual([
+      { type: 'REFUND', amount: '-69', description: 'Refund of $60 and $9 of its bonus' },
+      { type: 'REFUND', amount: '-46', description: 'Refund of $40 and $6 of its bonus' },
+    ]);
+    expect((await debit(paid, fixture)).denial.code).toBe('INSUFFICIENT_CREDITS');
   });
 });

@@ -13,6 +13,8 @@ export interface LedgerEntry {
   actor: string;
   counterpartyWalletId?: string;
   idempotencyKey?: string;
+  /** A debit that must be recorded even below zero (a refund of spent credits); the wallet then spends nothing until topped up. */
+  mayOverdraw?: boolean;
 }
 
 export interface PostedEntry {
@@ -41,7 +43,7 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
   // Rows posted together may share a timestamp; ids in posting order keep (created_at, id) in it.
   const nextTransactionId = idSequence('transaction');
   for (const { entry, index } of lockOrder) {
-    const balanceAfter = await applyDelta(tx, entry.walletId, entry.amount);
+    const balanceAfter = await applyDelta(tx, entry.walletId, entry.amount, entry.mayOverdraw ?? false);
     posted[index] = { transactionId: nextTransactionId(), walletId: entry.walletId, amount: entry.amount, balanceAfter };
   }
 
@@ -70,11 +72,12 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
   return posted;
 }
 
-async function applyDelta(tx: EntityManager, walletId: string, delta: bigint): Promise<bigint> {
+async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, mayOverdraw: boolean): Promise<bigint> {
   // Credits are never refused; a debit only applies while the balance, less what active
   // gateway holds reserve, covers it.
-  const guard = delta < 0n ? 'and balance - held + ?::bigint >= 0' : '';
-  const params = delta < 0n ? [delta.toString(), walletId, delta.toString()] : [delta.toString(), walletId];
+  const guarded = delta < 0n && !mayOverdraw;
+  const guard = guarded ? 'and balance - held + ?::bigint >= 0' : '';
+  const params = guarded ? [delta.toString(), walletId, delta.toString()] : [delta.toString(), walletId];
   let result: Array<{ balance: string }>;
   try {
     result = await tx.execute(

@@ -166,3 +166,36 @@ async function fail(em: EntityManager, purchaseId: string, reason: string, payme
 function reload(em: EntityManager, purchaseId: string): Promise<Purchase> {
   return em.fork().findOneOrFail(Purchase, purchaseId, { populate: ['wallet'] });
 }
+
+/**
+ * Takes back what Stripe refunded of a purchase: the new part of its charge's amount_refunded
+ * (which only grows), and the same share of the bonus that came with it, as one REFUND row. The
+ * balance may go below zero; the wallet then spends nothing until it is topped up. A refund
+ * proves the payment succeeded, so a purchase not yet credited is credited first.
+ */
+export async function recordRefund(services: PaymentServices, charge: Stripe.Charge): Promise<void> {
+  const intentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
+  const purchase = intentId ? await services.em.fork().findOne(Purchase, { paymentIntentId: intentId }) : null;
+  if (!purchase) return;
+  if (purchase.status !== PurchaseStatus.SUCCEEDED) await grantCredits(services, purchase.id);
+  const posted = await inTransaction(services.em, async (tx) => {
+    const [row] = await tx.execute<Array<{ organization_id: string; wallet_id: string; amount: string; bonus: string; refunded: string }>>(
+      'select organization_id, wallet_id, amount::text, bonus::text, refunded::text from purchases where id = ? for update',
+      [purchase.id],
+    );
+    const amount = BigInt(row.amount);
+    const bonus = BigInt(row.bonus);
+    const before = BigInt(row.refunded);
+    const now = BigInt(charge.amount_refunded) * NANO_PER_CENT < amount ? BigInt(charge.amount_refunded) * NANO_PER_CENT : amount;
+    if (now <= before) return null;
+    // The bonus share is taken on the running total, so partial refunds add up to the whole bonus exactly.
+    const bonusBack = (bonus * now) / amount - (bonus * before) / amount;
+    await tx.execute('update purchases set refunded = ? where id = ?', [String(now), purchase.id]);
+    const description = `Refund of $${formatMoney(now - before)}${bonusBack > 0n ? ` and $${formatMoney(bonusBack)} of its bonus` : ''}`;
+    const entries = await postEntries(tx, [
+      { walletId: row.wallet_id, type: TransactionType.REFUND, amount: -(now - before + bonusBack), description, actor: 'stripe', mayOverdraw: true },
+    ]);
+    return { organizationId: row.organization_id, entries };
+  });
+  if (posted) publishPosted(services.bus, posted.organizationId, posted.entries);
+}

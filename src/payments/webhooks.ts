@@ -1,5 +1,5 @@
 import type Stripe from 'stripe';
-import { type PaymentServices, settleIntent } from './purchase.service';
+import { type PaymentServices, recordRefund, settleIntent } from './purchase.service';
 
 /** The events that move a purchase; the others are acknowledged and left alone. */
 const INTENT_EVENTS = new Set(['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.requires_action', 'payment_intent.canceled']);
@@ -30,6 +30,8 @@ export async function handleStripeWebhook(
     const intent = event.data.object as Stripe.PaymentIntent;
     // An intent without one of our purchases is not tollgate's (the account may sell other things).
     await settleIntent(services, intent);
+  } else if (event.type === 'charge.refunded') {
+    await recordRefund(services, event.data.object as Stripe.Charge);
   }
   await em.fork().execute('insert into stripe_events (id, type) values (?, ?) on conflict do nothing', [event.id, event.type]);
   return { status: 200, body: { received: true } };
