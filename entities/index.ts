@@ -5,6 +5,7 @@ import { Identity } from './identity.entity';
 import { ModelPrice } from './model-price.entity';
 import { Member } from './member.entity';
 import { Organization } from './organization.entity';
+import { PaymentMethod } from './payment-method.entity';
 import { Project } from './project.entity';
 import { Purchase } from './purchase.entity';
 import { TaxId } from './tax-id.entity';
@@ -12,11 +13,11 @@ import { Transaction } from './transaction.entity';
 import { Wallet } from './wallet.entity';
 import { Workspace } from './workspace.entity';
 
-export { AccessToken, ApiKey, Hold, Identity, Member, ModelPrice, Organization, Project, Purchase, TaxId, Transaction, Wallet, Workspace };
+export { AccessToken, ApiKey, Hold, Identity, Member, ModelPrice, Organization, PaymentMethod, Project, Purchase, TaxId, Transaction, Wallet, Workspace };
 export type { BillingAddress } from './organization.entity';
 export { MemberRole } from './member.entity';
 export { TransactionType } from './transaction.entity';
 export { HoldStatus } from './hold.entity';
 export { PurchaseKind, PurchaseStatus } from './purchase.entity';
 
-export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold, TaxId, Purchase];
+export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold, TaxId, Purchase, PaymentMethod];

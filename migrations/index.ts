@@ -5,6 +5,7 @@ import { Migration20261123030000_ledger_insert_cost } from './Migration202611230
 import { Migration20261123040000_billing_profile } from './Migration20261123040000_billing_profile';
 import { Migration20261123050000_purchases } from './Migration20261123050000_purchases';
 import { Migration20261123060000_refunds } from './Migration20261123060000_refunds';
+import { Migration20261123070000_payment_methods } from './Migration20261123070000_payment_methods';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123040000_billing_profile', class: Migration20261123040000_billing_profile },
   { name: 'Migration20261123050000_purchases', class: Migration20261123050000_purchases },
   { name: 'Migration20261123060000_refunds', class: Migration20261123060000_refunds },
+  { name: 'Migration20261123070000_payment_methods', class: Migration20261123070000_payment_methods },
 ];

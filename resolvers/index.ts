@@ -5,7 +5,7 @@ import { IdentityResolver } from './identity.resolver';
 import { MemberResolver } from './member.resolver';
 import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
-import { OrganizationPurchasesResolver, PurchaseResolver } from './purchase.resolver';
+import { OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { TransactionResolver, WalletResolver } from './wallet.resolver';
 import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
@@ -25,4 +25,5 @@ export const RESOLVERS = [
   BillingResolver,
   PurchaseResolver,
   OrganizationPurchasesResolver,
+  PaymentMethodResolver,
 ] as const;

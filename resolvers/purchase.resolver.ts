@@ -1,13 +1,24 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import { type Organization, Purchase, PurchaseKind, type Wallet } from '../entities';
+import { type Organization, type PaymentMethod, Purchase, PurchaseKind, type Wallet } from '../entities';
 import { keysetPage } from '../src/db/keyset';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/graphql/ids';
+import { removeCard, setDefaultCard, startCardSetup } from '../src/payments/payment-methods.service';
 import { createPurchase } from '../src/payments/purchase.service';
 import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
 import { OrganizationType } from './organization.types';
-import { PurchaseConnection, PurchaseCreateInput, PurchaseCreatePayload, PurchaseType } from './purchase.types';
+import {
+  PaymentMethodInput,
+  PaymentMethodRemovePayload,
+  PaymentMethodSetDefaultPayload,
+  PaymentMethodSetupStartPayload,
+  PaymentMethodType,
+  PurchaseConnection,
+  PurchaseCreateInput,
+  PurchaseCreatePayload,
+  PurchaseType,
+} from './purchase.types';
 import { WalletType } from './wallet.types';
 
 @Resolver(() => PurchaseType)
@@ -25,8 +36,34 @@ export class PurchaseResolver {
   }
 }
 
+@Resolver(() => PaymentMethodType)
+export class PaymentMethodResolver {
+  @Mutation(() => PaymentMethodSetupStartPayload, { description: 'Owners and admins: start saving a card (the dashboard completes it with Stripe.js)' })
+  async paymentMethodSetupStart(@Ctx() ctx: Context) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    return withUserErrors(ctx, async () => ({ clientSecret: await startCardSetup(ctx, actor.organizationId) }));
+  }
+
+  @Mutation(() => PaymentMethodSetDefaultPayload)
+  async paymentMethodSetDefault(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    return withUserErrors(ctx, async () => ({ paymentMethod: await setDefaultCard(ctx, actor.organizationId, input.paymentMethodId) }));
+  }
+
+  @Mutation(() => PaymentMethodRemovePayload)
+  async paymentMethodRemove(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    return withUserErrors(ctx, async () => ({ removedId: await removeCard(ctx, actor.organizationId, input.paymentMethodId) }));
+  }
+}
+
 @Resolver(() => OrganizationType)
 export class OrganizationPurchasesResolver {
+  @FieldResolver(() => [PaymentMethodType], { description: 'Saved cards, oldest first' })
+  paymentMethods(@Root() organization: Organization, @Ctx() ctx: Context): Promise<PaymentMethod[]> {
+    return ctx.loaders.paymentMethodsOfOrganization.load(organization.id);
+  }
+
   @FieldResolver(() => PurchaseConnection, { description: 'Purchases and automatic top-ups, newest first' })
   async purchases(
     @Root() organization: Organization,

@@ -1,4 +1,4 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PurchaseKind, PurchaseStatus } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
@@ -44,8 +44,8 @@ export class PurchaseCreateInput {
   @Field(() => MoneyScalar, { description: 'USD, whole cents, at least 5' })
   amount!: bigint;
 
-  @Field({ description: 'The card to charge: a Stripe PaymentMethod id' })
-  paymentMethodId!: string;
+  @Field(() => String, { nullable: true, description: "The card to charge (a Stripe PaymentMethod id); the organization's default card when left out" })
+  paymentMethodId?: string | null;
 
   @Field({ description: 'A retry with the same key returns the same purchase and charges once' })
   idempotencyKey!: string;
@@ -61,3 +61,51 @@ export class PurchaseCreatePayload extends MutationPayload {
 }
 
 export const PurchaseConnection = Connection(PurchaseType, 'Purchase');
+
+@ObjectType('PaymentMethod', { description: 'A saved card' })
+export class PaymentMethodType {
+  @Field(() => ID, { description: "Stripe's PaymentMethod id" })
+  id!: string;
+
+  @Field({ description: 'visa, mastercard, amex, …' })
+  brand!: string;
+
+  @Field()
+  last4!: string;
+
+  @Field(() => Int)
+  expMonth!: number;
+
+  @Field(() => Int)
+  expYear!: number;
+
+  @Field({ description: 'Charged when a purchase names no card, and by auto top-up' })
+  isDefault!: boolean;
+
+  @Field()
+  createdAt!: Date;
+}
+
+@ObjectType()
+export class PaymentMethodSetupStartPayload extends MutationPayload {
+  @Field(() => String, { nullable: true, description: "For Stripe.js's card form (confirmCardSetup)" })
+  clientSecret?: string;
+}
+
+@InputType()
+export class PaymentMethodInput {
+  @Field(() => ID)
+  paymentMethodId!: string;
+}
+
+@ObjectType()
+export class PaymentMethodSetDefaultPayload extends MutationPayload {
+  @Field(() => PaymentMethodType, { nullable: true })
+  paymentMethod?: PaymentMethodType;
+}
+
+@ObjectType()
+export class PaymentMethodRemovePayload extends MutationPayload {
+  @Field(() => ID, { nullable: true })
+  removedId?: string;
+}

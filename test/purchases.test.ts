@@ -32,7 +32,7 @@ afterAll(async () => {
   await stripe?.close();
 });
 
-async function buy(app: TestApp, token: string, workspaceId: string, amount: string, paymentMethodId = 'pm_card_visa', idempotencyKey = unique('buy')) {
+async function buy(app: TestApp, token: string, workspaceId: string, amount: string, paymentMethodId: string | null = 'pm_card_visa', idempotencyKey = unique('buy')) {
   return (await app.data(PURCHASE, { input: { workspaceId, amount, paymentMethodId, idempotencyKey } }, token)).purchaseCreate;
 }
 
@@ -217,5 +217,59 @@ describe('refunds', () => {
       { type: 'REFUND', amount: '-46', description: 'Refund of $40 and $6 of its bonus' },
     ]);
     expect((await debit(paid, fixture)).denial.code).toBe('INSUFFICIENT_CREDITS');
+  });
+});
+
+describe('saved cards', () => {
+  const CARDS = `{ organization { paymentMethods { id brand last4 expMonth expYear isDefault } } }`;
+  const SETUP = `mutation { paymentMethodSetupStart { clientSecret userErrors { code } } }`;
+  const SET_DEFAULT = `mutation ($input: PaymentMethodInput!) { paymentMethodSetDefault(input: $input) { paymentMethod { id isDefault } userErrors { code } } }`;
+  const REMOVE = `mutation ($input: PaymentMethodInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`;
+
+  /** The dashboard's card form: start, confirm with Stripe.js (here the stand-in), Stripe's webhook. */
+  async function saveCard(token: string, testCard: string): Promise<string> {
+    const { paymentMethodSetupStart } = await paid.data(SETUP, {}, token);
+    expect(paymentMethodSetupStart.userErrors).toEqual([]);
+    const setupIntentId = paymentMethodSetupStart.clientSecret.split('_secret_')[0];
+    const confirmed = stripe.confirmSetup(setupIntentId, testCard);
+    expect(await sendWebhook('setup_intent.succeeded', confirmed)).toBe(200);
+    return confirmed.payment_method;
+  }
+
+  const cardsOf = async (token: string) => (await paid.data(CARDS, {}, token)).organization.paymentMethods as Array<{ id: string; brand: string; isDefault: boolean }>;
+
+  it('saves cards, the first as the default, charges the default when a purchase names none, and moves the default on removal', async () => {
+    const org = await organizationWithWorkspace(paid);
+    expect((await buy(paid, org.ownerToken, org.workspaceId, '10', null)).userErrors).toEqual([expect.objectContaining({ code: 'NO_PAYMENT_METHOD' })]);
+    const visa = await saveCard(org.ownerToken, 'pm_card_visa');
+    const mastercard = await saveCard(org.ownerToken, 'pm_card_mastercard');
+    expect(await cardsOf(org.ownerToken)).toEqual([
+      { id: visa, brand: 'visa', last4: '4242', expMonth: 12, expYear: 2034, isDefault: true },
+      { id: mastercard, brand: 'mastercard', last4: '4444', expMonth: 12, expYear: 2034, isDefault: false },
+    ]);
+    const customer = [...stripe.customers.values()].find((candidate) => candidate.metadata.organization_id === org.organizationId)!;
+    expect(customer.invoice_settings.default_payment_method).toBe(visa);
+
+    const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '10', null);
+    expect(purchase.status).toBe('SUCCEEDED');
+    expect([...stripe.paymentIntents.values()].find((intent) => intent.metadata.purchase_id === purchase.id)!.payment_method).toBe('pm_card_visa');
+
+    expect((await paid.data(SET_DEFAULT, { input: { paymentMethodId: mastercard } }, org.ownerToken)).paymentMethodSetDefault).toEqual({
+      paymentMethod: { id: mastercard, isDefault: true },
+      userErrors: [],
+    });
+    expect(customer.invoice_settings.default_payment_method).toBe(mastercard);
+    expect((await paid.data(REMOVE, { input: { paymentMethodId: mastercard } }, org.ownerToken)).paymentMethodRemove.removedId).toBe(mastercard);
+    expect(stripe.paymentMethods.get(mastercard)!.customer).toBeNull();
+    expect((await cardsOf(org.ownerToken)).map((card) => [card.id, card.isDefault])).toEqual([[visa, true]]);
+  });
+
+  it("forgets a card detached in Stripe, and refuses another organization's card", async () => {
+    const org = await organizationWithWorkspace(paid);
+    const other = await createOrganization(paid);
+    const visa = await saveCard(org.ownerToken, 'pm_card_visa');
+    expect((await paid.data(REMOVE, { input: { paymentMethodId: visa } }, other.ownerToken)).paymentMethodRemove.userErrors).toEqual([{ code: 'NOT_FOUND' }]);
+    expect(await sendWebhook('payment_method.detached', { id: visa, object: 'payment_method', customer: null })).toBe(200);
+    expect(await cardsOf(org.ownerToken)).toEqual([]);
   });
 });

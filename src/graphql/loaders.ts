@@ -1,7 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { Identity, Member, Organization, Project, TaxId, Wallet, Workspace } from '../../entities';
+import { Identity, Member, Organization, PaymentMethod, Project, TaxId, Wallet, Workspace } from '../../entities';
 import { loadUsage, type UsageSnapshot } from '../limits/usage';
 
 function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>) {
@@ -58,6 +58,7 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     workspacesOfOrganization: byParent(em, Workspace, 'organization', (row) => row.organization.id),
     membersOfOrganization: byParent(em, Member, 'organization', (row) => row.organization.id, { removedAt: null }),
     taxIdsOfOrganization: byParent(em, TaxId, 'organization', (row) => row.organization.id),
+    paymentMethodsOfOrganization: byParent(em, PaymentMethod, 'organization', (row) => row.organization.id),
     projectsOfWorkspace: byParent(em, Project, 'workspace', (row) => row.workspace.id),
     project: byId(em, Project),
     identityByExternalId: identityByExternalId(em),

@@ -9,6 +9,8 @@ import { formatMoney } from '../money';
 import type { EventBus } from '../realtime/pubsub';
 import { requireText } from '../validation';
 import { stripeCustomer } from './billing.service';
+import { defaultCardOf } from './payment-methods.service';
+import { requireStripe } from './stripe';
 import { type BonusTier, bonusFor } from './bonus';
 
 const NANO_PER_CENT = 10_000_000n;
@@ -42,17 +44,14 @@ export interface PaymentServices {
  * reports success, here or by webhook, once.
  */
 export async function createPurchase(services: PaymentServices, organizationId: string, input: PurchaseCreateInput): Promise<PurchaseResult> {
-  const { em, stripe } = services;
-  if (!stripe) throw new DomainError(UserErrorCode.PAYMENTS_NOT_CONFIGURED, 'Payments are not configured on this deployment');
+  const { em } = services;
+  const stripe = requireStripe(services.stripe);
   validateIdempotencyKey(input.idempotencyKey);
   if (input.amount % NANO_PER_CENT !== 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must be whole cents', ['input', 'amount']);
   if (input.amount < MINIMUM_PURCHASE) {
     throw new DomainError(UserErrorCode.INVALID, `The minimum purchase is $${formatMoney(MINIMUM_PURCHASE)}`, ['input', 'amount']);
   }
-  if (input.paymentMethodId == null) {
-    throw new DomainError(UserErrorCode.INVALID, 'paymentMethodId is required: choose the card to charge', ['input', 'paymentMethodId']);
-  }
-  const paymentMethodId = requireText(input.paymentMethodId, 'paymentMethodId', 255);
+  const paymentMethodId = input.paymentMethodId == null ? await defaultCardOf(em, organizationId) : requireText(input.paymentMethodId, 'paymentMethodId', 255);
   const wallet = await em.fork().findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
   if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
 

@@ -17,6 +17,11 @@ export function createStripe(config: Pick<Config, 'STRIPE_SECRET_KEY' | 'STRIPE_
   });
 }
 
+export function requireStripe(stripe: Stripe | null): Stripe {
+  if (!stripe) throw new DomainError(UserErrorCode.PAYMENTS_NOT_CONFIGURED, 'Payments are not configured on this deployment');
+  return stripe;
+}
+
 /** A call to Stripe whose refusal (a bad tax ID, a declined card) is the user's to fix. */
 export async function stripeCall<T>(call: () => Promise<T>, field: string[] | null = null): Promise<T> {
   try {

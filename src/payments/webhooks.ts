@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { forgetCard, saveCard } from './payment-methods.service';
 import { type PaymentServices, recordRefund, settleIntent } from './purchase.service';
 
 /** The events that move a purchase; the others are acknowledged and left alone. */
@@ -32,6 +33,10 @@ export async function handleStripeWebhook(
     await settleIntent(services, intent);
   } else if (event.type === 'charge.refunded') {
     await recordRefund(services, event.data.object as Stripe.Charge);
+  } else if (event.type === 'setup_intent.succeeded') {
+    await saveCard(services, event.data.object as Stripe.SetupIntent);
+  } else if (event.type === 'payment_method.detached') {
+    await forgetCard(services, (event.data.object as Stripe.PaymentMethod).id);
   }
   await em.fork().execute('insert into stripe_events (id, type) values (?, ?) on conflict do nothing', [event.id, event.type]);
   return { status: 200, body: { received: true } };

@@ -12,6 +12,9 @@ export interface StripeStandIn {
   secretKey: string;
   customers: Map<string, Record<string, any>>;
   paymentIntents: Map<string, Record<string, any>>;
+  /** The dashboard confirms a SetupIntent with one of Stripe's test cards: a card is attached (its webhook is the test's to send). */
+  confirmSetup(setupIntentId: string, testCard: string): Record<string, any>;
+  paymentMethods: Map<string, Record<string, any>>;
   /** The card holder completes 3-D Secure: the intent succeeds (its webhook is the test's to send). */
   completeAction(intentId: string): Record<string, any>;
   /** Runs before a PaymentIntent's answer is sent, e.g. to deliver its webhook first. */
@@ -59,6 +62,14 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
   const customers = new Map<string, Record<string, any>>();
   const paymentIntents = new Map<string, Record<string, any>>();
+  const setupIntents = new Map<string, Record<string, any>>();
+  const paymentMethods = new Map<string, Record<string, any>>();
+  const TEST_CARDS: Record<string, { brand: string; last4: string }> = {
+    pm_card_visa: { brand: 'visa', last4: '4242' },
+    pm_card_mastercard: { brand: 'mastercard', last4: '4444' },
+    pm_card_chargeDeclined: { brand: 'visa', last4: '0002' },
+    pm_card_authenticationRequired: { brand: 'visa', last4: '3184' },
+  };
   const requests: StripeStandIn['requests'] = [];
   const answered = new Map<string, { status: number; json: unknown }>();
 
@@ -94,8 +105,32 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       owner.tax_ids.splice(index, 1);
       return { id: match[2], object: 'tax_id', deleted: true };
     }
+    if (method === 'POST' && path === '/v1/setup_intents') {
+      customer(body.customer);
+      const intent = { id: stripeId('seti'), object: 'setup_intent', customer: body.customer, metadata: body.metadata ?? {}, status: 'requires_payment_method', payment_method: null, client_secret: '' };
+      intent.client_secret = `${intent.id}_secret_${randomBytes(6).toString('hex')}`;
+      setupIntents.set(intent.id, intent);
+      return intent;
+    }
+    if (method === 'GET' && (match = /^\/v1\/payment_methods\/([^/]+)$/.exec(path))) {
+      const found = paymentMethods.get(match[1]);
+      if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such PaymentMethod: '${match[1]}'` });
+      return found;
+    }
+    if (method === 'POST' && (match = /^\/v1\/payment_methods\/([^/]+)\/detach$/.exec(path))) {
+      const found = paymentMethods.get(match[1]);
+      if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such PaymentMethod: '${match[1]}'` });
+      found.customer = null;
+      return found;
+    }
     if (method === 'POST' && path === '/v1/payment_intents') {
       customer(body.customer);
+      // A saved card charges like the test card it was made from.
+      const saved = paymentMethods.get(body.payment_method);
+      if (saved) {
+        if (saved.customer !== body.customer) throw new StripeError(400, { type: 'invalid_request_error', message: 'The PaymentMethod does not belong to this customer.' });
+        body.payment_method = saved.test_card;
+      }
       const intent: Record<string, any> = {
         id: stripeId('pi'),
         object: 'payment_intent',
@@ -164,6 +199,15 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     secretKey,
     customers,
     paymentIntents,
+    paymentMethods,
+    confirmSetup(setupIntentId, testCard) {
+      const intent = setupIntents.get(setupIntentId)!;
+      const card = TEST_CARDS[testCard];
+      const paymentMethod = { id: stripeId('pm'), object: 'payment_method', type: 'card', customer: intent.customer, test_card: testCard, card: { ...card, exp_month: 12, exp_year: 2034 } };
+      paymentMethods.set(paymentMethod.id, paymentMethod);
+      Object.assign(intent, { status: 'succeeded', payment_method: paymentMethod.id });
+      return intent;
+    },
     completeAction(intentId) {
       const intent = paymentIntents.get(intentId)!;
       intent.status = 'succeeded';
