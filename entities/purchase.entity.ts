@@ -52,6 +52,16 @@ export class Purchase {
   @Property({ type: 'text', nullable: true, unique: true })
   paymentIntentId?: string | null;
 
+  @Property({ type: 'text', nullable: true, unique: true })
+  invoiceId?: string | null;
+
+  @Property({ type: 'text', nullable: true })
+  invoiceNumber?: string | null;
+
+  /** Stripe's PDF of the invoice. */
+  @Property({ type: 'text', nullable: true })
+  invoicePdf?: string | null;
+
   @Property({ type: 'timestamptz', length: 3, defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
 

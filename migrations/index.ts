@@ -6,6 +6,7 @@ import { Migration20261123040000_billing_profile } from './Migration202611230400
 import { Migration20261123050000_purchases } from './Migration20261123050000_purchases';
 import { Migration20261123060000_refunds } from './Migration20261123060000_refunds';
 import { Migration20261123070000_payment_methods } from './Migration20261123070000_payment_methods';
+import { Migration20261123080000_invoices } from './Migration20261123080000_invoices';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123050000_purchases', class: Migration20261123050000_purchases },
   { name: 'Migration20261123060000_refunds', class: Migration20261123060000_refunds },
   { name: 'Migration20261123070000_payment_methods', class: Migration20261123070000_payment_methods },
+  { name: 'Migration20261123080000_invoices', class: Migration20261123080000_invoices },
 ];

@@ -34,6 +34,12 @@ export class PurchaseType extends NodeInterface {
 
   @Field(() => Date, { nullable: true })
   completedAt!: Date | null;
+
+  @Field(() => String, { nullable: true, description: 'The invoice of a successful purchase (from Stripe)' })
+  invoiceNumber!: string | null;
+
+  @Field(() => String, { nullable: true, description: "Download Invoice: Stripe's PDF" })
+  invoicePdf!: string | null;
 }
 
 @InputType()

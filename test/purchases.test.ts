@@ -273,3 +273,38 @@ describe('saved cards', () => {
     expect(await cardsOf(org.ownerToken)).toEqual([]);
   });
 });
+
+describe('invoices', () => {
+  it("issues one paid Stripe invoice per successful purchase, addressed from the billing profile", async () => {
+    const org = await organizationWithWorkspace(paid);
+    await paid.data(
+      `mutation ($input: BillingProfileUpdateInput!) { billingProfileUpdate(input: $input) { userErrors { code } } }`,
+      { input: { name: 'ACME GmbH', address: { line1: 'Alexanderplatz 1', city: 'Berlin', postalCode: '10178', country: 'DE' } } },
+      org.ownerToken,
+    );
+    await paid.data(`mutation ($input: TaxIdAddInput!) { taxIdAdd(input: $input) { userErrors { code } } }`, { input: { country: 'DE', type: 'eu_vat', value: 'DE123456789' } }, org.ownerToken);
+    const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '250');
+    const { node } = await paid.data(`query ($id: ID!) { node(id: $id) { ... on Purchase { invoiceNumber invoicePdf } } }`, { id: purchase.id }, org.ownerToken);
+    const issued = [...stripe.invoices.values()].filter((candidate) => candidate.metadata.purchase_id === purchase.id);
+    expect(issued).toHaveLength(1);
+    expect(node).toEqual({ invoiceNumber: issued[0].number, invoicePdf: issued[0].invoice_pdf });
+    expect(issued[0]).toMatchObject({
+      status: 'paid',
+      total: 25000,
+      lines: [{ amount: 25000, currency: 'usd', description: 'Credit purchase: $250 of credits and $50 bonus credits' }],
+      customer_name: 'ACME GmbH',
+      customer_address: { line1: 'Alexanderplatz 1', city: 'Berlin', postal_code: '10178', country: 'DE' },
+      customer_tax_ids: [{ type: 'eu_vat', value: 'DE123456789' }],
+    });
+
+    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
+    expect(await sendWebhook('payment_intent.succeeded', intent)).toBe(200);
+    expect([...stripe.invoices.values()].filter((candidate) => candidate.metadata.purchase_id === purchase.id)).toHaveLength(1);
+  });
+
+  it('issues none for a failed purchase', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '20', 'pm_card_chargeDeclined');
+    expect([...stripe.invoices.values()].filter((candidate) => candidate.metadata.purchase_id === purchase.id)).toEqual([]);
+  });
+});

@@ -72,7 +72,15 @@ export async function createPurchase(services: PaymentServices, organizationId: 
     return created;
   });
   if (purchase.status !== PurchaseStatus.PENDING) return { purchase, clientSecret: null };
-  return charge(services, stripe, purchase);
+  const result = await charge(services, stripe, purchase);
+  if (result.purchase.status !== PurchaseStatus.SUCCEEDED) return result;
+  // Stripe failing here leaves the invoice to the payment_intent.succeeded webhook, which
+  // Stripe delivers again until it is done; the purchase itself is complete.
+  const invoiced = await issueInvoice(services, purchase.id).then(
+    () => true,
+    () => false,
+  );
+  return invoiced ? { ...result, purchase: await reload(services.em, purchase.id) } : result;
 }
 
 async function charge(services: PaymentServices, stripe: Stripe, purchase: Purchase): Promise<PurchaseResult> {
@@ -197,4 +205,43 @@ export async function recordRefund(services: PaymentServices, charge: Stripe.Cha
     return { organizationId: row.organization_id, entries };
   });
   if (posted) publishPosted(services.bus, posted.organizationId, posted.entries);
+}
+
+/**
+ * The invoice of a successful purchase, in Stripe: one line for the amount paid (the bonus named
+ * in it), on the customer with its billing profile and tax IDs, finalized and marked paid out of
+ * band since the PaymentIntent paid it. Each step carries an idempotency key of the purchase, so
+ * a repeated call (a redelivered webhook) finishes the same invoice instead of making another.
+ */
+export async function issueInvoice(services: PaymentServices, purchaseId: string): Promise<void> {
+  const stripe = requireStripe(services.stripe);
+  const purchase = await services.em.fork().findOneOrFail(Purchase, purchaseId);
+  if (purchase.status !== PurchaseStatus.SUCCEEDED || purchase.invoicePdf) return;
+  const customer = await stripeCustomer(services.em, stripe, purchase.organization.id);
+  const key = (step: string) => ({ idempotencyKey: `tollgate-invoice-${step}-${purchase.id}` });
+  const draft = await stripe.invoices.create(
+    {
+      customer,
+      auto_advance: false,
+      collection_method: 'send_invoice',
+      days_until_due: 0,
+      pending_invoice_items_behavior: 'exclude',
+      metadata: { purchase_id: purchase.id },
+    },
+    key('create'),
+  );
+  const bonus = purchase.bonus > 0n ? ` and $${formatMoney(purchase.bonus)} bonus credits` : '';
+  await stripe.invoiceItems.create(
+    {
+      customer,
+      invoice: draft.id,
+      currency: 'usd',
+      amount: Number(purchase.amount / NANO_PER_CENT),
+      description: `${purchase.kind === PurchaseKind.AUTO_TOP_UP ? 'Auto top-up' : 'Credit purchase'}: $${formatMoney(purchase.amount)} of credits${bonus}`,
+    },
+    key('line'),
+  );
+  await stripe.invoices.finalizeInvoice(draft.id!, {}, key('finalize'));
+  const paid = await stripe.invoices.pay(draft.id!, { paid_out_of_band: true }, key('pay'));
+  await services.em.fork().nativeUpdate(Purchase, { id: purchase.id }, { invoiceId: paid.id, invoiceNumber: paid.number, invoicePdf: paid.invoice_pdf });
 }

@@ -1,6 +1,6 @@
 import type Stripe from 'stripe';
 import { forgetCard, saveCard } from './payment-methods.service';
-import { type PaymentServices, recordRefund, settleIntent } from './purchase.service';
+import { issueInvoice, type PaymentServices, recordRefund, settleIntent } from './purchase.service';
 
 /** The events that move a purchase; the others are acknowledged and left alone. */
 const INTENT_EVENTS = new Set(['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.requires_action', 'payment_intent.canceled']);
@@ -30,7 +30,8 @@ export async function handleStripeWebhook(
   if (INTENT_EVENTS.has(event.type)) {
     const intent = event.data.object as Stripe.PaymentIntent;
     // An intent without one of our purchases is not tollgate's (the account may sell other things).
-    await settleIntent(services, intent);
+    const settled = await settleIntent(services, intent);
+    if (settled?.purchase.status === 'SUCCEEDED') await issueInvoice(services, settled.purchase.id);
   } else if (event.type === 'charge.refunded') {
     await recordRefund(services, event.data.object as Stripe.Charge);
   } else if (event.type === 'setup_intent.succeeded') {

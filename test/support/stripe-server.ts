@@ -15,6 +15,7 @@ export interface StripeStandIn {
   /** The dashboard confirms a SetupIntent with one of Stripe's test cards: a card is attached (its webhook is the test's to send). */
   confirmSetup(setupIntentId: string, testCard: string): Record<string, any>;
   paymentMethods: Map<string, Record<string, any>>;
+  invoices: Map<string, Record<string, any>>;
   /** The card holder completes 3-D Secure: the intent succeeds (its webhook is the test's to send). */
   completeAction(intentId: string): Record<string, any>;
   /** Runs before a PaymentIntent's answer is sent, e.g. to deliver its webhook first. */
@@ -63,6 +64,12 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const customers = new Map<string, Record<string, any>>();
   const paymentIntents = new Map<string, Record<string, any>>();
   const setupIntents = new Map<string, Record<string, any>>();
+  const invoices = new Map<string, Record<string, any>>();
+  const invoice = (id: string) => {
+    const found = invoices.get(id);
+    if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such invoice: '${id}'` });
+    return found;
+  };
   const paymentMethods = new Map<string, Record<string, any>>();
   const TEST_CARDS: Record<string, { brand: string; last4: string }> = {
     pm_card_visa: { brand: 'visa', last4: '4242' },
@@ -104,6 +111,42 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       if (index < 0) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such tax id: '${match[2]}'` });
       owner.tax_ids.splice(index, 1);
       return { id: match[2], object: 'tax_id', deleted: true };
+    }
+    if (method === 'POST' && path === '/v1/invoices') {
+      customer(body.customer);
+      const created = { id: stripeId('in'), object: 'invoice', customer: body.customer, status: 'draft', number: null, metadata: body.metadata ?? {}, lines: [] as any[], total: 0, invoice_pdf: null };
+      invoices.set(created.id, created);
+      return created;
+    }
+    if (method === 'POST' && path === '/v1/invoiceitems') {
+      const target = invoice(body.invoice);
+      if (target.status !== 'draft') throw new StripeError(400, { type: 'invalid_request_error', message: 'The invoice is not a draft.' });
+      const item = { id: stripeId('ii'), object: 'invoiceitem', amount: Number(body.amount), currency: body.currency, description: body.description };
+      target.lines.push(item);
+      target.total += item.amount;
+      return item;
+    }
+    if (method === 'POST' && (match = /^\/v1\/invoices\/([^/]+)\/finalize$/.exec(path))) {
+      const target = invoice(match[1]);
+      if (target.status === 'draft') {
+        // Finalizing copies the customer's name, address and tax IDs onto the invoice, as Stripe does.
+        const owner = customer(target.customer);
+        Object.assign(target, {
+          status: 'open',
+          number: `TG-${String(invoices.size).padStart(4, '0')}`,
+          customer_name: owner.name,
+          customer_address: owner.address,
+          customer_tax_ids: owner.tax_ids.map((taxId: { type: string; value: string }) => ({ type: taxId.type, value: taxId.value })),
+          invoice_pdf: `${standIn.url}/invoice/${target.id}/pdf`,
+        });
+      }
+      return target;
+    }
+    if (method === 'POST' && (match = /^\/v1\/invoices\/([^/]+)\/pay$/.exec(path))) {
+      const target = invoice(match[1]);
+      if (target.status !== 'open' || body.paid_out_of_band !== 'true') throw new StripeError(400, { type: 'invalid_request_error', message: 'This invoice cannot be paid.' });
+      target.status = 'paid';
+      return target;
     }
     if (method === 'POST' && path === '/v1/setup_intents') {
       customer(body.customer);
@@ -200,6 +243,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     customers,
     paymentIntents,
     paymentMethods,
+    invoices,
     confirmSetup(setupIntentId, testCard) {
       const intent = setupIntents.get(setupIntentId)!;
       const card = TEST_CARDS[testCard];
