@@ -107,6 +107,25 @@ describe('purchaseCreate', () => {
     expect([...stripe.paymentIntents.values()].filter((intent) => intent.metadata.purchase_id === first.purchase.id)).toHaveLength(1);
   });
 
+  it('charges once when retries arrive while the first attempt is still with Stripe', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const idempotencyKey = unique('concurrent');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    stripe.beforeIntentAnswer = () => held;
+    try {
+      const first = buy(paid, org.ownerToken, org.workspaceId, '30', 'pm_card_visa', idempotencyKey);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const retries = await Promise.all([1, 2].map(() => buy(paid, org.ownerToken, org.workspaceId, '30', 'pm_card_visa', idempotencyKey)));
+      expect(retries.map((retry) => retry.purchase.status)).toEqual(['PENDING', 'PENDING']);
+      release();
+      expect((await first).purchase.status).toBe('SUCCEEDED');
+    } finally {
+      stripe.beforeIntentAnswer = null;
+    }
+    expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('30');
+  });
+
   it('is for owners and admins', async () => {
     const org = await organizationWithWorkspace(paid);
     const member = await createMemberWithToken(paid, org.ownerToken, 'MEMBER');

@@ -84,7 +84,14 @@ export async function stripeCustomer(em: EntityManager, stripe: Stripe, organiza
   await em.fork().nativeUpdate(Organization, { id: organization.id, stripeCustomerId: null }, { stripeCustomerId: customer.id });
   const unsynced = await em.fork().find(TaxId, { organization: organization.id, stripeTaxId: null }, { orderBy: { createdAt: 'asc' } });
   for (const taxId of unsynced) {
-    const created = await stripeCall(() => stripe.customers.createTaxId(customer.id, { type: taxId.type as Stripe.CustomerCreateTaxIdParams.Type, value: taxId.value }));
+    const created = await stripeCall(() =>
+      stripe.customers.createTaxId(
+        customer.id,
+        { type: taxId.type as Stripe.CustomerCreateTaxIdParams.Type, value: taxId.value },
+        // Two first uses at once push the same tax IDs: one copy in Stripe.
+        { idempotencyKey: `tollgate-tax-id-${taxId.id}` },
+      ),
+    );
     await em.fork().nativeUpdate(TaxId, { id: taxId.id }, { stripeTaxId: created.id });
   }
   return customer.id;

@@ -102,6 +102,8 @@ async function charge(services: PaymentServices, stripe: Stripe, purchase: Purch
       { idempotencyKey: `tollgate-purchase-${purchase.id}` },
     );
   } catch (error) {
+    // A retry that arrives while the first attempt is still talking to Stripe: the first one settles it.
+    if (error instanceof Stripe.errors.StripeError && error.rawType === 'idempotency_error') return { purchase: await reload(services.em, purchase.id), clientSecret: null };
     // A declined card, or a card Stripe cannot use: the purchase fails with Stripe's reason.
     if (error instanceof Stripe.errors.StripeCardError || error instanceof Stripe.errors.StripeInvalidRequestError) {
       await fail(services.em, purchase.id, error.message, error.payment_intent?.id ?? null);

@@ -79,6 +79,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   };
   const requests: StripeStandIn['requests'] = [];
   const answered = new Map<string, { status: number; json: unknown }>();
+  const inFlight = new Set<string>();
 
   const customer = (id: string) => {
     const found = customers.get(id);
@@ -222,6 +223,11 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       send(replay.status, replay.json);
       return;
     }
+    if (typeof key === 'string' && inFlight.has(key)) {
+      send(409, { error: { type: 'idempotency_error', message: 'There is currently another in-progress request using this Stripe API key and Idempotency-Key.' } });
+      return;
+    }
+    if (typeof key === 'string') inFlight.add(key);
     requests.push({ method, path, body });
     let answer: { status: number; json: unknown };
     try {
@@ -232,7 +238,10 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       if (!(error instanceof StripeError)) throw error;
       answer = { status: error.status, json: { error: error.body } };
     }
-    if (typeof key === 'string' && method === 'POST') answered.set(key, answer);
+    if (typeof key === 'string') {
+      inFlight.delete(key);
+      if (method === 'POST') answered.set(key, answer);
+    }
     send(answer.status, answer.json);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
