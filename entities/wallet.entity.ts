@@ -27,4 +27,17 @@ export class Wallet {
 
   @Property({ type: 'timestamptz', length: 3, defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();
+
+  @Property({ type: 'boolean', defaultRaw: 'false' })
+  autoTopUpEnabled: boolean & Opt = false;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  autoTopUpThreshold?: bigint | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  autoTopUpAmount?: bigint | null;
+
+  /** Why tollgate turned auto top-up off, for the dashboard; cleared when it is turned on again. */
+  @Property({ type: 'text', nullable: true })
+  autoTopUpDisabledReason?: string | null;
 }

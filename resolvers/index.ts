@@ -5,7 +5,7 @@ import { IdentityResolver } from './identity.resolver';
 import { MemberResolver } from './member.resolver';
 import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
-import { OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
+import { AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { TransactionResolver, WalletResolver } from './wallet.resolver';
 import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
@@ -26,4 +26,5 @@ export const RESOLVERS = [
   PurchaseResolver,
   OrganizationPurchasesResolver,
   PaymentMethodResolver,
+  AutoTopUpResolver,
 ] as const;

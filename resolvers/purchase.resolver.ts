@@ -4,11 +4,15 @@ import { keysetPage } from '../src/db/keyset';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/graphql/ids';
+import { updateAutoTopUp } from '../src/payments/auto-top-up.service';
 import { removeCard, setDefaultCard, startCardSetup } from '../src/payments/payment-methods.service';
 import { createPurchase } from '../src/payments/purchase.service';
 import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
 import { OrganizationType } from './organization.types';
 import {
+  AutoTopUpType,
+  AutoTopUpUpdateInput,
+  AutoTopUpUpdatePayload,
   PaymentMethodInput,
   PaymentMethodRemovePayload,
   PaymentMethodSetDefaultPayload,
@@ -54,6 +58,26 @@ export class PaymentMethodResolver {
   async paymentMethodRemove(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     return withUserErrors(ctx, async () => ({ removedId: await removeCard(ctx, actor.organizationId, input.paymentMethodId) }));
+  }
+}
+
+@Resolver(() => WalletType)
+export class AutoTopUpResolver {
+  @FieldResolver(() => AutoTopUpType)
+  autoTopUp(@Root() wallet: Wallet): AutoTopUpType {
+    return {
+      enabled: wallet.autoTopUpEnabled,
+      threshold: wallet.autoTopUpThreshold ?? null,
+      amount: wallet.autoTopUpAmount ?? null,
+      disabledReason: wallet.autoTopUpDisabledReason ?? null,
+    };
+  }
+
+  @Mutation(() => AutoTopUpUpdatePayload, { description: "Owners and admins: a wallet's auto top-up (needs a saved card to turn on)" })
+  async autoTopUpUpdate(@Ctx() ctx: Context, @Arg('input') input: AutoTopUpUpdateInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const walletId = parseId('wallet', input.walletId, 'input.walletId');
+    return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx.em, ctx.stripe, actor.organizationId, { ...input, walletId }) }));
   }
 }
 

@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { PurchaseKind, PurchaseStatus } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
+import { WalletType } from './wallet.types';
 
 registerEnumType(PurchaseKind, { name: 'PurchaseKind', description: 'A purchase made by a member, or an automatic top-up' });
 registerEnumType(PurchaseStatus, {
@@ -114,4 +115,40 @@ export class PaymentMethodSetDefaultPayload extends MutationPayload {
 export class PaymentMethodRemovePayload extends MutationPayload {
   @Field(() => ID, { nullable: true })
   removedId?: string;
+}
+
+@ObjectType('AutoTopUp', { description: "A wallet's automatic purchase when its balance drops below the threshold" })
+export class AutoTopUpType {
+  @Field()
+  enabled!: boolean;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'A debit that leaves the balance below this starts a top-up' })
+  threshold!: bigint | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: "What each top-up buys, with the organization's default card" })
+  amount!: bigint | null;
+
+  @Field(() => String, { nullable: true, description: 'Why tollgate turned it off (the last card removed, repeated failures)' })
+  disabledReason!: string | null;
+}
+
+@InputType()
+export class AutoTopUpUpdateInput {
+  @Field(() => ID)
+  walletId!: string;
+
+  @Field()
+  enabled!: boolean;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Left out: unchanged' })
+  threshold?: bigint | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'At least 5, whole cents; left out: unchanged' })
+  amount?: bigint | null;
+}
+
+@ObjectType()
+export class AutoTopUpUpdatePayload extends MutationPayload {
+  @Field(() => WalletType, { nullable: true })
+  wallet?: WalletType;
 }

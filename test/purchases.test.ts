@@ -55,6 +55,12 @@ describe('purchaseCreate', () => {
     const org = await organizationWithWorkspace(unconfigured);
     const result = await buy(unconfigured, org.ownerToken, org.workspaceId, '10');
     expect(result).toMatchObject({ purchase: null, userErrors: [{ code: 'PAYMENTS_NOT_CONFIGURED' }] });
+    const { autoTopUpUpdate } = await unconfigured.data(
+      `mutation ($input: AutoTopUpUpdateInput!) { autoTopUpUpdate(input: $input) { wallet { id } userErrors { code } } }`,
+      { input: { walletId: org.walletId, enabled: true, threshold: '5', amount: '10' } },
+      org.ownerToken,
+    );
+    expect(autoTopUpUpdate).toEqual({ wallet: null, userErrors: [{ code: 'PAYMENTS_NOT_CONFIGURED' }] });
   });
 
   it('charges the card and credits the amount: minimum $5, whole cents', async () => {
@@ -111,11 +117,16 @@ describe('purchaseCreate', () => {
     const org = await organizationWithWorkspace(paid);
     const idempotencyKey = unique('concurrent');
     let release!: () => void;
+    let arrived!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
-    stripe.beforeIntentAnswer = () => held;
+    const arrival = new Promise<void>((resolve) => (arrived = resolve));
+    stripe.beforeIntentAnswer = () => {
+      arrived();
+      return held;
+    };
     try {
       const first = buy(paid, org.ownerToken, org.workspaceId, '30', 'pm_card_visa', idempotencyKey);
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await arrival;
       const retries = await Promise.all([1, 2].map(() => buy(paid, org.ownerToken, org.workspaceId, '30', 'pm_card_visa', idempotencyKey)));
       expect(retries.map((retry) => retry.purchase.status)).toEqual(['PENDING', 'PENDING']);
       release();
@@ -281,6 +292,31 @@ describe('saved cards', () => {
     expect((await paid.data(REMOVE, { input: { paymentMethodId: mastercard } }, org.ownerToken)).paymentMethodRemove.removedId).toBe(mastercard);
     expect(stripe.paymentMethods.get(mastercard)!.customer).toBeNull();
     expect((await cardsOf(org.ownerToken)).map((card) => [card.id, card.isDefault])).toEqual([[visa, true]]);
+  });
+
+  it('auto top-up: turned on with a threshold, an amount and a saved card; turned off with a reason when the last card goes', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const UPDATE = `mutation ($input: AutoTopUpUpdateInput!) {
+      autoTopUpUpdate(input: $input) { wallet { autoTopUp { enabled threshold amount disabledReason } } userErrors { field code } }
+    }`;
+    const update = async (input: Record<string, unknown>, app = paid, token = org.ownerToken) =>
+      (await app.data(UPDATE, { input: { walletId: org.walletId, ...input } }, token)).autoTopUpUpdate;
+
+    expect((await update({ enabled: true, threshold: '20', amount: '50' })).userErrors).toEqual([{ field: ['input', 'paymentMethodId'], code: 'NO_PAYMENT_METHOD' }]);
+    const visa = await saveCard(org.ownerToken, 'pm_card_visa');
+    expect((await update({ enabled: true, amount: '50' })).userErrors).toEqual([{ field: ['input', 'threshold'], code: 'INVALID' }]);
+    expect((await update({ enabled: true, threshold: '20', amount: '4.99' })).userErrors).toEqual([{ field: ['input', 'amount'], code: 'INVALID' }]);
+    expect((await update({ enabled: true, threshold: '-1', amount: '50' })).userErrors).toEqual([{ field: ['input', 'threshold'], code: 'INVALID' }]);
+    expect(await update({ enabled: true, threshold: '20', amount: '50' })).toEqual({
+      wallet: { autoTopUp: { enabled: true, threshold: '20', amount: '50', disabledReason: null } },
+      userErrors: [],
+    });
+    expect((await update({ enabled: false })).wallet.autoTopUp).toEqual({ enabled: false, threshold: '20', amount: '50', disabledReason: null });
+    expect((await update({ enabled: true })).wallet.autoTopUp.enabled).toBe(true);
+
+    await paid.data(REMOVE, { input: { paymentMethodId: visa } }, org.ownerToken);
+    const { node } = await paid.data(`query ($id: ID!) { node(id: $id) { ... on Wallet { autoTopUp { enabled disabledReason } } } }`, { id: org.walletId }, org.ownerToken);
+    expect(node.autoTopUp).toEqual({ enabled: false, disabledReason: expect.stringMatching(/last saved card was removed/) });
   });
 
   it("forgets a card detached in Stripe, and refuses another organization's card", async () => {

@@ -3,6 +3,7 @@ import type Stripe from 'stripe';
 import { PaymentMethod } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
+import { disableAutoTopUps } from './auto-top-up.service';
 import { stripeCustomer } from './billing.service';
 import { requireStripe } from './stripe';
 
@@ -67,6 +68,7 @@ export async function forgetCard(services: CardServices, paymentMethodId: string
     .fork()
     .execute<Array<{ id: string }>>('select id from payment_methods where organization_id = ? order by created_at desc, id desc limit 1', [gone.organization_id]);
   if (next) await makeDefault(services, services.stripe, gone.organization_id, next.id);
+  else await disableAutoTopUps(services.em, gone.organization_id, 'The last saved card was removed: add a card and turn auto top-up on again');
 }
 
 /** The card a purchase is charged to when none is named. */

@@ -17,6 +17,15 @@ const NANO_PER_CENT = 10_000_000n;
 const NANO_PER_USD = 1_000_000_000n;
 export const MINIMUM_PURCHASE = 5n * NANO_PER_USD;
 
+/** What a card can be charged: at least the minimum, in whole cents. */
+export function requirePurchaseAmount(amount: bigint, field = 'amount'): bigint {
+  if (amount % NANO_PER_CENT !== 0n) throw new DomainError(UserErrorCode.INVALID, `The ${field} must be whole cents`, ['input', field]);
+  if (amount < MINIMUM_PURCHASE) {
+    throw new DomainError(UserErrorCode.INVALID, `The minimum purchase is $${formatMoney(MINIMUM_PURCHASE)}`, ['input', field]);
+  }
+  return amount;
+}
+
 export interface PurchaseCreateInput {
   workspaceId: string;
   amount: bigint;
@@ -47,10 +56,7 @@ export async function createPurchase(services: PaymentServices, organizationId: 
   const { em } = services;
   const stripe = requireStripe(services.stripe);
   validateIdempotencyKey(input.idempotencyKey);
-  if (input.amount % NANO_PER_CENT !== 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must be whole cents', ['input', 'amount']);
-  if (input.amount < MINIMUM_PURCHASE) {
-    throw new DomainError(UserErrorCode.INVALID, `The minimum purchase is $${formatMoney(MINIMUM_PURCHASE)}`, ['input', 'amount']);
-  }
+  requirePurchaseAmount(input.amount);
   const paymentMethodId = input.paymentMethodId == null ? await defaultCardOf(em, organizationId) : requireText(input.paymentMethodId, 'paymentMethodId', 255);
   const wallet = await em.fork().findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
   if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);

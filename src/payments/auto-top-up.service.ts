@@ -1,0 +1,51 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type Stripe from 'stripe';
+import { Wallet } from '../../entities';
+import { inTransaction } from '../db/transaction';
+import { DomainError, UserErrorCode } from '../errors';
+import { requireNonNegative } from '../validation';
+import { defaultCardOf } from './payment-methods.service';
+import { requirePurchaseAmount } from './purchase.service';
+import { requireStripe } from './stripe';
+
+export interface AutoTopUpInput {
+  walletId: string;
+  enabled: boolean;
+  threshold?: bigint | null;
+  amount?: bigint | null;
+}
+
+/**
+ * Sets a wallet's auto top-up. Turning it on needs payments, a threshold, an amount a purchase
+ * could be (at least $5, whole cents) and a saved card to charge; turning it off keeps the values.
+ */
+export async function updateAutoTopUp(em: EntityManager, stripe: Stripe | null, organizationId: string, input: AutoTopUpInput): Promise<Wallet> {
+  const threshold = input.threshold == null ? undefined : requireNonNegative(input.threshold, 'threshold');
+  const amount = input.amount == null ? undefined : requirePurchaseAmount(input.amount);
+  if (input.enabled) {
+    requireStripe(stripe);
+    await defaultCardOf(em, organizationId);
+  }
+  return inTransaction(em, async (tx) => {
+    const wallet = await tx.findOne(Wallet, { id: input.walletId, organization: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such wallet', ['input', 'walletId']);
+    if (threshold !== undefined) wallet.autoTopUpThreshold = threshold;
+    if (amount !== undefined) wallet.autoTopUpAmount = amount;
+    if (input.enabled && (wallet.autoTopUpThreshold == null || wallet.autoTopUpAmount == null)) {
+      const missing = wallet.autoTopUpThreshold == null ? 'threshold' : 'amount';
+      throw new DomainError(UserErrorCode.INVALID, `Auto top-up needs a ${missing}`, ['input', missing]);
+    }
+    wallet.autoTopUpEnabled = input.enabled;
+    if (input.enabled) wallet.autoTopUpDisabledReason = null;
+    await tx.flush();
+    return wallet;
+  });
+}
+
+/** Turns auto top-up off on every wallet of the organization that has it, saying why. */
+export async function disableAutoTopUps(em: EntityManager, organizationId: string, reason: string): Promise<void> {
+  await em
+    .fork()
+    .execute('update wallets set auto_top_up_enabled = false, auto_top_up_disabled_reason = ? where organization_id = ? and auto_top_up_enabled', [reason, organizationId]);
+}
