@@ -40,7 +40,7 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
     .sort((a, b) => (a.entry.walletId < b.entry.walletId ? -1 : a.entry.walletId > b.entry.walletId ? 1 : a.index - b.index));
 
   const posted: PostedEntry[] = new Array(entries.length);
-  // Rows posted together may share a timestamp; ids in posting order keep (created_at, id) in it.
+  // Rows posted together share a timestamp; ids in posting order keep (created_at, id) in it.
   const nextTransactionId = idSequence('transaction');
   for (const { entry, index } of lockOrder) {
     const balanceAfter = await applyDelta(tx, entry.walletId, entry.amount, entry.mayOverdraw ?? false);
@@ -58,15 +58,18 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
     entry.actor,
     entry.idempotencyKey ?? null,
   ]);
+  // One timestamp for the whole posting, taken after its balances are locked, so that its rows
+  // tie and list in id order.
   await tx.execute(
     `insert into transactions
        (id, wallet_id, organization_id, type, amount, balance_after, description,
-        counterparty_wallet_id, actor, idempotency_key)
+        counterparty_wallet_id, actor, idempotency_key, created_at)
      select v.id, v.wallet_id, w.organization_id, v.type, v.amount::bigint, v.balance_after::bigint,
-            v.description, v.counterparty_wallet_id, v.actor, v.idempotency_key
+            v.description, v.counterparty_wallet_id, v.actor, v.idempotency_key, posted_at.t
        from (values ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
             as v (id, wallet_id, type, amount, balance_after, description, counterparty_wallet_id, actor, idempotency_key)
-       join wallets w on w.id = v.wallet_id`,
+       join wallets w on w.id = v.wallet_id
+       cross join (select clock_timestamp() as t) as posted_at`,
     rows.flat(),
   );
   return posted;
