@@ -1,4 +1,5 @@
 import type Stripe from 'stripe';
+import { PurchaseStatus } from '../../entities';
 import { forgetCard, saveCard } from './payment-methods.service';
 import { issueInvoice, type PaymentServices, recordRefund, settleIntent } from './purchase.service';
 
@@ -31,7 +32,7 @@ export async function handleStripeWebhook(
     const intent = event.data.object as Stripe.PaymentIntent;
     // An intent without one of our purchases is not tollgate's (the account may sell other things).
     const settled = await settleIntent(services, intent);
-    if (settled?.purchase.status === 'SUCCEEDED') await issueInvoice(services, settled.purchase.id);
+    if (settled?.purchase.status === PurchaseStatus.SUCCEEDED) await issueInvoice(services, settled.purchase.id);
   } else if (event.type === 'charge.refunded') {
     await recordRefund(services, event.data.object as Stripe.Charge);
   } else if (event.type === 'setup_intent.succeeded') {
