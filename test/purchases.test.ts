@@ -152,10 +152,13 @@ describe('purchaseCreate', () => {
 describe('3-D Secure and webhooks', () => {
   it('waits for authentication, then credits once when the webhook says it succeeded, however often it comes', async () => {
     const org = await organizationWithWorkspace(paid);
-    const result = await buy(paid, org.ownerToken, org.workspaceId, '100', 'pm_card_authenticationRequired');
+    const idempotencyKey = unique('secure');
+    const result = await buy(paid, org.ownerToken, org.workspaceId, '100', 'pm_card_authenticationRequired', idempotencyKey);
     expect(result.purchase.status).toBe('REQUIRES_ACTION');
     const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === result.purchase.id)!;
     expect(result.clientSecret).toBe(intent.client_secret);
+    const retried = await buy(paid, org.ownerToken, org.workspaceId, '100', 'pm_card_authenticationRequired', idempotencyKey);
+    expect(retried).toMatchObject({ purchase: { id: result.purchase.id, status: 'REQUIRES_ACTION' }, clientSecret: intent.client_secret });
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('0');
 
     const succeeded = stripe.completeAction(intent.id);

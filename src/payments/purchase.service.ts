@@ -77,6 +77,11 @@ export async function createPurchase(services: PaymentServices, organizationId: 
     await recordIdempotentResponse(tx, organizationId, input.idempotencyKey, { purchaseId: created.id });
     return created;
   });
+  if (purchase.status === PurchaseStatus.REQUIRES_ACTION && purchase.paymentIntentId) {
+    // A retry while the card holder has still to authenticate: the dashboard needs the secret again.
+    const intent = await stripe.paymentIntents.retrieve(purchase.paymentIntentId);
+    return { purchase, clientSecret: intent.client_secret };
+  }
   if (purchase.status !== PurchaseStatus.PENDING) return { purchase, clientSecret: null };
   const result = await charge(services, stripe, purchase);
   if (result.purchase.status !== PurchaseStatus.SUCCEEDED) return result;

@@ -167,6 +167,11 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       found.customer = null;
       return found;
     }
+    if (method === 'GET' && (match = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) {
+      const found = paymentIntents.get(match[1]);
+      if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such payment_intent: '${match[1]}'` });
+      return found;
+    }
     if (method === 'POST' && path === '/v1/payment_intents') {
       customer(body.customer);
       // A saved card charges like the test card it was made from.
