@@ -61,6 +61,15 @@ describe('purchaseCreate', () => {
       org.ownerToken,
     );
     expect(autoTopUpUpdate).toEqual({ wallet: null, userErrors: [{ code: 'PAYMENTS_NOT_CONFIGURED' }] });
+    const { paymentMethodSetupStart } = await unconfigured.data(`mutation { paymentMethodSetupStart { clientSecret userErrors { code } } }`, {}, org.ownerToken);
+    expect(paymentMethodSetupStart).toEqual({ clientSecret: null, userErrors: [{ code: 'PAYMENTS_NOT_CONFIGURED' }] });
+  });
+
+  it('fails a purchase with a card Stripe does not know, with its reason', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_not_a_card');
+    expect(purchase).toMatchObject({ status: 'FAILED', failureReason: "No such PaymentMethod: 'pm_not_a_card'" });
+    expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('0');
   });
 
   it('charges the card and credits the amount: minimum $5, whole cents', async () => {
