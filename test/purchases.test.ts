@@ -40,6 +40,11 @@ async function walletOf(walletId: string, token: string) {
   return (await paid.data(WALLET, { id: walletId }, token)).node as { balance: string; transactions: { nodes: Array<{ type: string; amount: string }> } };
 }
 
+/** What the stand-in holds for one purchase: its PaymentIntents or its invoices. */
+const ofPurchase = (objects: Map<string, Record<string, any>>, purchaseId: string) =>
+  [...objects.values()].filter((object) => object.metadata.purchase_id === purchaseId);
+const intentOf = (purchaseId: string) => ofPurchase(stripe.paymentIntents, purchaseId)[0];
+
 async function sendWebhook(type: string, intent: Record<string, unknown>, eventId = `evt_${randomBytes(8).toString('hex')}`, secret = WEBHOOK_SECRET) {
   const payload = JSON.stringify({ id: eventId, object: 'event', type, data: { object: intent } });
   const response = await fetch(`${paid.server.url}/webhooks/stripe`, {
@@ -80,7 +85,7 @@ describe('purchaseCreate', () => {
     const result = await buy(paid, org.ownerToken, org.workspaceId, '5');
     expect(result).toMatchObject({ purchase: { kind: 'PURCHASE', amount: '5', bonus: '0', status: 'SUCCEEDED', failureReason: null }, clientSecret: null, userErrors: [] });
     expect(await walletOf(org.walletId, org.ownerToken)).toEqual({ balance: '5', transactions: { nodes: [{ type: 'PURCHASE', amount: '5', description: 'Credit purchase' }] } });
-    const [intent] = [...stripe.paymentIntents.values()].filter((candidate) => candidate.metadata.purchase_id === result.purchase.id);
+    const intent = intentOf(result.purchase.id);
     expect(intent).toMatchObject({ amount: 500, currency: 'usd', payment_method: 'pm_card_visa' });
   });
 
@@ -119,7 +124,7 @@ describe('purchaseCreate', () => {
       expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED' }),
     ]);
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('66');
-    expect([...stripe.paymentIntents.values()].filter((intent) => intent.metadata.purchase_id === first.purchase.id)).toHaveLength(1);
+    expect(ofPurchase(stripe.paymentIntents, first.purchase.id)).toHaveLength(1);
   });
 
   it('charges once when retries arrive while the first attempt is still with Stripe', async () => {
@@ -164,7 +169,7 @@ describe('3-D Secure and webhooks', () => {
     const idempotencyKey = unique('secure');
     const result = await buy(paid, org.ownerToken, org.workspaceId, '100', 'pm_card_authenticationRequired', idempotencyKey);
     expect(result.purchase.status).toBe('REQUIRES_ACTION');
-    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === result.purchase.id)!;
+    const intent = intentOf(result.purchase.id);
     expect(result.clientSecret).toBe(intent.client_secret);
     const retried = await buy(paid, org.ownerToken, org.workspaceId, '100', 'pm_card_authenticationRequired', idempotencyKey);
     expect(retried).toMatchObject({ purchase: { id: result.purchase.id, status: 'REQUIRES_ACTION' }, clientSecret: intent.client_secret });
@@ -195,7 +200,7 @@ describe('3-D Secure and webhooks', () => {
   it('credits once when the webhook arrives after the confirmation already did', async () => {
     const org = await organizationWithWorkspace(paid);
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '100');
-    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
+    const intent = intentOf(purchase.id);
     expect(await sendWebhook('payment_intent.succeeded', intent)).toBe(200);
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('115');
   });
@@ -203,7 +208,7 @@ describe('3-D Secure and webhooks', () => {
   it('refuses a webhook with a bad signature (400) and credits nothing', async () => {
     const org = await organizationWithWorkspace(paid);
     const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
-    const intent = stripe.completeAction([...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === result.purchase.id)!.id);
+    const intent = stripe.completeAction(intentOf(result.purchase.id).id);
     expect(await sendWebhook('payment_intent.succeeded', intent, undefined, 'whsec_not_ours')).toBe(400);
     const response = await fetch(`${paid.server.url}/webhooks/stripe`, { method: 'POST', body: JSON.stringify({ id: 'evt_x', type: 'payment_intent.succeeded', data: { object: intent } }) });
     expect(response.status).toBe(400);
@@ -213,7 +218,7 @@ describe('3-D Secure and webhooks', () => {
   it('marks a purchase FAILED when the payment fails after authentication', async () => {
     const org = await organizationWithWorkspace(paid);
     const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
-    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === result.purchase.id)!;
+    const intent = intentOf(result.purchase.id);
     const failed = { ...intent, status: 'requires_payment_method', last_payment_error: { message: 'The card holder did not authenticate.' } };
     expect(await sendWebhook('payment_intent.payment_failed', failed)).toBe(200);
     const { node } = await paid.data(`query ($id: ID!) { node(id: $id) { ... on Purchase { status failureReason } } }`, { id: result.purchase.id }, org.ownerToken);
@@ -242,7 +247,7 @@ describe('refunds', () => {
   it('take back the refunded amount and its share of the bonus, once, even below zero; the wallet then spends nothing', async () => {
     const fixture = await gatewaySetup(paid, null);
     const { purchase } = await buy(paid, fixture.ownerToken, fixture.workspaceId, '100');
-    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
+    const intent = intentOf(purchase.id);
     const spent = await paid.data(ADJUST, { input: { walletId: fixture.walletId, amount: '-100', description: 'spent', idempotencyKey: unique('spent') } }, ADMIN_TOKEN);
     expect(spent.walletAdjust.userErrors).toEqual([]);
     const charge = (refunded: number) => ({ id: 'ch_1', object: 'charge', payment_intent: intent.id, amount: 10000, amount_refunded: refunded });
@@ -294,7 +299,7 @@ describe('saved cards', () => {
 
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '10', null);
     expect(purchase.status).toBe('SUCCEEDED');
-    expect([...stripe.paymentIntents.values()].find((intent) => intent.metadata.purchase_id === purchase.id)!.payment_method).toBe('pm_card_visa');
+    expect(intentOf(purchase.id).payment_method).toBe('pm_card_visa');
 
     expect((await paid.data(SET_DEFAULT, { input: { paymentMethodId: mastercard } }, org.ownerToken)).paymentMethodSetDefault).toEqual({
       paymentMethod: { id: mastercard, isDefault: true },
@@ -352,7 +357,7 @@ describe('invoices', () => {
     await paid.data(`mutation ($input: TaxIdAddInput!) { taxIdAdd(input: $input) { userErrors { code } } }`, { input: { country: 'DE', type: 'eu_vat', value: 'DE123456789' } }, org.ownerToken);
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '250');
     const { node } = await paid.data(`query ($id: ID!) { node(id: $id) { ... on Purchase { invoiceNumber invoicePdf } } }`, { id: purchase.id }, org.ownerToken);
-    const issued = [...stripe.invoices.values()].filter((candidate) => candidate.metadata.purchase_id === purchase.id);
+    const issued = ofPurchase(stripe.invoices, purchase.id);
     expect(issued).toHaveLength(1);
     expect(node).toEqual({ invoiceNumber: issued[0].number, invoicePdf: issued[0].invoice_pdf });
     expect(issued[0]).toMatchObject({
@@ -364,14 +369,14 @@ describe('invoices', () => {
       customer_tax_ids: [{ type: 'eu_vat', value: 'DE123456789' }],
     });
 
-    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
+    const intent = intentOf(purchase.id);
     expect(await sendWebhook('payment_intent.succeeded', intent)).toBe(200);
-    expect([...stripe.invoices.values()].filter((candidate) => candidate.metadata.purchase_id === purchase.id)).toHaveLength(1);
+    expect(ofPurchase(stripe.invoices, purchase.id)).toHaveLength(1);
   });
 
   it('issues none for a failed purchase', async () => {
     const org = await organizationWithWorkspace(paid);
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '20', 'pm_card_chargeDeclined');
-    expect([...stripe.invoices.values()].filter((candidate) => candidate.metadata.purchase_id === purchase.id)).toEqual([]);
+    expect(ofPurchase(stripe.invoices, purchase.id)).toEqual([]);
   });
 });

@@ -174,22 +174,11 @@ interface LedgerRow {
   hold_id: string | null;
 }
 
-interface NewHold {
-  id: string;
-  organization_id: string;
-  wallet_id: string;
-  api_key_id: string;
-  identity_id: string | null;
-  project_id: string | null;
-  model: string;
-  input_price: string;
-  output_price: string;
-  markup_bps: number;
-  amount: string;
-  tokens: string;
+/** A hold this batch creates: the row as it is read back, timestamps as ISO text. */
+type NewHold = Omit<HoldRow, 'status' | 'created_at' | 'expires_at' | 'settle_request_hash' | 'settle_response'> & {
   created_at: string;
   expires_at: string;
-}
+};
 
 const RATE_WINDOW_SECONDS = 60;
 

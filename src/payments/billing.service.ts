@@ -5,7 +5,7 @@ import { type BillingAddress, Organization, TaxId } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { requireText } from '../validation';
-import { stripeCall } from './stripe';
+import { stripeCall, unlessMissing } from './stripe';
 
 export interface BillingAddressInput {
   line1: string;
@@ -147,10 +147,7 @@ export async function removeTaxId(em: EntityManager, stripe: Stripe | null, orga
   if (!taxId) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such tax ID on this billing profile', ['input', 'id']);
   const customerId = taxId.organization.stripeCustomerId;
   if (stripe && customerId && taxId.stripeTaxId) {
-    const stripeTaxId = taxId.stripeTaxId;
-    await stripe.customers.deleteTaxId(customerId, stripeTaxId).catch((error: { code?: string }) => {
-      if (error.code !== 'resource_missing') throw error;
-    });
+    await stripe.customers.deleteTaxId(customerId, taxId.stripeTaxId).catch(unlessMissing);
   }
   await em.fork().nativeDelete(TaxId, { id: taxId.id });
   return taxId.id;

@@ -5,7 +5,7 @@ import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { disableAutoTopUps } from './auto-top-up.service';
 import { stripeCustomer } from './billing.service';
-import { requireStripe } from './stripe';
+import { requireStripe, unlessMissing } from './stripe';
 
 export interface CardServices {
   em: EntityManager;
@@ -51,9 +51,7 @@ export async function setDefaultCard(services: CardServices, organizationId: str
 export async function removeCard(services: CardServices, organizationId: string, paymentMethodId: string): Promise<string> {
   const stripe = requireStripe(services.stripe);
   await ownCard(services.em, organizationId, paymentMethodId);
-  await stripe.paymentMethods.detach(paymentMethodId).catch((error: { code?: string }) => {
-    if (error.code !== 'resource_missing') throw error;
-  });
+  await stripe.paymentMethods.detach(paymentMethodId).catch(unlessMissing);
   await forgetCard(services, paymentMethodId);
   return paymentMethodId;
 }

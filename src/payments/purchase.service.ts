@@ -206,7 +206,8 @@ export async function recordRefund(services: PaymentServices, charge: Stripe.Cha
     const amount = BigInt(row.amount);
     const bonus = BigInt(row.bonus);
     const before = BigInt(row.refunded);
-    const now = BigInt(charge.amount_refunded) * NANO_PER_CENT < amount ? BigInt(charge.amount_refunded) * NANO_PER_CENT : amount;
+    const reported = BigInt(charge.amount_refunded) * NANO_PER_CENT;
+    const now = reported < amount ? reported : amount;
     if (now <= before) return null;
     // The bonus share is taken on the running total, so partial refunds add up to the whole bonus exactly.
     const bonusBack = (bonus * now) / amount - (bonus * before) / amount;

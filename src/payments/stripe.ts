@@ -33,3 +33,8 @@ export async function stripeCall<T>(call: () => Promise<T>, field: string[] | nu
     throw error;
   }
 }
+
+/** For removals: what Stripe no longer has is already removed. */
+export function unlessMissing(error: { code?: string }): void {
+  if (error.code !== 'resource_missing') throw error;
+}

@@ -59,17 +59,24 @@ class StripeError extends Error {
   }
 }
 
+/** Stripe's answer for an id it does not have. */
+function missing(what: string, id: string): StripeError {
+  return new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such ${what}: '${id}'` });
+}
+
+function lookup(objects: Map<string, Record<string, any>>, id: string, what: string): Record<string, any> {
+  const found = objects.get(id);
+  if (!found) throw missing(what, id);
+  return found;
+}
+
 export async function startStripeStandIn(): Promise<StripeStandIn> {
   const secretKey = `sk_test_${randomBytes(12).toString('hex')}`;
   const customers = new Map<string, Record<string, any>>();
   const paymentIntents = new Map<string, Record<string, any>>();
   const setupIntents = new Map<string, Record<string, any>>();
   const invoices = new Map<string, Record<string, any>>();
-  const invoice = (id: string) => {
-    const found = invoices.get(id);
-    if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such invoice: '${id}'` });
-    return found;
-  };
+  const invoice = (id: string) => lookup(invoices, id, 'invoice');
   const paymentMethods = new Map<string, Record<string, any>>();
   const TEST_CARDS: Record<string, { brand: string; last4: string }> = {
     pm_card_visa: { brand: 'visa', last4: '4242' },
@@ -81,11 +88,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const answered = new Map<string, { status: number; json: unknown }>();
   const inFlight = new Set<string>();
 
-  const customer = (id: string) => {
-    const found = customers.get(id);
-    if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such customer: '${id}'` });
-    return found;
-  };
+  const customer = (id: string) => lookup(customers, id, 'customer');
 
   function route(method: string, path: string, body: Record<string, any>): unknown {
     let match: RegExpExecArray | null;
@@ -109,7 +112,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     if (method === 'DELETE' && (match = /^\/v1\/customers\/([^/]+)\/tax_ids\/([^/]+)$/.exec(path))) {
       const owner = customer(match[1]);
       const index = owner.tax_ids.findIndex((taxId: { id: string }) => taxId.id === match![2]);
-      if (index < 0) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such tax id: '${match[2]}'` });
+      if (index < 0) throw missing('tax id', match[2]);
       owner.tax_ids.splice(index, 1);
       return { id: match[2], object: 'tax_id', deleted: true };
     }
@@ -157,20 +160,15 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       return intent;
     }
     if (method === 'GET' && (match = /^\/v1\/payment_methods\/([^/]+)$/.exec(path))) {
-      const found = paymentMethods.get(match[1]);
-      if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such PaymentMethod: '${match[1]}'` });
-      return found;
+      return lookup(paymentMethods, match[1], 'PaymentMethod');
     }
     if (method === 'POST' && (match = /^\/v1\/payment_methods\/([^/]+)\/detach$/.exec(path))) {
-      const found = paymentMethods.get(match[1]);
-      if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such PaymentMethod: '${match[1]}'` });
+      const found = lookup(paymentMethods, match[1], 'PaymentMethod');
       found.customer = null;
       return found;
     }
     if (method === 'GET' && (match = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) {
-      const found = paymentIntents.get(match[1]);
-      if (!found) throw new StripeError(404, { type: 'invalid_request_error', code: 'resource_missing', message: `No such payment_intent: '${match[1]}'` });
-      return found;
+      return lookup(paymentIntents, match[1], 'payment_intent');
     }
     if (method === 'POST' && path === '/v1/payment_intents') {
       customer(body.customer);
