@@ -1,4 +1,5 @@
 import { AccessToken } from './access-token.entity';
+import { Alert } from './alert.entity';
 import { ApiKey } from './api-key.entity';
 import { Hold } from './hold.entity';
 import { Identity } from './identity.entity';
@@ -13,11 +14,12 @@ import { Transaction } from './transaction.entity';
 import { Wallet } from './wallet.entity';
 import { Workspace } from './workspace.entity';
 
-export { AccessToken, ApiKey, Hold, Identity, Member, ModelPrice, Organization, PaymentMethod, Project, Purchase, TaxId, Transaction, Wallet, Workspace };
+export { AccessToken, Alert, ApiKey, Hold, Identity, Member, ModelPrice, Organization, PaymentMethod, Project, Purchase, TaxId, Transaction, Wallet, Workspace };
 export type { BillingAddress } from './organization.entity';
 export { MemberRole } from './member.entity';
 export { TransactionType } from './transaction.entity';
 export { HoldStatus } from './hold.entity';
 export { PurchaseKind, PurchaseStatus } from './purchase.entity';
+export { AlertKind } from './alert.entity';
 
-export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold, TaxId, Purchase, PaymentMethod];
+export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold, TaxId, Purchase, PaymentMethod, Alert];

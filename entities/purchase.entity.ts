@@ -49,6 +49,10 @@ export class Purchase {
   @Property({ type: 'text', nullable: true })
   paymentMethodId?: string | null;
 
+  /** An auto top-up's attempt being made, or waiting to be (each has its own PaymentIntent). */
+  @Property({ type: 'integer', defaultRaw: '1' })
+  attempt: number & Opt = 1;
+
   @Property({ type: 'text', nullable: true, unique: true })
   paymentIntentId?: string | null;
 

@@ -40,4 +40,8 @@ export class Wallet {
   /** Why tollgate turned auto top-up off, for the dashboard; cleared when it is turned on again. */
   @Property({ type: 'text', nullable: true })
   autoTopUpDisabledReason?: string | null;
+
+  /** Failed auto top-up attempts in a row. */
+  @Property({ type: 'integer', defaultRaw: '0' })
+  autoTopUpFailures: number & Opt = 0;
 }

@@ -8,6 +8,7 @@ import { Migration20261123060000_refunds } from './Migration20261123060000_refun
 import { Migration20261123070000_payment_methods } from './Migration20261123070000_payment_methods';
 import { Migration20261123080000_invoices } from './Migration20261123080000_invoices';
 import { Migration20261123090000_auto_top_up_settings } from './Migration20261123090000_auto_top_up_settings';
+import { Migration20261123100000_auto_top_up } from './Migration20261123100000_auto_top_up';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123070000_payment_methods', class: Migration20261123070000_payment_methods },
   { name: 'Migration20261123080000_invoices', class: Migration20261123080000_invoices },
   { name: 'Migration20261123090000_auto_top_up_settings', class: Migration20261123090000_auto_top_up_settings },
+  { name: 'Migration20261123100000_auto_top_up', class: Migration20261123100000_auto_top_up },
 ];

@@ -19,6 +19,7 @@ const TYPE_NAMES: Record<IdKind, string> = {
   hold: 'Hold',
   taxId: 'TaxId',
   purchase: 'Purchase',
+  alert: 'Alert',
 };
 
 @InterfaceType('Node', {

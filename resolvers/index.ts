@@ -1,3 +1,4 @@
+import { AlertResolver, OrganizationAlertsResolver } from './alert.resolver';
 import { BillingResolver } from './billing.resolver';
 import { GatewayResolver } from './gateway.resolver';
 import { ApiKeyResolver } from './api-key.resolver';
@@ -27,4 +28,6 @@ export const RESOLVERS = [
   OrganizationPurchasesResolver,
   PaymentMethodResolver,
   AutoTopUpResolver,
+  AlertResolver,
+  OrganizationAlertsResolver,
 ] as const;

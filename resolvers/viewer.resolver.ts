@@ -1,6 +1,6 @@
 import type { EntityName } from '@mikro-orm/core';
 import { Arg, Ctx, Field, ID, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
-import { AccessToken, ApiKey, Hold, Identity, Member, Organization, Project, Purchase, TaxId, Transaction, Wallet, Workspace } from '../entities';
+import { AccessToken, Alert, ApiKey, Hold, Identity, Member, Organization, Project, Purchase, TaxId, Transaction, Wallet, Workspace } from '../entities';
 import { inScope, readScope } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { badUserInput, unauthenticated } from '../src/graphql/errors';
@@ -40,6 +40,7 @@ const ENTITY_OF: Record<IdKind, EntityName<{ id: string }>> = {
   hold: Hold,
   taxId: TaxId,
   purchase: Purchase,
+  alert: Alert,
 };
 
 @Resolver()

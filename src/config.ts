@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments/auto-top-up.settings';
 import { DEFAULT_BONUS_TIERS } from './payments/bonus';
 
 const tokenList = z
@@ -45,6 +46,17 @@ const schema = z.object({
     .string()
     .regex(/^https?:\/\/[^/]+/, 'must be an http(s) URL such as https://api.stripe.com')
     .optional(),
+  /** Auto top-ups per wallet in any 24 hours, a guard against runaway charges. */
+  TOLLGATE_AUTO_TOP_UP_DAILY_LIMIT: z.coerce.number().int().min(1).max(1000).default(DEFAULT_AUTO_TOP_UP_SETTINGS.dailyLimit),
+  /** The wait before a declined auto top-up is tried again; doubled for the next try. */
+  TOLLGATE_AUTO_TOP_UP_RETRY_SECONDS: z.coerce.number().int().min(0).max(86_400).default(DEFAULT_AUTO_TOP_UP_SETTINGS.retryDelaySeconds),
+  /** Whether auto top-ups earn the bonus tiers like manual purchases. */
+  TOLLGATE_AUTO_TOP_UP_BONUS: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .default(DEFAULT_AUTO_TOP_UP_SETTINGS.bonus),
+  /** How long a background job may run before another instance takes it over as lost. */
+  TOLLGATE_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

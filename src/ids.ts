@@ -14,6 +14,7 @@ export const ID_PREFIXES = {
   hold: 'hold',
   taxId: 'tax',
   purchase: 'pur',
+  alert: 'alr',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

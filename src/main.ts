@@ -28,6 +28,12 @@ async function main(): Promise<void> {
     stripe: createStripe(config),
     stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     bonusTiers: config.TOLLGATE_BONUS_TIERS,
+    jobs: { url: database.url, timeoutSeconds: config.TOLLGATE_JOB_TIMEOUT_SECONDS },
+    autoTopUp: {
+      dailyLimit: config.TOLLGATE_AUTO_TOP_UP_DAILY_LIMIT,
+      retryDelaySeconds: config.TOLLGATE_AUTO_TOP_UP_RETRY_SECONDS,
+      bonus: config.TOLLGATE_AUTO_TOP_UP_BONUS,
+    },
   });
 
   // Plain lines on stdout, for people and for scripts that read them.

@@ -12,6 +12,9 @@ import { DebitEngine } from './gateway/engine';
 import type Stripe from 'stripe';
 import { type BonusTier, DEFAULT_BONUS_TIERS } from './payments/bonus';
 import { handleStripeWebhook } from './payments/webhooks';
+import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments/auto-top-up.settings';
+import { AutoTopUps } from './payments/auto-top-up.worker';
+import { type JobQueue, startJobQueue } from './jobs/queue';
 import { type Context, createContext, type ServerServices } from './graphql/context';
 import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
@@ -39,6 +42,9 @@ export interface ServerOptions {
   /** The signing secret of the Stripe webhook endpoint. */
   stripeWebhookSecret?: string;
   bonusTiers?: BonusTier[];
+  /** Background jobs (auto top-ups) in the database at `url`; none without it. */
+  jobs?: { url: string; timeoutSeconds?: number; pollingSeconds?: number };
+  autoTopUp?: AutoTopUpSettings;
 }
 
 export interface RunningServer {
@@ -47,6 +53,9 @@ export interface RunningServer {
   port: number;
   bus: EventBus;
   gateway: DebitEngine;
+  /** Present when payments and jobs are both configured. */
+  autoTopUps: AutoTopUps | null;
+  jobs: JobQueue | null;
   close(): Promise<void>;
 }
 
@@ -80,8 +89,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { em, auth, logger } = options;
   const bus = options.bus ?? createEventBus();
   const now = options.clock ?? (() => new Date());
-  const gateway = new DebitEngine({ em, bus, clock: now, holdTtlMs: options.holdTtlMs });
-  const services: ServerServices = { em, bus, gateway, now, stripe: options.stripe ?? null, bonusTiers: options.bonusTiers ?? DEFAULT_BONUS_TIERS };
+  const stripe = options.stripe ?? null;
+  const bonusTiers = options.bonusTiers ?? DEFAULT_BONUS_TIERS;
+  const jobs = options.jobs ? await startJobQueue({ url: options.jobs.url, jobTimeoutSeconds: options.jobs.timeoutSeconds ?? 60, logger }) : null;
+  const autoTopUps =
+    jobs && stripe ? new AutoTopUps({ em, bus, stripe, bonusTiers, jobs, logger, autoTopUp: options.autoTopUp ?? DEFAULT_AUTO_TOP_UP_SETTINGS }) : null;
+  await autoTopUps?.startWorkers(options.jobs?.pollingSeconds ?? 2);
+  const gateway = new DebitEngine({
+    em,
+    bus,
+    clock: now,
+    holdTtlMs: options.holdTtlMs,
+    onBelowTopUpThreshold: autoTopUps ? (walletIds) => autoTopUps.walletsBelowThreshold(walletIds) : undefined,
+  });
+  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers };
   const schema = await buildGraphqlSchema(bus);
   const httpServer: Server = createServer();
 
@@ -208,11 +229,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     bus,
     gateway,
+    autoTopUps,
+    jobs,
     async close() {
       await wsCleanup.dispose();
       httpServer.closeIdleConnections();
       await apollo.stop();
       await gateway.drain();
+      await autoTopUps?.stop();
+      await jobs?.stop({ graceful: true, timeout: 10_000 });
     },
   };
 }

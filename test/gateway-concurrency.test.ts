@@ -1,42 +1,19 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { formatMoney } from '../src/money';
 import { GATEWAY_TOKEN, useTestApp } from './support/app';
 import { fund } from './support/fixtures';
-import { COST_OF_1000_INPUT, DEBIT, type GatewayFixture, gatewaySetup, requestKey, walletState } from './support/gateway';
+import { type ServerProcess, spawnServer } from './support/process';
+import { COST_OF_1000_INPUT, DEBIT, debitAtOnce, gatewaySetup, requestKey, walletState } from './support/gateway';
 
 const app = useTestApp();
 const CALLS = 2000;
 const FUNDED_FOR = 1234;
-
-/** Sends `CALLS` equal debits at once, spread over the given servers, and counts the answers. */
-async function debitAtOnce(urls: string[], fixture: GatewayFixture, extra: Record<string, unknown> = {}) {
-  const results = await Promise.all(
-    Array.from({ length: CALLS }, async (_, i) => {
-      const response = await fetch(`${urls[i % urls.length]}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_TOKEN}` },
-        body: JSON.stringify({
-          query: DEBIT,
-          variables: { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0, ...extra } },
-        }),
-      });
-      const body = (await response.json()) as { data?: { gatewayDebit: { allowed: boolean; denial: { code: string } | null } }; errors?: unknown };
-      if (body.errors) throw new Error(JSON.stringify(body.errors));
-      return body.data!.gatewayDebit;
-    }),
-  );
-  const denials = new Map<string, number>();
-  for (const result of results) if (result.denial) denials.set(result.denial.code, (denials.get(result.denial.code) ?? 0) + 1);
-  return { allowed: results.filter((result) => result.allowed).length, denials };
-}
 
 const exactly = (cost: bigint, times: number) => formatMoney(cost * BigInt(times));
 
 describe(`${CALLS} concurrent debits against limits that admit exactly ${FUNDED_FOR}`, () => {
   it('the wallet balance: exactly that many allowed, balance 0, ledger sum equals the change', async () => {
     const fixture = await gatewaySetup(app, exactly(COST_OF_1000_INPUT, FUNDED_FOR));
-    const { allowed, denials } = await debitAtOnce([app.server.url], fixture);
+    const { allowed, denials } = await debitAtOnce([app.server.url], fixture, CALLS);
     expect(allowed).toBe(FUNDED_FOR);
     expect(denials).toEqual(new Map([['INSUFFICIENT_CREDITS', CALLS - FUNDED_FOR]]));
     expect(await walletState(app, fixture.walletId)).toEqual({ balance: 0n, held: 0n, sum: 0n, deductions: FUNDED_FOR });
@@ -44,7 +21,7 @@ describe(`${CALLS} concurrent debits against limits that admit exactly ${FUNDED_
 
   it("the key's cost limit", async () => {
     const fixture = await gatewaySetup(app, '100', { costLimit: exactly(COST_OF_1000_INPUT, FUNDED_FOR) });
-    const { allowed, denials } = await debitAtOnce([app.server.url], fixture);
+    const { allowed, denials } = await debitAtOnce([app.server.url], fixture, CALLS);
     expect(allowed).toBe(FUNDED_FOR);
     expect(denials).toEqual(new Map([['KEY_COST_LIMIT_REACHED', CALLS - FUNDED_FOR]]));
     const state = await walletState(app, fixture.walletId);
@@ -54,7 +31,7 @@ describe(`${CALLS} concurrent debits against limits that admit exactly ${FUNDED_
 
   it("the key's token limit", async () => {
     const fixture = await gatewaySetup(app, '100', { tokenLimit: String(1000 * FUNDED_FOR) });
-    const { allowed, denials } = await debitAtOnce([app.server.url], fixture);
+    const { allowed, denials } = await debitAtOnce([app.server.url], fixture, CALLS);
     expect(allowed).toBe(FUNDED_FOR);
     expect(denials).toEqual(new Map([['KEY_TOKEN_LIMIT_REACHED', CALLS - FUNDED_FOR]]));
   });
@@ -66,7 +43,7 @@ describe(`${CALLS} concurrent debits against limits that admit exactly ${FUNDED_
       { input: { workspaceId: fixture.workspaceId, externalId: 'heavy-user', budget: exactly(COST_OF_1000_INPUT, FUNDED_FOR), budgetPeriod: 'WEEKLY' } },
       fixture.ownerToken,
     );
-    const { allowed, denials } = await debitAtOnce([app.server.url], fixture, { identity: 'heavy-user' });
+    const { allowed, denials } = await debitAtOnce([app.server.url], fixture, CALLS, { identity: 'heavy-user' });
     expect(allowed).toBe(FUNDED_FOR);
     expect(denials).toEqual(new Map([['IDENTITY_BUDGET_EXCEEDED', CALLS - FUNDED_FOR]]));
   });
@@ -83,50 +60,28 @@ describe(`${CALLS} concurrent debits against limits that admit exactly ${FUNDED_
       { input: { workspaceId: base.workspaceId, name: 'project key', projectId: projectCreate.project.id } },
       base.ownerToken,
     );
-    const { allowed, denials } = await debitAtOnce([app.server.url], { ...base, secret: apiKeyCreate.secret });
+    const { allowed, denials } = await debitAtOnce([app.server.url], { ...base, secret: apiKeyCreate.secret }, CALLS);
     expect(allowed).toBe(FUNDED_FOR);
     expect(denials).toEqual(new Map([['PROJECT_BUDGET_EXCEEDED', CALLS - FUNDED_FOR]]));
   });
 });
 
 describe('two server processes on one database', () => {
-  let other: ChildProcessWithoutNullStreams;
+  let other: ServerProcess;
   let otherUrl: string;
 
   beforeAll(async () => {
-    const root = join(__dirname, '..');
-    other = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(root, 'src/main.ts')], {
-      cwd: root,
-      env: {
-        ...process.env,
-        DATABASE_URL: process.env.TOLLGATE_TEST_DATABASE_URL,
-        TOLLGATE_GATEWAY_TOKENS: GATEWAY_TOKEN,
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-      },
-    });
-    otherUrl = await new Promise<string>((resolve, reject) => {
-      let output = '';
-      const read = (chunk: Buffer) => {
-        output += chunk.toString();
-        const url = /^GraphQL: (\S+)\/graphql$/m.exec(output)?.[1];
-        if (url) resolve(url);
-      };
-      other.stdout.on('data', read);
-      other.stderr.on('data', read);
-      other.on('exit', (code) => reject(new Error(`the second server exited with ${code}:\n${output}`)));
-    });
+    other = await spawnServer();
+    otherUrl = other.url;
   }, 60_000);
 
   afterAll(() => {
-    other.removeAllListeners('exit');
-    other.kill('SIGTERM');
+    other.process.kill('SIGTERM');
   });
 
   it('admit exactly what the wallet can pay, split across both', async () => {
     const fixture = await gatewaySetup(app, exactly(COST_OF_1000_INPUT, FUNDED_FOR));
-    const { allowed, denials } = await debitAtOnce([app.server.url, otherUrl], fixture);
+    const { allowed, denials } = await debitAtOnce([app.server.url, otherUrl], fixture, CALLS);
     expect(allowed).toBe(FUNDED_FOR);
     expect(denials).toEqual(new Map([['INSUFFICIENT_CREDITS', CALLS - FUNDED_FOR]]));
     expect(await walletState(app, fixture.walletId)).toEqual({ balance: 0n, held: 0n, sum: 0n, deductions: FUNDED_FOR });

@@ -1,22 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import Stripe from 'stripe';
 import { createStripe } from '../src/payments/stripe';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app';
 import { ADJUST, codes, createMemberWithToken, createOrganization, createWorkspace, organizationWithWorkspace, unique } from './support/fixtures';
 import { debit, gatewaySetup } from './support/gateway';
+import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
 import { startStripeStandIn, type StripeStandIn } from './support/stripe-server';
 
 const PURCHASE = `mutation ($input: PurchaseCreateInput!) {
   purchaseCreate(input: $input) { purchase { id kind amount bonus status failureReason completedAt } clientSecret userErrors { field code message } }
 }`;
 const WALLET = `query ($id: ID!) { node(id: $id) { ... on Wallet { balance transactions(first: 10) { nodes { type amount description } } } } }`;
-const WEBHOOK_SECRET = `whsec_${randomBytes(16).toString('hex')}`;
 
 let stripe: StripeStandIn;
 let paid: TestApp;
 let unconfigured: TestApp;
-/** Signs webhooks the way Stripe does, with the SDK's own helper. */
-const signer = new Stripe('sk_test_signer');
 
 beforeAll(async () => {
   stripe = await startStripeStandIn();
@@ -45,15 +41,6 @@ const ofPurchase = (objects: Map<string, Record<string, any>>, purchaseId: strin
   [...objects.values()].filter((object) => object.metadata.purchase_id === purchaseId);
 const intentOf = (purchaseId: string) => ofPurchase(stripe.paymentIntents, purchaseId)[0];
 
-async function sendWebhook(type: string, intent: Record<string, unknown>, eventId = `evt_${randomBytes(8).toString('hex')}`, secret = WEBHOOK_SECRET) {
-  const payload = JSON.stringify({ id: eventId, object: 'event', type, data: { object: intent } });
-  const response = await fetch(`${paid.server.url}/webhooks/stripe`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'stripe-signature': signer.webhooks.generateTestHeaderString({ payload, secret }) },
-    body: payload,
-  });
-  return response.status;
-}
 
 describe('purchaseCreate', () => {
   it('answers PAYMENTS_NOT_CONFIGURED without a Stripe key', async () => {
@@ -176,16 +163,16 @@ describe('3-D Secure and webhooks', () => {
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('0');
 
     const succeeded = stripe.completeAction(intent.id);
-    expect(await sendWebhook('payment_intent.succeeded', succeeded, 'evt_once')).toBe(200);
-    expect(await sendWebhook('payment_intent.succeeded', succeeded, 'evt_once')).toBe(200);
-    expect(await sendWebhook('payment_intent.succeeded', succeeded)).toBe(200);
+    expect(await sendWebhook(paid, 'payment_intent.succeeded', succeeded, 'evt_once')).toBe(200);
+    expect(await sendWebhook(paid, 'payment_intent.succeeded', succeeded, 'evt_once')).toBe(200);
+    expect(await sendWebhook(paid, 'payment_intent.succeeded', succeeded)).toBe(200);
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('115');
   });
 
   it('credits once when the webhook arrives before the answer of the confirmation', async () => {
     const org = await organizationWithWorkspace(paid);
     stripe.beforeIntentAnswer = async (intent) => {
-      expect(await sendWebhook('payment_intent.succeeded', intent)).toBe(200);
+      expect(await sendWebhook(paid, 'payment_intent.succeeded', intent)).toBe(200);
     };
     try {
       const result = await buy(paid, org.ownerToken, org.workspaceId, '50');
@@ -201,7 +188,7 @@ describe('3-D Secure and webhooks', () => {
     const org = await organizationWithWorkspace(paid);
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '100');
     const intent = intentOf(purchase.id);
-    expect(await sendWebhook('payment_intent.succeeded', intent)).toBe(200);
+    expect(await sendWebhook(paid, 'payment_intent.succeeded', intent)).toBe(200);
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('115');
   });
 
@@ -209,7 +196,7 @@ describe('3-D Secure and webhooks', () => {
     const org = await organizationWithWorkspace(paid);
     const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
     const intent = stripe.completeAction(intentOf(result.purchase.id).id);
-    expect(await sendWebhook('payment_intent.succeeded', intent, undefined, 'whsec_not_ours')).toBe(400);
+    expect(await sendWebhook(paid, 'payment_intent.succeeded', intent, undefined, 'whsec_not_ours')).toBe(400);
     const response = await fetch(`${paid.server.url}/webhooks/stripe`, { method: 'POST', body: JSON.stringify({ id: 'evt_x', type: 'payment_intent.succeeded', data: { object: intent } }) });
     expect(response.status).toBe(400);
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('0');
@@ -220,7 +207,7 @@ describe('3-D Secure and webhooks', () => {
     const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
     const intent = intentOf(result.purchase.id);
     const failed = { ...intent, status: 'requires_payment_method', last_payment_error: { message: 'The card holder did not authenticate.' } };
-    expect(await sendWebhook('payment_intent.payment_failed', failed)).toBe(200);
+    expect(await sendWebhook(paid, 'payment_intent.payment_failed', failed)).toBe(200);
     const { node } = await paid.data(`query ($id: ID!) { node(id: $id) { ... on Purchase { status failureReason } } }`, { id: result.purchase.id }, org.ownerToken);
     expect(node).toEqual({ status: 'FAILED', failureReason: 'The card holder did not authenticate.' });
   });
@@ -252,11 +239,11 @@ describe('refunds', () => {
     expect(spent.walletAdjust.userErrors).toEqual([]);
     const charge = (refunded: number) => ({ id: 'ch_1', object: 'charge', payment_intent: intent.id, amount: 10000, amount_refunded: refunded });
 
-    expect(await sendWebhook('charge.refunded', charge(4000), 'evt_partial')).toBe(200);
-    expect(await sendWebhook('charge.refunded', charge(4000), 'evt_partial')).toBe(200);
-    expect(await sendWebhook('charge.refunded', charge(4000))).toBe(200);
+    expect(await sendWebhook(paid, 'charge.refunded', charge(4000), 'evt_partial')).toBe(200);
+    expect(await sendWebhook(paid, 'charge.refunded', charge(4000), 'evt_partial')).toBe(200);
+    expect(await sendWebhook(paid, 'charge.refunded', charge(4000))).toBe(200);
     expect((await walletOf(fixture.walletId, fixture.ownerToken)).balance).toBe('-31');
-    expect(await sendWebhook('charge.refunded', charge(10000))).toBe(200);
+    expect(await sendWebhook(paid, 'charge.refunded', charge(10000))).toBe(200);
     const wallet = await walletOf(fixture.walletId, fixture.ownerToken);
     expect(wallet.balance).toBe('-100');
     expect(wallet.transactions.nodes.slice(0, 2)).toEqual([
@@ -269,27 +256,17 @@ describe('refunds', () => {
 
 describe('saved cards', () => {
   const CARDS = `{ organization { paymentMethods { id brand last4 expMonth expYear isDefault } } }`;
-  const SETUP = `mutation { paymentMethodSetupStart { clientSecret userErrors { code } } }`;
   const SET_DEFAULT = `mutation ($input: PaymentMethodInput!) { paymentMethodSetDefault(input: $input) { paymentMethod { id isDefault } userErrors { code } } }`;
   const REMOVE = `mutation ($input: PaymentMethodInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`;
 
-  /** The dashboard's card form: start, confirm with Stripe.js (here the stand-in), Stripe's webhook. */
-  async function saveCard(token: string, testCard: string): Promise<string> {
-    const { paymentMethodSetupStart } = await paid.data(SETUP, {}, token);
-    expect(paymentMethodSetupStart.userErrors).toEqual([]);
-    const setupIntentId = paymentMethodSetupStart.clientSecret.split('_secret_')[0];
-    const confirmed = stripe.confirmSetup(setupIntentId, testCard);
-    expect(await sendWebhook('setup_intent.succeeded', confirmed)).toBe(200);
-    return confirmed.payment_method;
-  }
 
   const cardsOf = async (token: string) => (await paid.data(CARDS, {}, token)).organization.paymentMethods as Array<{ id: string; brand: string; isDefault: boolean }>;
 
   it('saves cards, the first as the default, charges the default when a purchase names none, and moves the default on removal', async () => {
     const org = await organizationWithWorkspace(paid);
     expect((await buy(paid, org.ownerToken, org.workspaceId, '10', null)).userErrors).toEqual([expect.objectContaining({ code: 'NO_PAYMENT_METHOD' })]);
-    const visa = await saveCard(org.ownerToken, 'pm_card_visa');
-    const mastercard = await saveCard(org.ownerToken, 'pm_card_mastercard');
+    const visa = await saveCard(paid, stripe, org.ownerToken, 'pm_card_visa');
+    const mastercard = await saveCard(paid, stripe, org.ownerToken, 'pm_card_mastercard');
     expect(await cardsOf(org.ownerToken)).toEqual([
       { id: visa, brand: 'visa', last4: '4242', expMonth: 12, expYear: 2034, isDefault: true },
       { id: mastercard, brand: 'mastercard', last4: '4444', expMonth: 12, expYear: 2034, isDefault: false },
@@ -320,7 +297,7 @@ describe('saved cards', () => {
       (await app.data(UPDATE, { input: { walletId: org.walletId, ...input } }, token)).autoTopUpUpdate;
 
     expect((await update({ enabled: true, threshold: '20', amount: '50' })).userErrors).toEqual([{ field: ['input', 'paymentMethodId'], code: 'NO_PAYMENT_METHOD' }]);
-    const visa = await saveCard(org.ownerToken, 'pm_card_visa');
+    const visa = await saveCard(paid, stripe, org.ownerToken, 'pm_card_visa');
     expect((await update({ enabled: true, amount: '50' })).userErrors).toEqual([{ field: ['input', 'threshold'], code: 'INVALID' }]);
     expect((await update({ enabled: true, threshold: '20', amount: '4.99' })).userErrors).toEqual([{ field: ['input', 'amount'], code: 'INVALID' }]);
     expect((await update({ enabled: true, threshold: '-1', amount: '50' })).userErrors).toEqual([{ field: ['input', 'threshold'], code: 'INVALID' }]);
@@ -339,9 +316,9 @@ describe('saved cards', () => {
   it("forgets a card detached in Stripe, and refuses another organization's card", async () => {
     const org = await organizationWithWorkspace(paid);
     const other = await createOrganization(paid);
-    const visa = await saveCard(org.ownerToken, 'pm_card_visa');
+    const visa = await saveCard(paid, stripe, org.ownerToken, 'pm_card_visa');
     expect((await paid.data(REMOVE, { input: { paymentMethodId: visa } }, other.ownerToken)).paymentMethodRemove.userErrors).toEqual([{ code: 'NOT_FOUND' }]);
-    expect(await sendWebhook('payment_method.detached', { id: visa, object: 'payment_method', customer: null })).toBe(200);
+    expect(await sendWebhook(paid, 'payment_method.detached', { id: visa, object: 'payment_method', customer: null })).toBe(200);
     expect(await cardsOf(org.ownerToken)).toEqual([]);
   });
 });
@@ -370,7 +347,7 @@ describe('invoices', () => {
     });
 
     const intent = intentOf(purchase.id);
-    expect(await sendWebhook('payment_intent.succeeded', intent)).toBe(200);
+    expect(await sendWebhook(paid, 'payment_intent.succeeded', intent)).toBe(200);
     expect(ofPurchase(stripe.invoices, purchase.id)).toHaveLength(1);
   });
 

@@ -4,11 +4,14 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { ormConfig } from '../../mikro-orm.config';
 import type { Config } from '../config';
+import { JOB_QUEUE_CONNECTIONS } from '../jobs/queue';
 
 export interface Database {
   orm: MikroORM;
   /** True when running on the embedded PGlite database. */
   embedded: boolean;
+  /** Where the database is served, for other clients of it (the job queue). */
+  url: string;
   close(): Promise<void>;
 }
 
@@ -43,13 +46,13 @@ async function migrateExclusively(orm: MikroORM, url: string): Promise<void> {
 
 async function connect(url: string, poolSize: number): Promise<Database> {
   const orm = await MikroORM.init(ormConfig(url, poolSize));
-  return { orm, embedded: false, close: () => orm.close(true) };
+  return { orm, embedded: false, url, close: () => orm.close(true) };
 }
 
 /**
  * PGlite served on a loopback port so that the ordinary driver and pool work unchanged. It
- * runs one query at a time, so the pool only needs a few connections, and every pooled
- * connection must be accepted (maxConnections ≥ pool size).
+ * runs one query at a time, so the pool only needs a few connections, and every connection
+ * must be accepted (maxConnections ≥ pool size + the job queue's + the migration lock's).
  */
 async function startEmbedded(dataDir: string, poolSize: number): Promise<Database> {
   // Both packages are ESM-first; load them only when the embedded database is wanted.
@@ -61,13 +64,15 @@ async function startEmbedded(dataDir: string, poolSize: number): Promise<Databas
     db: pglite,
     host: '127.0.0.1',
     port: 0,
-    maxConnections: poolSize + 2,
+    maxConnections: poolSize + JOB_QUEUE_CONNECTIONS + 2,
   });
   await server.start();
-  const orm = await MikroORM.init(ormConfig(`postgres://postgres@${server.getServerConn()}/postgres`, poolSize));
+  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
+  const orm = await MikroORM.init(ormConfig(url, poolSize));
   return {
     orm,
     embedded: true,
+    url,
     async close() {
       await orm.close(true);
       await server.stop();

@@ -64,6 +64,8 @@ export function isIdempotencyRace(error: unknown): boolean {
 export interface BatchResult {
   outcomes: GatewayOutcome[];
   events: WalletBalanceEvent[];
+  /** Wallets the batch took down to below their auto top-up threshold (with auto top-up on). */
+  belowTopUpThreshold: string[];
 }
 
 interface KeyRow {
@@ -128,6 +130,8 @@ interface WalletState {
   balanceDelta: bigint;
   heldDelta: bigint;
   lastTransactionId: string | null;
+  /** The auto top-up threshold, when auto top-up is on. */
+  topUpThreshold: bigint | null;
 }
 
 interface Counter {
@@ -272,7 +276,7 @@ class Batch {
       this.copyDuplicates();
       await this.write();
     });
-    return { outcomes: this.outcomes, events: this.events() };
+    return { outcomes: this.outcomes, events: this.events(), belowTopUpThreshold: this.belowTopUpThreshold() };
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -504,7 +508,8 @@ class Batch {
                for update skip locked)
           returning wallet_id, api_key_id, identity_id, project_id, amount, tokens, created_at),
        locked_wallets as (
-         select id, organization_id, balance::text as balance, held::text as held from wallets
+         select id, organization_id, balance::text as balance, held::text as held,
+                case when auto_top_up_enabled then auto_top_up_threshold::text end as top_up_threshold from wallets
           where id in (select unnest(?::text[])) order by id for update),
        wanted as (
          select subject_id, period, period_start
@@ -556,6 +561,7 @@ class Batch {
           balanceDelta: 0n,
           heldDelta: 0n,
           lastTransactionId: null,
+          topUpThreshold: row.top_up_threshold == null ? null : BigInt(row.top_up_threshold),
         });
       } else {
         this.counters.set(`${row.subject_id}|${row.period}|${row.start_ms}`, {
@@ -1030,6 +1036,12 @@ class Batch {
         answers.length,
       ],
     );
+  }
+
+  private belowTopUpThreshold(): string[] {
+    return [...this.wallets.entries()]
+      .filter(([, wallet]) => wallet.balanceDelta < 0n && wallet.topUpThreshold !== null && wallet.balance + wallet.balanceDelta < wallet.topUpThreshold)
+      .map(([walletId]) => walletId);
   }
 
   /** One event per wallet whose balance moved, carrying its final balance. */

@@ -14,6 +14,8 @@ export interface EngineOptions {
   maxBatch?: number;
   /** Batches in flight at once; the next one forms while they commit. */
   concurrency?: number;
+  /** After a commit: the wallets it left below their auto top-up threshold. */
+  onBelowTopUpThreshold?: (walletIds: string[]) => void;
 }
 
 interface Waiting {
@@ -90,9 +92,10 @@ export class DebitEngine {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
-      const { outcomes, events } = await this.runBatch(batch.map((waiting) => waiting.request));
+      const { outcomes, events, belowTopUpThreshold } = await this.runBatch(batch.map((waiting) => waiting.request));
       batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
       for (const event of events) this.options.bus.publish(TOPICS.walletBalanceChanged, event.walletId, event);
+      if (belowTopUpThreshold.length > 0) this.options.onBelowTopUpThreshold?.(belowTopUpThreshold);
     } catch (error) {
       if (batch.length === 1) {
         batch[0].reject(error);

@@ -37,7 +37,10 @@ export async function updateAutoTopUp(em: EntityManager, stripe: Stripe | null, 
       throw new DomainError(UserErrorCode.INVALID, `Auto top-up needs a ${missing}`, ['input', missing]);
     }
     wallet.autoTopUpEnabled = input.enabled;
-    if (input.enabled) wallet.autoTopUpDisabledReason = null;
+    if (input.enabled) {
+      wallet.autoTopUpDisabledReason = null;
+      wallet.autoTopUpFailures = 0;
+    }
     await tx.flush();
     return wallet;
   });

@@ -10,7 +10,7 @@ import type { EventBus } from '../realtime/pubsub';
 import { requireText } from '../validation';
 import { stripeCustomer } from './billing.service';
 import { defaultCardOf } from './payment-methods.service';
-import { requireStripe } from './stripe';
+import { isPaymentRefusal, requireStripe } from './stripe';
 import { type BonusTier, bonusFor } from './bonus';
 
 const NANO_PER_CENT = 10_000_000n;
@@ -94,29 +94,39 @@ export async function createPurchase(services: PaymentServices, organizationId: 
   return invoiced ? { ...result, purchase: await reload(services.em, purchase.id) } : result;
 }
 
-async function charge(services: PaymentServices, stripe: Stripe, purchase: Purchase): Promise<PurchaseResult> {
+/**
+ * Charges the purchase's card with a PaymentIntent confirmed at once; `offSession` when the card
+ * holder is not there to authenticate (an auto top-up). The metadata ties the intent (and its
+ * webhooks) to the purchase and its attempt.
+ */
+export async function createIntent(services: PaymentServices, stripe: Stripe, purchase: Purchase, idempotencyKey: string, offSession = false): Promise<Stripe.PaymentIntent> {
   const organizationId = purchase.organization.id;
   const customer = await stripeCustomer(services.em, stripe, organizationId);
+  return stripe.paymentIntents.create(
+    {
+      amount: Number(purchase.amount / NANO_PER_CENT),
+      currency: 'usd',
+      customer,
+      payment_method: purchase.paymentMethodId ?? undefined,
+      confirm: true,
+      ...(offSession && { off_session: true }),
+      automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+      description: `tollgate ${purchase.kind === PurchaseKind.AUTO_TOP_UP ? 'auto top-up' : 'credits'}: $${formatMoney(purchase.amount)}`,
+      metadata: { purchase_id: purchase.id, organization_id: organizationId, wallet_id: purchase.wallet.id, attempt: String(purchase.attempt) },
+    },
+    { idempotencyKey },
+  );
+}
+
+async function charge(services: PaymentServices, stripe: Stripe, purchase: Purchase): Promise<PurchaseResult> {
   let intent: Stripe.PaymentIntent;
   try {
-    intent = await stripe.paymentIntents.create(
-      {
-        amount: Number(purchase.amount / NANO_PER_CENT),
-        currency: 'usd',
-        customer,
-        payment_method: purchase.paymentMethodId ?? undefined,
-        confirm: true,
-        automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
-        description: `tollgate credits: $${formatMoney(purchase.amount)}`,
-        metadata: { purchase_id: purchase.id, organization_id: organizationId, wallet_id: purchase.wallet.id },
-      },
-      { idempotencyKey: `tollgate-purchase-${purchase.id}` },
-    );
+    intent = await createIntent(services, stripe, purchase, `tollgate-purchase-${purchase.id}`);
   } catch (error) {
     // A retry that arrives while the first attempt is still talking to Stripe: the first one settles it.
     if (error instanceof Stripe.errors.StripeError && error.rawType === 'idempotency_error') return { purchase: await reload(services.em, purchase.id), clientSecret: null };
     // A declined card, or a card Stripe cannot use: the purchase fails with Stripe's reason.
-    if (error instanceof Stripe.errors.StripeCardError || error instanceof Stripe.errors.StripeInvalidRequestError) {
+    if (isPaymentRefusal(error)) {
       await fail(services.em, purchase.id, error.message, error.payment_intent?.id ?? null);
       return { purchase: await reload(services.em, purchase.id), clientSecret: null };
     }
@@ -133,7 +143,14 @@ export async function settleIntent(services: PaymentServices, intent: Stripe.Pay
   const purchaseId = intent.metadata?.purchase_id;
   const found = purchaseId ? await services.em.fork().findOne(Purchase, { id: purchaseId }) : null;
   if (!found) return null;
-  await services.em.fork().nativeUpdate(Purchase, { id: found.id, paymentIntentId: null }, { paymentIntentId: intent.id });
+  if (found.kind === PurchaseKind.AUTO_TOP_UP) {
+    // Each attempt has its own intent; the job that made it settles its failure (and counts it).
+    // Only a success matters here: the money was taken, whichever attempt took it.
+    if (intent.status !== 'succeeded') return { purchase: found, clientSecret: null };
+    await services.em.fork().nativeUpdate(Purchase, { id: found.id, status: { $ne: PurchaseStatus.SUCCEEDED } }, { paymentIntentId: intent.id });
+  } else {
+    await services.em.fork().nativeUpdate(Purchase, { id: found.id, paymentIntentId: null }, { paymentIntentId: intent.id });
+  }
   let clientSecret: string | null = null;
   if (intent.status === 'succeeded') {
     await grantCredits(services, found.id);
@@ -156,6 +173,8 @@ async function grantCredits(services: PaymentServices, purchaseId: string): Prom
       [purchaseId],
     );
     if (!won) return null;
+    // A payment went through: the count of auto top-up failures in a row starts again.
+    if (won.kind === PurchaseKind.AUTO_TOP_UP) await tx.execute('update wallets set auto_top_up_failures = 0 where id = ?', [won.wallet_id]);
     const amount = BigInt(won.amount);
     const bonus = BigInt(won.bonus);
     const entries: LedgerEntry[] = [

@@ -22,12 +22,17 @@ export function requireStripe(stripe: Stripe | null): Stripe {
   return stripe;
 }
 
+/** Stripe refusing the request itself (a declined or unusable card, a bad tax ID), as opposed to a fault. */
+export function isPaymentRefusal(error: unknown): error is Stripe.errors.StripeCardError | Stripe.errors.StripeInvalidRequestError {
+  return error instanceof Stripe.errors.StripeCardError || error instanceof Stripe.errors.StripeInvalidRequestError;
+}
+
 /** A call to Stripe whose refusal (a bad tax ID, a declined card) is the user's to fix. */
 export async function stripeCall<T>(call: () => Promise<T>, field: string[] | null = null): Promise<T> {
   try {
     return await call();
   } catch (error) {
-    if (error instanceof Stripe.errors.StripeInvalidRequestError || error instanceof Stripe.errors.StripeCardError) {
+    if (isPaymentRefusal(error)) {
       throw new DomainError(UserErrorCode.PAYMENT_PROVIDER_ERROR, `Stripe refused: ${error.message}`, field);
     }
     throw error;

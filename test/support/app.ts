@@ -1,9 +1,8 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import 'reflect-metadata';
-import type Stripe from 'stripe';
 import { ormConfig } from '../../mikro-orm.config';
 import { createLogger } from '../../src/logger';
-import { type RunningServer, startServer } from '../../src/server';
+import { type RunningServer, type ServerOptions, startServer } from '../../src/server';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const GATEWAY_TOKEN = 'test-gateway-token-0123456789abcdef';
@@ -24,12 +23,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export interface TestAppOptions {
-  clock?: () => Date;
-  holdTtlMs?: number;
-  stripe?: Stripe | null;
-  stripeWebhookSecret?: string;
-}
+export type TestAppOptions = Partial<Pick<ServerOptions, 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp'>> & {
+  /** Background jobs on the run's database. */
+  jobs?: Omit<NonNullable<ServerOptions['jobs']>, 'url'>;
+};
 
 /** The real server on the run's database, on a free loopback port. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -43,6 +40,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     port: 0,
     host: '127.0.0.1',
     ...options,
+    jobs: options.jobs && { url, ...options.jobs },
   });
   const gql = async (query: string, variables: Record<string, unknown> = {}, token?: string) => {
     const response = await fetch(`${server.url}/graphql`, {

@@ -95,3 +95,25 @@ export async function walletState(app: TestApp, walletId: string) {
   );
   return { balance: BigInt(row.balance), held: BigInt(row.held), sum: BigInt(row.sum), deductions: row.deductions as number };
 }
+
+/** Sends `calls` equal debits at once, spread over the given servers, and counts the answers. */
+export async function debitAtOnce(urls: string[], fixture: Pick<GatewayFixture, 'secret' | 'model'>, calls: number, extra: Record<string, unknown> = {}) {
+  const results = await Promise.all(
+    Array.from({ length: calls }, async (_, i) => {
+      const response = await fetch(`${urls[i % urls.length]}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_TOKEN}` },
+        body: JSON.stringify({
+          query: DEBIT,
+          variables: { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0, ...extra } },
+        }),
+      });
+      const body = (await response.json()) as { data?: { gatewayDebit: { allowed: boolean; denial: { code: string } | null } }; errors?: unknown };
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return body.data!.gatewayDebit;
+    }),
+  );
+  const denials = new Map<string, number>();
+  for (const result of results) if (result.denial) denials.set(result.denial.code, (denials.get(result.denial.code) ?? 0) + 1);
+  return { allowed: results.filter((result) => result.allowed).length, denials };
+}

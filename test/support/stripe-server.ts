@@ -20,8 +20,8 @@ export interface StripeStandIn {
   completeAction(intentId: string): Record<string, any>;
   /** Runs before a PaymentIntent's answer is sent, e.g. to deliver its webhook first. */
   beforeIntentAnswer: ((intent: Record<string, any>) => Promise<void>) | null;
-  /** Every request, in order: method, path, decoded form body. */
-  requests: Array<{ method: string; path: string; body: Record<string, any> }>;
+  /** Every request, in order: method, path, decoded form body, idempotency key, arrival time (ms). */
+  requests: Array<{ method: string; path: string; body: Record<string, any>; idempotencyKey: string | null; at: number }>;
   close(): Promise<void>;
 }
 
@@ -194,9 +194,13 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       paymentIntents.set(intent.id, intent);
       // Stripe's test cards: https://docs.stripe.com/testing
       if (body.payment_method === 'pm_card_visa') intent.status = 'succeeded';
-      else if (body.payment_method === 'pm_card_authenticationRequired') intent.status = 'requires_action';
-      else if (body.payment_method === 'pm_card_chargeDeclined') {
-        const error = { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' };
+      else if (body.payment_method === 'pm_card_authenticationRequired' && body.off_session !== 'true') intent.status = 'requires_action';
+      else if (body.payment_method === 'pm_card_chargeDeclined' || body.payment_method === 'pm_card_authenticationRequired') {
+        // Off-session, nobody can authenticate: Stripe declines with authentication_required.
+        const error =
+          body.payment_method === 'pm_card_chargeDeclined'
+            ? { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' }
+            : { type: 'card_error', code: 'authentication_required', decline_code: 'authentication_required', message: 'Your card was declined. This transaction requires authentication.' };
         Object.assign(intent, { status: 'requires_payment_method', last_payment_error: error });
         throw new StripeError(402, { ...error, payment_intent: intent });
       } else {
@@ -231,7 +235,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       return;
     }
     if (typeof key === 'string') inFlight.add(key);
-    requests.push({ method, path, body });
+    requests.push({ method, path, body, idempotencyKey: typeof key === 'string' ? key : null, at: Date.now() });
     let answer: { status: number; json: unknown };
     try {
       answer = { status: 200, json: route(method, path, body) };

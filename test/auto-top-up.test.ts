@@ -1,0 +1,300 @@
+import { createLogger } from '../src/logger';
+import { AutoTopUps } from '../src/payments/auto-top-up.worker';
+import { DEFAULT_BONUS_TIERS } from '../src/payments/bonus';
+import { createStripe } from '../src/payments/stripe';
+import { startTestApp, type TestApp } from './support/app';
+import { createMemberWithToken } from './support/fixtures';
+import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, walletState } from './support/gateway';
+import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
+import { spawnServer } from './support/process';
+import { startStripeStandIn, type StripeStandIn } from './support/stripe-server';
+
+/** Three top-ups of $5 after a $0.0011 debit from $1 leave $15.9989. */
+const DAILY_LIMIT = 3;
+const RETRY_DELAY_SECONDS = 1;
+
+let stripe: StripeStandIn;
+let app: TestApp;
+
+beforeAll(async () => {
+  stripe = await startStripeStandIn();
+  app = await startTestApp({
+    stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
+    stripeWebhookSecret: WEBHOOK_SECRET,
+    jobs: { timeoutSeconds: 2, pollingSeconds: 0.5 },
+    autoTopUp: { dailyLimit: DAILY_LIMIT, retryDelaySeconds: RETRY_DELAY_SECONDS, bonus: false },
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await stripe?.close();
+});
+
+const AUTO_TOP_UP = `mutation ($input: AutoTopUpUpdateInput!) { autoTopUpUpdate(input: $input) { userErrors { code message } } }`;
+const WALLET = `query ($id: ID!) {
+  node(id: $id) { ... on Wallet {
+    balance
+    autoTopUp { enabled disabledReason }
+    transactions(first: 10, filter: { types: [MANUAL, AUTO_TOP_UP, BONUS] }) { nodes { type amount } }
+  } }
+}`;
+const TOP_UPS = `{ organization { purchases(kinds: [AUTO_TOP_UP]) { nodes { id amount bonus status failureReason invoicePdf wallet { id } } } } }`;
+const ALERTS = `query ($acknowledged: Boolean) { organization { alerts(acknowledged: $acknowledged) { nodes { id kind message acknowledgedAt wallet { id } } } } }`;
+
+interface TopUp {
+  id: string;
+  amount: string;
+  bonus: string;
+  status: string;
+  failureReason: string | null;
+  invoicePdf: string | null;
+}
+
+/** A funded wallet with a key for the gateway, a saved card and auto top-up on. */
+async function walletWithAutoTopUp(funds: string, threshold: string, amount: string, card: string) {
+  const fixture = await gatewaySetup(app, funds);
+  const cardId = await saveCard(app, stripe, fixture.ownerToken, card);
+  const { autoTopUpUpdate } = await app.data(AUTO_TOP_UP, { input: { walletId: fixture.walletId, enabled: true, threshold, amount } }, fixture.ownerToken);
+  expect(autoTopUpUpdate.userErrors).toEqual([]);
+  return { ...fixture, cardId };
+}
+
+async function topUpsOf(fixture: GatewayFixture): Promise<TopUp[]> {
+  return (await app.data(TOP_UPS, {}, fixture.ownerToken)).organization.purchases.nodes;
+}
+
+async function walletOf(fixture: GatewayFixture) {
+  return (await app.data(WALLET, { id: fixture.walletId }, fixture.ownerToken)).node as {
+    balance: string;
+    autoTopUp: { enabled: boolean; disabledReason: string | null };
+    transactions: { nodes: Array<{ type: string; amount: string }> };
+  };
+}
+
+async function alertsOf(fixture: GatewayFixture, acknowledged: boolean | null = null) {
+  return (await app.data(ALERTS, { acknowledged }, fixture.ownerToken)).organization.alerts.nodes as Array<{
+    id: string;
+    kind: string;
+    message: string;
+    acknowledgedAt: string | null;
+    wallet: { id: string };
+  }>;
+}
+
+/** Polls until `check` gives a value, for what jobs do in the background. */
+async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const settled = (fixture: GatewayFixture, count = 1) =>
+  eventually(async () => {
+    const topUps = await topUpsOf(fixture);
+    return topUps.length === count && topUps.every((topUp) => topUp.status === 'SUCCEEDED' || topUp.status === 'FAILED') && topUps;
+  });
+
+/** The PaymentIntent requests Stripe received for one purchase, in order. */
+const intentRequestsOf = (purchaseId: string) =>
+  stripe.requests.filter((request) => request.method === 'POST' && request.path === '/v1/payment_intents' && request.body.metadata?.purchase_id === purchaseId);
+
+/** A debit large enough to take $1 below $0.50: 500,000 input tokens cost $0.55. */
+const BIG_DEBIT = { inputTokens: 500_000 };
+
+describe('auto top-up', () => {
+  it('starts exactly one top-up when 500 concurrent debits cross the threshold, and credits it once', async () => {
+    const fixture = await walletWithAutoTopUp('1', '0.5', '50', 'pm_card_visa');
+    const { allowed } = await debitAtOnce([app.server.url], fixture, 500);
+    expect(allowed).toBe(500);
+
+    const [topUp] = await settled(fixture);
+    // Bonus tiers apply to auto top-ups only where the deployment turns them on (not here).
+    expect(topUp).toMatchObject({ amount: '50', bonus: '0', status: 'SUCCEEDED', failureReason: null });
+    // The invoice follows the payment.
+    expect(await eventually(async () => (await topUpsOf(fixture))[0].invoicePdf)).toMatch(/\/invoice\/in_\w+\/pdf$/);
+    const requests = intentRequestsOf(topUp.id);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toMatchObject({ idempotencyKey: `tollgate-auto-top-up-${topUp.id}-1`, body: { off_session: 'true', amount: '5000', confirm: 'true' } });
+
+    const wallet = await walletOf(fixture);
+    expect(wallet.transactions.nodes).toEqual([
+      { type: 'AUTO_TOP_UP', amount: '50' },
+      { type: 'MANUAL', amount: '1' },
+    ]);
+    expect(wallet.balance).toBe('50.45');
+    const state = await walletState(app, fixture.walletId);
+    expect(state.sum).toBe(state.balance);
+  });
+
+  it('lets one of 500 concurrent starts through while a top-up is in flight (the guard holds across processes)', async () => {
+    const fixture = await walletWithAutoTopUp('1', '5', '10', 'pm_card_visa');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    stripe.beforeIntentAnswer = () => held;
+    let started: Array<string | null>;
+    try {
+      started = await Promise.all(Array.from({ length: 500 }, () => app.server.autoTopUps!.start(fixture.walletId)));
+    } finally {
+      release();
+      stripe.beforeIntentAnswer = null;
+    }
+    expect(started.filter(Boolean)).toHaveLength(1);
+    const [topUp] = await settled(fixture);
+    expect(topUp).toMatchObject({ id: started.find(Boolean), status: 'SUCCEEDED' });
+    expect((await walletOf(fixture)).balance).toBe('11');
+  });
+
+  it('turns itself off after three declines in a row, with backoff between them, and raises an alert', async () => {
+    const fixture = await walletWithAutoTopUp('1', '0.5', '10', 'pm_card_chargeDeclined');
+    expect((await debit(app, fixture, BIG_DEBIT)).allowed).toBe(true);
+
+    const wallet = await eventually(async () => {
+      const found = await walletOf(fixture);
+      return !found.autoTopUp.enabled && found;
+    });
+    expect(wallet.autoTopUp.disabledReason).toBe('Auto top-up was turned off after 3 declined payments in a row. The last: Your card was declined.');
+    expect(wallet.balance).toBe('0.45');
+    expect(wallet.transactions.nodes).toEqual([{ type: 'MANUAL', amount: '1' }]);
+
+    const [topUp] = await topUpsOf(fixture);
+    expect(topUp).toMatchObject({ status: 'FAILED', failureReason: 'Your card was declined.' });
+    const attempts = intentRequestsOf(topUp.id);
+    expect(attempts.map((request) => request.idempotencyKey)).toEqual([1, 2, 3].map((n) => `tollgate-auto-top-up-${topUp.id}-${n}`));
+    // The second try waits the retry delay, the third twice as long.
+    expect(attempts[1].at - attempts[0].at).toBeGreaterThanOrEqual(RETRY_DELAY_SECONDS * 1000);
+    expect(attempts[2].at - attempts[1].at).toBeGreaterThanOrEqual(2 * RETRY_DELAY_SECONDS * 1000);
+
+    const [alert] = await alertsOf(fixture, false);
+    expect(alert).toMatchObject({ kind: 'AUTO_TOP_UP_DISABLED', message: wallet.autoTopUp.disabledReason, acknowledgedAt: null, wallet: { id: fixture.walletId } });
+
+    // Off means off: the next debit below the threshold starts nothing.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await debit(app, fixture)).allowed).toBe(true);
+    expect(await app.server.autoTopUps!.start(fixture.walletId)).toBeNull();
+    expect(await topUpsOf(fixture)).toHaveLength(1);
+
+    // A viewer sees the alert but may not acknowledge it; a member acknowledges it once.
+    const viewer = await createMemberWithToken(app, fixture.ownerToken, 'VIEWER');
+    const ACKNOWLEDGE = `mutation ($input: AlertAcknowledgeInput!) { alertAcknowledge(input: $input) { alert { id acknowledgedAt } userErrors { code } } }`;
+    expect((await app.gql(ACKNOWLEDGE, { input: { alertId: alert.id } }, viewer.token)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const { alertAcknowledge } = await app.data(ACKNOWLEDGE, { input: { alertId: alert.id } }, fixture.ownerToken);
+    expect(alertAcknowledge.alert.acknowledgedAt).not.toBeNull();
+    expect(await alertsOf(fixture, false)).toEqual([]);
+    expect(await alertsOf(fixture, true)).toHaveLength(1);
+
+    // Turned on again, it starts from zero failures.
+    await app.data(AUTO_TOP_UP, { input: { walletId: fixture.walletId, enabled: true } }, fixture.ownerToken);
+    expect((await walletOf(fixture)).autoTopUp).toEqual({ enabled: true, disabledReason: null });
+  });
+
+  it('tries a declined top-up again, and a success starts the count of failures over', async () => {
+    const fixture = await walletWithAutoTopUp('1', '0.5', '10', 'pm_card_chargeDeclined');
+    expect((await debit(app, fixture, BIG_DEBIT)).allowed).toBe(true);
+    const [pending] = await eventually(async () => {
+      const topUps = await topUpsOf(fixture);
+      return topUps[0]?.failureReason ? topUps : null;
+    });
+    expect(pending).toMatchObject({ status: 'PENDING', failureReason: 'Your card was declined.' });
+    // Stripe's webhook about the declined attempt does not end the top-up: the job retries it.
+    const declined = [...stripe.paymentIntents.values()].find((intent) => intent.metadata.purchase_id === pending.id)!;
+    expect(await sendWebhook(app, 'payment_intent.payment_failed', declined)).toBe(200);
+    expect((await topUpsOf(fixture))[0].status).toBe('PENDING');
+    // The card holder's bank now accepts the card: the retry goes through.
+    stripe.paymentMethods.get(fixture.cardId)!.test_card = 'pm_card_visa';
+
+    const [topUp] = await settled(fixture);
+    expect(topUp).toMatchObject({ status: 'SUCCEEDED', failureReason: null });
+    expect(intentRequestsOf(topUp.id).length).toBeGreaterThanOrEqual(2);
+    const [row] = await app.orm.em.fork().execute('select auto_top_up_failures from wallets where id = ?', [fixture.walletId]);
+    expect(row.auto_top_up_failures).toBe(0);
+    expect((await walletOf(fixture)).balance).toBe('10.45');
+  });
+
+  it(`stops at ${DAILY_LIMIT} top-ups per wallet in 24 hours and says so once`, async () => {
+    const fixture = await walletWithAutoTopUp('1', '100', '5', 'pm_card_visa');
+    expect((await debit(app, fixture)).allowed).toBe(true);
+    await settled(fixture, 1);
+    for (let n = 2; n <= DAILY_LIMIT; n += 1) {
+      expect(await app.server.autoTopUps!.start(fixture.walletId)).not.toBeNull();
+      await settled(fixture, n);
+    }
+    expect(await app.server.autoTopUps!.start(fixture.walletId)).toBeNull();
+    expect(await app.server.autoTopUps!.start(fixture.walletId)).toBeNull();
+    expect(await topUpsOf(fixture)).toHaveLength(DAILY_LIMIT);
+    const alerts = await alertsOf(fixture);
+    expect(alerts.filter((alert) => alert.kind === 'AUTO_TOP_UP_DAILY_LIMIT')).toHaveLength(1);
+    expect(alerts[0].message).toContain(`limit of ${DAILY_LIMIT} top-ups in 24 hours`);
+    expect((await walletOf(fixture)).balance).toBe('15.9989');
+  });
+
+  it('adds the bonus tiers to auto top-ups where the deployment turns that on', async () => {
+    const fixture = await walletWithAutoTopUp('1', '5', '100', 'pm_card_visa');
+    const withBonus = new AutoTopUps({
+      em: app.orm.em,
+      bus: app.server.bus,
+      stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
+      bonusTiers: DEFAULT_BONUS_TIERS,
+      jobs: app.server.jobs!,
+      logger: createLogger('silent'),
+      autoTopUp: { dailyLimit: DAILY_LIMIT, retryDelaySeconds: RETRY_DELAY_SECONDS, bonus: true },
+    });
+    expect(await withBonus.start(fixture.walletId)).not.toBeNull();
+    const [topUp] = await settled(fixture);
+    expect(topUp).toMatchObject({ amount: '100', bonus: '15', status: 'SUCCEEDED' });
+    const wallet = await walletOf(fixture);
+    expect(wallet.transactions.nodes.slice(0, 2)).toEqual([
+      { type: 'BONUS', amount: '15' },
+      { type: 'AUTO_TOP_UP', amount: '100' },
+    ]);
+    expect(wallet.balance).toBe('116');
+  });
+
+  it('resumes a top-up whose server died in the middle of the payment, and credits it once', async () => {
+    const fixture = await walletWithAutoTopUp('1', '0.5', '10', 'pm_card_visa');
+    // Only the other process works on jobs until it is killed.
+    await app.server.autoTopUps!.stop();
+    const other = await spawnServer({
+      STRIPE_SECRET_KEY: stripe.secretKey,
+      STRIPE_API_BASE: stripe.url,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      TOLLGATE_JOB_TIMEOUT_SECONDS: '2',
+    });
+    let reached!: () => void;
+    const paymentReached = new Promise<void>((resolve) => (reached = resolve));
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    stripe.beforeIntentAnswer = () => {
+      reached();
+      return held;
+    };
+    try {
+      expect((await debitAtOnce([other.url], fixture, 1, BIG_DEBIT)).allowed).toBe(1);
+      await paymentReached;
+      // Stripe has the payment; the server that asked for it dies before hearing back.
+      const exited = new Promise((resolve) => other.process.once('exit', resolve));
+      other.process.kill('SIGKILL');
+      await exited;
+    } finally {
+      release();
+      stripe.beforeIntentAnswer = null;
+    }
+    const [pending] = await topUpsOf(fixture);
+    expect(pending.status).toBe('PENDING');
+
+    await app.server.autoTopUps!.startWorkers(0.5);
+    const [topUp] = await settled(fixture);
+    expect(topUp).toMatchObject({ id: pending.id, status: 'SUCCEEDED' });
+    // Asked twice under the same idempotency key: one payment.
+    const requests = intentRequestsOf(topUp.id);
+    expect(requests.length).toBe(1);
+    expect([...stripe.paymentIntents.values()].filter((intent) => intent.metadata.purchase_id === topUp.id)).toHaveLength(1);
+    const wallet = await walletOf(fixture);
+    expect(wallet.transactions.nodes.filter((row) => row.type === 'AUTO_TOP_UP')).toEqual([{ type: 'AUTO_TOP_UP', amount: '10' }]);
+    expect(wallet.balance).toBe('10.45');
+  }, 60_000);
+});
