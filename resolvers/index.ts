@@ -8,7 +8,7 @@ import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
 import { AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
 import { ViewerResolver } from './viewer.resolver';
-import { TransactionResolver, WalletResolver } from './wallet.resolver';
+import { TransactionResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet.resolver';
 import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
 
 export const RESOLVERS = [
@@ -18,6 +18,7 @@ export const RESOLVERS = [
   WorkspaceResolver,
   WalletResolver,
   TransactionResolver,
+  WalletBalanceChangeResolver,
   GatewayResolver,
   ProjectResolver,
   ApiKeyResolver,

@@ -1,12 +1,14 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import type { Transaction, Wallet, Workspace } from '../entities';
+import { Transaction, TransactionType, type Wallet, type Workspace } from '../entities';
 import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../src/auth/access';
 import { badUserInput } from '../src/graphql/errors';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/graphql/ids';
 import { listTransactions } from '../src/ledger/transaction-history';
 import { adjustWallet, transferBetweenWallets } from '../src/ledger/wallet-operations';
+import { loadTransactions } from '../src/ledger/ledger';
 import { TOPICS, type WalletBalanceEvent } from '../src/realtime/pubsub';
+import { flatMapEvents, latestWithin } from '../src/realtime/streams';
 import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
 import {
   TransactionConnection,
@@ -56,18 +58,66 @@ export class WalletResolver {
   }
 
   @Subscription(() => WalletBalanceChange, {
-    description: 'Every committed change of the balance of a wallet of your organization',
+    description: 'The balance of a wallet of your organization: now, then after every committed change',
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
-      const scope = readScope(ctx.principal);
-      const walletId = parseId('wallet', args.walletId as string, 'walletId');
-      const wallet = await ctx.loaders.wallet.load(walletId);
-      if (!wallet || !inScope(scope, wallet.organization.id)) throw badUserInput('walletId: no such wallet');
-      return ctx.bus.subscribe(TOPICS.walletBalanceChanged, walletId);
+      const wallet = await walletToWatch(ctx, args.walletId as string);
+      // Subscribed before the balance is read, so that no change falls between the two.
+      const changes = ctx.bus.subscribe(TOPICS.walletBalanceChanged, wallet.id);
+      const [now] = await ctx.em.fork().execute<Array<{ balance: string; held: string }>>('select balance::text, held::text from wallets where id = ?', [wallet.id]);
+      const current: WalletBalanceEvent = {
+        walletId: wallet.id,
+        organizationId: wallet.organization.id,
+        balance: BigInt(now.balance),
+        held: BigInt(now.held),
+        change: 0n,
+        transactionId: null,
+      };
+      return latestWithin(changes, BALANCE_EVENT_WINDOW_MS, (older, newer) => ({ ...newer, change: older.change + newer.change }), current);
     },
   })
-  walletBalanceChanged(@Root() event: WalletBalanceEvent, @Arg('walletId', () => ID) _walletId: string): WalletBalanceEvent {
-    return event;
+  walletBalanceChanged(@Root() event: WalletBalanceEvent, @Arg('walletId', () => ID) _walletId: string): WalletBalanceChange {
+    return { ...event, availableBalance: event.balance - event.held };
+  }
+
+  @Subscription(() => TransactionObject, {
+    description: 'Each new ledger row of a wallet of your organization, of the given types (all when left out)',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as Context;
+      const wallet = await walletToWatch(ctx, args.walletId as string);
+      const types = (args.types as TransactionType[] | null | undefined) ?? null;
+      return flatMapEvents(ctx.bus.subscribe(TOPICS.transactionRecorded, wallet.id), ({ transactions }) => {
+        const ids = transactions.filter((row) => !types?.length || types.includes(row.type as TransactionType)).map((row) => row.id);
+        return ids.length > 0 ? loadTransactions(ctx.em.fork(), ids) : Promise.resolve([]);
+      });
+    },
+  })
+  transactionRecorded(
+    @Root() transaction: Transaction,
+    @Arg('walletId', () => ID) _walletId: string,
+    @Arg('types', () => [TransactionType], { nullable: true }) _types?: TransactionType[] | null,
+  ): Transaction {
+    return transaction;
+  }
+}
+
+/** Changes within this window reach a subscriber as one event. */
+const BALANCE_EVENT_WINDOW_MS = 100;
+
+/** The wallet a subscription may watch: one of the caller's organization (any member role). */
+async function walletToWatch(ctx: Context, rawId: string): Promise<Wallet> {
+  const scope = readScope(ctx.principal);
+  const walletId = parseId('wallet', rawId, 'walletId');
+  const wallet = await ctx.loaders.wallet.load(walletId);
+  if (!wallet || !inScope(scope, wallet.organization.id)) throw badUserInput('walletId: no such wallet');
+  return wallet;
+}
+
+@Resolver(() => WalletBalanceChange)
+export class WalletBalanceChangeResolver {
+  @FieldResolver(() => TransactionObject, { nullable: true, description: 'The transaction that caused it (the last one, when merged)' })
+  async transaction(@Root() change: WalletBalanceChange, @Ctx() ctx: Context): Promise<Transaction | null> {
+    return change.transactionId ? ctx.em.fork().findOne(Transaction, change.transactionId) : null;
   }
 }
 

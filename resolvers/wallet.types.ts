@@ -103,7 +103,10 @@ export class WalletTransferPayload extends MutationPayload {
   transferIn?: TransactionObject;
 }
 
-@ObjectType({ description: 'A change of a wallet balance, sent after it committed' })
+@ObjectType({
+  description:
+    'A wallet balance after a committed change. The first event is the balance at subscription time (change 0, no transaction); under load, changes within 100 ms are merged into one (the latest balance, the summed change, the last transaction)',
+})
 export class WalletBalanceChange {
   @Field(() => ID)
   walletId!: string;
@@ -111,9 +114,12 @@ export class WalletBalanceChange {
   @Field(() => MoneyScalar)
   balance!: bigint;
 
+  @Field(() => MoneyScalar, { description: 'The balance minus what active gateway holds reserve' })
+  availableBalance!: bigint;
+
   @Field(() => MoneyScalar)
   change!: bigint;
 
-  @Field(() => ID)
-  transactionId!: string;
+  @Field(() => ID, { nullable: true, description: 'The transaction that caused it (the last one, when merged)' })
+  transactionId!: string | null;
 }

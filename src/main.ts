@@ -4,7 +4,7 @@ import { openDatabase } from './db/database';
 import { seedDemo } from './db/demo-seed';
 import { createLogger } from './logger';
 import { createStripe } from './payments/stripe';
-import { createEventBus } from './realtime/pubsub';
+import { createEventBus, createRedisEventBus } from './realtime/pubsub';
 import { startServer } from './server';
 
 async function main(): Promise<void> {
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.LOG_LEVEL);
   const database = await openDatabase(config);
   const em = database.orm.em;
-  const bus = createEventBus();
+  const bus = config.REDIS_URL ? await createRedisEventBus(config.REDIS_URL, logger) : createEventBus();
 
   const adminTokens = config.TOLLGATE_ADMIN_TOKEN ? [config.TOLLGATE_ADMIN_TOKEN] : [];
   const demo = database.embedded ? await seedDemo(em, bus, config.TOLLGATE_DATA_DIR, config.TOLLGATE_ADMIN_TOKEN) : null;
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     await server.close();
+    await bus.close();
     await database.close();
     process.exit(0);
   };

@@ -103,7 +103,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onBelowTopUpThreshold: autoTopUps ? (walletIds) => autoTopUps.walletsBelowThreshold(walletIds) : undefined,
   });
   const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers };
-  const schema = await buildGraphqlSchema(bus);
+  const schema = await buildGraphqlSchema();
   const httpServer: Server = createServer();
 
   const principalOf = async (authorization: string | undefined): Promise<Principal> => {

@@ -1,35 +1,75 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { ADMIN_TOKEN, useTestApp } from './support/app';
-import { createOrganization, createWorkspace, fund } from './support/fixtures';
+import { createLogger } from '../src/logger';
+import { createRedisEventBus } from '../src/realtime/pubsub';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, startTestApp, type TestApp, useTestApp } from './support/app';
+import { createMemberWithToken, createOrganization, createWorkspace, fund } from './support/fixtures';
+import { DEBIT_BATCH, debit, debitAtOnce, gatewaySetup, requestKey } from './support/gateway';
+import { spawnServer } from './support/process';
 
 const app = useTestApp();
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-function wsClient(token: string) {
+function wsClient(token: string, server: TestApp = app) {
   return createClient({
-    url: `${app.server.url.replace('http', 'ws')}/graphql`,
+    url: `${server.server.url.replace('http', 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
   });
 }
 
-const SUBSCRIPTION = 'subscription ($walletId: ID!) { walletBalanceChanged(walletId: $walletId) { walletId balance change transactionId } }';
+const BALANCE = `subscription ($walletId: ID!) {
+  walletBalanceChanged(walletId: $walletId) { walletId balance availableBalance change transactionId transaction { type amount } }
+}`;
+const RECORDED = 'subscription ($walletId: ID!, $types: [TransactionType!]) { transactionRecorded(walletId: $walletId, types: $types) { id type amount } }';
+
+type BalanceEvent = { walletId: string; balance: string; availableBalance: string; change: string; transactionId: string | null; transaction: { type: string; amount: string } | null };
+
+/** Subscribes, and resolves once the first event (the current balance) has arrived: from then on nothing is missed. */
+async function watchBalance(client: ReturnType<typeof createClient>, walletId: string) {
+  const events = client.iterate<{ walletBalanceChanged: BalanceEvent }>({ query: BALANCE, variables: { walletId } });
+  const first = await events.next();
+  const next = async () => {
+    const { value } = await events.next();
+    if (!value.data) throw new Error(JSON.stringify(value.errors));
+    return value.data.walletBalanceChanged;
+  };
+  return { first: first.value.data?.walletBalanceChanged as BalanceEvent, next, events };
+}
 
 describe('walletBalanceChanged over graphql-ws', () => {
-  it('delivers the committed balance to a member of the organization', async () => {
+  it('starts with the current balance, then delivers each committed change with its transaction', async () => {
     const org = await createOrganization(app);
     const { walletId } = await createWorkspace(app, org.ownerToken);
+    await fund(app, walletId, '2');
     const client = wsClient(org.ownerToken);
     try {
-      const events = client.iterate<{ walletBalanceChanged: Record<string, string> }>({ query: SUBSCRIPTION, variables: { walletId } });
-      const next = events.next();
-      // The subscription is registered once the server has handled the subscribe message.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      const watch = await watchBalance(client, walletId);
+      expect(watch.first).toEqual({ walletId, balance: '2', availableBalance: '2', change: '0', transactionId: null, transaction: null });
       await fund(app, walletId, '7.5');
-      const { value } = await next;
-      expect(value.data?.walletBalanceChanged).toMatchObject({ walletId, balance: '7.5', change: '7.5' });
-      await events.return?.();
+      expect(await watch.next()).toMatchObject({ walletId, balance: '9.5', availableBalance: '9.5', change: '7.5', transaction: { type: 'MANUAL', amount: '7.5' } });
+      await watch.events.return?.();
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('shows what gateway holds reserve as the difference between balance and available balance', async () => {
+    const fixture = await gatewaySetup(app, '1');
+    const client = wsClient(fixture.ownerToken);
+    try {
+      const watch = await watchBalance(client, fixture.walletId);
+      const { gatewayAuthorize } = await app.data(
+        `mutation ($input: GatewayAuthorizeInput!) { gatewayAuthorize(input: $input) { allowed hold { id } } }`,
+        { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), maxInputTokens: 100_000 } },
+        GATEWAY_TOKEN,
+      );
+      expect(gatewayAuthorize.allowed).toBe(true);
+      // The hold moves no balance; the next debit's event shows it reserved.
+      expect((await debit(app, fixture)).allowed).toBe(true);
+      expect(await watch.next()).toMatchObject({ balance: '0.9989', availableBalance: '0.8889', change: '-0.0011', transaction: { type: 'DEDUCTION' } });
+      await watch.events.return?.();
     } finally {
       await client.dispose();
     }
@@ -41,7 +81,7 @@ describe('walletBalanceChanged over graphql-ws', () => {
     const stranger = await createOrganization(app);
     const client = wsClient(stranger.ownerToken);
     try {
-      const events = client.iterate({ query: SUBSCRIPTION, variables: { walletId } });
+      const events = client.iterate({ query: BALANCE, variables: { walletId } });
       const { value } = await events.next();
       expect(value.data ?? null).toBeNull();
       expect(value.errors).toEqual([expect.objectContaining({ message: 'walletId: no such wallet' })]);
@@ -53,26 +93,105 @@ describe('walletBalanceChanged over graphql-ws', () => {
   it('refuses a connection with an invalid token', async () => {
     const client = wsClient('not-a-real-token-at-all');
     try {
-      const events = client.iterate({ query: SUBSCRIPTION, variables: { walletId: 'wal_0000000000000000000000' } });
+      const events = client.iterate({ query: BALANCE, variables: { walletId: 'wal_0000000000000000000000' } });
       await expect(events.next()).rejects.toMatchObject({ code: 4403 });
     } finally {
       await client.dispose();
     }
   });
 
-  it('lets the platform admin watch any wallet', async () => {
+  it('lets a viewer of the organization and the platform admin watch', async () => {
     const org = await createOrganization(app);
     const { walletId } = await createWorkspace(app, org.ownerToken);
-    const client = wsClient(ADMIN_TOKEN);
+    const viewer = await createMemberWithToken(app, org.ownerToken, 'VIEWER');
+    for (const token of [viewer.token, ADMIN_TOKEN]) {
+      const client = wsClient(token);
+      try {
+        const watch = await watchBalance(client, walletId);
+        const before = BigInt(watch.first.balance.replace('.', ''));
+        await fund(app, walletId, '1');
+        expect(BigInt((await watch.next()).balance.replace('.', ''))).toBe(before + 1n);
+        await watch.events.return?.();
+      } finally {
+        await client.dispose();
+      }
+    }
+  });
+
+  it('merges a burst of 5,000 debits into a bounded number of events, the last with the final balance', async () => {
+    const fixture = await gatewaySetup(app, '100');
+    const client = wsClient(fixture.ownerToken);
     try {
-      const events = client.iterate<{ walletBalanceChanged: Record<string, string> }>({ query: SUBSCRIPTION, variables: { walletId } });
-      const next = events.next();
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      await fund(app, walletId, '1');
-      expect((await next).value.data?.walletBalanceChanged.balance).toBe('1');
-      await events.return?.();
+      const watch = await watchBalance(client, fixture.walletId);
+      const received: BalanceEvent[] = [];
+      const started = Date.now();
+      const debits = Array.from({ length: 10 }, () =>
+        app.data(
+          DEBIT_BATCH,
+          { inputs: Array.from({ length: 500 }, () => ({ apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 })) },
+          GATEWAY_TOKEN,
+        ),
+      );
+      // 5,000 × $0.0011 = $5.50 spent.
+      while (received.at(-1)?.balance !== '94.5') received.push(await watch.next());
+      await Promise.all(debits);
+      expect(received.reduce((sum, event) => sum + Number(event.change), 0)).toBeCloseTo(-5.5, 9);
+      // At most one event per 100 ms, plus the one that ends the last window.
+      expect(received.length).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 100) + 1);
+      expect(received.length).toBeLessThan(5000 / 10);
+      await watch.events.return?.();
     } finally {
       await client.dispose();
     }
   });
+});
+
+describe('transactionRecorded over graphql-ws', () => {
+  it('delivers each new ledger row of the wallet, only of the types asked for', async () => {
+    const fixture = await gatewaySetup(app, '1');
+    const client = wsClient(fixture.ownerToken);
+    try {
+      const all = client.iterate<{ transactionRecorded: { type: string; amount: string } }>({ query: RECORDED, variables: { walletId: fixture.walletId } });
+      const manualOnly = client.iterate<{ transactionRecorded: { type: string; amount: string } }>({
+        query: RECORDED,
+        variables: { walletId: fixture.walletId, types: ['MANUAL'] },
+      });
+      const nextAll = all.next();
+      const nextManual = manualOnly.next();
+      // Both subscriptions are registered once the server has handled their subscribe messages.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await debitAtOnce([app.server.url], fixture, 2);
+      await fund(app, fixture.walletId, '3');
+      expect((await nextAll).value.data?.transactionRecorded).toMatchObject({ type: 'DEDUCTION', amount: '-0.0011' });
+      expect((await all.next()).value.data?.transactionRecorded).toMatchObject({ type: 'DEDUCTION', amount: '-0.0011' });
+      expect((await all.next()).value.data?.transactionRecorded).toMatchObject({ type: 'MANUAL', amount: '3' });
+      expect((await nextManual).value.data?.transactionRecorded).toMatchObject({ type: 'MANUAL', amount: '3' });
+      await all.return?.();
+      await manualOnly.return?.();
+    } finally {
+      await client.dispose();
+    }
+  });
+});
+
+describe('across server processes, through Redis', () => {
+  it('delivers a debit made on one process to a subscriber on another within a second', async () => {
+    const redisApp = await startTestApp({ bus: await createRedisEventBus(REDIS_URL, createLogger('silent')) });
+    const other = await spawnServer({ REDIS_URL });
+    const fixture = await gatewaySetup(app, '1');
+    const client = wsClient(fixture.ownerToken, redisApp);
+    try {
+      const watch = await watchBalance(client, fixture.walletId);
+      const sentAt = Date.now();
+      expect((await debitAtOnce([other.url], fixture, 1)).allowed).toBe(1);
+      expect(await watch.next()).toMatchObject({ balance: '0.9989', change: '-0.0011', transaction: { type: 'DEDUCTION' } });
+      expect(Date.now() - sentAt).toBeLessThan(1000);
+      await watch.events.return?.();
+    } finally {
+      await client.dispose();
+      other.process.kill('SIGTERM');
+      await redisApp.close();
+      await redisApp.server.bus.close();
+    }
+  }, 60_000);
 });

@@ -4,7 +4,7 @@ import { idSequence, newId } from '../ids';
 import { ALL_PERIODS, type KeyLimitPeriod, type Period, periodEnd, periodStart } from '../limits/periods';
 import { remaining } from '../limits/usage';
 import { usageCost, type TokenPrice } from '../pricing/cost';
-import type { WalletBalanceEvent } from '../realtime/pubsub';
+import type { TransactionsRecordedEvent, WalletBalanceEvent } from '../realtime/pubsub';
 import {
   type CaptureRequest,
   DenialCode,
@@ -61,9 +61,14 @@ export function isIdempotencyRace(error: unknown): boolean {
   return code === 'TG001' && message === IDEMPOTENCY_RACE;
 }
 
+export interface WalletEvents {
+  balance: WalletBalanceEvent;
+  recorded: TransactionsRecordedEvent;
+}
+
 export interface BatchResult {
   outcomes: GatewayOutcome[];
-  events: WalletBalanceEvent[];
+  events: WalletEvents[];
   /** Wallets the batch took down to below their auto top-up threshold (with auto top-up on). */
   belowTopUpThreshold: string[];
 }
@@ -129,7 +134,8 @@ interface WalletState {
   held: bigint;
   balanceDelta: bigint;
   heldDelta: bigint;
-  lastTransactionId: string | null;
+  /** The DEDUCTION rows of this batch, in order. */
+  transactionIds: string[];
   /** The auto top-up threshold, when auto top-up is on. */
   topUpThreshold: bigint | null;
 }
@@ -560,7 +566,7 @@ class Batch {
           held: BigInt(row.held),
           balanceDelta: 0n,
           heldDelta: 0n,
-          lastTransactionId: null,
+          transactionIds: [],
           topUpThreshold: row.top_up_threshold == null ? null : BigInt(row.top_up_threshold),
         });
       } else {
@@ -825,7 +831,7 @@ class Batch {
     if (amount === 0n) return null;
     wallet.balanceDelta -= amount;
     const id = this.nextTransactionId();
-    wallet.lastTransactionId = id;
+    wallet.transactionIds.push(id);
     this.ledgerRows.push({
       id,
       wallet_id: walletId,
@@ -1044,16 +1050,20 @@ class Batch {
       .map(([walletId]) => walletId);
   }
 
-  /** One event per wallet whose balance moved, carrying its final balance. */
-  private events(): WalletBalanceEvent[] {
+  /** One event per wallet whose balance moved, carrying its final balance and its new ledger rows. */
+  private events(): WalletEvents[] {
     return [...this.wallets.entries()]
-      .filter(([, wallet]) => wallet.balanceDelta !== 0n && wallet.lastTransactionId)
+      .filter(([, wallet]) => wallet.balanceDelta !== 0n && wallet.transactionIds.length > 0)
       .map(([walletId, wallet]) => ({
-        walletId,
-        organizationId: wallet.organizationId,
-        balance: wallet.balance + wallet.balanceDelta,
-        change: wallet.balanceDelta,
-        transactionId: wallet.lastTransactionId!,
+        balance: {
+          walletId,
+          organizationId: wallet.organizationId,
+          balance: wallet.balance + wallet.balanceDelta,
+          held: wallet.held + wallet.heldDelta,
+          change: wallet.balanceDelta,
+          transactionId: wallet.transactionIds[wallet.transactionIds.length - 1],
+        },
+        recorded: { walletId, transactions: wallet.transactionIds.map((id) => ({ id, type: 'DEDUCTION' })) },
       }));
   }
 }

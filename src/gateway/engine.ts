@@ -94,7 +94,10 @@ export class DebitEngine {
     try {
       const { outcomes, events, belowTopUpThreshold } = await this.runBatch(batch.map((waiting) => waiting.request));
       batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
-      for (const event of events) this.options.bus.publish(TOPICS.walletBalanceChanged, event.walletId, event);
+      for (const { balance, recorded } of events) {
+        this.options.bus.publish(TOPICS.walletBalanceChanged, balance.walletId, balance);
+        this.options.bus.publish(TOPICS.transactionRecorded, recorded.walletId, recorded);
+      }
       if (belowTopUpThreshold.length > 0) this.options.onBelowTopUpThreshold?.(belowTopUpThreshold);
     } catch (error) {
       if (batch.length === 1) {

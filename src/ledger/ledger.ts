@@ -20,8 +20,11 @@ export interface LedgerEntry {
 export interface PostedEntry {
   transactionId: string;
   walletId: string;
+  type: TransactionType;
   amount: bigint;
   balanceAfter: bigint;
+  /** What the wallet's active holds reserved at that point. */
+  heldAfter: bigint;
 }
 
 const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
@@ -43,8 +46,8 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
   // Rows posted together share a timestamp; ids in posting order keep (created_at, id) in it.
   const nextTransactionId = idSequence('transaction');
   for (const { entry, index } of lockOrder) {
-    const balanceAfter = await applyDelta(tx, entry.walletId, entry.amount, entry.mayOverdraw ?? false);
-    posted[index] = { transactionId: nextTransactionId(), walletId: entry.walletId, amount: entry.amount, balanceAfter };
+    const { balanceAfter, heldAfter } = await applyDelta(tx, entry.walletId, entry.amount, entry.mayOverdraw ?? false);
+    posted[index] = { transactionId: nextTransactionId(), walletId: entry.walletId, type: entry.type, amount: entry.amount, balanceAfter, heldAfter };
   }
 
   const rows = entries.map((entry, index) => [
@@ -75,16 +78,16 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
   return posted;
 }
 
-async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, mayOverdraw: boolean): Promise<bigint> {
+async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, mayOverdraw: boolean): Promise<{ balanceAfter: bigint; heldAfter: bigint }> {
   // Credits are never refused; a debit only applies while the balance, less what active
   // gateway holds reserve, covers it.
   const guarded = delta < 0n && !mayOverdraw;
   const guard = guarded ? 'and balance - held + ?::bigint >= 0' : '';
   const params = guarded ? [delta.toString(), walletId, delta.toString()] : [delta.toString(), walletId];
-  let result: Array<{ balance: string }>;
+  let result: Array<{ balance: string; held: string }>;
   try {
     result = await tx.execute(
-      `update wallets set balance = balance + ?::bigint where id = ? ${guard} returning balance`,
+      `update wallets set balance = balance + ?::bigint where id = ? ${guard} returning balance, held`,
       params,
     );
   } catch (error) {
@@ -96,7 +99,7 @@ async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, ma
   if (result.length === 0) {
     throw new DomainError(UserErrorCode.INSUFFICIENT_FUNDS, 'Insufficient credits: the balance cannot cover this amount', ['input', 'amount']);
   }
-  return BigInt(result[0].balance);
+  return { balanceAfter: BigInt(result[0].balance), heldAfter: BigInt(result[0].held) };
 }
 
 /** Tells subscribers the balances that posted entries left; call it after their commit. */
@@ -106,9 +109,11 @@ export function publishPosted(bus: EventBus, organizationId: string, posted: Pos
       walletId: entry.walletId,
       organizationId,
       balance: entry.balanceAfter,
+      held: entry.heldAfter,
       change: entry.amount,
       transactionId: entry.transactionId,
     });
+    bus.publish(TOPICS.transactionRecorded, entry.walletId, { walletId: entry.walletId, transactions: [{ id: entry.transactionId, type: entry.type }] });
   }
 }
 

@@ -1,20 +1,92 @@
+import { once } from 'node:events';
 import { createPubSub } from '@graphql-yoga/subscription';
+import { RedisPubSub } from 'graphql-redis-subscriptions';
+import Redis from 'ioredis';
+import type { Logger } from '../logger';
 
+/** A committed change of a wallet's balance: the last of the changes one commit made to it. */
 export interface WalletBalanceEvent {
   walletId: string;
   organizationId: string;
   balance: bigint;
+  /** What active gateway holds reserve; the available balance is `balance - held`. */
+  held: bigint;
   change: bigint;
-  transactionId: string;
+  /** Null for the state a subscription starts from. */
+  transactionId: string | null;
 }
 
-export const TOPICS = { walletBalanceChanged: 'WALLET_BALANCE_CHANGED' } as const;
-
-/** In-process pub/sub; events are published only after the transaction that caused them commits. */
-export function createEventBus() {
-  return createPubSub<{
-    [TOPICS.walletBalanceChanged]: [walletId: string, event: WalletBalanceEvent];
-  }>();
+/** The ledger rows one commit added to a wallet, in order. */
+export interface TransactionsRecordedEvent {
+  walletId: string;
+  transactions: Array<{ id: string; type: string }>;
 }
 
-export type EventBus = ReturnType<typeof createEventBus>;
+export const TOPICS = { walletBalanceChanged: 'WALLET_BALANCE_CHANGED', transactionRecorded: 'TRANSACTION_RECORDED' } as const;
+
+interface Payloads {
+  [TOPICS.walletBalanceChanged]: WalletBalanceEvent;
+  [TOPICS.transactionRecorded]: TransactionsRecordedEvent;
+}
+
+export type Topic = keyof Payloads;
+
+/**
+ * Events for subscribers, published only after the transaction that caused them commits. A
+ * publish never throws and never waits: an event that cannot be sent (Redis down) is logged and
+ * dropped, and the debit that caused it is unaffected.
+ */
+export interface EventBus {
+  publish<T extends Topic>(topic: T, key: string, event: Payloads[T]): void;
+  /** The events of `topic` for `key` from now on, until returned. */
+  subscribe<T extends Topic>(topic: T, key: string): AsyncIterableIterator<Payloads[T]>;
+  close(): Promise<void>;
+}
+
+/** In-process pub/sub: subscribers see what this process publishes. */
+export function createEventBus(): EventBus {
+  // Keyed topics, typed by the EventBus interface above.
+  const pubSub = createPubSub<Record<string, [key: string, event: unknown]>>();
+  return {
+    publish: (topic, key, event) => pubSub.publish(topic, key, event),
+    subscribe: (topic, key) => pubSub.subscribe(topic, key) as AsyncIterableIterator<never>,
+    close: async () => undefined,
+  };
+}
+
+/** JSON with bigints kept exact, as `{ "$bigint": "…" }`. */
+const serialize = (value: unknown) => JSON.stringify(value, (_key, item) => (typeof item === 'bigint' ? { $bigint: item.toString() } : item));
+const deserialize = (text: string | Buffer) =>
+  JSON.parse(text.toString(), (_key, item) => (item !== null && typeof item === 'object' && typeof item.$bigint === 'string' ? BigInt(item.$bigint) : item));
+
+/** How long start-up waits for Redis before serving anyway (events then flow once it is up). */
+const REDIS_READY_TIMEOUT_MS = 5000;
+
+/**
+ * Redis pub/sub, so that a subscriber on one instance receives events caused on another. The
+ * publishing connection does not queue while Redis is away (events are dropped, not piled up in
+ * memory); the subscribing one reconnects and subscribes again by itself.
+ */
+export async function createRedisEventBus(url: string, logger: Logger): Promise<EventBus> {
+  const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  const subscriber = new Redis(url);
+  for (const [role, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
+    client.on('error', (error) => logger.warn({ err: error, role }, 'Redis connection error'));
+  }
+  await Promise.race([
+    Promise.all([once(publisher, 'ready'), once(subscriber, 'ready')]),
+    new Promise((resolve) => setTimeout(resolve, REDIS_READY_TIMEOUT_MS).unref()),
+  ]);
+  const pubSub = new RedisPubSub({ publisher, subscriber, serializer: serialize, deserializer: deserialize });
+  const channel = (topic: Topic, key: string) => `tollgate:${topic}:${key}`;
+  return {
+    publish(topic, key, event) {
+      pubSub.publish(channel(topic, key), event).catch((error) => logger.warn({ err: error, topic, key }, 'event not published'));
+    },
+    subscribe: (topic, key) => pubSub.asyncIterableIterator(channel(topic, key)),
+    async close() {
+      publisher.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

@@ -23,7 +23,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export type TestAppOptions = Partial<Pick<ServerOptions, 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp'>> & {
+export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp'>> & {
   /** Background jobs on the run's database. */
   jobs?: Omit<NonNullable<ServerOptions['jobs']>, 'url'>;
 };
