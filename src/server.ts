@@ -6,8 +6,9 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
-import { type AuthSettings, authenticate, InvalidTokenError, type Principal } from './auth/principal';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { MemberPrincipal } from './auth/access';
+import { type AuthSettings, authenticate, InvalidTokenError, type Principal, stillValidTokens } from './auth/principal';
 import { DebitEngine } from './gateway/engine';
 import type Stripe from 'stripe';
 import { type BonusTier, DEFAULT_BONUS_TIERS } from './payments/bonus';
@@ -45,6 +46,8 @@ export interface ServerOptions {
   /** Background jobs (auto top-ups) in the database at `url`; none without it. */
   jobs?: { url: string; timeoutSeconds?: number; pollingSeconds?: number };
   autoTopUp?: AutoTopUpSettings;
+  /** How often open subscriptions' tokens are checked again; a revoked one's connection is closed. */
+  tokenRecheckMs?: number;
 }
 
 export interface RunningServer {
@@ -196,7 +199,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
   const documents = documentCache();
-  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
+  const members = new Set<{ principal: MemberPrincipal; socket: WebSocket }>();
+  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal; member?: { principal: MemberPrincipal; socket: WebSocket } }>(
     {
       schema,
       parse: documents.parse,
@@ -207,15 +211,35 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const authorization = (params.authorization ?? params.Authorization) as string | undefined;
         try {
           ctx.extra.principal = await principalOf(authorization);
-          return true;
         } catch {
           return false;
         }
+        if (ctx.extra.principal.kind === 'MEMBER') {
+          ctx.extra.member = { principal: ctx.extra.principal, socket: ctx.extra.socket };
+          members.add(ctx.extra.member);
+        }
+        return true;
+      },
+      onClose: (ctx) => {
+        if (ctx.extra.member) members.delete(ctx.extra.member);
       },
       context: (ctx) => createContext(services, ctx.extra.principal ?? { kind: 'ANONYMOUS' }),
     },
     wsServer,
   );
+
+  // A member's connection lives on its token: once the token is revoked (or the member removed),
+  // on any replica, its subscriptions end with 4403 at the next check.
+  const tokenRecheck = setInterval(() => {
+    if (members.size === 0) return;
+    const open = [...members];
+    stillValidTokens(em.fork(), [...new Set(open.map((member) => member.principal.tokenId))])
+      .then((valid) => {
+        for (const member of open) if (!valid.has(member.principal.tokenId)) member.socket.close(4403, 'Forbidden: the access token was revoked');
+      })
+      .catch((error) => logger.warn({ err: error }, 'subscription tokens not checked'));
+  }, options.tokenRecheckMs ?? 2000);
+  tokenRecheck.unref();
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -232,6 +256,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     autoTopUps,
     jobs,
     async close() {
+      clearInterval(tokenRecheck);
       await wsCleanup.dispose();
       httpServer.closeIdleConnections();
       await apollo.stop();

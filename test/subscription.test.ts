@@ -3,7 +3,7 @@ import WebSocket from 'ws';
 import { createLogger } from '../src/logger';
 import { createRedisEventBus } from '../src/realtime/pubsub';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, startTestApp, type TestApp, useTestApp } from './support/app';
-import { createMemberWithToken, createOrganization, createWorkspace, fund } from './support/fixtures';
+import { createMemberWithToken, createOrganization, createWorkspace, fund, MEMBER_TOKEN_REVOKE } from './support/fixtures';
 import { DEBIT_BATCH, debit, debitAtOnce, gatewaySetup, requestKey } from './support/gateway';
 import { spawnServer } from './support/process';
 
@@ -115,6 +115,26 @@ describe('walletBalanceChanged over graphql-ws', () => {
       } finally {
         await client.dispose();
       }
+    }
+  });
+
+  it("ends a subscription when its token is revoked, and leaves the other token's", async () => {
+    const org = await createOrganization(app);
+    const { walletId } = await createWorkspace(app, org.ownerToken);
+    const viewer = await createMemberWithToken(app, org.ownerToken, 'VIEWER');
+    const revoked = wsClient(viewer.token);
+    const kept = wsClient(org.ownerToken);
+    try {
+      const watched = await watchBalance(revoked, walletId);
+      const stillWatched = await watchBalance(kept, walletId);
+      const { memberTokenRevoke } = await app.data(MEMBER_TOKEN_REVOKE, { input: { tokenId: viewer.tokenId } }, org.ownerToken);
+      expect(memberTokenRevoke.userErrors).toEqual([]);
+      await expect(watched.next()).rejects.toMatchObject({ code: 4403 });
+      await fund(app, walletId, '1');
+      expect(await stillWatched.next()).toMatchObject({ balance: '1' });
+    } finally {
+      await revoked.dispose();
+      await kept.dispose();
     }
   });
 

@@ -37,3 +37,14 @@ export async function authenticate(
   if (!row) throw new InvalidTokenError('The access token is invalid or has been revoked');
   return { kind: 'MEMBER', memberId: row.member_id, organizationId: row.organization_id, role: row.role, tokenId: row.token_id };
 }
+
+/** Of the given access tokens, those still valid: not revoked, their member not removed. */
+export async function stillValidTokens(em: EntityManager, tokenIds: string[]): Promise<Set<string>> {
+  if (tokenIds.length === 0) return new Set();
+  const rows = await em.execute<Array<{ id: string }>>(
+    `select t.id from access_tokens t join members m on m.id = t.member_id
+      where t.id in (?) and t.revoked_at is null and m.removed_at is null`,
+    [tokenIds],
+  );
+  return new Set(rows.map((row) => row.id));
+}
