@@ -1,4 +1,4 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { type Organization, type PaymentMethod, Purchase, PurchaseKind, type Wallet } from '../entities';
 import { keysetPage } from '../src/db/keyset';
 import { MANAGERS, requireMember } from '../src/auth/access';
@@ -7,9 +7,11 @@ import { parseId } from '../src/graphql/ids';
 import { updateAutoTopUp } from '../src/payments/auto-top-up.service';
 import { removeCard, setDefaultCard, startCardSetup } from '../src/payments/payment-methods.service';
 import { createPurchase } from '../src/payments/purchase.service';
+import { type AutoTopUpEvent, TOPICS } from '../src/realtime/pubsub';
 import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
 import { OrganizationType } from './organization.types';
 import {
+  AutoTopUpEventType,
   AutoTopUpType,
   AutoTopUpUpdateInput,
   AutoTopUpUpdatePayload,
@@ -23,6 +25,7 @@ import {
   PurchaseCreatePayload,
   PurchaseType,
 } from './purchase.types';
+import { walletToWatch } from './wallet.resolver';
 import { WalletType } from './wallet.types';
 
 @Resolver(() => PurchaseType)
@@ -71,6 +74,18 @@ export class AutoTopUpResolver {
       amount: wallet.autoTopUpAmount ?? null,
       disabledReason: wallet.autoTopUpDisabledReason ?? null,
     };
+  }
+
+  @Subscription(() => AutoTopUpEventType, {
+    description: "The steps of a wallet's auto top-ups: started, succeeded, failed (an attempt declined), disabled",
+    subscribe: async ({ args, context }) => {
+      const ctx = context as Context;
+      const wallet = await walletToWatch(ctx, args.walletId as string);
+      return ctx.bus.subscribe(TOPICS.autoTopUp, wallet.id);
+    },
+  })
+  autoTopUpEvent(@Root() event: AutoTopUpEvent, @Arg('walletId', () => ID) _walletId: string): AutoTopUpEvent {
+    return event;
   }
 
   @Mutation(() => AutoTopUpUpdatePayload, { description: "Owners and admins: a wallet's auto top-up (needs a saved card to turn on)" })

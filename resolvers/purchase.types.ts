@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PurchaseKind, PurchaseStatus } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
+import { AutoTopUpEventKind } from '../src/realtime/pubsub';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
 import { WalletType } from './wallet.types';
 
@@ -151,4 +152,24 @@ export class AutoTopUpUpdateInput {
 export class AutoTopUpUpdatePayload extends MutationPayload {
   @Field(() => WalletType, { nullable: true })
   wallet?: WalletType;
+}
+
+registerEnumType(AutoTopUpEventKind, { name: 'AutoTopUpEventKind', description: 'A step of an auto top-up' });
+
+@ObjectType('AutoTopUpEvent', { description: "A step of a wallet's auto top-up, sent after it committed" })
+export class AutoTopUpEventType {
+  @Field(() => ID)
+  walletId!: string;
+
+  @Field(() => ID)
+  purchaseId!: string;
+
+  @Field(() => AutoTopUpEventKind)
+  kind!: AutoTopUpEventKind;
+
+  @Field(() => Int, { description: 'The attempt it is about (each is its own payment)' })
+  attempt!: number;
+
+  @Field(() => String, { nullable: true, description: "Why it failed (Stripe's reason), or why auto top-up turned off" })
+  reason!: string | null;
 }

@@ -105,7 +105,7 @@ export class WalletResolver {
 const BALANCE_EVENT_WINDOW_MS = 100;
 
 /** The wallet a subscription may watch: one of the caller's organization (any member role). */
-async function walletToWatch(ctx: Context, rawId: string): Promise<Wallet> {
+export async function walletToWatch(ctx: Context, rawId: string): Promise<Wallet> {
   const scope = readScope(ctx.principal);
   const walletId = parseId('wallet', rawId, 'walletId');
   const wallet = await ctx.loaders.wallet.load(walletId);

@@ -2,7 +2,7 @@ import { createLogger } from '../src/logger';
 import { AutoTopUps } from '../src/payments/auto-top-up.worker';
 import { DEFAULT_BONUS_TIERS } from '../src/payments/bonus';
 import { createStripe } from '../src/payments/stripe';
-import { startTestApp, type TestApp } from './support/app';
+import { startTestApp, subscriptionClient, type TestApp } from './support/app';
 import { createMemberWithToken } from './support/fixtures';
 import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, walletState } from './support/gateway';
 import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
@@ -103,16 +103,35 @@ const settled = (fixture: GatewayFixture, count = 1) =>
 const intentRequestsOf = (purchaseId: string) =>
   stripe.requests.filter((request) => request.method === 'POST' && request.path === '/v1/payment_intents' && request.body.metadata?.purchase_id === purchaseId);
 
+/** Collects a wallet's auto top-up events from the moment the subscription is registered. */
+async function watchTopUps(fixture: GatewayFixture) {
+  const client = subscriptionClient(app, fixture.ownerToken);
+  const events: Array<{ kind: string; attempt: number; reason: string | null }> = [];
+  client.subscribe(
+    { query: 'subscription ($walletId: ID!) { autoTopUpEvent(walletId: $walletId) { kind attempt reason } }', variables: { walletId: fixture.walletId } },
+    { next: (value) => events.push((value.data as { autoTopUpEvent: (typeof events)[number] }).autoTopUpEvent), error: () => undefined, complete: () => undefined },
+  );
+  // A subscription has no acknowledgement: give the server time to register it.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  return { events, close: () => client.dispose() };
+}
+
 /** A debit large enough to take $1 below $0.50: 500,000 input tokens cost $0.55. */
 const BIG_DEBIT = { inputTokens: 500_000 };
 
 describe('auto top-up', () => {
   it('starts exactly one top-up when 500 concurrent debits cross the threshold, and credits it once', async () => {
     const fixture = await walletWithAutoTopUp('1', '0.5', '50', 'pm_card_visa');
+    const watch = await watchTopUps(fixture);
     const { allowed } = await debitAtOnce([app.server.url], fixture, 500);
     expect(allowed).toBe(500);
 
     const [topUp] = await settled(fixture);
+    expect(await eventually(async () => watch.events.length >= 2 && watch.events)).toEqual([
+      { kind: 'STARTED', attempt: 1, reason: null },
+      { kind: 'SUCCEEDED', attempt: 1, reason: null },
+    ]);
+    await watch.close();
     // Bonus tiers apply to auto top-ups only where the deployment turns them on (not here).
     expect(topUp).toMatchObject({ amount: '50', bonus: '0', status: 'SUCCEEDED', failureReason: null });
     // The invoice follows the payment.
@@ -151,13 +170,24 @@ describe('auto top-up', () => {
 
   it('turns itself off after three declines in a row, with backoff between them, and raises an alert', async () => {
     const fixture = await walletWithAutoTopUp('1', '0.5', '10', 'pm_card_chargeDeclined');
+    const watch = await watchTopUps(fixture);
     expect((await debit(app, fixture, BIG_DEBIT)).allowed).toBe(true);
 
     const wallet = await eventually(async () => {
       const found = await walletOf(fixture);
       return !found.autoTopUp.enabled && found;
     });
-    expect(wallet.autoTopUp.disabledReason).toBe('Auto top-up was turned off after 3 declined payments in a row. The last: Your card was declined.');
+    const disabledReason = 'Auto top-up was turned off after 3 declined payments in a row. The last: Your card was declined.';
+    expect(wallet.autoTopUp.disabledReason).toBe(disabledReason);
+    const declined = 'Your card was declined.';
+    expect(await eventually(async () => watch.events.length >= 5 && watch.events)).toEqual([
+      { kind: 'STARTED', attempt: 1, reason: null },
+      { kind: 'FAILED', attempt: 1, reason: declined },
+      { kind: 'FAILED', attempt: 2, reason: declined },
+      { kind: 'FAILED', attempt: 3, reason: declined },
+      { kind: 'DISABLED', attempt: 3, reason: disabledReason },
+    ]);
+    await watch.close();
     expect(wallet.balance).toBe('0.45');
     expect(wallet.transactions.nodes).toEqual([{ type: 'MANUAL', amount: '1' }]);
 

@@ -1,8 +1,7 @@
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { createClient } from 'graphql-ws';
 import { createLogger } from '../src/logger';
 import { createRedisEventBus } from '../src/realtime/pubsub';
-import { ADMIN_TOKEN, GATEWAY_TOKEN, startTestApp, type TestApp, useTestApp } from './support/app';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, startTestApp, subscriptionClient, type TestApp, useTestApp } from './support/app';
 import { createMemberWithToken, createOrganization, createWorkspace, fund, MEMBER_TOKEN_REVOKE } from './support/fixtures';
 import { DEBIT_BATCH, debit, debitAtOnce, gatewaySetup, requestKey } from './support/gateway';
 import { spawnServer } from './support/process';
@@ -10,14 +9,7 @@ import { spawnServer } from './support/process';
 const app = useTestApp();
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-function wsClient(token: string, server: TestApp = app) {
-  return createClient({
-    url: `${server.server.url.replace('http', 'ws')}/graphql`,
-    webSocketImpl: WebSocket,
-    connectionParams: { authorization: `Bearer ${token}` },
-    retryAttempts: 0,
-  });
-}
+const wsClient = (token: string, server: TestApp = app) => subscriptionClient(server, token);
 
 const BALANCE = `subscription ($walletId: ID!) {
   walletBalanceChanged(walletId: $walletId) { walletId balance availableBalance change transactionId transaction { type amount } }

@@ -5,6 +5,7 @@ import { DomainError } from '../errors';
 import { newId } from '../ids';
 import { inTransactionOf, type JobQueue, QUEUES } from '../jobs/queue';
 import type { Logger } from '../logger';
+import { AutoTopUpEventKind, TOPICS } from '../realtime/pubsub';
 import type { AutoTopUpSettings } from './auto-top-up.settings';
 import { bonusFor } from './bonus';
 import { defaultCardOf } from './payment-methods.service';
@@ -123,8 +124,10 @@ export class AutoTopUps {
       await jobs.send(QUEUES.autoTopUp, { purchaseId: row.purchase_id, attempt: 1 } satisfies AttemptJob, inTransactionOf(tx));
       return row.purchase_id;
     });
+    if (!started) return null;
+    this.publish(walletId, started, AutoTopUpEventKind.STARTED, 1, null);
     // Committed: this process's workers take it now rather than at their next poll.
-    if (started) this.workerIds.forEach((id) => jobs.notifyWorker(id));
+    this.workerIds.forEach((id) => jobs.notifyWorker(id));
     return started;
   }
 
@@ -135,14 +138,14 @@ export class AutoTopUps {
     const purchase = await em.fork().findOne(Purchase, purchaseId, { populate: ['wallet'] });
     if (!purchase || purchase.status !== PurchaseStatus.PENDING || purchase.attempt !== attempt) return;
     if (!purchase.wallet.autoTopUpEnabled) {
-      await giveUp(em, purchaseId, 'Auto top-up was turned off before the payment was made');
+      await this.giveUp(purchase, 'Auto top-up was turned off before the payment was made');
       return;
     }
     try {
       purchase.paymentMethodId = await defaultCardOf(em, purchase.organization.id);
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
-      await giveUp(em, purchaseId, error.message);
+      await this.giveUp(purchase, error.message);
       return;
     }
     await em.fork().nativeUpdate(Purchase, { id: purchaseId }, { paymentMethodId: purchase.paymentMethodId });
@@ -167,12 +170,12 @@ export class AutoTopUps {
 
   private async recordDecline(purchaseId: string, attempt: number, reason: string): Promise<void> {
     const { em, jobs, autoTopUp, logger } = this.services;
-    await inTransaction(em, async (tx) => {
+    const outcome = await inTransaction(em, async (tx) => {
       const [purchase] = await tx.execute<Array<{ wallet_id: string; organization_id: string }>>(
         `update purchases set failure_reason = ? where id = ? and status = 'PENDING' and attempt = ? returning wallet_id, organization_id`,
         [reason, purchaseId, attempt],
       );
-      if (!purchase) return;
+      if (!purchase) return null;
       const [wallet] = await tx.execute<Array<{ failures: number }>>(
         'update wallets set auto_top_up_failures = auto_top_up_failures + 1 where id = ? returning auto_top_up_failures as failures',
         [purchase.wallet_id],
@@ -182,14 +185,33 @@ export class AutoTopUps {
         const startAfter = autoTopUp.retryDelaySeconds * 2 ** (attempt - 1);
         await jobs.send(QUEUES.autoTopUp, { purchaseId, attempt: attempt + 1 } satisfies AttemptJob, { ...inTransactionOf(tx), startAfter });
         logger.warn({ purchaseId, attempt, reason, retryInSeconds: startAfter }, 'auto top-up declined; trying again later');
-        return;
+        return { walletId: purchase.wallet_id, disabledBecause: null };
       }
       await tx.execute(`update purchases set status = 'FAILED', completed_at = now() where id = ?`, [purchaseId]);
       const message = `Auto top-up was turned off after ${MAX_FAILURES_IN_A_ROW} declined payments in a row. The last: ${reason}`;
       await tx.execute('update wallets set auto_top_up_enabled = false, auto_top_up_disabled_reason = ? where id = ?', [message, purchase.wallet_id]);
       await raiseAlert(tx, purchase.organization_id, purchase.wallet_id, AlertKind.AUTO_TOP_UP_DISABLED, message, null);
       logger.warn({ purchaseId, walletId: purchase.wallet_id, reason }, 'auto top-up turned off after repeated declines');
+      return { walletId: purchase.wallet_id, disabledBecause: message };
     });
+    if (!outcome) return;
+    this.publish(outcome.walletId, purchaseId, AutoTopUpEventKind.FAILED, attempt, reason);
+    if (outcome.disabledBecause) this.publish(outcome.walletId, purchaseId, AutoTopUpEventKind.DISABLED, attempt, outcome.disabledBecause);
+  }
+
+  /** A top-up that cannot be made (turned off, no card left): it fails without counting as a decline. */
+  private async giveUp(purchase: Purchase, reason: string): Promise<void> {
+    const [ended] = await this.services.em
+      .fork()
+      .execute(`update purchases set status = 'FAILED', failure_reason = ?, completed_at = now() where id = ? and status = 'PENDING' returning id`, [
+        reason,
+        purchase.id,
+      ]);
+    if (ended) this.publish(purchase.wallet.id, purchase.id, AutoTopUpEventKind.FAILED, purchase.attempt, reason);
+  }
+
+  private publish(walletId: string, purchaseId: string, kind: AutoTopUpEventKind, attempt: number, reason: string | null): void {
+    this.services.bus.publish(TOPICS.autoTopUp, walletId, { walletId, purchaseId, kind, attempt, reason });
   }
 
   /** Stops taking jobs; a job being worked on finishes first (or is taken over after its timeout). */
@@ -198,13 +220,6 @@ export class AutoTopUps {
     await Promise.all(this.workerIds.map((id) => this.services.jobs.offWork({ id })));
     this.workerIds = [];
   }
-}
-
-/** A top-up that cannot be made (turned off, no card left): it fails without counting as a decline. */
-async function giveUp(em: EntityManager, purchaseId: string, reason: string): Promise<void> {
-  await em
-    .fork()
-    .execute(`update purchases set status = 'FAILED', failure_reason = ?, completed_at = now() where id = ? and status = 'PENDING'`, [reason, purchaseId]);
 }
 
 async function raiseAlert(tx: EntityManager, organizationId: string, walletId: string, kind: AlertKind, message: string, dedupeKey: string | null): Promise<void> {

@@ -6,7 +6,7 @@ import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
 import { type LedgerEntry, postEntries, publishPosted } from '../ledger/ledger';
 import { formatMoney } from '../money';
-import type { EventBus } from '../realtime/pubsub';
+import { AutoTopUpEventKind, type EventBus, TOPICS } from '../realtime/pubsub';
 import { requireText } from '../validation';
 import { stripeCustomer } from './billing.service';
 import { defaultCardOf } from './payment-methods.service';
@@ -166,10 +166,10 @@ export async function settleIntent(services: PaymentServices, intent: Stripe.Pay
 /** The one move to SUCCEEDED grants the credits, in the same transaction: a PURCHASE row and a BONUS row. */
 async function grantCredits(services: PaymentServices, purchaseId: string): Promise<void> {
   const posted = await inTransaction(services.em, async (tx) => {
-    const [won] = await tx.execute<Array<{ wallet_id: string; organization_id: string; kind: PurchaseKind; amount: string; bonus: string }>>(
+    const [won] = await tx.execute<Array<{ wallet_id: string; organization_id: string; kind: PurchaseKind; amount: string; bonus: string; attempt: number }>>(
       `update purchases set status = 'SUCCEEDED', failure_reason = null, completed_at = now()
         where id = ? and status <> 'SUCCEEDED'
-        returning wallet_id, organization_id, kind, amount::text, bonus::text`,
+        returning wallet_id, organization_id, kind, amount::text, bonus::text, attempt`,
       [purchaseId],
     );
     if (!won) return null;
@@ -189,9 +189,14 @@ async function grantCredits(services: PaymentServices, purchaseId: string): Prom
     if (bonus > 0n) {
       entries.push({ walletId: won.wallet_id, type: TransactionType.BONUS, amount: bonus, description: `Bonus on a $${formatMoney(amount)} purchase`, actor: 'stripe' });
     }
-    return { organizationId: won.organization_id, entries: await postEntries(tx, entries) };
+    return { won, entries: await postEntries(tx, entries) };
   });
-  if (posted) publishPosted(services.bus, posted.organizationId, posted.entries);
+  if (!posted) return;
+  publishPosted(services.bus, posted.won.organization_id, posted.entries);
+  if (posted.won.kind === PurchaseKind.AUTO_TOP_UP) {
+    const { wallet_id: walletId, attempt } = posted.won;
+    services.bus.publish(TOPICS.autoTopUp, walletId, { walletId, purchaseId, kind: AutoTopUpEventKind.SUCCEEDED, attempt, reason: null });
+  }
 }
 
 async function fail(em: EntityManager, purchaseId: string, reason: string, paymentIntentId: string | null): Promise<void> {

@@ -22,11 +22,34 @@ export interface TransactionsRecordedEvent {
   transactions: Array<{ id: string; type: string }>;
 }
 
-export const TOPICS = { walletBalanceChanged: 'WALLET_BALANCE_CHANGED', transactionRecorded: 'TRANSACTION_RECORDED' } as const;
+export enum AutoTopUpEventKind {
+  STARTED = 'STARTED',
+  SUCCEEDED = 'SUCCEEDED',
+  /** An attempt was declined (tried again unless `disabled` follows), or the top-up could not be made. */
+  FAILED = 'FAILED',
+  /** Auto top-up turned itself off. */
+  DISABLED = 'DISABLED',
+}
+
+/** A step of a wallet's auto top-up. */
+export interface AutoTopUpEvent {
+  walletId: string;
+  purchaseId: string;
+  kind: AutoTopUpEventKind;
+  attempt: number;
+  reason: string | null;
+}
+
+export const TOPICS = {
+  walletBalanceChanged: 'WALLET_BALANCE_CHANGED',
+  transactionRecorded: 'TRANSACTION_RECORDED',
+  autoTopUp: 'AUTO_TOP_UP',
+} as const;
 
 interface Payloads {
   [TOPICS.walletBalanceChanged]: WalletBalanceEvent;
   [TOPICS.transactionRecorded]: TransactionsRecordedEvent;
+  [TOPICS.autoTopUp]: AutoTopUpEvent;
 }
 
 export type Topic = keyof Payloads;

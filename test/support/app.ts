@@ -1,5 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import 'reflect-metadata';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { ormConfig } from '../../mikro-orm.config';
 import { createLogger } from '../../src/logger';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server';
@@ -74,4 +76,14 @@ export function useTestApp(options: TestAppOptions = {}): TestApp {
   });
   afterAll(() => app.close());
   return app;
+}
+
+/** A graphql-ws client of the app, authenticated with `token`, that does not reconnect. */
+export function subscriptionClient(app: TestApp, token: string) {
+  return createClient({
+    url: `${app.server.url.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${token}` },
+    retryAttempts: 0,
+  });
 }
