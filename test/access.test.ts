@@ -1,7 +1,5 @@
-import { createClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { newId } from '../src/ids';
-import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, useTestApp } from './support/app';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, subscriptionClient, useTestApp } from './support/app';
 import {
   ADJUST,
   balanceOf,
@@ -146,12 +144,7 @@ describe('tenancy: another organization is invisible', () => {
     const b = await populatedOrganization();
     const subscribe = (token: string, walletId: string) =>
       new Promise<{ data?: unknown; errors?: unknown }>((resolve) => {
-        const client = createClient({
-          url: `${app.server.url.replace(/^http/, 'ws')}/graphql`,
-          webSocketImpl: WebSocket,
-          connectionParams: { authorization: `Bearer ${token}` },
-          retryAttempts: 0,
-        });
+        const client = subscriptionClient(app, token);
         let settled = false;
         const finish = (value: { data?: unknown; errors?: unknown }) => {
           if (settled) return;
