@@ -9,7 +9,7 @@ import { AutoTopUpEventKind, TOPICS } from '../realtime/pubsub';
 import type { AutoTopUpSettings } from './auto-top-up.settings';
 import { bonusFor } from './bonus';
 import { defaultCardOf } from './payment-methods.service';
-import { createIntent, issueInvoice, type PaymentServices, settleIntent } from './purchase.service';
+import { createIntent, failPurchase, issueInvoice, type PaymentServices, settleIntent } from './purchase.service';
 import { isPaymentRefusal, requireStripe } from './stripe';
 
 /** Declined payments in a row after which auto top-up turns itself off. */
@@ -201,13 +201,9 @@ export class AutoTopUps {
 
   /** A top-up that cannot be made (turned off, no card left): it fails without counting as a decline. */
   private async giveUp(purchase: Purchase, reason: string): Promise<void> {
-    const [ended] = await this.services.em
-      .fork()
-      .execute(`update purchases set status = 'FAILED', failure_reason = ?, completed_at = now() where id = ? and status = 'PENDING' returning id`, [
-        reason,
-        purchase.id,
-      ]);
-    if (ended) this.publish(purchase.wallet.id, purchase.id, AutoTopUpEventKind.FAILED, purchase.attempt, reason);
+    if (await failPurchase(this.services.em, purchase.id, reason, null)) {
+      this.publish(purchase.wallet.id, purchase.id, AutoTopUpEventKind.FAILED, purchase.attempt, reason);
+    }
   }
 
   private publish(walletId: string, purchaseId: string, kind: AutoTopUpEventKind, attempt: number, reason: string | null): void {

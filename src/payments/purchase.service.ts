@@ -127,7 +127,7 @@ async function charge(services: PaymentServices, stripe: Stripe, purchase: Purch
     if (error instanceof Stripe.errors.StripeError && error.rawType === 'idempotency_error') return { purchase: await reload(services.em, purchase.id), clientSecret: null };
     // A declined card, or a card Stripe cannot use: the purchase fails with Stripe's reason.
     if (isPaymentRefusal(error)) {
-      await fail(services.em, purchase.id, error.message, error.payment_intent?.id ?? null);
+      await failPurchase(services.em, purchase.id, error.message, error.payment_intent?.id ?? null);
       return { purchase: await reload(services.em, purchase.id), clientSecret: null };
     }
     throw error;
@@ -158,7 +158,7 @@ export async function settleIntent(services: PaymentServices, intent: Stripe.Pay
     await services.em.fork().nativeUpdate(Purchase, { id: found.id, status: PurchaseStatus.PENDING }, { status: PurchaseStatus.REQUIRES_ACTION });
     clientSecret = intent.client_secret;
   } else if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
-    await fail(services.em, found.id, intent.last_payment_error?.message ?? `The payment was ${intent.status === 'canceled' ? 'canceled' : 'declined'}`, intent.id);
+    await failPurchase(services.em, found.id, intent.last_payment_error?.message ?? `The payment was ${intent.status === 'canceled' ? 'canceled' : 'declined'}`, intent.id);
   }
   return { purchase: await reload(services.em, found.id), clientSecret };
 }
@@ -199,12 +199,14 @@ async function grantCredits(services: PaymentServices, purchaseId: string): Prom
   }
 }
 
-async function fail(em: EntityManager, purchaseId: string, reason: string, paymentIntentId: string | null): Promise<void> {
-  await em.fork().execute(
+/** Ends a purchase that has not succeeded as FAILED with the reason; whether it did. */
+export async function failPurchase(em: EntityManager, purchaseId: string, reason: string, paymentIntentId: string | null): Promise<boolean> {
+  const ended = await em.fork().execute(
     `update purchases set status = 'FAILED', failure_reason = ?, completed_at = now(), payment_intent_id = coalesce(payment_intent_id, ?)
-      where id = ? and status <> 'SUCCEEDED'`,
+      where id = ? and status <> 'SUCCEEDED' returning id`,
     [reason, paymentIntentId, purchaseId],
   );
+  return ended.length > 0;
 }
 
 function reload(em: EntityManager, purchaseId: string): Promise<Purchase> {
