@@ -1,4 +1,5 @@
-import { Entity, Enum, ManyToOne, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { ArrayType, BigIntType, Entity, Enum, ManyToOne, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { LowBalanceThreshold } from './low-balance-threshold.entity';
 import { newId } from '../src/ids';
 import { Organization } from './organization.entity';
 import { Wallet } from './wallet.entity';
@@ -8,6 +9,8 @@ export enum AlertKind {
   AUTO_TOP_UP_DISABLED = 'AUTO_TOP_UP_DISABLED',
   /** A wallet reached its daily number of auto top-ups; no more today. */
   AUTO_TOP_UP_DAILY_LIMIT = 'AUTO_TOP_UP_DAILY_LIMIT',
+  /** A wallet's balance fell below one of its low-balance thresholds. */
+  LOW_BALANCE = 'LOW_BALANCE',
 }
 
 /** Something that needs a person's attention, kept until acknowledged. */
@@ -30,6 +33,22 @@ export class Alert {
 
   @Property({ type: 'text', nullable: true, unique: true })
   dedupeKey?: string | null;
+
+  /** The threshold a LOW_BALANCE alert is about, while it exists. */
+  @ManyToOne(() => LowBalanceThreshold, { nullable: true, deleteRule: 'set null' })
+  lowBalanceThreshold?: LowBalanceThreshold | null;
+
+  /** LOW_BALANCE: the threshold crossed, nano-USD. */
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  threshold?: bigint | null;
+
+  /** LOW_BALANCE: the balance that crossed it, nano-USD. */
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  balance?: bigint | null;
+
+  /** Members it is addressed to (empty: whoever looks after the organization). */
+  @Property({ type: ArrayType, defaultRaw: "'{}'" })
+  recipientMemberIds: string[] & Opt = [];
 
   @Property({ type: 'timestamptz', length: 3, defaultRaw: 'now()' })
   createdAt: Date & Opt = new Date();

@@ -3,6 +3,7 @@ import { Alert } from './alert.entity';
 import { ApiKey } from './api-key.entity';
 import { Hold } from './hold.entity';
 import { Identity } from './identity.entity';
+import { LowBalanceThreshold } from './low-balance-threshold.entity';
 import { ModelPrice } from './model-price.entity';
 import { Member } from './member.entity';
 import { Organization } from './organization.entity';
@@ -14,7 +15,7 @@ import { Transaction } from './transaction.entity';
 import { Wallet } from './wallet.entity';
 import { Workspace } from './workspace.entity';
 
-export { AccessToken, Alert, ApiKey, Hold, Identity, Member, ModelPrice, Organization, PaymentMethod, Project, Purchase, TaxId, Transaction, Wallet, Workspace };
+export { AccessToken, Alert, ApiKey, Hold, Identity, LowBalanceThreshold, Member, ModelPrice, Organization, PaymentMethod, Project, Purchase, TaxId, Transaction, Wallet, Workspace };
 export type { BillingAddress } from './organization.entity';
 export { MemberRole } from './member.entity';
 export { TransactionType } from './transaction.entity';
@@ -22,4 +23,4 @@ export { HoldStatus } from './hold.entity';
 export { PurchaseKind, PurchaseStatus } from './purchase.entity';
 export { AlertKind } from './alert.entity';
 
-export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold, TaxId, Purchase, PaymentMethod, Alert];
+export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold, TaxId, Purchase, PaymentMethod, Alert, LowBalanceThreshold];

@@ -1,13 +1,33 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import { type Alert, MemberRole, type Organization, type Wallet } from '../entities';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import { Alert, type LowBalanceThreshold, type Member, MemberRole, type Organization, type Wallet } from '../entities';
 import { acknowledgeAlert, listAlerts } from '../src/alerts/alert.service';
-import { requireMember } from '../src/auth/access';
+import { listLowBalanceThresholds, removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts/low-balance';
+import { inScope, MANAGERS, readScope, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
+import { badUserInput } from '../src/graphql/errors';
 import { parseId } from '../src/graphql/ids';
-import { AlertAcknowledgeInput, AlertAcknowledgePayload, AlertConnection, AlertType } from './alert.types';
+import { TOPICS } from '../src/realtime/pubsub';
+import { flatMapEvents } from '../src/realtime/streams';
+import {
+  AlertAcknowledgeInput,
+  AlertAcknowledgePayload,
+  AlertConnection,
+  AlertType,
+  LowBalanceThresholdRemoveInput,
+  LowBalanceThresholdRemovePayload,
+  LowBalanceThresholdSetInput,
+  LowBalanceThresholdSetPayload,
+  LowBalanceThresholdType,
+} from './alert.types';
 import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
-import { OrganizationType } from './organization.types';
+import { MemberType, OrganizationType } from './organization.types';
 import { WalletType } from './wallet.types';
+
+/** The members of a list of ids that still exist, in its order. */
+async function membersOf(ctx: Context, memberIds: string[]): Promise<Member[]> {
+  const members = await ctx.loaders.member.loadMany(memberIds);
+  return members.filter((member): member is Member => member !== null && !(member instanceof Error));
+}
 
 @Resolver(() => AlertType)
 export class AlertResolver {
@@ -16,11 +36,79 @@ export class AlertResolver {
     return alert.wallet ? ctx.loaders.wallet.load(alert.wallet.id) : null;
   }
 
+  @FieldResolver(() => LowBalanceThresholdType, { nullable: true, description: 'Low-balance alerts: the threshold, unless removed since' })
+  lowBalanceThreshold(@Root() alert: Alert, @Ctx() ctx: Context): Promise<LowBalanceThreshold | null> {
+    return alert.lowBalanceThreshold ? ctx.loaders.lowBalanceThreshold.load(alert.lowBalanceThreshold.id) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => [MemberType], { description: 'The members it was sent to (none named: whoever looks after the organization)' })
+  recipients(@Root() alert: Alert, @Ctx() ctx: Context): Promise<Member[]> {
+    return membersOf(ctx, alert.recipientMemberIds);
+  }
+
   @Mutation(() => AlertAcknowledgePayload, { description: 'Members (not viewers): mark an alert as seen' })
   async alertAcknowledge(@Ctx() ctx: Context, @Arg('input') input: AlertAcknowledgeInput) {
     const actor = requireMember(ctx.principal, [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER]);
     const alertId = parseId('alert', input.alertId, 'input.alertId');
     return withUserErrors(ctx, async () => ({ alert: await acknowledgeAlert(ctx.em, actor.organizationId, alertId, actor.memberId) }));
+  }
+
+  @Subscription(() => AlertType, {
+    description: 'Low-balance alerts of your organization as they fire: those addressed to you (a platform admin sees all)',
+    subscribe: ({ args, context }) => {
+      const ctx = context as Context;
+      const organizationId = parseId('organization', args.organizationId as string, 'organizationId');
+      if (!inScope(readScope(ctx.principal), organizationId)) throw badUserInput('organizationId: no such organization');
+      const memberId = ctx.principal.kind === 'MEMBER' ? ctx.principal.memberId : null;
+      return flatMapEvents(ctx.bus.subscribe(TOPICS.lowBalanceAlert, organizationId), async (event) => {
+        if (memberId !== null && !event.recipientMemberIds.includes(memberId)) return [];
+        // One context serves the whole subscription: each alert is read, with its fields, afresh.
+        ctx.forgetReads();
+        const alert = await ctx.em.findOne(Alert, event.alertId);
+        return alert ? [alert] : [];
+      });
+    },
+  })
+  lowBalanceAlert(@Root() alert: Alert, @Arg('organizationId', () => ID) _organizationId: string): Alert {
+    return alert;
+  }
+}
+
+@Resolver(() => LowBalanceThresholdType)
+export class LowBalanceThresholdResolver {
+  @FieldResolver(() => WalletType)
+  async wallet(@Root() threshold: LowBalanceThreshold, @Ctx() ctx: Context): Promise<Wallet> {
+    return (await ctx.loaders.wallet.load(threshold.wallet.id))!;
+  }
+
+  @FieldResolver(() => [MemberType], { description: 'The members who receive its alerts' })
+  recipients(@Root() threshold: LowBalanceThreshold, @Ctx() ctx: Context): Promise<Member[]> {
+    return membersOf(ctx, threshold.recipientMemberIds);
+  }
+
+  @Mutation(() => LowBalanceThresholdSetPayload, { description: "Owners and admins: alert members when a wallet's balance falls below an amount" })
+  async lowBalanceThresholdSet(@Ctx() ctx: Context, @Arg('input') input: LowBalanceThresholdSetInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const walletId = parseId('wallet', input.walletId, 'input.walletId');
+    const recipientMemberIds = input.recipientMemberIds?.map((id, i) => parseId('member', id, `input.recipientMemberIds[${i}]`));
+    return withUserErrors(ctx, async () => ({
+      threshold: await setLowBalanceThreshold(ctx.em, ctx.bus, actor.organizationId, actor.memberId, { ...input, walletId, recipientMemberIds }),
+    }));
+  }
+
+  @Mutation(() => LowBalanceThresholdRemovePayload, { description: 'Owners and admins: remove a low-balance threshold (its past alerts stay)' })
+  async lowBalanceThresholdRemove(@Ctx() ctx: Context, @Arg('input') input: LowBalanceThresholdRemoveInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const thresholdId = parseId('lowBalanceThreshold', input.thresholdId, 'input.thresholdId');
+    return withUserErrors(ctx, async () => ({ removedThresholdId: await removeLowBalanceThreshold(ctx.em, actor.organizationId, thresholdId) }));
+  }
+}
+
+@Resolver(() => WalletType)
+export class WalletLowBalanceThresholdsResolver {
+  @FieldResolver(() => [LowBalanceThresholdType], { description: 'Its low-balance thresholds, highest first' })
+  lowBalanceThresholds(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<LowBalanceThreshold[]> {
+    return listLowBalanceThresholds(ctx.em, wallet.id);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { AlertKind } from '../entities';
+import { MoneyScalar } from '../src/graphql/money.scalar';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
 
 registerEnumType(AlertKind, { name: 'AlertKind', description: 'What the alert is about' });
@@ -17,6 +18,12 @@ export class AlertType extends NodeInterface {
 
   @Field(() => Date, { nullable: true })
   acknowledgedAt!: Date | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Low-balance alerts: the threshold the balance fell below' })
+  threshold!: bigint | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Low-balance alerts: the balance that fell below it' })
+  balance!: bigint | null;
 }
 
 export const AlertConnection = Connection(AlertType, 'Alert');
@@ -31,4 +38,49 @@ export class AlertAcknowledgeInput {
 export class AlertAcknowledgePayload extends MutationPayload {
   @Field(() => AlertType, { nullable: true })
   alert?: AlertType;
+}
+
+@ObjectType('LowBalanceThreshold', {
+  implements: NodeInterface,
+  description: "A balance below which a wallet's chosen members are alerted, once each time the balance falls below it",
+})
+export class LowBalanceThresholdType extends NodeInterface {
+  @Field(() => MoneyScalar)
+  amount!: bigint;
+
+  @Field({ description: 'False from its alert until the balance is back at or above it' })
+  armed!: boolean;
+
+  @Field()
+  createdAt!: Date;
+}
+
+@InputType()
+export class LowBalanceThresholdSetInput {
+  @Field(() => ID)
+  walletId!: string;
+
+  @Field(() => MoneyScalar, { description: 'Alert when the balance falls below this (USD, above zero); setting an existing amount again changes its recipients' })
+  amount!: bigint;
+
+  @Field(() => [ID], { nullable: true, description: 'Members who receive its alerts; yourself when left out' })
+  recipientMemberIds?: string[] | null;
+}
+
+@ObjectType()
+export class LowBalanceThresholdSetPayload extends MutationPayload {
+  @Field(() => LowBalanceThresholdType, { nullable: true })
+  threshold?: LowBalanceThresholdType;
+}
+
+@InputType()
+export class LowBalanceThresholdRemoveInput {
+  @Field(() => ID)
+  thresholdId!: string;
+}
+
+@ObjectType()
+export class LowBalanceThresholdRemovePayload extends MutationPayload {
+  @Field(() => ID, { nullable: true })
+  removedThresholdId?: string;
 }

@@ -20,6 +20,7 @@ const TYPE_NAMES: Record<IdKind, string> = {
   taxId: 'TaxId',
   purchase: 'Purchase',
   alert: 'Alert',
+  lowBalanceThreshold: 'LowBalanceThreshold',
 };
 
 @InterfaceType('Node', {

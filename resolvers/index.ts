@@ -1,4 +1,4 @@
-import { AlertResolver, OrganizationAlertsResolver } from './alert.resolver';
+import { AlertResolver, LowBalanceThresholdResolver, OrganizationAlertsResolver, WalletLowBalanceThresholdsResolver } from './alert.resolver';
 import { BillingResolver } from './billing.resolver';
 import { GatewayResolver } from './gateway.resolver';
 import { ApiKeyResolver } from './api-key.resolver';
@@ -30,5 +30,7 @@ export const RESOLVERS = [
   PaymentMethodResolver,
   AutoTopUpResolver,
   AlertResolver,
+  LowBalanceThresholdResolver,
   OrganizationAlertsResolver,
+  WalletLowBalanceThresholdsResolver,
 ] as const;

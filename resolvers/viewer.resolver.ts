@@ -1,6 +1,6 @@
 import type { EntityName } from '@mikro-orm/core';
 import { Arg, Ctx, Field, ID, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
-import { AccessToken, Alert, ApiKey, Hold, Identity, Member, Organization, Project, Purchase, TaxId, Transaction, Wallet, Workspace } from '../entities';
+import { AccessToken, Alert, ApiKey, Hold, Identity, LowBalanceThreshold, Member, Organization, Project, Purchase, TaxId, Transaction, Wallet, Workspace } from '../entities';
 import { inScope, readScope } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { badUserInput, unauthenticated } from '../src/graphql/errors';
@@ -41,6 +41,7 @@ const ENTITY_OF: Record<IdKind, EntityName<{ id: string }>> = {
   taxId: TaxId,
   purchase: Purchase,
   alert: Alert,
+  lowBalanceThreshold: LowBalanceThreshold,
 };
 
 @Resolver()

@@ -15,6 +15,7 @@ export const ID_PREFIXES = {
   taxId: 'tax',
   purchase: 'pur',
   alert: 'alr',
+  lowBalanceThreshold: 'lbt',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

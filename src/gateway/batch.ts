@@ -4,7 +4,8 @@ import { idSequence, newId } from '../ids';
 import { ALL_PERIODS, type KeyLimitPeriod, type Period, periodEnd, periodStart } from '../limits/periods';
 import { remaining } from '../limits/usage';
 import { usageCost, type TokenPrice } from '../pricing/cost';
-import type { TransactionsRecordedEvent, WalletBalanceEvent } from '../realtime/pubsub';
+import { LOW_BALANCE_ALERTS_JSON, lowBalanceCtes } from '../alerts/low-balance';
+import type { LowBalanceAlertEvent, TransactionsRecordedEvent, WalletBalanceEvent } from '../realtime/pubsub';
 import {
   type CaptureRequest,
   DenialCode,
@@ -71,6 +72,8 @@ export interface BatchResult {
   events: WalletEvents[];
   /** Wallets the batch took down to below their auto top-up threshold (with auto top-up on). */
   belowTopUpThreshold: string[];
+  /** The low-balance alerts the batch fired. */
+  lowBalanceAlerts: LowBalanceAlertEvent[];
 }
 
 interface KeyRow {
@@ -138,6 +141,8 @@ interface WalletState {
   transactionIds: string[];
   /** The auto top-up threshold, when auto top-up is on. */
   topUpThreshold: bigint | null;
+  /** The highest armed low-balance threshold, if any: a balance below it fires alerts. */
+  alertThreshold: bigint | null;
 }
 
 interface Counter {
@@ -235,6 +240,7 @@ class Batch {
   private readonly newHolds: NewHold[] = [];
   private readonly settledHolds = new Map<string, { status: string; hash: string; response: unknown }>();
   private readonly expiredHolds: ExpiredHold[] = [];
+  private lowBalanceAlerts: LowBalanceAlertEvent[] = [];
   private readonly nowSecond: number;
   /** Ledger rows of one batch share a timestamp; their ids keep them in posting order. */
   private readonly nextTransactionId = idSequence('transaction');
@@ -282,7 +288,7 @@ class Batch {
       this.copyDuplicates();
       await this.write();
     });
-    return { outcomes: this.outcomes, events: this.events(), belowTopUpThreshold: this.belowTopUpThreshold() };
+    return { outcomes: this.outcomes, events: this.events(), belowTopUpThreshold: this.belowTopUpThreshold(), lowBalanceAlerts: this.lowBalanceAlerts };
   }
 
   // ---- reads -------------------------------------------------------------------------------
@@ -515,7 +521,9 @@ class Batch {
           returning wallet_id, api_key_id, identity_id, project_id, amount, tokens, created_at),
        locked_wallets as (
          select id, organization_id, balance::text as balance, held::text as held,
-                case when auto_top_up_enabled then auto_top_up_threshold::text end as top_up_threshold from wallets
+                case when auto_top_up_enabled then auto_top_up_threshold::text end as top_up_threshold,
+                (select max(t.amount)::text from low_balance_thresholds t where t.wallet_id = wallets.id and t.armed) as alert_threshold
+           from wallets
           where id in (select unnest(?::text[])) order by id for update),
        wanted as (
          select subject_id, period, period_start
@@ -567,7 +575,8 @@ class Batch {
           balanceDelta: 0n,
           heldDelta: 0n,
           transactionIds: [],
-          topUpThreshold: row.top_up_threshold == null ? null : BigInt(row.top_up_threshold),
+          topUpThreshold: big(row.top_up_threshold),
+          alertThreshold: big(row.alert_threshold),
         });
       } else {
         this.counters.set(`${row.subject_id}|${row.period}|${row.start_ms}`, {
@@ -981,9 +990,14 @@ class Batch {
     );
     const settledHolds = recordset({ id: 'text', status: 'text', hash: 'text', response: 'jsonb' }, settled);
     const answered = recordset({ organization_id: 'text', key: 'text', operation: 'text', request_hash: 'text', response: 'jsonb' }, answers);
+    // Thresholds are only looked at when the batch took a wallet below its highest armed one.
+    const crossed = [...this.wallets.entries()]
+      .filter(([, wallet]) => wallet.alertThreshold !== null && wallet.balance + wallet.balanceDelta < wallet.alertThreshold)
+      .map(([id, wallet]) => ({ wallet_id: id, balance: String(wallet.balance + wallet.balanceDelta) }));
+    const lowBalance = crossed.length > 0 ? recordset({ wallet_id: 'text', balance: 'bigint' }, crossed) : null;
 
-    await this.commitWith(
-      `with
+    const [{ alerts }] = await this.commitWith<{ alerts: LowBalanceAlertEvent[] | null }>(
+      `with ${lowBalance ? `${lowBalanceCtes(lowBalance.from)},` : ''}
        wallet_changes as (
          update wallets w set balance = w.balance + x.delta, held = w.held + x.held_delta
            from ${wallets.from}
@@ -1024,8 +1038,10 @@ class Batch {
          on conflict do nothing
          returning key)
        select tollgate_expect((select count(*) from wallet_changes) = ?::bigint, 'a wallet changed under its lock')
-          and tollgate_expect((select count(*) from answered) = ?::bigint, '${IDEMPOTENCY_RACE}') as written`,
+          and tollgate_expect((select count(*) from answered) = ?::bigint, '${IDEMPOTENCY_RACE}') as written,
+              ${lowBalance ? LOW_BALANCE_ALERTS_JSON : 'null'} as alerts`,
       [
+        ...(lowBalance?.params ?? []),
         ...wallets.params,
         this.now,
         ...ledger.params,
@@ -1042,6 +1058,7 @@ class Batch {
         answers.length,
       ],
     );
+    this.lowBalanceAlerts = alerts ?? [];
   }
 
   private belowTopUpThreshold(): string[] {

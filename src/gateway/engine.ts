@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { publishLowBalanceAlerts } from '../alerts/low-balance';
 import { type EventBus, TOPICS } from '../realtime/pubsub';
 import { type BatchDatabase, type BatchResult, isIdempotencyRace, processBatch } from './batch';
 import { batchDatabase } from './session';
@@ -92,12 +93,13 @@ export class DebitEngine {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
-      const { outcomes, events, belowTopUpThreshold } = await this.runBatch(batch.map((waiting) => waiting.request));
+      const { outcomes, events, belowTopUpThreshold, lowBalanceAlerts } = await this.runBatch(batch.map((waiting) => waiting.request));
       batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
       for (const { balance, recorded } of events) {
         this.options.bus.publish(TOPICS.walletBalanceChanged, balance.walletId, balance);
         this.options.bus.publish(TOPICS.transactionRecorded, recorded.walletId, recorded);
       }
+      publishLowBalanceAlerts(this.options.bus, lowBalanceAlerts);
       if (belowTopUpThreshold.length > 0) this.options.onBelowTopUpThreshold?.(belowTopUpThreshold);
     } catch (error) {
       if (batch.length === 1) {

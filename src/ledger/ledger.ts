@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Transaction, TransactionType } from '../../entities';
 import { DomainError, UserErrorCode } from '../errors';
 import { idSequence } from '../ids';
-import { type EventBus, TOPICS } from '../realtime/pubsub';
+import { publishLowBalanceAlerts, settleLowBalance } from '../alerts/low-balance';
+import { type EventBus, type LowBalanceAlertEvent, TOPICS } from '../realtime/pubsub';
 
 export interface LedgerEntry {
   walletId: string;
@@ -27,6 +28,12 @@ export interface PostedEntry {
   heldAfter: bigint;
 }
 
+/** What one call of `postEntries` did: its rows, and the low-balance alerts the new balances fired. */
+export interface Posting {
+  entries: PostedEntry[];
+  lowBalanceAlerts: LowBalanceAlertEvent[];
+}
+
 const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
 
 /**
@@ -37,7 +44,7 @@ const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
  * it below zero; wallets are updated in id order so that two transfers in opposite directions
  * lock in the same order and cannot deadlock.
  */
-export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Promise<PostedEntry[]> {
+export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Promise<Posting> {
   const lockOrder = entries
     .map((entry, index) => ({ entry, index }))
     .sort((a, b) => (a.entry.walletId < b.entry.walletId ? -1 : a.entry.walletId > b.entry.walletId ? 1 : a.index - b.index));
@@ -75,7 +82,8 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
        cross join (select clock_timestamp() as t) as posted_at`,
     rows.flat(),
   );
-  return posted;
+  const lowBalanceAlerts = await settleLowBalance(tx, [...new Set(entries.map((entry) => entry.walletId))]);
+  return { entries: posted, lowBalanceAlerts };
 }
 
 async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, mayOverdraw: boolean): Promise<{ balanceAfter: bigint; heldAfter: bigint }> {
@@ -102,9 +110,9 @@ async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, ma
   return { balanceAfter: BigInt(result[0].balance), heldAfter: BigInt(result[0].held) };
 }
 
-/** Tells subscribers the balances that posted entries left; call it after their commit. */
-export function publishPosted(bus: EventBus, organizationId: string, posted: PostedEntry[]): void {
-  for (const entry of posted) {
+/** Tells subscribers the balances a posting left, and the alerts it fired; call it after its commit. */
+export function publishPosted(bus: EventBus, organizationId: string, posting: Posting): void {
+  for (const entry of posting.entries) {
     bus.publish(TOPICS.walletBalanceChanged, entry.walletId, {
       walletId: entry.walletId,
       organizationId,
@@ -115,6 +123,7 @@ export function publishPosted(bus: EventBus, organizationId: string, posted: Pos
     });
     bus.publish(TOPICS.transactionRecorded, entry.walletId, { walletId: entry.walletId, transactions: [{ id: entry.transactionId, type: entry.type }] });
   }
+  publishLowBalanceAlerts(bus, posting.lowBalanceAlerts);
 }
 
 /** Loads posted rows as entities, in the order given. */

@@ -30,16 +30,16 @@ async function postIdempotently(em: EntityManager, bus: EventBus, posting: Idemp
       posting.operation,
       posting.request,
     );
-    if (claim.kind === 'replay') return { transactionIds: claim.response.transactionIds, posted: [] };
+    if (claim.kind === 'replay') return { transactionIds: claim.response.transactionIds, posted: null };
     const posted = await postEntries(
       tx,
       posting.entries.map((entry) => ({ ...entry, idempotencyKey: posting.idempotencyKey })),
     );
-    const transactionIds = posted.map((entry) => entry.transactionId);
+    const transactionIds = posted.entries.map((entry) => entry.transactionId);
     await recordIdempotentResponse(tx, posting.organizationId, posting.idempotencyKey, { transactionIds });
     return { transactionIds, posted };
   });
-  publishPosted(bus, posting.organizationId, outcome.posted);
+  if (outcome.posted) publishPosted(bus, posting.organizationId, outcome.posted);
   return loadTransactions(em.fork(), outcome.transactionIds);
 }
 

@@ -189,10 +189,10 @@ async function grantCredits(services: PaymentServices, purchaseId: string): Prom
     if (bonus > 0n) {
       entries.push({ walletId: won.wallet_id, type: TransactionType.BONUS, amount: bonus, description: `Bonus on a $${formatMoney(amount)} purchase`, actor: 'stripe' });
     }
-    return { won, entries: await postEntries(tx, entries) };
+    return { won, posting: await postEntries(tx, entries) };
   });
   if (!posted) return;
-  publishPosted(services.bus, posted.won.organization_id, posted.entries);
+  publishPosted(services.bus, posted.won.organization_id, posted.posting);
   if (posted.won.kind === PurchaseKind.AUTO_TOP_UP) {
     const { wallet_id: walletId, attempt } = posted.won;
     services.bus.publish(TOPICS.autoTopUp, walletId, { walletId, purchaseId, kind: AutoTopUpEventKind.SUCCEEDED, attempt, reason: null });
@@ -239,12 +239,12 @@ export async function recordRefund(services: PaymentServices, charge: Stripe.Cha
     const bonusBack = (bonus * now) / amount - (bonus * before) / amount;
     await tx.execute('update purchases set refunded = ? where id = ?', [String(now), purchase.id]);
     const description = `Refund of $${formatMoney(now - before)}${bonusBack > 0n ? ` and $${formatMoney(bonusBack)} of its bonus` : ''}`;
-    const entries = await postEntries(tx, [
+    const posting = await postEntries(tx, [
       { walletId: row.wallet_id, type: TransactionType.REFUND, amount: -(now - before + bonusBack), description, actor: 'stripe', mayOverdraw: true },
     ]);
-    return { organizationId: row.organization_id, entries };
+    return { organizationId: row.organization_id, posting };
   });
-  if (posted) publishPosted(services.bus, posted.organizationId, posted.entries);
+  if (posted) publishPosted(services.bus, posted.organizationId, posted.posting);
 }
 
 /**

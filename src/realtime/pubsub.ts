@@ -40,16 +40,27 @@ export interface AutoTopUpEvent {
   reason: string | null;
 }
 
+/** A low-balance alert that was stored, with whom it is for (the rest is read from the alert). */
+export interface LowBalanceAlertEvent {
+  alertId: string;
+  organizationId: string;
+  walletId: string;
+  recipientMemberIds: string[];
+}
+
 export const TOPICS = {
   walletBalanceChanged: 'WALLET_BALANCE_CHANGED',
   transactionRecorded: 'TRANSACTION_RECORDED',
   autoTopUp: 'AUTO_TOP_UP',
+  /** Keyed by organization. */
+  lowBalanceAlert: 'LOW_BALANCE_ALERT',
 } as const;
 
 interface Payloads {
   [TOPICS.walletBalanceChanged]: WalletBalanceEvent;
   [TOPICS.transactionRecorded]: TransactionsRecordedEvent;
   [TOPICS.autoTopUp]: AutoTopUpEvent;
+  [TOPICS.lowBalanceAlert]: LowBalanceAlertEvent;
 }
 
 export type Topic = keyof Payloads;
