@@ -34,6 +34,7 @@ async function main(): Promise<void> {
       retryDelaySeconds: config.TOLLGATE_AUTO_TOP_UP_RETRY_SECONDS,
       bonus: config.TOLLGATE_AUTO_TOP_UP_BONUS,
     },
+    graphiqlToken: demo?.ownerToken,
   });
 
   // Plain lines on stdout, for people and for scripts that read them.

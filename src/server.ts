@@ -17,6 +17,7 @@ import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments
 import { AutoTopUps } from './payments/auto-top-up.worker';
 import { type JobQueue, startJobQueue } from './jobs/queue';
 import { type Context, createContext, type ServerServices } from './graphql/context';
+import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
 import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
 import { buildGraphqlSchema } from './graphql/schema';
@@ -48,6 +49,8 @@ export interface ServerOptions {
   autoTopUp?: AutoTopUpSettings;
   /** How often open subscriptions' tokens are checked again; a revoked one's connection is closed. */
   tokenRecheckMs?: number;
+  /** Embedded demo mode only: the token GraphiQL fills in, so that the first query just runs. */
+  graphiqlToken?: string | null;
 }
 
 export interface RunningServer {
@@ -176,9 +179,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sendJson(res, answer.status, answer.body);
   }
 
+  const graphiqlAsset = graphiqlAssets();
+  const graphiql = graphiqlPage(options.graphiqlToken ?? null);
+
   httpServer.on('request', (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path === GRAPHQL_PATH) {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (path === GRAPHQL_PATH && req.method === 'GET' && !url.searchParams.has('query') && req.headers.accept?.includes('text/html')) {
+      // A browser opening the endpoint gets GraphiQL; GraphQL over GET stays with Apollo.
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+      res.end(graphiql);
+    } else if (path.startsWith(GRAPHIQL_ASSET_PATH) && req.method === 'GET') {
+      const asset = graphiqlAsset(path.slice(GRAPHIQL_ASSET_PATH.length));
+      if (!asset) return sendJson(res, 404, { error: 'not found' });
+      res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'public, max-age=3600' });
+      res.end(asset.body);
+    } else if (path === GRAPHQL_PATH) {
       handleGraphQL(req, res).catch((error) => {
         logger.error({ err: error }, 'HTTP request failed');
         if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });

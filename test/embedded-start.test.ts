@@ -1,7 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium, type Page } from 'playwright-core';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, graphqlClient } from './support/app';
+import { createApiKey, debit, setModelPrice } from './support/gateway';
 
 const ROOT = join(__dirname, '..');
 const ACCEPTANCE_QUERY = `{ viewer { organization { name workspaces { name wallet { balance
@@ -20,9 +23,9 @@ interface Started {
   adminToken: string;
 }
 
-/** Runs `npm start` and waits for the three lines it promises. */
-function npmStart(dataDir: string): Promise<Started> {
-  const child = spawn('npm', ['start'], { cwd: ROOT, env: embeddedEnv(dataDir), detached: true });
+/** Runs `npm start` (with `extraEnv`) and waits for the three lines it promises. */
+function npmStart(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Started> {
+  const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...embeddedEnv(dataDir), ...extraEnv }, detached: true });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start printed no URL in time:\n${output}`)), 90_000);
@@ -114,4 +117,65 @@ describe('npm start on a fresh machine (embedded PGlite)', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/Invalid configuration:\s+PORT:/);
   });
+});
+
+/** Debian's Chromium, driven by playwright-core; `.ci/run` installs it. */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OUTPUT_DIR = join(ROOT, 'test-output');
+
+/** The text of GraphiQL's result pane once it matches `expected`. */
+async function resultShowing(page: Page, expected: RegExp): Promise<string> {
+  const pane = page.locator('.result-window');
+  await pane.filter({ hasText: expected }).waitFor({ timeout: 15_000 });
+  return (await pane.textContent()) ?? '';
+}
+
+/** Replaces the query editor's text as a person would, by selecting all and typing. */
+async function typeQuery(page: Page, query: string): Promise<void> {
+  await page.locator('.graphiql-query-editor .CodeMirror').click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(query);
+  // GraphiQL reads the operations of the document after a pause in typing.
+  await page.waitForTimeout(500);
+}
+
+describe('GraphiQL in a real browser', () => {
+  if (!existsSync(CHROMIUM)) {
+    it.skip(`is skipped: Chromium is not installed at ${CHROMIUM} (apt-get install -y chromium, as .ci/run does)`, () => undefined);
+    return;
+  }
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-graphiql-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('opens from npm start, runs a query with the demo token, and shows a balance subscription move after a debit', async () => {
+    const started = await npmStart(dataDir, { TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_GATEWAY_TOKENS: GATEWAY_TOKEN });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(started.url);
+      // The default query runs as the demo owner: the token is already in the headers.
+      await page.locator('.graphiql-execute-button').click();
+      const wallets = await resultShowing(page, /Demo Organization/);
+      const walletId = /wal_[0-9A-Za-z]{22}/.exec(wallets)![0];
+
+      await typeQuery(page, `subscription { walletBalanceChanged(walletId: "${walletId}") { balance change } }`);
+      await page.locator('.graphiql-execute-button').click();
+      await resultShowing(page, /"balance": "25",\s*"change": "0"/);
+
+      const client = graphqlClient(new URL(started.url).origin);
+      const { data } = await client.gql('{ viewer { organization { workspaces { id } } } }', {}, started.ownerToken);
+      const model = 'demo-model';
+      await setModelPrice(client, model);
+      const key = await createApiKey(client, started.ownerToken, data.viewer.organization.workspaces[0].id);
+      const answer = await debit(client, { secret: key.secret, model });
+      expect(answer).toMatchObject({ allowed: true, availableBalance: '24.9989' });
+      await resultShowing(page, /"balance": "24.9989",\s*"change": "-0.0011"/);
+
+      mkdirSync(OUTPUT_DIR, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT_DIR, 'graphiql-subscription.png') });
+    } finally {
+      await browser.close();
+      await stop(started.child);
+    }
+  }, 180_000);
 });

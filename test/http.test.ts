@@ -38,4 +38,29 @@ describe('the HTTP endpoints', () => {
     expect(result.status).toBe(400);
     expect(result.errors?.[0].extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
   });
+
+  it('serves GraphiQL to a browser at /graphql from local files, with no token filled in outside the embedded demo', async () => {
+    const page = await fetch(`${app.server.url}/graphql`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await page.text();
+    expect(html).not.toMatch(/https?:\/\//);
+    expect(html).not.toMatch(/Bearer tg/);
+    const assets = [...html.matchAll(/(?:src|href)="(graphiql\/[^"]+)"/g)].map((match) => match[1]);
+    expect(assets).toEqual(['graphiql/graphiql.css', 'graphiql/react.js', 'graphiql/react-dom.js', 'graphiql/graphiql.js', 'graphiql/graphql-ws.js']);
+    for (const asset of assets) {
+      const response = await fetch(`${app.server.url}/${asset}`);
+      expect([asset, response.status]).toEqual([asset, 200]);
+      expect(response.headers.get('content-type')).toMatch(asset.endsWith('.css') ? /^text\/css/ : /^text\/javascript/);
+      expect((await response.arrayBuffer()).byteLength).toBeGreaterThan(1000);
+    }
+    expect((await fetch(`${app.server.url}/graphiql/nothing.js`)).status).toBe(404);
+  });
+
+  it('still answers GraphQL over GET at /graphql', async () => {
+    const response = await fetch(`${app.server.url}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'text/html,application/json', 'apollo-require-preflight': 'true' },
+    });
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+  });
 });

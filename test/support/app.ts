@@ -30,6 +30,29 @@ export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'hold
   jobs?: Omit<NonNullable<ServerOptions['jobs']>, 'url'>;
 };
 
+/** What the helpers need of a server: GraphQL over HTTP. */
+export type GraphQLClient = Pick<TestApp, 'gql' | 'data'>;
+
+/** A GraphQL client of the server at `baseUrl` (its endpoint is `/graphql`). */
+export function graphqlClient(baseUrl: string): GraphQLClient {
+  const gql = async (query: string, variables: Record<string, unknown> = {}, token?: string) => {
+    const response = await fetch(`${baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: response.status, ...((await response.json()) as object) } as GraphQLResult;
+  };
+  return {
+    gql,
+    async data(query, variables, token) {
+      const result = await gql(query, variables, token);
+      if (result.errors) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data;
+    },
+  };
+}
+
 /** The real server on the run's database, on a free loopback port. */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const url = process.env.TOLLGATE_TEST_DATABASE_URL;
@@ -44,23 +67,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...options,
     jobs: options.jobs && { url, ...options.jobs },
   });
-  const gql = async (query: string, variables: Record<string, unknown> = {}, token?: string) => {
-    const response = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: response.status, ...((await response.json()) as object) } as GraphQLResult;
-  };
   return {
     orm,
     server,
-    gql,
-    async data(query, variables, token) {
-      const result = await gql(query, variables, token);
-      if (result.errors) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
-      return result.data;
-    },
+    ...graphqlClient(server.url),
     async close() {
       await server.close();
       await orm.close(true);

@@ -1,11 +1,11 @@
-import { ADMIN_TOKEN, GATEWAY_TOKEN, type TestApp } from './app';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLClient, type TestApp } from './app';
 import { createOrganization, createWorkspace, expectNoUserErrors, fund, type OrgFixture, unique, type WorkspaceFixture } from './fixtures';
 
 /** $1 per 1M input tokens, $2 per 1M output tokens; with the default 10% markup 1,000 input tokens cost $0.0011. */
 export const PRICE = { inputPricePerMillion: '1', outputPricePerMillion: '2' };
 export const COST_OF_1000_INPUT = 1_100_000n;
 
-export async function setModelPrice(app: TestApp, model: string, price = PRICE): Promise<void> {
+export async function setModelPrice(app: GraphQLClient, model: string, price = PRICE): Promise<void> {
   const { modelPriceSet } = await app.data(
     `mutation ($input: ModelPriceSetInput!) { modelPriceSet(input: $input) { userErrors { code message } } }`,
     { input: { model, ...price } },
@@ -23,7 +23,7 @@ export interface KeyOptions {
   expiresAt?: string;
 }
 
-export async function createApiKey(app: TestApp, token: string, workspaceId: string, options: KeyOptions = {}) {
+export async function createApiKey(app: GraphQLClient, token: string, workspaceId: string, options: KeyOptions = {}) {
   const { apiKeyCreate } = await app.data(
     `mutation ($input: ApiKeyCreateInput!) { apiKeyCreate(input: $input) { apiKey { id } secret userErrors { code message } } }`,
     { input: { workspaceId, name: unique('key'), ...options } },
@@ -67,7 +67,7 @@ export function requestKey(): string {
 }
 
 /** One gatewayDebit through HTTP with the gateway token; fails the test on top-level errors. */
-export async function debit(app: TestApp, fixture: Pick<GatewayFixture, 'secret' | 'model'>, input: Record<string, unknown> = {}) {
+export async function debit(app: GraphQLClient, fixture: Pick<GatewayFixture, 'secret' | 'model'>, input: Record<string, unknown> = {}) {
   const { gatewayDebit } = await app.data(
     DEBIT,
     { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0, ...input } },
