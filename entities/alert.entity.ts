@@ -4,6 +4,14 @@ import { newId } from '../src/ids';
 import { Organization } from './organization.entity';
 import { Wallet } from './wallet.entity';
 
+/** Delivery to the organization's webhook; none when it had no webhook at the time. */
+export enum AlertWebhookStatus {
+  PENDING = 'PENDING',
+  QUEUED = 'QUEUED',
+  DELIVERED = 'DELIVERED',
+  FAILED = 'FAILED',
+}
+
 export enum AlertKind {
   /** Auto top-up failed three times in a row and was turned off. */
   AUTO_TOP_UP_DISABLED = 'AUTO_TOP_UP_DISABLED',
@@ -55,6 +63,16 @@ export class Alert {
 
   @Property({ type: 'timestamptz', length: 3, nullable: true })
   acknowledgedAt?: Date | null;
+
+  @Enum({ items: () => AlertWebhookStatus, type: 'text', nullable: true })
+  webhookStatus?: AlertWebhookStatus | null;
+
+  @Property({ type: 'integer', defaultRaw: '0' })
+  webhookAttempts: number & Opt = 0;
+
+  /** Why the last delivery attempt failed. */
+  @Property({ type: 'text', nullable: true })
+  webhookError?: string | null;
 
   /** Who acknowledged it: a member id, or "admin". */
   @Property({ type: 'text', nullable: true })

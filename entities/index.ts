@@ -21,6 +21,6 @@ export { MemberRole } from './member.entity';
 export { TransactionType } from './transaction.entity';
 export { HoldStatus } from './hold.entity';
 export { PurchaseKind, PurchaseStatus } from './purchase.entity';
-export { AlertKind } from './alert.entity';
+export { AlertKind, AlertWebhookStatus } from './alert.entity';
 
 export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold, TaxId, Purchase, PaymentMethod, Alert, LowBalanceThreshold];

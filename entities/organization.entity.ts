@@ -33,4 +33,11 @@ export class Organization {
   /** Created in Stripe the first time the organization is synced there. */
   @Property({ type: 'text', nullable: true, unique: true })
   stripeCustomerId?: string | null;
+
+  /** Where alerts are also sent, signed with `alertWebhookSecret`. */
+  @Property({ type: 'text', nullable: true })
+  alertWebhookUrl?: string | null;
+
+  @Property({ type: 'text', nullable: true, hidden: true })
+  alertWebhookSecret?: string | null;
 }

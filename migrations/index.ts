@@ -10,6 +10,7 @@ import { Migration20261123080000_invoices } from './Migration20261123080000_invo
 import { Migration20261123090000_auto_top_up_settings } from './Migration20261123090000_auto_top_up_settings';
 import { Migration20261123100000_auto_top_up } from './Migration20261123100000_auto_top_up';
 import { Migration20261123110000_low_balance_alerts } from './Migration20261123110000_low_balance_alerts';
+import { Migration20261123120000_alert_webhooks } from './Migration20261123120000_alert_webhooks';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123090000_auto_top_up_settings', class: Migration20261123090000_auto_top_up_settings },
   { name: 'Migration20261123100000_auto_top_up', class: Migration20261123100000_auto_top_up },
   { name: 'Migration20261123110000_low_balance_alerts', class: Migration20261123110000_low_balance_alerts },
+  { name: 'Migration20261123120000_alert_webhooks', class: Migration20261123120000_alert_webhooks },
 ];

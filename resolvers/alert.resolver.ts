@@ -1,6 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { Alert, type LowBalanceThreshold, type Member, MemberRole, type Organization, type Wallet } from '../entities';
 import { acknowledgeAlert, listAlerts } from '../src/alerts/alert.service';
+import { removeAlertWebhook, setAlertWebhook } from '../src/alerts/alert-webhooks';
 import { listLowBalanceThresholds, removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts/low-balance';
 import { inScope, MANAGERS, readScope, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
@@ -9,6 +10,9 @@ import { parseId } from '../src/graphql/ids';
 import { TOPICS } from '../src/realtime/pubsub';
 import { flatMapEvents } from '../src/realtime/streams';
 import {
+  AlertWebhookRemovePayload,
+  AlertWebhookSetInput,
+  AlertWebhookSetPayload,
   AlertAcknowledgeInput,
   AlertAcknowledgePayload,
   AlertConnection,
@@ -123,5 +127,22 @@ export class OrganizationAlertsResolver {
     acknowledged?: boolean | null,
   ) {
     return toConnection(await listAlerts(ctx.em, organization.id, page, acknowledged));
+  }
+
+  @FieldResolver(() => String, { nullable: true, description: 'Where alerts are also sent (alertWebhookSet)' })
+  alertWebhookUrl(@Root() organization: Organization): string | null {
+    return organization.alertWebhookUrl ?? null;
+  }
+
+  @Mutation(() => AlertWebhookSetPayload, { description: "Owners and admins: send the organization's alerts to a URL too, signed; returns a new signing secret" })
+  async alertWebhookSet(@Ctx() ctx: Context, @Arg('input') input: AlertWebhookSetInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    return withUserErrors(ctx, () => setAlertWebhook(ctx.em, actor.organizationId, input.url));
+  }
+
+  @Mutation(() => AlertWebhookRemovePayload, { description: 'Owners and admins: stop sending alerts to the webhook' })
+  async alertWebhookRemove(@Ctx() ctx: Context) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    return withUserErrors(ctx, async () => ({ organization: await removeAlertWebhook(ctx.em, actor.organizationId) }));
   }
 }

@@ -1,9 +1,14 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { AlertKind } from '../entities';
+import { AlertKind, AlertWebhookStatus } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
+import { OrganizationType } from './organization.types';
 
 registerEnumType(AlertKind, { name: 'AlertKind', description: 'What the alert is about' });
+registerEnumType(AlertWebhookStatus, {
+  name: 'AlertWebhookStatus',
+  description: "Delivery to the organization's webhook: PENDING and QUEUED until sent, DELIVERED, or FAILED after the last attempt",
+});
 
 @ObjectType('Alert', { implements: NodeInterface, description: "Something that needs a person's attention, kept until acknowledged" })
 export class AlertType extends NodeInterface {
@@ -24,6 +29,9 @@ export class AlertType extends NodeInterface {
 
   @Field(() => MoneyScalar, { nullable: true, description: 'Low-balance alerts: the balance that fell below it' })
   balance!: bigint | null;
+
+  @Field(() => AlertWebhookStatus, { nullable: true, description: 'Null when the organization had no webhook when it was raised' })
+  webhookStatus!: AlertWebhookStatus | null;
 }
 
 export const AlertConnection = Connection(AlertType, 'Alert');
@@ -83,4 +91,28 @@ export class LowBalanceThresholdRemoveInput {
 export class LowBalanceThresholdRemovePayload extends MutationPayload {
   @Field(() => ID, { nullable: true })
   removedThresholdId?: string;
+}
+
+@InputType()
+export class AlertWebhookSetInput {
+  @Field({ description: 'An http(s) URL; each alert is POSTed to it as JSON, signed in the Tollgate-Signature header' })
+  url!: string;
+}
+
+@ObjectType()
+export class AlertWebhookSetPayload extends MutationPayload {
+  @Field(() => OrganizationType, { nullable: true })
+  organization?: OrganizationType;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The new signing secret, shown only here: Tollgate-Signature is t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">',
+  })
+  signingSecret?: string;
+}
+
+@ObjectType()
+export class AlertWebhookRemovePayload extends MutationPayload {
+  @Field(() => OrganizationType, { nullable: true })
+  organization?: OrganizationType;
 }

@@ -15,6 +15,7 @@ import { type BonusTier, DEFAULT_BONUS_TIERS } from './payments/bonus';
 import { handleStripeWebhook } from './payments/webhooks';
 import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments/auto-top-up.settings';
 import { AutoTopUps } from './payments/auto-top-up.worker';
+import { AlertWebhooks } from './alerts/alert-webhooks';
 import { type JobQueue, startJobQueue } from './jobs/queue';
 import { type Context, createContext, type ServerServices } from './graphql/context';
 import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
@@ -44,8 +45,8 @@ export interface ServerOptions {
   /** The signing secret of the Stripe webhook endpoint. */
   stripeWebhookSecret?: string;
   bonusTiers?: BonusTier[];
-  /** Background jobs (auto top-ups) in the database at `url`; none without it. */
-  jobs?: { url: string; timeoutSeconds?: number; pollingSeconds?: number };
+  /** Background jobs (auto top-ups, alert webhooks) in the database at `url`; none without it. */
+  jobs?: { url: string; timeoutSeconds?: number; pollingSeconds?: number; alertRelayMs?: number };
   autoTopUp?: AutoTopUpSettings;
   /** How often open subscriptions' tokens are checked again; a revoked one's connection is closed. */
   tokenRecheckMs?: number;
@@ -61,6 +62,8 @@ export interface RunningServer {
   gateway: DebitEngine;
   /** Present when payments and jobs are both configured. */
   autoTopUps: AutoTopUps | null;
+  /** Present with jobs. */
+  alertWebhooks: AlertWebhooks | null;
   jobs: JobQueue | null;
   close(): Promise<void>;
 }
@@ -101,6 +104,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const autoTopUps =
     jobs && stripe ? new AutoTopUps({ em, bus, stripe, bonusTiers, jobs, logger, autoTopUp: options.autoTopUp ?? DEFAULT_AUTO_TOP_UP_SETTINGS }) : null;
   await autoTopUps?.startWorkers(options.jobs?.pollingSeconds ?? 2);
+  const alertWebhooks = jobs ? new AlertWebhooks({ em, jobs, logger }) : null;
+  await alertWebhooks?.start(options.jobs?.alertRelayMs ?? 1000, options.jobs?.pollingSeconds ?? 2);
   const gateway = new DebitEngine({
     em,
     bus,
@@ -270,6 +275,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     bus,
     gateway,
     autoTopUps,
+    alertWebhooks,
     jobs,
     async close() {
       clearInterval(tokenRecheck);
@@ -278,6 +284,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await apollo.stop();
       await gateway.drain();
       await autoTopUps?.stop();
+      await alertWebhooks?.stop();
       await jobs?.stop({ graceful: true, timeout: 10_000 });
     },
   };

@@ -1,4 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { createLogger } from '../src/logger';
 import { createRedisEventBus, TOPICS } from '../src/realtime/pubsub';
@@ -16,7 +19,13 @@ let other: ServerProcess;
 let redis: Redis;
 
 beforeAll(async () => {
-  Object.assign(app, await startTestApp({ bus: await createRedisEventBus(REDIS_URL, createLogger('silent')) }));
+  Object.assign(
+    app,
+    await startTestApp({
+      bus: await createRedisEventBus(REDIS_URL, createLogger('silent')),
+      jobs: { timeoutSeconds: 30, pollingSeconds: 0.5, alertRelayMs: 100 },
+    }),
+  );
   other = await spawnServer({ REDIS_URL });
   redis = new Redis(REDIS_URL);
 }, 60_000);
@@ -319,5 +328,95 @@ describe('low-balance alerts', () => {
     } finally {
       await client.dispose();
     }
+  });
+});
+
+describe('alert webhooks', () => {
+  const WEBHOOK_SET = `mutation ($input: AlertWebhookSetInput!) {
+    alertWebhookSet(input: $input) { organization { alertWebhookUrl } signingSecret userErrors { code field message } }
+  }`;
+
+  /** A receiver that answers each delivery with the next of `statuses` (then 200), and keeps what it got. */
+  async function startReceiver(statuses: number[]) {
+    const received: Array<{ signature: string; body: string }> = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push({ signature: String(req.headers['tollgate-signature']), body });
+        res.writeHead(statuses.shift() ?? 200).end();
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tollgate`, received, close: () => server.close() };
+  }
+
+  async function alertsWithStatus(token: string) {
+    return (await app.data('query { organization { alerts { nodes { id kind webhookStatus } } } }', {}, token)).organization.alerts.nodes as Array<{
+      id: string;
+      kind: string;
+      webhookStatus: string | null;
+    }>;
+  }
+
+  it('sends each alert, signed with the secret, and tries again until the receiver takes it', async () => {
+    const receiver = await startReceiver([503]);
+    try {
+      const org = await createOrganization(app);
+      const fixture = { ...org, ...(await createWorkspace(app, org.ownerToken)) };
+      await fund(app, fixture.walletId, '3');
+      const { alertWebhookSet } = await app.data(WEBHOOK_SET, { input: { url: receiver.url } }, org.ownerToken);
+      expect(alertWebhookSet).toEqual({ organization: { alertWebhookUrl: receiver.url }, signingSecret: expect.stringMatching(/^tgw_/), userErrors: [] });
+      const secret = alertWebhookSet.signingSecret as string;
+
+      await setThreshold(fixture, '5');
+      const [alert] = await alertsWithStatus(org.ownerToken);
+      for (let waited = 0; receiver.received.length < 2; waited += 100) {
+        if (waited > 20_000) throw new Error(`deliveries: ${receiver.received.length}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      // The first attempt got a 503; the second, the same alert, was taken.
+      const [first, second] = receiver.received;
+      expect(second.body).toBe(first.body);
+      expect(JSON.parse(second.body)).toEqual({
+        type: 'alert.raised',
+        alert: {
+          id: alert.id,
+          kind: 'LOW_BALANCE',
+          message: 'Low balance: $3 is below the threshold of $5',
+          organizationId: org.organizationId,
+          walletId: fixture.walletId,
+          threshold: '5',
+          balance: '3',
+          recipientMemberIds: [org.ownerId],
+          createdAt: expect.any(String),
+        },
+      });
+      const [, timestamp, digest] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(second.signature)!;
+      expect(digest).toBe(createHmac('sha256', secret).update(`${timestamp}.${second.body}`).digest('hex'));
+      expect(Math.abs(Date.now() / 1000 - Number(timestamp))).toBeLessThan(60);
+      for (let waited = 0; (await alertsWithStatus(org.ownerToken))[0].webhookStatus !== 'DELIVERED'; waited += 100) {
+        if (waited > 5000) throw new Error('not marked DELIVERED');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(receiver.received).toHaveLength(2);
+    } finally {
+      receiver.close();
+    }
+  }, 40_000);
+
+  it('refuses a URL that is not http(s), and sends nothing for an organization without a webhook', async () => {
+    const org = await createOrganization(app);
+    const fixture = { ...org, ...(await createWorkspace(app, org.ownerToken)) };
+    for (const url of ['ftp://example.com/hook', 'not a url']) {
+      const { alertWebhookSet } = await app.data(WEBHOOK_SET, { input: { url } }, org.ownerToken);
+      expect(alertWebhookSet).toMatchObject({ signingSecret: null, userErrors: [{ code: 'INVALID', field: ['input', 'url'] }] });
+    }
+    const viewer = await createMemberWithToken(app, org.ownerToken, 'VIEWER');
+    expect(codes(await app.gql(WEBHOOK_SET, { input: { url: 'https://example.com/hook' } }, viewer.token))).toEqual(['FORBIDDEN']);
+    expect((await app.data('{ organization { alertWebhookUrl } }', {}, org.ownerToken)).organization.alertWebhookUrl).toBeNull();
+    await setThreshold(fixture, '1');
+    expect(await alertsWithStatus(org.ownerToken)).toEqual([expect.objectContaining({ kind: 'LOW_BALANCE', webhookStatus: null })]);
   });
 });

@@ -10,7 +10,7 @@ export type JobQueue = PgBoss;
 export const JOB_QUEUE_CONNECTIONS = 2;
 
 /** Every queue tollgate uses; each is created on start. */
-export const QUEUES = { autoTopUp: 'auto-top-up' } as const;
+export const QUEUES = { autoTopUp: 'auto-top-up', alertWebhook: 'alert-webhook' } as const;
 
 export interface JobQueueOptions {
   /** The database the jobs live in: the application's own. */

@@ -1,0 +1,172 @@
+import { createHash, createHmac } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Alert, AlertWebhookStatus, Organization } from '../../entities';
+import { inTransaction } from '../db/transaction';
+import { DomainError, UserErrorCode } from '../errors';
+import { randomBase62 } from '../ids';
+import { inTransactionOf, type JobQueue, QUEUES } from '../jobs/queue';
+import type { Logger } from '../logger';
+import { formatMoney } from '../money';
+
+/** The header that carries `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const SIGNATURE_HEADER = 'tollgate-signature';
+/** Attempts per alert before it counts as FAILED (the job queue waits 2 s, then twice as long each time). */
+export const MAX_DELIVERY_ATTEMPTS = 10;
+const DELIVERY_TIMEOUT_MS = 10_000;
+const MAX_URL_LENGTH = 2000;
+
+/** The signature a receiver recomputes with the secret to know the body is ours and recent. */
+export function signWebhook(secret: string, body: string, at: Date): string {
+  const timestamp = Math.floor(at.getTime() / 1000);
+  return `t=${timestamp},v1=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/**
+ * Sets where the organization's alerts go and makes a new signing secret, returned only here.
+ * A retry makes another secret and returns it: the last one answered is the one in force.
+ */
+export async function setAlertWebhook(em: EntityManager, organizationId: string, url: string): Promise<{ organization: Organization; signingSecret: string }> {
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || url.length > MAX_URL_LENGTH) {
+    throw new DomainError(UserErrorCode.INVALID, `The webhook URL must be an http(s) URL of at most ${MAX_URL_LENGTH} characters`, ['input', 'url']);
+  }
+  const signingSecret = `tgw_${randomBase62(32)}`;
+  const fork = em.fork();
+  await fork.nativeUpdate(Organization, { id: organizationId }, { alertWebhookUrl: parsed.href, alertWebhookSecret: signingSecret });
+  return { organization: await fork.findOneOrFail(Organization, organizationId), signingSecret };
+}
+
+/** Stops sending alerts; those already owed are marked FAILED when their turn comes. */
+export async function removeAlertWebhook(em: EntityManager, organizationId: string): Promise<Organization> {
+  const fork = em.fork();
+  await fork.nativeUpdate(Organization, { id: organizationId }, { alertWebhookUrl: null, alertWebhookSecret: null });
+  return fork.findOneOrFail(Organization, organizationId);
+}
+
+/** One job per alert: a UUID derived from its id, so that queuing it twice queues it once. */
+function jobIdOf(alertId: string): string {
+  const hex = createHash('sha256').update(`alert-webhook:${alertId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+interface DeliveryJob {
+  alertId: string;
+}
+
+/** The JSON an alert is sent as: money as exact decimal strings of USD, like the API. */
+function webhookBody(alert: Alert): string {
+  return JSON.stringify({
+    type: 'alert.raised',
+    alert: {
+      id: alert.id,
+      kind: alert.kind,
+      message: alert.message,
+      organizationId: alert.organization.id,
+      walletId: alert.wallet?.id ?? null,
+      threshold: alert.threshold == null ? null : formatMoney(alert.threshold),
+      balance: alert.balance == null ? null : formatMoney(alert.balance),
+      recipientMemberIds: alert.recipientMemberIds,
+      createdAt: alert.createdAt.toISOString(),
+    },
+  });
+}
+
+export interface AlertWebhookServices {
+  em: EntityManager;
+  jobs: JobQueue;
+  logger: Logger;
+}
+
+/**
+ * Delivers alerts to their organization's webhook. The alerts table is the outbox: every alert
+ * owed a delivery is PENDING (a trigger sees to it, whatever raised the alert), and a relay
+ * turns PENDING alerts into jobs in one transaction, so that none is lost or sent twice by a
+ * crash between the two. Jobs retry with the queue's backoff until delivered or out of attempts.
+ */
+export class AlertWebhooks {
+  private relayTimer: NodeJS.Timeout | null = null;
+  private relaying: Promise<void> = Promise.resolve();
+  private workerId: string | null = null;
+
+  constructor(private readonly services: AlertWebhookServices) {}
+
+  async start(relayIntervalMs: number, pollingIntervalSeconds: number): Promise<void> {
+    this.workerId = await this.services.jobs.work<DeliveryJob>(QUEUES.alertWebhook, { batchSize: 1, pollingIntervalSeconds }, ([job]) =>
+      this.deliver(job.data.alertId),
+    );
+    this.relayTimer = setInterval(() => {
+      this.relaying = this.relaying.then(async () => void (await this.relay())).catch((error) => this.services.logger.warn({ err: error }, 'alert webhooks not queued'));
+    }, relayIntervalMs);
+  }
+
+  async stop(): Promise<void> {
+    if (this.relayTimer) clearInterval(this.relayTimer);
+    await this.relaying;
+    if (this.workerId) await this.services.jobs.offWork({ id: this.workerId });
+  }
+
+  /** Queues a job for each PENDING alert (a batch at a time), in the transaction that marks it QUEUED. */
+  async relay(): Promise<number> {
+    const { jobs } = this.services;
+    const queued = await inTransaction(this.services.em, async (tx) => {
+      const rows = await tx.execute<Array<{ id: string }>>(
+        `update alerts set webhook_status = 'QUEUED'
+          where id in (select id from alerts where webhook_status = 'PENDING' order by created_at limit 100 for update skip locked)
+          returning id`,
+      );
+      for (const { id } of rows) await jobs.send(QUEUES.alertWebhook, { alertId: id } satisfies DeliveryJob, { ...inTransactionOf(tx), id: jobIdOf(id) });
+      return rows.length;
+    });
+    if (queued > 0 && this.workerId) jobs.notifyWorker(this.workerId);
+    return queued;
+  }
+
+  /** One attempt; a failure is thrown so that the queue tries again later, until the last attempt. */
+  async deliver(alertId: string): Promise<void> {
+    const em = this.services.em.fork();
+    const alert = await em.findOne(Alert, { id: alertId, webhookStatus: AlertWebhookStatus.QUEUED }, { populate: ['organization'] });
+    if (!alert) return;
+    const { alertWebhookUrl: url, alertWebhookSecret: secret } = alert.organization;
+    if (!url || !secret) {
+      await this.record(em, alertId, 'FAILED', 'The organization removed its webhook');
+      return;
+    }
+    const body = webhookBody(alert);
+    let failure: string | null = null;
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, body, new Date()) },
+        body,
+        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        redirect: 'manual',
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      if (response.status < 200 || response.status >= 300) failure = `The webhook answered HTTP ${response.status}`;
+    } catch (error) {
+      failure = `The webhook could not be reached: ${(error as Error).message}`;
+    }
+    if (failure === null) {
+      await this.record(em, alertId, 'DELIVERED', null);
+      return;
+    }
+    const attempts = await this.record(em, alertId, null, failure);
+    if (attempts < MAX_DELIVERY_ATTEMPTS) throw new Error(failure);
+    await this.record(em, alertId, 'FAILED', failure, false);
+  }
+
+  /** Counts an attempt (unless told not to) and sets the status (unless null); the attempts so far. */
+  private async record(em: EntityManager, alertId: string, status: 'DELIVERED' | 'FAILED' | null, error: string | null, attempt = true): Promise<number> {
+    const [row] = await em.execute<Array<{ webhook_attempts: number }>>(
+      `update alerts set webhook_attempts = webhook_attempts + ?, webhook_status = coalesce(?, webhook_status), webhook_error = ?
+        where id = ? returning webhook_attempts`,
+      [attempt ? 1 : 0, status, error, alertId],
+    );
+    return row?.webhook_attempts ?? 0;
+  }
+}
