@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { Alert, type LowBalanceThreshold, type Member, MemberRole, type Organization, type Wallet } from '../entities';
-import { acknowledgeAlert, listAlerts } from '../src/alerts/alert.service';
 import { removeAlertWebhook, setAlertWebhook } from '../src/alerts/alert-webhooks';
+import { acknowledgeAlert, listAlerts } from '../src/alerts/alert.service';
 import { listLowBalanceThresholds, removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts/low-balance';
 import { inScope, MANAGERS, readScope, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
@@ -10,13 +10,13 @@ import { parseId } from '../src/graphql/ids';
 import { TOPICS } from '../src/realtime/pubsub';
 import { flatMapEvents } from '../src/realtime/streams';
 import {
-  AlertWebhookRemovePayload,
-  AlertWebhookSetInput,
-  AlertWebhookSetPayload,
   AlertAcknowledgeInput,
   AlertAcknowledgePayload,
   AlertConnection,
   AlertType,
+  AlertWebhookRemovePayload,
+  AlertWebhookSetInput,
+  AlertWebhookSetPayload,
   LowBalanceThresholdRemoveInput,
   LowBalanceThresholdRemovePayload,
   LowBalanceThresholdSetInput,

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
 import type { createClient } from 'graphql-ws';
 import { createLogger } from '../src/logger';
 import { createRedisEventBus } from '../src/realtime/pubsub';
@@ -206,4 +209,58 @@ describe('across server processes, through Redis', () => {
       await redisApp.server.bus.close();
     }
   }, 60_000);
+
+  it('keeps debiting while Redis is down, and the stream resumes when it is back', async () => {
+    // A Redis of this test's own, so that stopping it disturbs nothing else.
+    const port = await freePort();
+    const startRedis = async () => {
+      const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+      await new Promise<void>((resolve) => redis.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
+      return redis;
+    };
+    let redis = await startRedis();
+    const redisApp = await startTestApp({ bus: await createRedisEventBus(`redis://127.0.0.1:${port}`, createLogger('silent')) });
+    const fixture = await gatewaySetup(app, '1');
+    const client = wsClient(fixture.ownerToken, redisApp);
+    try {
+      const watch = await watchBalance(client, fixture.walletId);
+      expect((await debit(redisApp, fixture)).allowed).toBe(true);
+      expect(await watch.next()).toMatchObject({ balance: '0.9989' });
+
+      redis.kill('SIGKILL');
+      await once(redis, 'exit');
+      const startedAt = Date.now();
+      for (let i = 0; i < 3; i += 1) expect((await debit(redisApp, fixture)).allowed).toBe(true);
+      expect(Date.now() - startedAt).toBeLessThan(1000);
+
+      redis = await startRedis();
+      // The subscriber reconnects by itself: debits go on until their events arrive again, and
+      // the stream then catches up with the last balance.
+      const resumed = watch.next();
+      let last = '';
+      for (let tries = 0; ; tries += 1) {
+        if (tries > 100) throw new Error('no event after Redis came back');
+        last = (await debit(redisApp, fixture)).availableBalance;
+        if (await Promise.race([resumed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 100))])) break;
+      }
+      let latest = await resumed;
+      while (latest.balance !== last) latest = await watch.next();
+      expect(latest.balance).toBe(last);
+      await watch.events.return?.();
+    } finally {
+      await client.dispose();
+      await redisApp.close();
+      await redisApp.server.bus.close();
+      redis.kill('SIGKILL');
+    }
+  }, 60_000);
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
