@@ -37,12 +37,6 @@ async function main(): Promise<void> {
     graphiqlToken: demo?.ownerToken,
   });
 
-  // Plain lines on stdout, for people and for scripts that read them.
-  const lines = [`GraphQL: ${server.url}/graphql`];
-  if (demo) lines.push(`Demo owner token: ${demo.ownerToken}`, `Admin token: ${demo.adminToken}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-  logger.info({ url: server.url, embedded: database.embedded }, 'tollgate is serving');
-
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -55,6 +49,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  // Plain lines on stdout, for people and for scripts that read them.
+  const lines = [`GraphQL: ${server.url}/graphql`];
+  if (demo) lines.push(`Demo owner token: ${demo.ownerToken}`, `Admin token: ${demo.adminToken}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  logger.info({ url: server.url, embedded: database.embedded }, 'tollgate is serving');
 }
 
 main().catch((error) => {

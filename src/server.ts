@@ -130,6 +130,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // The process's own signal handler stops everything in order (main.ts); Apollo's would race it.
+    stopOnTerminationSignals: false,
     plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
     formatError(formatted, error) {
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {

@@ -1,10 +1,12 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, graphqlClient } from './support/app';
 import { createApiKey, debit, setModelPrice } from './support/gateway';
+import { spawnServer } from './support/process';
 
 const ROOT = join(__dirname, '..');
 const ACCEPTANCE_QUERY = `{ viewer { organization { name workspaces { name wallet { balance
@@ -105,6 +107,16 @@ describe('npm start on a fresh machine (embedded PGlite)', () => {
       await stop(second.child);
     }
   }, 180_000);
+
+  it('stops cleanly on SIGTERM with the production environment', async () => {
+    const server = await spawnServer({ NODE_ENV: 'production' });
+    const exited = once(server.process, 'exit');
+    server.process.kill('SIGTERM');
+    // A shutdown that hangs is ended by force, and shows as SIGKILL.
+    const stuck = setTimeout(() => server.process.kill('SIGKILL'), 10_000);
+    expect(await exited).toEqual([0, null]);
+    clearTimeout(stuck);
+  }, 60_000);
 
   it('stops at start with a message that names a wrong variable', async () => {
     const child = spawn(process.execPath, [join(ROOT, 'dist/src/main.js')], {
