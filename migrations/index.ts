@@ -11,6 +11,7 @@ import { Migration20261123090000_auto_top_up_settings } from './Migration2026112
 import { Migration20261123100000_auto_top_up } from './Migration20261123100000_auto_top_up';
 import { Migration20261123110000_low_balance_alerts } from './Migration20261123110000_low_balance_alerts';
 import { Migration20261123120000_alert_webhooks } from './Migration20261123120000_alert_webhooks';
+import { Migration20261124000000_usage_rollup } from './Migration20261124000000_usage_rollup';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261123100000_auto_top_up', class: Migration20261123100000_auto_top_up },
   { name: 'Migration20261123110000_low_balance_alerts', class: Migration20261123110000_low_balance_alerts },
   { name: 'Migration20261123120000_alert_webhooks', class: Migration20261123120000_alert_webhooks },
+  { name: 'Migration20261124000000_usage_rollup', class: Migration20261124000000_usage_rollup },
 ];

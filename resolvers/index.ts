@@ -7,12 +7,14 @@ import { MemberResolver } from './member.resolver';
 import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
 import { AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
+import { UsageReportResolver } from './usage-report.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { TransactionResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet.resolver';
 import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
 
 export const RESOLVERS = [
   ViewerResolver,
+  UsageReportResolver,
   OrganizationResolver,
   MemberResolver,
   WorkspaceResolver,

@@ -1009,7 +1009,17 @@ class Batch {
                                    output_tokens, hold_id, created_at)
          select id, wallet_id, organization_id, 'DEDUCTION', amount, balance_after, description, 'gateway',
                 idempotency_key, api_key_id, identity_id, project_id, model, input_tokens, output_tokens, hold_id, ?::timestamptz
-           from ${ledger.from}),
+           from ${ledger.from}
+         returning wallet_id, api_key_id, identity_id, project_id, model, amount, input_tokens, output_tokens, created_at),
+       usage_rolled as (
+         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests)
+         select wallet_id, date_trunc('hour', created_at, 'UTC'), api_key_id, identity_id, project_id, model,
+                -sum(amount), sum(input_tokens), sum(output_tokens), count(*)
+           from ledger
+          group by 1, 2, 3, 4, 5, 6
+         on conflict on constraint usage_hourly_key do update
+            set cost = usage_hourly.cost + excluded.cost, input_tokens = usage_hourly.input_tokens + excluded.input_tokens,
+                output_tokens = usage_hourly.output_tokens + excluded.output_tokens, requests = usage_hourly.requests + excluded.requests),
        counter_changes as (
          update usage_counters c
             set cost = c.cost + x.cost, tokens = c.tokens + x.tokens, requests = c.requests + x.requests,

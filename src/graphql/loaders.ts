@@ -1,7 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, TaxId, Wallet, Workspace } from '../../entities';
+import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, TaxId, Wallet, Workspace } from '../../entities';
 import { loadUsage, type UsageSnapshot } from '../limits/usage';
 
 function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>) {
@@ -62,6 +62,8 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     projectsOfWorkspace: byParent(em, Project, 'workspace', (row) => row.workspace.id),
     project: byId(em, Project),
     lowBalanceThreshold: byId(em, LowBalanceThreshold),
+    apiKey: byId(em, ApiKey),
+    identity: byId(em, Identity),
     identityByExternalId: identityByExternalId(em),
     /** Counters of the current periods by subject (key, identity or project) id, judged at one instant per batch. */
     usage: new DataLoader<string, UsageSnapshot>((subjectIds) => loadUsage(em, subjectIds, now())),

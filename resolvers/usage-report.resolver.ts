@@ -1,0 +1,58 @@
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
+import type { ApiKey, Identity, Project } from '../entities';
+import { UsageGroup, type UsageRow, usageReport } from '../src/analytics/usage-report';
+import { readScope } from '../src/auth/access';
+import { DomainError } from '../src/errors';
+import type { Context } from '../src/graphql/context';
+import { badUserInput } from '../src/graphql/errors';
+import { parseId } from '../src/graphql/ids';
+import type { IdKind } from '../src/ids';
+import { ApiKeyType } from './api-key.types';
+import { IdentityType } from './identity.types';
+import { UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';
+import { ProjectType } from './workspace.types';
+
+const ids = (kind: IdKind, values: string[] | null | undefined, field: string) => values?.map((value, i) => parseId(kind, value, `filter.${field}[${i}]`));
+
+@Resolver(() => UsageRowType)
+export class UsageReportResolver {
+  @Query(() => UsageReportType, { description: 'Gateway spend of your organization, grouped, exact; computed from the ledger' })
+  async usage(
+    @Ctx() ctx: Context,
+    @Arg('filter', () => UsageFilterInput) filter: UsageFilterInput,
+    @Arg('groupBy', () => [UsageGroup]) groupBy: UsageGroup[],
+  ) {
+    const scope = readScope(ctx.principal);
+    const organizationId = filter.organizationId ? parseId('organization', filter.organizationId, 'filter.organizationId') : scope;
+    if (organizationId === null) throw badUserInput('filter.organizationId: the platform admin names the organization');
+    if (scope !== null && organizationId !== scope) throw badUserInput('filter.organizationId: no such organization');
+    try {
+      return await usageReport(ctx.em, organizationId, {
+        ...filter,
+        workspaceId: filter.workspaceId ? parseId('workspace', filter.workspaceId, 'filter.workspaceId') : null,
+        projectIds: ids('project', filter.projectIds, 'projectIds'),
+        identityIds: ids('identity', filter.identityIds, 'identityIds'),
+        apiKeyIds: ids('apiKey', filter.apiKeyIds, 'apiKeyIds'),
+      }, groupBy);
+    } catch (error) {
+      // A query has no payload for user errors: bad input is a top-level error naming the field.
+      if (error instanceof DomainError) throw badUserInput(`${(error.field ?? []).join('.')}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  @FieldResolver(() => ProjectType, { nullable: true })
+  project(@Root() row: UsageRow, @Ctx() ctx: Context): Promise<Project | null> {
+    return row.projectId ? ctx.loaders.project.load(row.projectId) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => IdentityType, { nullable: true, description: 'The end user' })
+  identity(@Root() row: UsageRow, @Ctx() ctx: Context): Promise<Identity | null> {
+    return row.identityId ? ctx.loaders.identity.load(row.identityId) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => ApiKeyType, { nullable: true })
+  apiKey(@Root() row: UsageRow, @Ctx() ctx: Context): Promise<ApiKey | null> {
+    return row.apiKeyId ? ctx.loaders.apiKey.load(row.apiKeyId) : Promise.resolve(null);
+  }
+}
