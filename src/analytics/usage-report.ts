@@ -95,25 +95,30 @@ export async function usageReport(em: EntityManager, organizationId: string, fil
 
   const wallets = `select id from wallets where organization_id = ?${filter.workspaceId ? ' and workspace_id = ?' : ''}`;
   const walletParams = filter.workspaceId ? [organizationId, filter.workspaceId] : [organizationId];
-  // The ledger's rows in the partial hours; all of [from, to) when it has no whole hour.
-  const edges = hours ? [[from, firstHour], [endHour, to]] : [[from, to]];
+  // The ledger's rows in the partial hours (all of [from, to) when it has no whole hour), one
+  // branch per range so that each is one index range scan.
+  const edges = (hours ? [[from, firstHour], [endHour, to]] : [[from, to]]).filter(([start, end]) => start < end);
   const selected = groups.map((group) => `${GROUP_COLUMNS[group]} as ${columnName(group)}`);
   const rows = await em.execute<SumRow[]>(
     `with u as (
        select wallet_id, hour as at, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests
          from usage_hourly
         where ${hours ? `wallet_id in (${wallets}) and hour >= ? and hour < ?` : 'false'}
+${edges
+  .map(
+    () => `
        union all
        select wallet_id, created_at, api_key_id, identity_id, project_id, model, -amount, input_tokens, output_tokens, 1
          from transactions
-        where type = 'DEDUCTION' and wallet_id in (${wallets})
-          and (${edges.map(() => '(created_at >= ? and created_at < ?)').join(' or ')}))
+        where type = 'DEDUCTION' and wallet_id in (${wallets}) and created_at >= ? and created_at < ?`,
+  )
+  .join('')})
      select ${[...selected, 'sum(cost)::text as cost', 'sum(input_tokens)::text as input_tokens', 'sum(output_tokens)::text as output_tokens', 'sum(requests)::text as requests'].join(', ')}
        from u
       ${conditions.length > 0 ? `where ${conditions.join(' and ')}` : ''}
       ${groups.length > 0 ? `group by ${groups.map((_, i) => i + 1).join(', ')} order by ${groups.map((_, i) => i + 1).join(', ')}` : ''}
       limit ${MAX_GROUPS + 1}`,
-    [...(hours ? [...walletParams, firstHour, endHour] : []), ...walletParams, ...edges.flat(), ...params],
+    [...(hours ? [...walletParams, firstHour, endHour] : []), ...edges.flatMap((range) => [...walletParams, ...range]), ...params],
   );
   if (rows.length > MAX_GROUPS) {
     throw new DomainError(UserErrorCode.INVALID, `The report would have more than ${MAX_GROUPS} groups: narrow the range, filter or grouping`, ['groupBy']);
