@@ -7,7 +7,7 @@ import { MemberResolver } from './member.resolver';
 import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
 import { AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
-import { UsageReportResolver } from './usage-report.resolver';
+import { UsageReportResolver, WalletSpendProjectionResolver } from './usage-report.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { TransactionResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet.resolver';
 import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
@@ -15,6 +15,7 @@ import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
 export const RESOLVERS = [
   ViewerResolver,
   UsageReportResolver,
+  WalletSpendProjectionResolver,
   OrganizationResolver,
   MemberResolver,
   WorkspaceResolver,

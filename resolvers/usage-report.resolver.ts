@@ -1,5 +1,6 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import type { ApiKey, Identity, Project } from '../entities';
+import type { ApiKey, Identity, Project, Wallet } from '../entities';
+import { autoTopUpPerDay, spendProjection } from '../src/analytics/spend-projection';
 import { UsageGroup, type UsageRow, usageReport } from '../src/analytics/usage-report';
 import { readScope } from '../src/auth/access';
 import { DomainError } from '../src/errors';
@@ -9,7 +10,8 @@ import { parseId } from '../src/graphql/ids';
 import type { IdKind } from '../src/ids';
 import { ApiKeyType } from './api-key.types';
 import { IdentityType } from './identity.types';
-import { UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';
+import { SpendProjectionType, UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';
+import { WalletType } from './wallet.types';
 import { ProjectType } from './workspace.types';
 
 const ids = (kind: IdKind, values: string[] | null | undefined, field: string) => values?.map((value, i) => parseId(kind, value, `filter.${field}[${i}]`));
@@ -54,5 +56,13 @@ export class UsageReportResolver {
   @FieldResolver(() => ApiKeyType, { nullable: true })
   apiKey(@Root() row: UsageRow, @Ctx() ctx: Context): Promise<ApiKey | null> {
     return row.apiKeyId ? ctx.loaders.apiKey.load(row.apiKeyId) : Promise.resolve(null);
+  }
+}
+
+@Resolver(() => WalletType)
+export class WalletSpendProjectionResolver {
+  @FieldResolver(() => SpendProjectionType, { description: 'Average daily gateway spend over the last 7 and 30 days, and when the balance runs out at each rate' })
+  spendProjection(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<SpendProjectionType> {
+    return spendProjection(ctx.em, wallet, ctx.now(), autoTopUpPerDay(wallet, ctx.autoTopUp.dailyLimit, ctx.stripe !== null));
   }
 }

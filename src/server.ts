@@ -101,8 +101,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const stripe = options.stripe ?? null;
   const bonusTiers = options.bonusTiers ?? DEFAULT_BONUS_TIERS;
   const jobs = options.jobs ? await startJobQueue({ url: options.jobs.url, jobTimeoutSeconds: options.jobs.timeoutSeconds ?? 60, logger }) : null;
-  const autoTopUps =
-    jobs && stripe ? new AutoTopUps({ em, bus, stripe, bonusTiers, jobs, logger, autoTopUp: options.autoTopUp ?? DEFAULT_AUTO_TOP_UP_SETTINGS }) : null;
+  const autoTopUpSettings = options.autoTopUp ?? DEFAULT_AUTO_TOP_UP_SETTINGS;
+  const autoTopUps = jobs && stripe ? new AutoTopUps({ em, bus, stripe, bonusTiers, jobs, logger, autoTopUp: autoTopUpSettings }) : null;
   await autoTopUps?.startWorkers(options.jobs?.pollingSeconds ?? 2);
   const alertWebhooks = jobs ? new AlertWebhooks({ em, jobs, logger }) : null;
   await alertWebhooks?.start(options.jobs?.alertRelayMs ?? 1000, options.jobs?.pollingSeconds ?? 2);
@@ -113,7 +113,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     holdTtlMs: options.holdTtlMs,
     onBelowTopUpThreshold: autoTopUps ? (walletIds) => autoTopUps.walletsBelowThreshold(walletIds) : undefined,
   });
-  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers };
+  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings };
   const schema = await buildGraphqlSchema();
   const httpServer: Server = createServer();
 

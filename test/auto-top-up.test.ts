@@ -328,3 +328,26 @@ describe('auto top-up', () => {
     expect(wallet.balance).toBe('10.45');
   }, 60_000);
 });
+
+describe('the spend projection with auto top-up on', () => {
+  it('counts at most the daily limit of top-ups a day against the spend', async () => {
+    // Three top-ups of $5 a day can add $15 a day: $105 a week, $450 a month.
+    const fixture = await walletWithAutoTopUp('200', '1', '5', 'pm_card_visa');
+    expect((await debit(app, fixture, { inputTokens: 100_000_000 })).allowed).toBe(true);
+    const { node } = await app.data(
+      `query ($id: ID!) { node(id: $id) { ... on Wallet { spendProjection {
+         last7Days { spend depletesAt coveredByAutoTopUp } last30Days { spend depletesAt coveredByAutoTopUp } } } } }`,
+      { id: fixture.walletId },
+      fixture.ownerToken,
+    );
+    const { last7Days, last30Days } = node.spendProjection;
+    // $110 spent this week against $105 of top-ups: $5 a week drains the $90 left in 126 days.
+    expect(last7Days).toMatchObject({ spend: '110', coveredByAutoTopUp: false });
+    const days = (Date.parse(last7Days.depletesAt) - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(125.9);
+    expect(days).toBeLessThanOrEqual(126);
+    expect(last30Days).toEqual({ spend: '110', depletesAt: null, coveredByAutoTopUp: true });
+    expect(await topUpsOf(fixture)).toEqual([]);
+  });
+});
+

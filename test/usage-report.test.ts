@@ -142,3 +142,56 @@ describe('usage reports', () => {
     expect(admin.usage.total.cost).toBe('0.0176');
   });
 });
+
+describe('wallet.spendProjection', () => {
+  const PROJECTION = `query ($id: ID!) { node(id: $id) { ... on Wallet {
+    spendProjection {
+      last7Days { days spend averageDailySpend depletesAt coveredByAutoTopUp }
+      last30Days { days spend averageDailySpend depletesAt coveredByAutoTopUp }
+    }
+  } } }`;
+  const projectionOf = async (walletId: string, token: string) => (await app.data(PROJECTION, { id: walletId }, token)).node.spendProjection;
+  const DAY_MS = 86_400_000n;
+
+  it('averages the spend of the last 7 and 30 days and projects when the available balance runs out', async () => {
+    now = new Date('2026-04-01T10:00:00Z');
+    const fixture = await gatewaySetup(app, '10');
+    expect(await projectionOf(fixture.walletId, fixture.ownerToken)).toEqual({
+      last7Days: { days: 7, spend: '0', averageDailySpend: '0', depletesAt: null, coveredByAutoTopUp: false },
+      last30Days: { days: 30, spend: '0', averageDailySpend: '0', depletesAt: null, coveredByAutoTopUp: false },
+    });
+    // 0.0011 twenty days ago (only in the 30-day window), 0.0033 two days ago.
+    now = new Date('2026-03-12T10:00:00Z');
+    expect((await debit(app, fixture)).allowed).toBe(true);
+    now = new Date('2026-03-30T10:00:00Z');
+    expect((await debit(app, fixture, { inputTokens: 3000 })).allowed).toBe(true);
+    now = new Date('2026-04-01T10:00:00Z');
+    // By hand: 9.9956 left; 0.0033 / 7 = 0.000471428571… → 0.000471429, lasting 9.9956 × 7 / 0.0033
+    // days (58 years); 0.0044 / 30 = 0.000146666… → 0.000146667, lasting 186 years: past the horizon.
+    const lastsMs = (9_995_600_000n * 7n * DAY_MS) / 3_300_000n;
+    expect(await projectionOf(fixture.walletId, fixture.ownerToken)).toEqual({
+      last7Days: {
+        days: 7,
+        spend: '0.0033',
+        averageDailySpend: '0.000471429',
+        depletesAt: new Date(now.getTime() + Number(lastsMs)).toISOString(),
+        coveredByAutoTopUp: false,
+      },
+      last30Days: { days: 30, spend: '0.0044', averageDailySpend: '0.000146667', depletesAt: null, coveredByAutoTopUp: false },
+    });
+  });
+
+  it('projects within a day when the spend is above the balance, and now when nothing is left', async () => {
+    now = new Date('2026-05-01T09:00:00Z');
+    const low = await gatewaySetup(app, '0.0012');
+    expect((await debit(app, low)).allowed).toBe(true);
+    const empty = await gatewaySetup(app, '0.0011');
+    expect((await debit(app, empty)).allowed).toBe(true);
+    now = new Date('2026-05-01T10:00:00Z');
+    const { last7Days } = await projectionOf(low.walletId, low.ownerToken);
+    // 0.0001 left at 0.0011 a week: 0.0001 × 7 / 0.0011 days.
+    expect(last7Days.depletesAt).toBe(new Date(now.getTime() + Number((100_000n * 7n * DAY_MS) / 1_100_000n)).toISOString());
+
+    expect((await projectionOf(empty.walletId, empty.ownerToken)).last30Days.depletesAt).toBe(now.toISOString());
+  });
+});

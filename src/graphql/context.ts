@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
+import type { AutoTopUpSettings } from '../payments/auto-top-up.settings';
 import type { BonusTier } from '../payments/bonus';
 import type { Principal } from '../auth/principal';
 import type { DebitEngine } from '../gateway/engine';
@@ -15,6 +16,7 @@ export interface ServerServices {
   now: () => Date;
   stripe: Stripe | null;
   bonusTiers: BonusTier[];
+  autoTopUp: AutoTopUpSettings;
 }
 
 export interface Context {
@@ -27,6 +29,7 @@ export interface Context {
   now: () => Date;
   stripe: Stripe | null;
   bonusTiers: BonusTier[];
+  autoTopUp: AutoTopUpSettings;
   /**
    * Drops what this request has read so far. Called after each mutation, so that its payload
    * and any later field of the same request read the state the write left behind.
@@ -45,6 +48,7 @@ export function createContext(services: ServerServices, principal: Principal): C
     now: services.now,
     stripe: services.stripe,
     bonusTiers: services.bonusTiers,
+    autoTopUp: services.autoTopUp,
     forgetReads() {
       this.em = services.em.fork();
       this.loaders = createLoaders(this.em, services.now);
