@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
@@ -16,18 +17,21 @@ import { handleStripeWebhook } from './payments/webhooks';
 import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments/auto-top-up.settings';
 import { AutoTopUps } from './payments/auto-top-up.worker';
 import { AlertWebhooks } from './alerts/alert-webhooks';
+import { Metrics, operationLabel } from './observability/metrics';
+import { readiness } from './observability/readiness';
 import { type JobQueue, startJobQueue } from './jobs/queue';
 import { type Context, createContext, type ServerServices } from './graphql/context';
 import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
 import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
 import { buildGraphqlSchema } from './graphql/schema';
-import type { Logger } from './logger';
-import { createEventBus, type EventBus } from './realtime/pubsub';
+import { type Logger, withRequestId } from './logger';
+import { createEventBus, type EventBus, measuredBus } from './realtime/pubsub';
 
 export const GRAPHQL_PATH = '/graphql';
 /** Larger bodies are refused before parsing (a batch of 1,000 gateway debits fits well inside). */
 export const MAX_BODY_BYTES = 1024 * 1024;
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 export interface ServerOptions {
   em: EntityManager;
@@ -96,7 +100,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { em, auth, logger } = options;
-  const bus = options.bus ?? createEventBus();
+  const metrics = new Metrics();
+  const bus = measuredBus(options.bus ?? createEventBus(), (topic, seconds) => metrics.pubsubLag.observe({ topic }, seconds));
   const now = options.clock ?? (() => new Date());
   const stripe = options.stripe ?? null;
   const bonusTiers = options.bonusTiers ?? DEFAULT_BONUS_TIERS;
@@ -109,6 +114,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const gateway = new DebitEngine({
     em,
     bus,
+    onBatch: (seconds, outcomes) => metrics.gatewayBatch(seconds, outcomes),
     clock: now,
     holdTtlMs: options.holdTtlMs,
     onBelowTopUpThreshold: autoTopUps ? (walletIds) => autoTopUps.walletsBelowThreshold(walletIds) : undefined,
@@ -132,7 +138,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     includeStacktraceInErrorResponses: false,
     // The process's own signal handler stops everything in order (main.ts); Apollo's would race it.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled()],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), metrics.apolloPlugin()],
     formatError(formatted, error) {
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
         logger.error({ err: unwrapResolverError(error) }, 'GraphQL request failed');
@@ -190,6 +196,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const graphiql = graphiqlPage(options.graphiqlToken ?? null);
 
   httpServer.on('request', (req, res) => {
+    // A caller's own request id is kept (a proxy's, say), so that its logs and ours line up.
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    withRequestId(requestId, () => {
+      const started = process.hrtime.bigint();
+      res.on('finish', () =>
+        logger.debug({ method: req.method, path: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request served'),
+      );
+      route(req, res);
+    });
+  });
+
+  function route(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === GRAPHQL_PATH && req.method === 'GET' && !url.searchParams.has('query') && req.headers.accept?.includes('text/html')) {
@@ -215,15 +235,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
     } else if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
+    } else if (path === '/readyz') {
+      void readiness(em).then((state) => sendJson(res, state.ready ? 200 : 503, state.ready ? { status: 'ready' } : { status: 'unavailable', reason: state.reason }));
+    } else if (path === '/metrics') {
+      metrics.registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': metrics.registry.contentType });
+          res.end(text);
+        })
+        .catch((error) => {
+          logger.error({ err: error }, 'metrics not collected');
+          sendJson(res, 500, { error: 'metrics not collected' });
+        });
     } else {
       sendJson(res, 404, { error: 'not found' });
     }
-  });
+  }
 
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
   const documents = documentCache();
   const members = new Set<{ principal: MemberPrincipal; socket: WebSocket }>();
-  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal; member?: { principal: MemberPrincipal; socket: WebSocket } }>(
+  const wsCleanup = useServer<
+    Record<string, unknown>,
+    { principal?: Principal; member?: { principal: MemberPrincipal; socket: WebSocket }; startedAt?: Map<string, bigint> }
+  >(
     {
       schema,
       parse: documents.parse,
@@ -245,6 +281,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       onClose: (ctx) => {
         if (ctx.extra.member) members.delete(ctx.extra.member);
+      },
+      onSubscribe: (ctx, id) => {
+        (ctx.extra.startedAt ??= new Map()).set(id, process.hrtime.bigint());
+      },
+      onOperation: (ctx, id, payload, args, result) => {
+        const started = ctx.extra.startedAt?.get(id);
+        ctx.extra.startedAt?.delete(id);
+        if (started === undefined) return;
+        const ok = !('errors' in result && result.errors?.length);
+        metrics.operation('ws', operationLabel(args.document, payload.operationName), Number(process.hrtime.bigint() - started) / 1e9, ok);
       },
       context: (ctx) => createContext(services, ctx.extra.principal ?? { kind: 'ANONYMOUS' }),
     },

@@ -17,6 +17,8 @@ export interface EngineOptions {
   concurrency?: number;
   /** After a commit: the wallets it left below their auto top-up threshold. */
   onBelowTopUpThreshold?: (walletIds: string[]) => void;
+  /** After a commit: how long its transaction took (retries included) and what it answered. */
+  onBatch?: (seconds: number, outcomes: GatewayOutcome[]) => void;
 }
 
 interface Waiting {
@@ -93,8 +95,10 @@ export class DebitEngine {
 
   private async commit(batch: Waiting[]): Promise<void> {
     try {
+      const started = process.hrtime.bigint();
       const { outcomes, events, belowTopUpThreshold, lowBalanceAlerts } = await this.runBatch(batch.map((waiting) => waiting.request));
       batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
+      this.options.onBatch?.(Number(process.hrtime.bigint() - started) / 1e9, outcomes);
       for (const { balance, recorded } of events) {
         this.options.bus.publish(TOPICS.walletBalanceChanged, balance.walletId, balance);
         this.options.bus.publish(TOPICS.transactionRecorded, recorded.walletId, recorded);

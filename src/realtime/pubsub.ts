@@ -3,6 +3,7 @@ import { createPubSub } from '@graphql-yoga/subscription';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import Redis from 'ioredis';
 import type { Logger } from '../logger';
+import { flatMapEvents } from './streams';
 
 /** A committed change of a wallet's balance: the last of the changes one commit made to it. */
 export interface WalletBalanceEvent {
@@ -85,6 +86,23 @@ export function createEventBus(): EventBus {
     publish: (topic, key, event) => pubSub.publish(topic, key, event),
     subscribe: (topic, key) => pubSub.subscribe(topic, key) as AsyncIterableIterator<never>,
     close: async () => undefined,
+  };
+}
+
+/**
+ * `bus`, with each event stamped when published and timed when handed to a subscription of
+ * this process (across processes, the lag includes the clocks' difference).
+ */
+export function measuredBus(bus: EventBus, observe: (topic: Topic, seconds: number) => void): EventBus {
+  return {
+    publish: (topic, key, event) => bus.publish(topic, key, { ...event, publishedAtMs: Date.now() }),
+    subscribe: (topic, key) =>
+      flatMapEvents(bus.subscribe(topic, key), async (stamped) => {
+        const { publishedAtMs, ...event } = stamped as typeof stamped & { publishedAtMs?: number };
+        if (typeof publishedAtMs === 'number') observe(topic, Math.max(0, Date.now() - publishedAtMs) / 1000);
+        return [event as typeof stamped];
+      }),
+    close: () => bus.close(),
   };
 }
 
