@@ -1,5 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { Transaction, TransactionType, type Wallet, type Workspace } from '../entities';
+import { type ApiKey, type Identity, type Project, Transaction, TransactionType, type Wallet, type Workspace } from '../entities';
+import { ApiKeyType } from './api-key.types';
+import { IdentityType } from './identity.types';
 import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../src/auth/access';
 import { badUserInput } from '../src/graphql/errors';
 import type { Context } from '../src/graphql/context';
@@ -21,7 +23,7 @@ import {
   WalletTransferPayload,
   WalletType,
 } from './wallet.types';
-import { WorkspaceType } from './workspace.types';
+import { ProjectType, WorkspaceType } from './workspace.types';
 
 @Resolver(() => WalletType)
 export class WalletResolver {
@@ -131,5 +133,20 @@ export class TransactionResolver {
   @FieldResolver(() => WalletType, { nullable: true, description: 'The other wallet of a transfer' })
   async counterpartyWallet(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<Wallet | null> {
     return transaction.counterpartyWallet ? ctx.loaders.wallet.load(transaction.counterpartyWallet.id) : null;
+  }
+
+  @FieldResolver(() => ApiKeyType, { nullable: true, description: 'Gateway charges: the API key' })
+  apiKey(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<ApiKey | null> {
+    return transaction.apiKeyId ? ctx.loaders.apiKey.load(transaction.apiKeyId) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => IdentityType, { nullable: true, description: 'Gateway charges: the end user, when given' })
+  identity(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<Identity | null> {
+    return transaction.identityId ? ctx.loaders.identity.load(transaction.identityId) : Promise.resolve(null);
+  }
+
+  @FieldResolver(() => ProjectType, { nullable: true, description: "Gateway charges: the key's project" })
+  project(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<Project | null> {
+    return transaction.projectId ? ctx.loaders.project.load(transaction.projectId) : Promise.resolve(null);
   }
 }

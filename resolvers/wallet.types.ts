@@ -1,6 +1,7 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { TransactionType } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
+import { TokenCountScalar } from '../src/graphql/token-count.scalar';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
 
 registerEnumType(TransactionType, {
@@ -36,6 +37,15 @@ export class TransactionObject extends NodeInterface {
 
   @Field(() => String, { nullable: true, description: 'The client key the write was made with' })
   idempotencyKey!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Gateway charges: the model used' })
+  model!: string | null;
+
+  @Field(() => TokenCountScalar, { nullable: true, description: 'Gateway charges: input tokens' })
+  inputTokens!: bigint | null;
+
+  @Field(() => TokenCountScalar, { nullable: true, description: 'Gateway charges: output tokens' })
+  outputTokens!: bigint | null;
 
   @Field()
   createdAt!: Date;

@@ -6,6 +6,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { execute, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { MemberPrincipal } from './auth/access';
@@ -17,6 +18,7 @@ import { handleStripeWebhook } from './payments/webhooks';
 import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments/auto-top-up.settings';
 import { AutoTopUps } from './payments/auto-top-up.worker';
 import { AlertWebhooks } from './alerts/alert-webhooks';
+import { costLimited, MAX_QUERY_COST, MAX_QUERY_DEPTH, maxDepthRule, operationCost, tooCostly } from './graphql/limits';
 import { Metrics, operationLabel } from './observability/metrics';
 import { readiness } from './observability/readiness';
 import { type JobQueue, startJobQueue } from './jobs/queue';
@@ -138,7 +140,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     includeStacktraceInErrorResponses: false,
     // The process's own signal handler stops everything in order (main.ts); Apollo's would race it.
     stopOnTerminationSignals: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginLandingPageDisabled(), metrics.apolloPlugin()],
+    validationRules: [maxDepthRule(MAX_QUERY_DEPTH)],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      metrics.apolloPlugin(),
+      {
+        // Refused before it runs: the cost depends on the variables (page sizes), known only now.
+        requestDidStart: async () => ({
+          didResolveOperation: async ({ document, request, operationName }) => {
+            const cost = operationCost(schema, document, request.variables, operationName);
+            if (cost > MAX_QUERY_COST) throw tooCostly(cost);
+          },
+        }),
+      },
+    ],
     formatError(formatted, error) {
       if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
         logger.error({ err: unwrapResolverError(error) }, 'GraphQL request failed');
@@ -264,6 +280,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       schema,
       parse: documents.parse,
       validate: documents.validate,
+      execute: costLimited(execute),
+      subscribe: costLimited(subscribe),
       // Authenticated once per connection, from connectionParams as browsers cannot set headers.
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};

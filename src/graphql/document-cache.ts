@@ -1,4 +1,5 @@
-import { type DocumentNode, type GraphQLError, type GraphQLSchema, parse, type Source, validate } from 'graphql';
+import { type DocumentNode, type GraphQLError, type GraphQLSchema, parse, type Source, specifiedRules, validate } from 'graphql';
+import { MAX_QUERY_DEPTH, maxDepthRule } from './limits';
 
 /**
  * Parse and validate each distinct operation once. A gateway sends the same few documents
@@ -6,6 +7,7 @@ import { type DocumentNode, type GraphQLError, type GraphQLSchema, parse, type S
  * (Apollo keeps its own such cache for HTTP; this one serves graphql-ws.)
  */
 export function documentCache(maxDocuments = 1000) {
+  const rules = [...specifiedRules, maxDepthRule(MAX_QUERY_DEPTH)];
   const parsed = new Map<string, DocumentNode>();
   const valid = new WeakSet<DocumentNode>();
   return {
@@ -21,7 +23,7 @@ export function documentCache(maxDocuments = 1000) {
     },
     validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
       if (valid.has(document)) return [];
-      const errors = validate(schema, document);
+      const errors = validate(schema, document, rules);
       if (errors.length === 0) valid.add(document);
       return errors;
     },
