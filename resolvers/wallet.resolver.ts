@@ -6,7 +6,6 @@ import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../sr
 import { badUserInput } from '../src/graphql/errors';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/graphql/ids';
-import { listTransactions } from '../src/ledger/transaction-history';
 import { adjustWallet, transferBetweenWallets } from '../src/ledger/wallet-operations';
 import { loadTransactions } from '../src/ledger/ledger';
 import { TOPICS, type WalletBalanceEvent } from '../src/realtime/pubsub';
@@ -34,7 +33,7 @@ export class WalletResolver {
     @Args() page: ConnectionArgs,
     @Arg('filter', () => TransactionFilter, { nullable: true }) filter?: TransactionFilter | null,
   ) {
-    return toConnection(await listTransactions(ctx.em, wallet.id, page, filter ?? {}));
+    return toConnection(await ctx.loaders.transactionPage.load({ walletId: wallet.id, page: { ...page }, filter: { ...filter } }));
   }
 
   @FieldResolver(() => WorkspaceType)

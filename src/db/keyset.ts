@@ -42,6 +42,39 @@ function pageSize(value: number | null | undefined, argument: string): number | 
   return value;
 }
 
+/** What page arguments ask for, checked: its size, its direction, and the cursors it starts from. */
+export interface PageWindow {
+  limit: number;
+  backwards: boolean;
+  after: Keyed | null;
+  before: Keyed | null;
+}
+
+export function pageWindow(args: PageArgs): PageWindow {
+  const first = pageSize(args.first, 'first');
+  const last = pageSize(args.last, 'last');
+  if (first !== null && last !== null) throw badUserInput('Pass either first or last, not both');
+  const backwards = last !== null;
+  return {
+    limit: (backwards ? last : first) ?? DEFAULT_PAGE_SIZE,
+    backwards,
+    after: args.after ? decodeCursor(args.after, 'after') : null,
+    before: args.before ? decodeCursor(args.before, 'before') : null,
+  };
+}
+
+/** The page made of up to `limit + 1` rows read in the window's direction. */
+export function pageOf<T>(rows: T[], window: PageWindow): Page<T> {
+  const hasMore = rows.length > window.limit;
+  const nodes = rows.slice(0, window.limit);
+  if (window.backwards) nodes.reverse();
+  return {
+    nodes,
+    hasNextPage: window.backwards ? window.before !== null : hasMore,
+    hasPreviousPage: window.backwards ? hasMore : window.after !== null,
+  };
+}
+
 /**
  * One page of a newest-first list by keyset on (created_at, id): `first`/`after` walk towards
  * older rows, `last`/`before` towards newer ones. The cost does not grow with the offset.
@@ -52,32 +85,19 @@ export async function keysetPage<T extends Keyed>(
   where: FilterQuery<T>,
   args: PageArgs,
 ): Promise<Page<T>> {
-  const first = pageSize(args.first, 'first');
-  const last = pageSize(args.last, 'last');
-  if (first !== null && last !== null) throw badUserInput('Pass either first or last, not both');
-  const backwards = last !== null;
-  const limit = (backwards ? last : first) ?? DEFAULT_PAGE_SIZE;
+  const window = pageWindow(args);
   const conditions: FilterQuery<T>[] = [where];
-  for (const [argument, cursor, older] of [
-    ['after', args.after, true],
-    ['before', args.before, false],
+  for (const [key, op] of [
+    [window.after, '$lt'],
+    [window.before, '$gt'],
   ] as const) {
-    if (!cursor) continue;
-    const key = decodeCursor(cursor, argument);
-    const op = older ? '$lt' : '$gt';
+    if (!key) continue;
     conditions.push({ $or: [{ createdAt: { [op]: key.createdAt } }, { createdAt: key.createdAt, id: { [op]: key.id } }] } as FilterQuery<T>);
   }
-  const direction = backwards ? 'asc' : 'desc';
+  const direction = window.backwards ? 'asc' : 'desc';
   const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, {
     orderBy: [{ createdAt: direction }, { id: direction }] as never,
-    limit: limit + 1,
+    limit: window.limit + 1,
   });
-  const hasMore = rows.length > limit;
-  const nodes = rows.slice(0, limit);
-  if (backwards) nodes.reverse();
-  return {
-    nodes,
-    hasNextPage: backwards ? Boolean(args.before) : hasMore,
-    hasPreviousPage: backwards ? hasMore : Boolean(args.after),
-  };
+  return pageOf(rows, window);
 }

@@ -1,8 +1,16 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, TaxId, Wallet, Workspace } from '../../entities';
+import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, TaxId, type Transaction, Wallet, Workspace } from '../../entities';
+import type { Page, PageArgs } from '../db/keyset';
+import { type TransactionFilter, transactionPagesOfWallets } from '../ledger/transaction-history';
 import { loadUsage, type UsageSnapshot } from '../limits/usage';
+
+export interface TransactionPageKey {
+  walletId: string;
+  page: PageArgs;
+  filter: TransactionFilter;
+}
 
 function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>) {
   return new DataLoader<string, T | null>(async (ids) => {
@@ -65,6 +73,29 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     apiKey: byId(em, ApiKey),
     identity: byId(em, Identity),
     identityByExternalId: identityByExternalId(em),
+    /** A page of each of many wallets' ledgers, batched per distinct page and filter. */
+    transactionPage: new DataLoader<TransactionPageKey, Page<Transaction>, string>(
+      async (keys) => {
+        const groups = new Map<string, TransactionPageKey[]>();
+        for (const key of keys) {
+          const shape = JSON.stringify([key.page, key.filter]);
+          groups.set(shape, [...(groups.get(shape) ?? []), key]);
+        }
+        const found = new Map<TransactionPageKey, Page<Transaction> | Error>();
+        await Promise.all(
+          [...groups.values()].map(async (group) => {
+            try {
+              const pages = await transactionPagesOfWallets(em, group.map((key) => key.walletId), group[0].page, group[0].filter);
+              group.forEach((key, i) => found.set(key, pages[i]));
+            } catch (error) {
+              for (const key of group) found.set(key, error as Error);
+            }
+          }),
+        );
+        return keys.map((key) => found.get(key)!);
+      },
+      { cacheKeyFn: (key) => JSON.stringify([key.walletId, key.page, key.filter]) },
+    ),
     /** Counters of the current periods by subject (key, identity or project) id, judged at one instant per batch. */
     usage: new DataLoader<string, UsageSnapshot>((subjectIds) => loadUsage(em, subjectIds, now())),
   };
