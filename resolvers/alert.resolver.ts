@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscripti
 import { Alert, type LowBalanceThreshold, type Member, MemberRole, type Organization, type Wallet } from '../entities';
 import { removeAlertWebhook, setAlertWebhook } from '../src/alerts/alert-webhooks';
 import { acknowledgeAlert, listAlerts } from '../src/alerts/alert.service';
-import { listLowBalanceThresholds, removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts/low-balance';
+import { removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts/low-balance';
 import { inScope, MANAGERS, readScope, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { badUserInput } from '../src/graphql/errors';
@@ -112,7 +112,7 @@ export class LowBalanceThresholdResolver {
 export class WalletLowBalanceThresholdsResolver {
   @FieldResolver(() => [LowBalanceThresholdType], { description: 'Its low-balance thresholds, highest first' })
   lowBalanceThresholds(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<LowBalanceThreshold[]> {
-    return listLowBalanceThresholds(ctx.em, wallet.id);
+    return ctx.loaders.lowBalanceThresholdsOfWallet.load(wallet.id);
   }
 }
 

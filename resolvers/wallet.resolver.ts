@@ -33,7 +33,7 @@ export class WalletResolver {
     @Args() page: ConnectionArgs,
     @Arg('filter', () => TransactionFilter, { nullable: true }) filter?: TransactionFilter | null,
   ) {
-    return toConnection(await ctx.loaders.transactionPage.load({ walletId: wallet.id, page: { ...page }, filter: { ...filter } }));
+    return toConnection(await ctx.loaders.transactionPage.load({ parentId: wallet.id, page: { ...page }, filter: { ...filter } }));
   }
 
   @FieldResolver(() => WorkspaceType)

@@ -1,7 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import { ApiKey, Identity, type Organization, type Project, type Wallet, type Workspace } from '../entities';
+import type { Identity, Organization, Project, Wallet, Workspace } from '../entities';
 import { MANAGERS, requireAdmin, requireMember } from '../src/auth/access';
-import { keysetPage } from '../src/db/keyset';
 import { DomainError, UserErrorCode } from '../src/errors';
 import { badUserInput, unauthenticated } from '../src/graphql/errors';
 import type { Context } from '../src/graphql/context';
@@ -95,12 +94,12 @@ export class WorkspaceResolver {
 
   @FieldResolver(() => ApiKeyConnection, { description: 'The API keys of this workspace, revoked ones included, newest first' })
   async apiKeys(@Root() workspace: Workspace, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
-    return toConnection(await keysetPage(ctx.em, ApiKey, { workspace: workspace.id }, page));
+    return toConnection(await ctx.loaders.apiKeyPage.load({ parentId: workspace.id, page: { ...page } }));
   }
 
   @FieldResolver(() => IdentityConnection, { description: 'The identities of this workspace, newest first' })
   async identities(@Root() workspace: Workspace, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
-    return toConnection(await keysetPage(ctx.em, Identity, { workspace: workspace.id }, page));
+    return toConnection(await ctx.loaders.identityPage.load({ parentId: workspace.id, page: { ...page } }));
   }
 
   @FieldResolver(() => IdentityType, { nullable: true, description: "The identity of the customer's external id, if there is one" })

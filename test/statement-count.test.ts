@@ -8,6 +8,9 @@ const DASHBOARD = `{ organization { name workspaces { name wallet { balance tran
   nodes { id type amount apiKey { name } identity { externalId } project { name } }
 } } } } }`;
 
+const WORKSPACES_PAGE = `{ organization { workspaces { name projects { name } apiKeys(first: 10) { nodes { name project { name } } }
+  identities(first: 10) { nodes { externalId } } wallet { lowBalanceThresholds { amount } spendProjection { last7Days { spend } } } } } }`;
+
 /** An organization with `workspaces` workspaces, each with two keys (one in a project) and `debits` debits by two end users. */
 async function organizationOfSize(workspaces: number, debits: number): Promise<OrgFixture> {
   const org = await createOrganization(app);
@@ -57,5 +60,16 @@ describe('statements per dashboard query', () => {
     expect(many.count).toBe(few.count);
     // Token, organization, workspaces, wallets, two for the pages, keys, end users, projects.
     expect(many.count).toBeLessThanOrEqual(10);
+  });
+
+  it('stay the same for the workspace pages: keys, end users, projects, thresholds', async () => {
+    const small = await organizationOfSize(1, 2);
+    const large = await organizationOfSize(3, 3);
+    const few = await statementsFor(WORKSPACES_PAGE, small.ownerToken);
+    const many = await statementsFor(WORKSPACES_PAGE, large.ownerToken);
+    expect(many.data.organization.workspaces.flatMap((workspace: any) => workspace.apiKeys.nodes)).toHaveLength(6);
+    expect(many.data.organization.workspaces.flatMap((workspace: any) => workspace.identities.nodes)).toHaveLength(6);
+    // The spend projection reads two windows per wallet: it is the one field that grows with them.
+    expect(many.count - few.count).toBe((3 - 1) * 2);
   });
 });

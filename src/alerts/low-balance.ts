@@ -117,8 +117,3 @@ export async function removeLowBalanceThreshold(em: EntityManager, organizationI
   if (removed === 0) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such low-balance threshold', ['input', 'thresholdId']);
   return thresholdId;
 }
-
-/** A wallet's thresholds, highest first. */
-export function listLowBalanceThresholds(em: EntityManager, walletId: string): Promise<LowBalanceThreshold[]> {
-  return em.find(LowBalanceThreshold, { wallet: walletId }, { orderBy: { amount: 'desc' } });
-}

@@ -1,5 +1,6 @@
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { textArray } from '../gateway/recordset';
 import { badUserInput } from '../graphql/errors';
 
 export interface PageArgs {
@@ -100,4 +101,55 @@ export async function keysetPage<T extends Keyed>(
     limit: window.limit + 1,
   });
   return pageOf(rows, window);
+}
+
+/** Extra conditions of a page read, as SQL over the table's columns with `?` parameters. */
+export interface SqlConditions {
+  sql: string[];
+  params: unknown[];
+}
+
+/**
+ * The same page of the children of many parents (a workspace's keys, a wallet's ledger) in two
+ * statements, whatever the number of parents: the ids of each parent's page by one lateral
+ * query on the (parent, created_at, id) index, then the rows. `table` and `parentColumn` are
+ * names from our code, never input.
+ */
+export async function keysetPagesByParent<T extends Keyed>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  table: string,
+  parentColumn: string,
+  parentIds: string[],
+  args: PageArgs,
+  extra: SqlConditions = { sql: [], params: [] },
+): Promise<Array<Page<T>>> {
+  const window = pageWindow(args);
+  const direction = window.backwards ? 'asc' : 'desc';
+  const conditions = [...extra.sql];
+  const params: unknown[] = [...extra.params];
+  for (const [key, op] of [
+    [window.after, '<'],
+    [window.before, '>'],
+  ] as const) {
+    if (!key) continue;
+    conditions.push(`(created_at, id) ${op} (?::timestamptz, ?)`);
+    params.push(key.createdAt, key.id);
+  }
+  const rows = await em.execute<Array<{ parent_id: string; id: string }>>(
+    `select p.parent_id, c.id
+       from unnest(?::text[]) with ordinality as p (parent_id, position)
+      cross join lateral (
+        select id, created_at from ${table}
+         where ${parentColumn} = p.parent_id${conditions.map((condition) => ` and ${condition}`).join('')}
+         order by created_at ${direction}, id ${direction}
+         limit ?) as c
+      order by p.position, c.created_at ${direction}, c.id ${direction}`,
+    [textArray(parentIds), ...params, window.limit + 1],
+  );
+  const loaded = rows.length > 0 ? await em.find(entity, { id: { $in: rows.map((row) => row.id) } } as unknown as FilterQuery<T>) : [];
+  const byId = new Map(loaded.map((row) => [row.id, row]));
+  const perParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
+  for (const row of rows) perParent.get(row.parent_id)!.push(byId.get(row.id)!);
+  return parentIds.map((id) => pageOf(perParent.get(id)!, window));
 }

@@ -1,15 +1,39 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, TaxId, type Transaction, Wallet, Workspace } from '../../entities';
-import type { Page, PageArgs } from '../db/keyset';
+import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, TaxId, Wallet, Workspace } from '../../entities';
+import { keysetPagesByParent, type Page, type PageArgs } from '../db/keyset';
 import { type TransactionFilter, transactionPagesOfWallets } from '../ledger/transaction-history';
 import { loadUsage, type UsageSnapshot } from '../limits/usage';
 
-export interface TransactionPageKey {
-  walletId: string;
+export interface PageKey<F> {
+  parentId: string;
   page: PageArgs;
-  filter: TransactionFilter;
+  filter?: F;
+}
+
+/** A loader of one page per parent, fetched for all parents asking the same page (and filter) at once. */
+function pagesByParent<T, F = undefined>(fetch: (parentIds: string[], page: PageArgs, filter: F) => Promise<Array<Page<T>>>) {
+  const shapeOf = (key: PageKey<F>) => JSON.stringify([key.page, key.filter ?? null]);
+  return new DataLoader<PageKey<F>, Page<T>, string>(
+    async (keys) => {
+      const groups = new Map<string, Array<PageKey<F>>>();
+      for (const key of keys) groups.set(shapeOf(key), [...(groups.get(shapeOf(key)) ?? []), key]);
+      const found = new Map<PageKey<F>, Page<T> | Error>();
+      await Promise.all(
+        [...groups.values()].map(async (group) => {
+          try {
+            const pages = await fetch(group.map((key) => key.parentId), group[0].page, group[0].filter as F);
+            group.forEach((key, i) => found.set(key, pages[i]));
+          } catch (error) {
+            for (const key of group) found.set(key, error as Error);
+          }
+        }),
+      );
+      return keys.map((key) => found.get(key)!);
+    },
+    { cacheKeyFn: (key) => `${key.parentId}|${shapeOf(key)}` },
+  );
 }
 
 function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>) {
@@ -20,18 +44,17 @@ function byId<T extends { id: string }>(em: EntityManager, entity: EntityName<T>
   });
 }
 
-/** Loads the children of many parents with one query, each parent's list in creation order. */
+/** Loads the children of many parents with one query, each parent's list in creation order (or `orderBy`). */
 function byParent<T extends { createdAt: Date }>(
   em: EntityManager,
   entity: EntityName<T>,
   parentField: string,
   parentIdOf: (row: T) => string,
   extra: object = {},
+  orderBy: object = { createdAt: 'asc', id: 'asc' },
 ) {
   return new DataLoader<string, T[]>(async (parentIds) => {
-    const rows = await em.find(entity, { [parentField]: { $in: [...parentIds] }, ...extra } as never, {
-      orderBy: { createdAt: 'asc', id: 'asc' } as never,
-    });
+    const rows = await em.find(entity, { [parentField]: { $in: [...parentIds] }, ...extra } as never, { orderBy: orderBy as never });
     const groups = new Map<string, T[]>(parentIds.map((id) => [id, []]));
     for (const row of rows) groups.get(parentIdOf(row))?.push(row);
     return parentIds.map((id) => groups.get(id)!);
@@ -70,32 +93,14 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     projectsOfWorkspace: byParent(em, Project, 'workspace', (row) => row.workspace.id),
     project: byId(em, Project),
     lowBalanceThreshold: byId(em, LowBalanceThreshold),
+    lowBalanceThresholdsOfWallet: byParent(em, LowBalanceThreshold, 'wallet', (row) => row.wallet.id, {}, { amount: 'desc' }),
     apiKey: byId(em, ApiKey),
     identity: byId(em, Identity),
     identityByExternalId: identityByExternalId(em),
-    /** A page of each of many wallets' ledgers, batched per distinct page and filter. */
-    transactionPage: new DataLoader<TransactionPageKey, Page<Transaction>, string>(
-      async (keys) => {
-        const groups = new Map<string, TransactionPageKey[]>();
-        for (const key of keys) {
-          const shape = JSON.stringify([key.page, key.filter]);
-          groups.set(shape, [...(groups.get(shape) ?? []), key]);
-        }
-        const found = new Map<TransactionPageKey, Page<Transaction> | Error>();
-        await Promise.all(
-          [...groups.values()].map(async (group) => {
-            try {
-              const pages = await transactionPagesOfWallets(em, group.map((key) => key.walletId), group[0].page, group[0].filter);
-              group.forEach((key, i) => found.set(key, pages[i]));
-            } catch (error) {
-              for (const key of group) found.set(key, error as Error);
-            }
-          }),
-        );
-        return keys.map((key) => found.get(key)!);
-      },
-      { cacheKeyFn: (key) => JSON.stringify([key.walletId, key.page, key.filter]) },
-    ),
+    /** Pages of children by parent, batched per distinct page arguments (and filter). */
+    transactionPage: pagesByParent((walletIds, page, filter: TransactionFilter) => transactionPagesOfWallets(em, walletIds, page, filter)),
+    apiKeyPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, ApiKey, 'api_keys', 'workspace_id', workspaceIds, page)),
+    identityPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, Identity, 'identities', 'workspace_id', workspaceIds, page)),
     /** Counters of the current periods by subject (key, identity or project) id, judged at one instant per batch. */
     usage: new DataLoader<string, UsageSnapshot>((subjectIds) => loadUsage(em, subjectIds, now())),
   };
