@@ -36,9 +36,9 @@ function databaseRelay(target: URL) {
   };
 }
 
-describe('a database outage', () => {
-  it('fails calls meanwhile with a clean error, and serves again when the database is back, without a restart', async () => {
-    const fixture = await gatewaySetup(app, '10');
+describe('a database outage under load', () => {
+  it('fails calls meanwhile with a clean error, loses no allowed debit, and serves again when the database is back, without a restart', async () => {
+    const fixture = await gatewaySetup(app, '1000');
     const target = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
     const relay = databaseRelay(target);
     const viaRelay = new URL(target);
@@ -53,30 +53,54 @@ describe('a database outage', () => {
           variables: { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 } },
         }),
       });
-      const body = (await response.json()) as { data?: { gatewayDebit: { allowed: boolean } } | null; errors?: Array<{ message: string; extensions: { code: string } }> };
-      return { status: response.status, allowed: body.data?.gatewayDebit.allowed === true, errors: body.errors ?? null };
+      const body = (await response.json()) as {
+        data?: { gatewayDebit: { allowed: boolean; transactionId: string | null } } | null;
+        errors?: Array<{ message: string; extensions: { code: string } }>;
+      };
+      return { allowed: body.data?.gatewayDebit.allowed === true, transactionId: body.data?.gatewayDebit.transactionId ?? null, errors: body.errors ?? null };
     };
+    // Load throughout: 16 clients debiting one after the other, the answers kept.
+    const answers: Array<Awaited<ReturnType<typeof send>>> = [];
+    let loading = true;
+    const load = Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (loading) answers.push(await send());
+      }),
+    );
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 500));
     try {
-      expect((await send()).allowed).toBe(true);
-
+      await settle();
       await relay.stop();
-      const during = await send();
-      expect(during).toMatchObject({ allowed: false, errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      await settle();
+      const duringOutage = answers.length;
       expect((await fetch(`${server.url}/readyz`)).status).toBe(503);
       expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+      await settle();
+      const failed = answers.slice(duringOutage).filter((answer) => !answer.allowed);
+      expect(failed.length).toBeGreaterThan(0);
 
       await relay.start();
-      let after = await send();
-      for (let tries = 0; !after.allowed && tries < 20; tries += 1) {
-        await new Promise((resolve) => setTimeout(resolve, 250));
-        after = await send();
+      for (let waited = 0; !answers.slice(-16).every((answer) => answer.allowed); waited += 100) {
+        if (waited > 10_000) throw new Error('no debits allowed after the database came back');
+        await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      expect(after.allowed).toBe(true);
+      loading = false;
+      await load;
+
+      // Every answer was an allowed debit or a clean error; every allowed one is in the ledger.
+      for (const answer of answers.filter((answer) => !answer.allowed)) {
+        expect(answer.errors).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: expect.objectContaining({ code: 'INTERNAL_SERVER_ERROR' }) })]);
+      }
+      const allowed = answers.filter((answer) => answer.allowed).map((answer) => answer.transactionId!);
+      const rows = await app.orm.em.fork().execute('select id from transactions where id in (?)', [allowed]);
+      expect(rows).toHaveLength(allowed.length);
       expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
       expect(server.process.exitCode).toBeNull();
     } finally {
+      loading = false;
       server.process.kill('SIGKILL');
       await relay.stop();
+      await load.catch(() => undefined);
     }
   }, 60_000);
 });
