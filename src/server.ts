@@ -6,7 +6,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { execute, subscribe } from 'graphql';
+import { execute, GraphQLError, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { MemberPrincipal } from './auth/access';
@@ -269,6 +269,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
+  let stopping = false;
+  const shuttingDown = () =>
+    new GraphQLError('The server is shutting down: send it again, to another replica (with the same idempotency key)', {
+      extensions: { code: 'SHUTTING_DOWN' },
+    });
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
   const documents = documentCache();
   const members = new Set<{ principal: MemberPrincipal; socket: WebSocket }>();
@@ -301,6 +306,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (ctx.extra.member) members.delete(ctx.extra.member);
       },
       onSubscribe: (ctx, id) => {
+        if (stopping) return [shuttingDown()];
         (ctx.extra.startedAt ??= new Map()).set(id, process.hrtime.bigint());
       },
       onOperation: (ctx, id, payload, args, result) => {
@@ -344,7 +350,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     alertWebhooks,
     jobs,
     async close() {
+      // New operations on open WebSockets are refused; the debits already submitted commit and
+      // are answered on them before they close with 1001. Then HTTP stops accepting and drains.
+      stopping = true;
       clearInterval(tokenRecheck);
+      await gateway.drain();
       await wsCleanup.dispose();
       httpServer.closeIdleConnections();
       await apollo.stop();

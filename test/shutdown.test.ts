@@ -47,7 +47,29 @@ describe('SIGTERM', () => {
         }
       }
     };
-    const load = Promise.all(Array.from({ length: 32 }, worker));
+    // The fast transport too: debits over one WebSocket, one after the other.
+    const gatewaySocket = createClient({
+      url: `${server.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${GATEWAY_TOKEN}` },
+      retryAttempts: 0,
+    });
+    const refusedOverWs: string[] = [];
+    const wsWorker = async () => {
+      for (;;) {
+        try {
+          const { value } = await gatewaySocket
+            .iterate({ query: DEBIT, variables: { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 } } })
+            .next();
+          if (value?.data?.gatewayDebit.allowed) acknowledged.push(value.data.gatewayDebit.transactionId);
+          else if (value?.errors) refusedOverWs.push(value.errors[0].extensions?.code as string);
+          else return;
+        } catch {
+          return;
+        }
+      }
+    };
+    const load = Promise.all([...Array.from({ length: 32 }, worker), wsWorker()]);
     await new Promise((resolve) => setTimeout(resolve, 500));
     server.process.kill('SIGTERM');
     const stuck = setTimeout(() => server.process.kill('SIGKILL'), 20_000);
@@ -60,6 +82,9 @@ describe('SIGTERM', () => {
     const rows = await app.orm.em.fork().execute<Array<{ id: string }>>('select id from transactions where id in (?)', [acknowledged]);
     expect(rows).toHaveLength(acknowledged.length);
     expect(closeCode).toBe(1001);
+    // Operations sent while it stops are refused with a code that says to send them elsewhere.
+    expect(refusedOverWs.every((code) => code === 'SHUTTING_DOWN')).toBe(true);
     await subscriber.dispose();
+    await gatewaySocket.dispose();
   }, 60_000);
 });

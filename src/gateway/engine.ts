@@ -42,7 +42,8 @@ export class DebitEngine {
   private readonly queue: Waiting[] = [];
   private inFlight = 0;
   private scheduled = false;
-  private idle: Array<() => void> = [];
+  /** Requests submitted and not yet answered. */
+  private readonly outstanding = new Set<Promise<GatewayOutcome>>();
   private readonly holdTtlMs: number;
   private readonly maxBatch: number;
   private readonly concurrency: number;
@@ -56,10 +57,14 @@ export class DebitEngine {
   }
 
   submit(request: GatewayRequest): Promise<GatewayOutcome> {
-    return new Promise((resolve, reject) => {
+    const answer = new Promise<GatewayOutcome>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
       this.schedule();
     });
+    this.outstanding.add(answer);
+    const forget = () => this.outstanding.delete(answer);
+    answer.then(forget, forget);
+    return answer;
   }
 
   submitAll(requests: GatewayRequest[]): Promise<GatewayOutcome[]> {
@@ -68,8 +73,7 @@ export class DebitEngine {
 
   /** Resolves once every request submitted so far is answered. */
   drain(): Promise<void> {
-    if (this.queue.length === 0 && this.inFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idle.push(resolve));
+    return Promise.allSettled([...this.outstanding]).then(() => undefined);
   }
 
   private schedule(): void {
@@ -88,7 +92,6 @@ export class DebitEngine {
       void this.commit(batch).finally(() => {
         this.inFlight -= 1;
         if (this.queue.length > 0) this.pump();
-        else if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
       });
     }
   }
