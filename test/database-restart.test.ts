@@ -1,6 +1,6 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { GATEWAY_TOKEN, useTestApp } from './support/app';
-import { DEBIT, gatewaySetup, requestKey } from './support/gateway';
+import { useTestApp } from './support/app';
+import { gatewaySetup, postDebit } from './support/gateway';
 import { spawnServer } from './support/process';
 
 const app = useTestApp();
@@ -45,18 +45,7 @@ describe('a database outage under load', () => {
     viaRelay.port = String(await relay.start());
     const server = await spawnServer({ DATABASE_URL: viaRelay.toString() });
     const send = async () => {
-      const response = await fetch(`${server.url}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_TOKEN}` },
-        body: JSON.stringify({
-          query: DEBIT,
-          variables: { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 } },
-        }),
-      });
-      const body = (await response.json()) as {
-        data?: { gatewayDebit: { allowed: boolean; transactionId: string | null } } | null;
-        errors?: Array<{ message: string; extensions: { code: string } }>;
-      };
+      const body = await postDebit(server.url, fixture);
       return { allowed: body.data?.gatewayDebit.allowed === true, transactionId: body.data?.gatewayDebit.transactionId ?? null, errors: body.errors ?? null };
     };
     // Load throughout: 16 clients debiting one after the other, the answers kept.

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { GATEWAY_TOKEN, useTestApp } from './support/app';
-import { DEBIT, gatewaySetup, requestKey } from './support/gateway';
+import { DEBIT, gatewaySetup, postDebit, requestKey } from './support/gateway';
 import { spawnServer } from './support/process';
 
 const app = useTestApp();
@@ -29,16 +29,8 @@ describe('SIGTERM', () => {
     const worker = async () => {
       for (;;) {
         try {
-          const response = await fetch(`${server.url}/graphql`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_TOKEN}` },
-            body: JSON.stringify({
-              query: DEBIT,
-              variables: { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 } },
-            }),
-          });
-          const body = (await response.json()) as { data?: { gatewayDebit: { allowed: boolean; transactionId: string } } };
-          if (body.data?.gatewayDebit.allowed) acknowledged.push(body.data.gatewayDebit.transactionId);
+          const body = await postDebit(server.url, fixture);
+          if (body.data?.gatewayDebit.allowed) acknowledged.push(body.data.gatewayDebit.transactionId!);
           else return;
         } catch {
           // The server stopped accepting connections.

@@ -96,19 +96,29 @@ export async function walletState(app: TestApp, walletId: string) {
   return { balance: BigInt(row.balance), held: BigInt(row.held), sum: BigInt(row.sum), deductions: row.deductions as number };
 }
 
+export interface DebitBody {
+  data?: { gatewayDebit: { allowed: boolean; transactionId: string | null; denial: { code: string } | null } } | null;
+  errors?: Array<{ message: string; extensions: { code: string } }>;
+}
+
+/** One gatewayDebit of 1,000 input tokens (and `extra`) POSTed to the server at `baseUrl`: the answer's body. */
+export async function postDebit(baseUrl: string, fixture: Pick<GatewayFixture, 'secret' | 'model'>, extra: Record<string, unknown> = {}): Promise<DebitBody> {
+  const response = await fetch(`${baseUrl}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_TOKEN}` },
+    body: JSON.stringify({
+      query: DEBIT,
+      variables: { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0, ...extra } },
+    }),
+  });
+  return (await response.json()) as DebitBody;
+}
+
 /** Sends `calls` equal debits at once, spread over the given servers, and counts the answers. */
 export async function debitAtOnce(urls: string[], fixture: Pick<GatewayFixture, 'secret' | 'model'>, calls: number, extra: Record<string, unknown> = {}) {
   const results = await Promise.all(
     Array.from({ length: calls }, async (_, i) => {
-      const response = await fetch(`${urls[i % urls.length]}/graphql`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_TOKEN}` },
-        body: JSON.stringify({
-          query: DEBIT,
-          variables: { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0, ...extra } },
-        }),
-      });
-      const body = (await response.json()) as { data?: { gatewayDebit: { allowed: boolean; denial: { code: string } | null } }; errors?: unknown };
+      const body = await postDebit(urls[i % urls.length], fixture, extra);
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return body.data!.gatewayDebit;
     }),
