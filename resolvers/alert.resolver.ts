@@ -1,7 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { Alert, type LowBalanceThreshold, type Member, MemberRole, type Organization, type Wallet } from '../entities';
 import { removeAlertWebhook, setAlertWebhook } from '../src/alerts/alert-webhooks';
-import { acknowledgeAlert, listAlerts } from '../src/alerts/alert.service';
+import { acknowledgeAlert } from '../src/alerts/alert.service';
 import { removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts/low-balance';
 import { inScope, MANAGERS, readScope, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
@@ -126,7 +126,7 @@ export class OrganizationAlertsResolver {
     @Arg('acknowledged', () => Boolean, { nullable: true, description: 'Only the acknowledged (true) or the open (false) ones' })
     acknowledged?: boolean | null,
   ) {
-    return toConnection(await listAlerts(ctx.em, organization.id, page, acknowledged));
+    return toConnection(await ctx.loaders.alertPage.load({ parentId: organization.id, page: { ...page }, filter: acknowledged ?? null }));
   }
 
   @FieldResolver(() => String, { nullable: true, description: 'Where alerts are also sent (alertWebhookSet)' })

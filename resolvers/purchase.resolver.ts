@@ -1,6 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
 import { type Organization, type PaymentMethod, Purchase, PurchaseKind, type Wallet } from '../entities';
-import { keysetPage } from '../src/db/keyset';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/graphql/ids';
@@ -110,7 +109,6 @@ export class OrganizationPurchasesResolver {
     @Args() page: ConnectionArgs,
     @Arg('kinds', () => [PurchaseKind], { nullable: true, description: 'Only these kinds' }) kinds?: PurchaseKind[] | null,
   ) {
-    const where = kinds?.length ? { organization: organization.id, kind: { $in: kinds } } : { organization: organization.id };
-    return toConnection(await keysetPage(ctx.em, Purchase, where, page));
+    return toConnection(await ctx.loaders.purchasePage.load({ parentId: organization.id, page: { ...page }, filter: kinds ?? null }));
   }
 }

@@ -1,15 +1,12 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Alert } from '../../entities';
-import { keysetPage, type Page, type PageArgs } from '../db/keyset';
+import { keysetPagesByParent, type Page, type PageArgs } from '../db/keyset';
 import { DomainError, UserErrorCode } from '../errors';
 
-/** An organization's alerts, newest first; only the open (or only the acknowledged) ones on request. */
-export function listAlerts(em: EntityManager, organizationId: string, page: PageArgs, acknowledged: boolean | null | undefined): Promise<Page<Alert>> {
-  const where =
-    acknowledged == null
-      ? { organization: organizationId }
-      : { organization: organizationId, acknowledgedAt: acknowledged ? { $ne: null } : null };
-  return keysetPage(em, Alert, where, page);
+/** Organizations' alerts, newest first; only the open (or only the acknowledged) ones on request. */
+export function alertPagesOfOrganizations(em: EntityManager, organizationIds: string[], page: PageArgs, acknowledged: boolean | null): Promise<Array<Page<Alert>>> {
+  const sql = acknowledged === null ? [] : [acknowledged ? 'acknowledged_at is not null' : 'acknowledged_at is null'];
+  return keysetPagesByParent(em, Alert, 'alerts', 'organization_id', organizationIds, page, { sql, params: [] });
 }
 
 /** Marks an alert as seen; acknowledging it again keeps the first acknowledgement. */

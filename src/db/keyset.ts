@@ -76,33 +76,6 @@ export function pageOf<T>(rows: T[], window: PageWindow): Page<T> {
   };
 }
 
-/**
- * One page of a newest-first list by keyset on (created_at, id): `first`/`after` walk towards
- * older rows, `last`/`before` towards newer ones. The cost does not grow with the offset.
- */
-export async function keysetPage<T extends Keyed>(
-  em: EntityManager,
-  entity: EntityName<T>,
-  where: FilterQuery<T>,
-  args: PageArgs,
-): Promise<Page<T>> {
-  const window = pageWindow(args);
-  const conditions: FilterQuery<T>[] = [where];
-  for (const [key, op] of [
-    [window.after, '$lt'],
-    [window.before, '$gt'],
-  ] as const) {
-    if (!key) continue;
-    conditions.push({ $or: [{ createdAt: { [op]: key.createdAt } }, { createdAt: key.createdAt, id: { [op]: key.id } }] } as FilterQuery<T>);
-  }
-  const direction = window.backwards ? 'asc' : 'desc';
-  const rows = await em.find(entity, { $and: conditions } as FilterQuery<T>, {
-    orderBy: [{ createdAt: direction }, { id: direction }] as never,
-    limit: window.limit + 1,
-  });
-  return pageOf(rows, window);
-}
-
 /** Extra conditions of a page read, as SQL over the table's columns with `?` parameters. */
 export interface SqlConditions {
   sql: string[];
@@ -110,10 +83,12 @@ export interface SqlConditions {
 }
 
 /**
- * The same page of the children of many parents (a workspace's keys, a wallet's ledger) in two
- * statements, whatever the number of parents: the ids of each parent's page by one lateral
- * query on the (parent, created_at, id) index, then the rows. `table` and `parentColumn` are
- * names from our code, never input.
+ * One page of each of many parents' children (a workspace's keys, a wallet's ledger), newest
+ * first by keyset on (created_at, id): `first`/`after` walk towards older rows, `last`/`before`
+ * towards newer ones, and the cost does not grow with the offset. Two statements whatever the
+ * number of parents: the ids of each parent's page by one lateral query on the (parent,
+ * created_at, id) index, then the rows. `table` and `parentColumn` are names from our code,
+ * never input.
  */
 export async function keysetPagesByParent<T extends Keyed>(
   em: EntityManager,

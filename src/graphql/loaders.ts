@@ -1,7 +1,8 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, TaxId, Wallet, Workspace } from '../../entities';
+import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, Purchase, type PurchaseKind, TaxId, Wallet, Workspace } from '../../entities';
+import { alertPagesOfOrganizations } from '../alerts/alert.service';
 import { keysetPagesByParent, type Page, type PageArgs } from '../db/keyset';
 import { type TransactionFilter, transactionPagesOfWallets } from '../ledger/transaction-history';
 import { loadUsage, type UsageSnapshot } from '../limits/usage';
@@ -18,7 +19,12 @@ function pagesByParent<T, F = undefined>(fetch: (parentIds: string[], page: Page
   return new DataLoader<PageKey<F>, Page<T>, string>(
     async (keys) => {
       const groups = new Map<string, Array<PageKey<F>>>();
-      for (const key of keys) groups.set(shapeOf(key), [...(groups.get(shapeOf(key)) ?? []), key]);
+      for (const key of keys) {
+        const shape = shapeOf(key);
+        const group = groups.get(shape);
+        if (group) group.push(key);
+        else groups.set(shape, [key]);
+      }
       const found = new Map<PageKey<F>, Page<T> | Error>();
       await Promise.all(
         [...groups.values()].map(async (group) => {
@@ -101,6 +107,10 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     transactionPage: pagesByParent((walletIds, page, filter: TransactionFilter) => transactionPagesOfWallets(em, walletIds, page, filter)),
     apiKeyPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, ApiKey, 'api_keys', 'workspace_id', workspaceIds, page)),
     identityPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, Identity, 'identities', 'workspace_id', workspaceIds, page)),
+    alertPage: pagesByParent((organizationIds, page, acknowledged: boolean | null) => alertPagesOfOrganizations(em, organizationIds, page, acknowledged)),
+    purchasePage: pagesByParent((organizationIds, page, kinds: PurchaseKind[] | null) =>
+      keysetPagesByParent(em, Purchase, 'purchases', 'organization_id', organizationIds, page, kinds?.length ? { sql: ['kind in (?)'], params: [kinds] } : undefined),
+    ),
     /** Counters of the current periods by subject (key, identity or project) id, judged at one instant per batch. */
     usage: new DataLoader<string, UsageSnapshot>((subjectIds) => loadUsage(em, subjectIds, now())),
   };
