@@ -155,18 +155,20 @@ export class AlertWebhooks {
       await this.record(em, alertId, 'DELIVERED', null);
       return;
     }
-    const attempts = await this.record(em, alertId, null, failure);
-    if (attempts < MAX_DELIVERY_ATTEMPTS) throw new Error(failure);
-    await this.record(em, alertId, 'FAILED', failure, false);
+    if ((await this.record(em, alertId, 'QUEUED', failure)) !== 'FAILED') throw new Error(failure);
   }
 
-  /** Counts an attempt (unless told not to) and sets the status (unless null); the attempts so far. */
-  private async record(em: EntityManager, alertId: string, status: 'DELIVERED' | 'FAILED' | null, error: string | null, attempt = true): Promise<number> {
-    const [row] = await em.execute<Array<{ webhook_attempts: number }>>(
-      `update alerts set webhook_attempts = webhook_attempts + ?, webhook_status = coalesce(?, webhook_status), webhook_error = ?
-        where id = ? returning webhook_attempts`,
-      [attempt ? 1 : 0, status, error, alertId],
+  /**
+   * Counts an attempt and sets the status; a QUEUED alert out of attempts becomes FAILED. The
+   * status it ends with.
+   */
+  private async record(em: EntityManager, alertId: string, status: 'DELIVERED' | 'FAILED' | 'QUEUED', error: string | null): Promise<string | null> {
+    const [row] = await em.execute<Array<{ webhook_status: string }>>(
+      `update alerts set webhook_attempts = webhook_attempts + 1, webhook_error = ?,
+              webhook_status = case when ? = 'QUEUED' and webhook_attempts + 1 >= ? then 'FAILED' else ? end
+        where id = ? returning webhook_status`,
+      [error, status, MAX_DELIVERY_ATTEMPTS, status, alertId],
     );
-    return row?.webhook_attempts ?? 0;
+    return row?.webhook_status ?? null;
   }
 }
