@@ -6,7 +6,7 @@ import { removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts
 import { inScope, MANAGERS, readScope, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { badUserInput } from '../src/graphql/errors';
-import { parseId } from '../src/graphql/ids';
+import { parseId, parseIds } from '../src/graphql/ids';
 import { TOPICS } from '../src/realtime/pubsub';
 import { flatMapEvents } from '../src/realtime/streams';
 import {
@@ -94,7 +94,7 @@ export class LowBalanceThresholdResolver {
   async lowBalanceThresholdSet(@Ctx() ctx: Context, @Arg('input') input: LowBalanceThresholdSetInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
-    const recipientMemberIds = input.recipientMemberIds?.map((id, i) => parseId('member', id, `input.recipientMemberIds[${i}]`));
+    const recipientMemberIds = parseIds('member', input.recipientMemberIds, 'input.recipientMemberIds');
     return withUserErrors(ctx, async () => ({
       threshold: await setLowBalanceThreshold(ctx.em, ctx.bus, actor.organizationId, actor.memberId, { ...input, walletId, recipientMemberIds }),
     }));

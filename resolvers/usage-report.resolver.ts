@@ -6,15 +6,12 @@ import { readScope } from '../src/auth/access';
 import { DomainError } from '../src/errors';
 import type { Context } from '../src/graphql/context';
 import { badUserInput } from '../src/graphql/errors';
-import { parseId } from '../src/graphql/ids';
-import type { IdKind } from '../src/ids';
+import { parseId, parseIds } from '../src/graphql/ids';
 import { ApiKeyType } from './api-key.types';
 import { IdentityType } from './identity.types';
 import { SpendProjectionType, UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';
 import { WalletType } from './wallet.types';
 import { ProjectType } from './workspace.types';
-
-const ids = (kind: IdKind, values: string[] | null | undefined, field: string) => values?.map((value, i) => parseId(kind, value, `filter.${field}[${i}]`));
 
 @Resolver(() => UsageRowType)
 export class UsageReportResolver {
@@ -32,9 +29,9 @@ export class UsageReportResolver {
       return await usageReport(ctx.em, organizationId, {
         ...filter,
         workspaceId: filter.workspaceId ? parseId('workspace', filter.workspaceId, 'filter.workspaceId') : null,
-        projectIds: ids('project', filter.projectIds, 'projectIds'),
-        identityIds: ids('identity', filter.identityIds, 'identityIds'),
-        apiKeyIds: ids('apiKey', filter.apiKeyIds, 'apiKeyIds'),
+        projectIds: parseIds('project', filter.projectIds, 'filter.projectIds'),
+        identityIds: parseIds('identity', filter.identityIds, 'filter.identityIds'),
+        apiKeyIds: parseIds('apiKey', filter.apiKeyIds, 'filter.apiKeyIds'),
       }, groupBy);
     } catch (error) {
       // A query has no payload for user errors: bad input is a top-level error naming the field.
