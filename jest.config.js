@@ -1,4 +1,8 @@
-/** Tests run against the real PostgreSQL: see test/support/global-setup.ts. */
+/**
+ * Tests run against the real PostgreSQL: see test/support/global-setup.ts. `npm test` starts
+ * Jest with --experimental-vm-modules, because PGlite (the embedded database, which some tests
+ * open directly) loads its parts with import(), which Jest's sandbox allows only then.
+ */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],

@@ -3,8 +3,22 @@ import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
-/** The one MikroORM configuration; the server and the tests pass the URL and pool size. */
-export function ormConfig(clientUrl: string, poolSize: number): Options {
+/** Runs on each new pool connection; knex's pool hook has this callback shape. */
+type AfterCreate = (connection: { query(sql: string, done: (error?: Error) => void): void }, done: (error: Error | undefined, connection: unknown) => void) => void;
+
+/**
+ * The embedded database serves every connection from one session (STACK-NOTES.md), which
+ * outlives any one connection: a new connection starts by clearing what an earlier one left
+ * there (prepared statements, settings, advisory locks, LISTEN, temp tables), so that what
+ * the driver and the gateway keep per connection is true of the session.
+ */
+const discardSessionState: AfterCreate = (connection, done) => connection.query('discard all', (error) => done(error, connection));
+
+/**
+ * The one MikroORM configuration; the server and the tests pass the URL and pool size.
+ * `sharedSession`: every connection reaches the same database session (the embedded one).
+ */
+export function ormConfig(clientUrl: string, poolSize: number, sharedSession = false): Options {
   return defineConfig({
     clientUrl,
     entities: ENTITIES,
@@ -21,7 +35,7 @@ export function ormConfig(clientUrl: string, poolSize: number): Options {
       silent: true,
       snapshot: false,
     },
-    pool: { min: 0, max: poolSize },
+    pool: { min: 0, max: poolSize, ...(sharedSession && { afterCreate: discardSessionState }) },
     forceUtcTimezone: true,
     allowGlobalContext: false,
     debug: false,

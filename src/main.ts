@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     stripe: createStripe(config),
     stripeWebhookSecret: config.STRIPE_WEBHOOK_SECRET,
     bonusTiers: config.TOLLGATE_BONUS_TIERS,
-    jobs: { url: database.url, timeoutSeconds: config.TOLLGATE_JOB_TIMEOUT_SECONDS },
+    jobs: { timeoutSeconds: config.TOLLGATE_JOB_TIMEOUT_SECONDS },
     autoTopUp: {
       dailyLimit: config.TOLLGATE_AUTO_TOP_UP_DAILY_LIMIT,
       retryDelaySeconds: config.TOLLGATE_AUTO_TOP_UP_RETRY_SECONDS,

@@ -51,8 +51,8 @@ export interface ServerOptions {
   /** The signing secret of the Stripe webhook endpoint. */
   stripeWebhookSecret?: string;
   bonusTiers?: BonusTier[];
-  /** Background jobs (auto top-ups, alert webhooks) in the database at `url`; none without it. */
-  jobs?: { url: string; timeoutSeconds?: number; pollingSeconds?: number; alertRelayMs?: number };
+  /** Background jobs (auto top-ups, alert webhooks) in the application's database; none without it. */
+  jobs?: { timeoutSeconds?: number; pollingSeconds?: number; alertRelayMs?: number };
   autoTopUp?: AutoTopUpSettings;
   /** How often open subscriptions' tokens are checked again; a revoked one's connection is closed. */
   tokenRecheckMs?: number;
@@ -107,7 +107,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const now = options.clock ?? (() => new Date());
   const stripe = options.stripe ?? null;
   const bonusTiers = options.bonusTiers ?? DEFAULT_BONUS_TIERS;
-  const jobs = options.jobs ? await startJobQueue({ url: options.jobs.url, jobTimeoutSeconds: options.jobs.timeoutSeconds ?? 60, logger }) : null;
+  const jobs = options.jobs ? await startJobQueue({ em, jobTimeoutSeconds: options.jobs.timeoutSeconds ?? 60, logger }) : null;
   const autoTopUpSettings = options.autoTopUp ?? DEFAULT_AUTO_TOP_UP_SETTINGS;
   const autoTopUps = jobs && stripe ? new AutoTopUps({ em, bus, stripe, bonusTiers, jobs, logger, autoTopUp: autoTopUpSettings }) : null;
   await autoTopUps?.startWorkers(options.jobs?.pollingSeconds ?? 2);

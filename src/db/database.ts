@@ -1,17 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { ormConfig } from '../../mikro-orm.config';
 import type { Config } from '../config';
-import { JOB_QUEUE_CONNECTIONS } from '../jobs/queue';
 
 export interface Database {
   orm: MikroORM;
   /** True when running on the embedded PGlite database. */
   embedded: boolean;
-  /** Where the database is served, for other clients of it (the job queue). */
-  url: string;
   close(): Promise<void>;
 }
 
@@ -19,7 +18,7 @@ export interface Database {
 export async function openDatabase(config: Config): Promise<Database> {
   const database = config.DATABASE_URL
     ? await connect(config.DATABASE_URL, config.DB_POOL_SIZE)
-    : await startEmbedded(resolve(config.TOLLGATE_DATA_DIR, 'pgdata'), config.DB_POOL_SIZE);
+    : await startEmbedded(resolve(config.TOLLGATE_DATA_DIR, 'pgdata'));
   try {
     await (database.embedded ? database.orm.getMigrator().up() : migrateExclusively(database.orm, config.DATABASE_URL!));
   } catch (error) {
@@ -46,33 +45,25 @@ async function migrateExclusively(orm: MikroORM, url: string): Promise<void> {
 
 async function connect(url: string, poolSize: number): Promise<Database> {
   const orm = await MikroORM.init(ormConfig(url, poolSize));
-  return { orm, embedded: false, url, close: () => orm.close(true) };
+  return { orm, embedded: false, close: () => orm.close(true) };
 }
 
 /**
- * PGlite served on a loopback port so that the ordinary driver and pool work unchanged. It
- * runs one query at a time, so the pool only needs a few connections, and every connection
- * must be accepted (maxConnections ≥ pool size + the job queue's + the migration lock's).
+ * PGlite served on a loopback port so that the ordinary driver and pool work unchanged. It has
+ * one database session, which every connection to it shares, and runs one query at a time; so
+ * the application (job queue included) uses exactly one connection, and each new connection
+ * starts by clearing the session (see `ormConfig`). A second socket is accepted only so that a
+ * replacement can connect while a broken connection is being torn down.
  */
-async function startEmbedded(dataDir: string, poolSize: number): Promise<Database> {
-  // Both packages are ESM-first; load them only when the embedded database is wanted.
-  const { PGlite } = await import('@electric-sql/pglite');
-  const { PGLiteSocketServer } = await import('@electric-sql/pglite-socket');
+async function startEmbedded(dataDir: string): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
-  const server = new PGLiteSocketServer({
-    db: pglite,
-    host: '127.0.0.1',
-    port: 0,
-    maxConnections: poolSize + JOB_QUEUE_CONNECTIONS + 2,
-  });
+  const server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: 0, maxConnections: 2 });
   await server.start();
-  const url = `postgres://postgres@${server.getServerConn()}/postgres`;
-  const orm = await MikroORM.init(ormConfig(url, poolSize));
+  const orm = await MikroORM.init(ormConfig(`postgres://postgres@${server.getServerConn()}/postgres`, 1, true));
   return {
     orm,
     embedded: true,
-    url,
     async close() {
       await orm.close(true);
       await server.stop();

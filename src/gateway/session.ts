@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientBase, QueryResult } from 'pg';
+import { withConnection } from '../db/pool';
 import type { BatchDatabase, BatchTransaction, Sql } from './batch';
 
 /**
@@ -60,7 +61,8 @@ function rowsOf<T>(result: QueryResult | QueryResult[], index: number): T[] {
 /**
  * The gateway's database access on the shared pool, with the fewest round trips: the opening
  * BEGIN travels with the transaction's first statement and the COMMIT with its last, as one
- * simple-protocol message each. Every statement is prepared, so planned once per connection.
+ * simple-protocol message each. Every statement is prepared, so planned once per connection
+ * (which is one session: see `ormConfig` for the embedded database).
  *
  * One process runs one batch transaction at a time: the next batch reads while the current one
  * commits, then takes its turn, instead of waiting for the same row locks inside PostgreSQL.
@@ -68,16 +70,10 @@ function rowsOf<T>(result: QueryResult | QueryResult[], index: number): T[] {
 export function batchDatabase(knex: Knex): BatchDatabase {
   let turn: Promise<unknown> = Promise.resolve();
   return {
-    query: async <R>(statement: string, params: unknown[]) => {
-      const client = (await knex.client.acquireConnection()) as ClientBase;
-      try {
-        return (await client.query(prepared('protocol', statement, params))).rows as R[];
-      } finally {
-        await knex.client.releaseConnection(client);
-      }
-    },
+    query: <R>(statement: string, params: unknown[]) =>
+      withConnection(knex, async (client) => (await client.query(prepared('protocol', statement, params))).rows as R[]),
     transaction<T>(work: (tx: BatchTransaction) => Promise<T>) {
-      const run = turn.then(() => runTransaction(knex, work));
+      const run = turn.then(() => withConnection(knex, (client) => runTransaction(client, work)));
       turn = run.catch(() => undefined);
       return run;
     },
@@ -87,8 +83,7 @@ export function batchDatabase(knex: Knex): BatchDatabase {
 /** The statements each connection has prepared with PREPARE (node-postgres tracks only its own). */
 const preparedOn = new WeakMap<ClientBase, Set<string>>();
 
-async function runTransaction<T>(knex: Knex, work: (tx: BatchTransaction) => Promise<T>): Promise<T> {
-  const client = (await knex.client.acquireConnection()) as ClientBase;
+async function runTransaction<T>(client: ClientBase, work: (tx: BatchTransaction) => Promise<T>): Promise<T> {
   let ready = preparedOn.get(client);
   if (!ready) preparedOn.set(client, (ready = new Set()));
   let open = false;
@@ -120,7 +115,5 @@ async function runTransaction<T>(knex: Knex, work: (tx: BatchTransaction) => Pro
   } catch (error) {
     if (open && !committed) await client.query('rollback').catch(() => undefined);
     throw error;
-  } finally {
-    await knex.client.releaseConnection(client);
   }
 }

@@ -2,19 +2,17 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Knex } from '@mikro-orm/knex';
 import PgBoss from 'pg-boss';
 import type { ClientBase } from 'pg';
+import { withConnection } from '../db/pool';
 import type { Logger } from '../logger';
 
 export type JobQueue = PgBoss;
-
-/** The queue's own connections to the database, besides the application's pool. */
-export const JOB_QUEUE_CONNECTIONS = 2;
 
 /** Every queue tollgate uses; each is created on start. */
 export const QUEUES = { autoTopUp: 'auto-top-up', alertWebhook: 'alert-webhook' } as const;
 
 export interface JobQueueOptions {
-  /** The database the jobs live in: the application's own. */
-  url: string;
+  /** The application's database; the queue uses its pool. */
+  em: EntityManager;
   /** How long a job may run before it counts as lost (its process died) and runs again elsewhere. */
   jobTimeoutSeconds: number;
   logger: Logger;
@@ -22,13 +20,15 @@ export interface JobQueueOptions {
 
 /**
  * pg-boss on the application's database, in its own schema: jobs survive restarts, and each is
- * taken by one worker across all instances. Transient failures (Stripe unreachable) are retried
- * with backoff; a job whose worker died is expired after its timeout and retried.
+ * taken by one worker across all instances. It runs on the application's pool rather than a
+ * pool of its own, so that the embedded database, which has one session for all connections,
+ * sees one client. Transient failures (Stripe unreachable) are retried with backoff; a job
+ * whose worker died is expired after its timeout and retried.
  */
 export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue> {
+  const knex = options.em.getConnection().getKnex();
   const boss = new PgBoss({
-    connectionString: options.url,
-    max: JOB_QUEUE_CONNECTIONS,
+    db: { executeSql: (text, values) => withConnection(knex, (client) => client.query(text, values)) },
     schedule: false,
     expireInSeconds: options.jobTimeoutSeconds,
     // Lost jobs are noticed by the maintenance run, so it runs at least as often as they time out.

@@ -25,10 +25,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp'>> & {
-  /** Background jobs on the run's database. */
-  jobs?: Omit<NonNullable<ServerOptions['jobs']>, 'url'>;
-};
+export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs'>>;
 
 /** What the helpers need of a server: GraphQL over HTTP. */
 export type GraphQLClient = Pick<TestApp, 'gql' | 'data'>;
@@ -65,7 +62,6 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     port: 0,
     host: '127.0.0.1',
     ...options,
-    jobs: options.jobs && { url, ...options.jobs },
   });
   return {
     orm,
