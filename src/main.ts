@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
 import { openDatabase } from './db/database';
-import { seedDemo } from './db/demo-seed';
+import { demoDebitCurl } from './demo/example';
+import { seedDemo } from './demo/seed';
 import { createLogger } from './logger';
 import { createStripe } from './payments/stripe';
 import { createEventBus, createRedisEventBus } from './realtime/pubsub';
@@ -14,15 +15,22 @@ async function main(): Promise<void> {
   const em = database.orm.em;
   const bus = config.REDIS_URL ? await createRedisEventBus(config.REDIS_URL, logger) : createEventBus();
 
-  const adminTokens = config.TOLLGATE_ADMIN_TOKEN ? [config.TOLLGATE_ADMIN_TOKEN] : [];
-  const demo = database.embedded ? await seedDemo(em, bus, config.TOLLGATE_DATA_DIR, config.TOLLGATE_ADMIN_TOKEN) : null;
-  if (demo && !config.TOLLGATE_ADMIN_TOKEN) adminTokens.push(demo.adminToken);
+  const demo = database.embedded
+    ? await seedDemo(em, bus, {
+        dataDir: config.TOLLGATE_DATA_DIR,
+        adminToken: config.TOLLGATE_ADMIN_TOKEN,
+        gatewayToken: config.TOLLGATE_GATEWAY_TOKENS[0],
+        now: new Date(),
+      })
+    : null;
+  const adminTokens = demo ? [demo.adminToken] : config.TOLLGATE_ADMIN_TOKEN ? [config.TOLLGATE_ADMIN_TOKEN] : [];
+  const gatewayTokens = demo ? [...new Set([...config.TOLLGATE_GATEWAY_TOKENS, demo.gatewayToken])] : config.TOLLGATE_GATEWAY_TOKENS;
 
   const server = await startServer({
     em,
     bus,
     logger,
-    auth: { adminTokens, gatewayTokens: config.TOLLGATE_GATEWAY_TOKENS },
+    auth: { adminTokens, gatewayTokens },
     port: config.PORT,
     host: config.HOST,
     stripe: createStripe(config),
@@ -52,7 +60,16 @@ async function main(): Promise<void> {
 
   // Plain lines on stdout, for people and for scripts that read them.
   const lines = [`GraphQL: ${server.url}/graphql`];
-  if (demo) lines.push(`Demo owner token: ${demo.ownerToken}`, `Admin token: ${demo.adminToken}`);
+  if (demo) {
+    lines.push(
+      `Demo owner token: ${demo.ownerToken}`,
+      `Admin token: ${demo.adminToken}`,
+      `Demo gateway token: ${demo.gatewayToken}`,
+      `Demo API key: ${demo.apiKey}`,
+      'Try a debit (paste it again for another; watch the balance move in GraphiQL):',
+      demoDebitCurl(`${server.url}/graphql`, demo),
+    );
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
   logger.info({ url: server.url, embedded: database.embedded }, 'tollgate is serving');
 }

@@ -8,6 +8,7 @@ import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, walletState } fr
 import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
 import { spawnServer } from './support/process';
 import { startStripeStandIn, type StripeStandIn } from './support/stripe-server';
+import { eventually } from './support/eventually';
 
 /** Three top-ups of $5 after a $0.0011 debit from $1 leave $15.9989. */
 const DAILY_LIMIT = 3;
@@ -80,17 +81,6 @@ async function alertsOf(fixture: GatewayFixture, acknowledged: boolean | null = 
     acknowledgedAt: string | null;
     wallet: { id: string };
   }>;
-}
-
-/** Polls until `check` gives a value, for what jobs do in the background. */
-async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const settled = (fixture: GatewayFixture, count = 1) =>

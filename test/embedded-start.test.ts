@@ -1,62 +1,18 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
-import { ADMIN_TOKEN, GATEWAY_TOKEN, graphqlClient } from './support/app';
-import { createApiKey, debit, setModelPrice } from './support/gateway';
+import { graphqlClient } from './support/app';
+import { DEBIT, requestKey } from './support/gateway';
+import { embeddedEnv, npmStart, ROOT, stop } from './support/embedded';
 import { spawnServer } from './support/process';
 
-const ROOT = join(__dirname, '..');
+const demoDebit = (apiKey: string) => ({ apiKey, model: 'openai/gpt-4o-mini', idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 });
+
 const ACCEPTANCE_QUERY = `{ viewer { organization { name workspaces { name wallet { balance
-  transactions(first: 10) { edges { node { type amount } } } } } } } }`;
-
-/** The environment of a fresh machine: no DATABASE_URL, so the embedded database is used. */
-function embeddedEnv(dataDir: string): NodeJS.ProcessEnv {
-  const { DATABASE_URL: _unused, TOLLGATE_ADMIN_TOKEN: _alsoUnused, ...env } = process.env;
-  return { ...env, PORT: '0', TOLLGATE_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
-}
-
-interface Started {
-  child: ChildProcessWithoutNullStreams;
-  url: string;
-  ownerToken: string;
-  adminToken: string;
-}
-
-/** Runs `npm start` (with `extraEnv`) and waits for the three lines it promises. */
-function npmStart(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...embeddedEnv(dataDir), ...extraEnv }, detached: true });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start printed no URL in time:\n${output}`)), 90_000);
-    const read = (chunk: Buffer) => {
-      output += chunk.toString();
-      const url = /^GraphQL: (\S+)$/m.exec(output)?.[1];
-      const ownerToken = /^Demo owner token: (\S+)$/m.exec(output)?.[1];
-      const adminToken = /^Admin token: (\S+)$/m.exec(output)?.[1];
-      if (url && ownerToken && adminToken) {
-        clearTimeout(timer);
-        resolve({ child, url, ownerToken, adminToken });
-      }
-    };
-    child.stdout.on('data', read);
-    child.stderr.on('data', read);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code}:\n${output}`));
-    });
-  });
-}
-
-function stop(child: ChildProcessWithoutNullStreams): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.on('exit', () => resolve());
-    process.kill(-child.pid!, 'SIGTERM');
-  });
-}
+  transactions(first: 1) { edges { node { type } } } } } } } }`;
 
 async function query(url: string, token: string, source: string) {
   const response = await fetch(url, {
@@ -71,40 +27,32 @@ describe('npm start on a fresh machine (embedded PGlite)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-embedded-'));
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-  it('serves the demo organization with $25, and keeps data and tokens across a restart', async () => {
+  it('serves the demo organization with $25, and keeps data, tokens and the demo key across a restart', async () => {
     const first = await npmStart(dataDir);
     try {
       expect(first.url).toMatch(/^http:\/\/localhost:\d+\/graphql$/);
       const answer = await query(first.url, first.ownerToken, ACCEPTANCE_QUERY);
-      expect(answer).toEqual({
-        data: {
-          viewer: {
-            organization: {
-              name: 'Demo Organization',
-              workspaces: [
-                { name: 'Default', wallet: { balance: '25', transactions: { edges: [{ node: { type: 'MANUAL', amount: '25' } }] } } },
-              ],
-            },
-          },
-        },
-      });
+      expect(answer.data.viewer.organization.name).toBe('Demo Organization');
+      expect(answer.data.viewer.organization.workspaces).toEqual([
+        { name: 'Default', wallet: { balance: '25', transactions: { edges: [{ node: { type: 'DEDUCTION' } }] } } },
+        { name: 'Research', wallet: expect.objectContaining({ balance: expect.any(String) }) },
+      ]);
       const admin = await query(first.url, first.adminToken, '{ viewer { kind } }');
       expect(admin).toEqual({ data: { viewer: { kind: 'PLATFORM_ADMIN' } } });
     } finally {
-      await stop(first.child);
+      await stop(first);
     }
 
     const second = await npmStart(dataDir);
     try {
-      expect(second.ownerToken).toBe(first.ownerToken);
-      expect(second.adminToken).toBe(first.adminToken);
+      for (const printed of ['ownerToken', 'adminToken', 'gatewayToken', 'apiKey'] as const) expect(second[printed]).toBe(first[printed]);
       const again = await query(second.url, second.ownerToken, ACCEPTANCE_QUERY);
-      expect(again.data.viewer.organization.workspaces[0].wallet).toEqual({
-        balance: '25',
-        transactions: { edges: [{ node: { type: 'MANUAL', amount: '25' } }] },
-      });
+      expect(again.data.viewer.organization.workspaces[0].wallet.balance).toBe('25');
+      const client = graphqlClient(second.baseUrl);
+      const { gatewayDebit } = await client.data(DEBIT, { input: demoDebit(second.apiKey) }, second.gatewayToken);
+      expect(gatewayDebit).toMatchObject({ allowed: true });
     } finally {
-      await stop(second.child);
+      await stop(second);
     }
   }, 180_000);
 
@@ -160,7 +108,7 @@ describe('GraphiQL in a real browser', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('opens from npm start, runs a query with the demo token, and shows a balance subscription move after a debit', async () => {
-    const started = await npmStart(dataDir, { TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, TOLLGATE_GATEWAY_TOKENS: GATEWAY_TOKEN });
+    const started = await npmStart(dataDir);
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     try {
       const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
@@ -174,20 +122,17 @@ describe('GraphiQL in a real browser', () => {
       await page.locator('.graphiql-execute-button').click();
       await resultShowing(page, /"balance": "25",\s*"change": "0"/);
 
-      const client = graphqlClient(new URL(started.url).origin);
-      const { data } = await client.gql('{ viewer { organization { workspaces { id } } } }', {}, started.ownerToken);
-      const model = 'demo-model';
-      await setModelPrice(client, model);
-      const key = await createApiKey(client, started.ownerToken, data.viewer.organization.workspaces[0].id);
-      const answer = await debit(client, { secret: key.secret, model });
-      expect(answer).toMatchObject({ allowed: true, availableBalance: '24.9989' });
-      await resultShowing(page, /"balance": "24.9989",\s*"change": "-0.0011"/);
+      // The printed demo key and gateway token move it.
+      const { gatewayDebit } = await graphqlClient(started.baseUrl).data(DEBIT, { input: demoDebit(started.apiKey) }, started.gatewayToken);
+      expect(gatewayDebit).toMatchObject({ allowed: true });
+      const moved = new RegExp(`"balance": "${gatewayDebit.availableBalance.replace('.', '\\.')}",\\s*"change": "-${gatewayDebit.cost.replace('.', '\\.')}"`);
+      await resultShowing(page, moved);
 
       mkdirSync(OUTPUT_DIR, { recursive: true });
       await page.screenshot({ path: join(OUTPUT_DIR, 'graphiql-subscription.png') });
     } finally {
       await browser.close();
-      await stop(started.child);
+      await stop(started);
     }
   }, 180_000);
 });

@@ -43,8 +43,10 @@ const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
  * Each balance moves by one atomic `balance = balance + delta` whose guard refuses to take
  * it below zero; wallets are updated in id order so that two transfers in opposite directions
  * lock in the same order and cannot deadlock.
+ *
+ * `postedAt` dates the rows (the demo's past); by default they get the database's clock.
  */
-export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Promise<Posting> {
+export async function postEntries(tx: EntityManager, entries: LedgerEntry[], postedAt?: Date): Promise<Posting> {
   const lockOrder = entries
     .map((entry, index) => ({ entry, index }))
     .sort((a, b) => (a.entry.walletId < b.entry.walletId ? -1 : a.entry.walletId > b.entry.walletId ? 1 : a.index - b.index));
@@ -79,8 +81,8 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[]): Pr
        from (values ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
             as v (id, wallet_id, type, amount, balance_after, description, counterparty_wallet_id, actor, idempotency_key)
        join wallets w on w.id = v.wallet_id
-       cross join (select clock_timestamp() as t) as posted_at`,
-    rows.flat(),
+       cross join (select coalesce(?::timestamptz, clock_timestamp()) as t) as posted_at`,
+    [...rows.flat(), postedAt?.toISOString() ?? null],
   );
   const lowBalanceAlerts = await settleLowBalance(tx, [...new Set(entries.map((entry) => entry.walletId))]);
   return { entries: posted, lowBalanceAlerts };

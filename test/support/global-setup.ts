@@ -23,6 +23,9 @@ export default async function globalSetup(): Promise<void> {
     stdio: 'inherit',
   });
 
+  // The suites that run `npm start` skip its build step (test/support/embedded.ts): built once here.
+  execFileSync('npm', ['run', 'build'], { cwd: join(__dirname, '../..'), stdio: 'inherit' });
+
   process.env.TOLLGATE_TEST_DATABASE_URL = testUrl.toString();
   process.env.TOLLGATE_TEST_SERVER_URL = serverUrl.toString();
   process.env.TOLLGATE_TEST_DATABASE_NAME = name;

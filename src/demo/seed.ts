@@ -1,0 +1,241 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Member, MemberRole, Organization, TransactionType, Wallet, Workspace } from '../../entities';
+import type { MemberPrincipal } from '../auth/access';
+import { setLowBalanceThreshold } from '../alerts/low-balance';
+import { inTransaction } from '../db/transaction';
+import type { DebitRequest } from '../gateway/contract';
+import { DebitEngine } from '../gateway/engine';
+import { randomBase62 } from '../ids';
+import { createApiKey } from '../keys/api-key.service';
+import { upsertIdentity } from '../keys/identity.service';
+import { postEntries } from '../ledger/ledger';
+import { KeyLimitPeriod, Period } from '../limits/periods';
+import { parseMoney } from '../money';
+import { createOrganization, issueToken } from '../organizations/organization.service';
+import { usageCost } from '../pricing/cost';
+import { setModelPrice } from '../pricing/model-price.service';
+import type { EventBus } from '../realtime/pubsub';
+import { createProject, createWorkspace } from '../workspaces/workspace.service';
+import { DEMO_MODEL_PRICES, type DemoModel } from './catalog';
+import { type DemoCall, demoHistory, seededRandom, type TrafficProfile } from './history';
+
+export const DEMO_ORGANIZATION = 'Demo Organization';
+/** What the demo wallet holds after its history. */
+export const DEMO_AVAILABLE = parseMoney('25');
+const HISTORY_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface Demo {
+  ownerToken: string;
+  adminToken: string;
+  gatewayToken: string;
+  /** The demo workspace's API key for trying the gateway (secret). */
+  apiKey: string;
+}
+
+export interface DemoSettings {
+  dataDir: string;
+  /** Configured tokens win over the demo's own. */
+  adminToken?: string;
+  gatewayToken?: string;
+  now: Date;
+}
+
+/**
+ * Seeds the embedded database once with an organization to explore: a price list, two
+ * workspaces with projects, keys, end users, a transfer, low-balance thresholds and 30 days of
+ * gateway traffic, charged through the gateway engine and the ledger like real calls. Secrets
+ * are kept only as hashes in the database, so the demo's own copies live beside the data
+ * (`demo-tokens.json`) and a restart prints the same ones.
+ */
+export async function seedDemo(em: EntityManager, bus: EventBus, settings: DemoSettings): Promise<Demo> {
+  const file = join(settings.dataDir, 'demo-tokens.json');
+  const saved: Partial<Demo> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const adminToken = settings.adminToken ?? saved.adminToken ?? `tga_${randomBase62(32)}`;
+  const gatewayToken = settings.gatewayToken ?? saved.gatewayToken ?? `tgw_${randomBase62(32)}`;
+
+  const existing = await em.fork().findOne(Organization, { name: DEMO_ORGANIZATION });
+  const demo = existing
+    ? { adminToken, gatewayToken, ...(await recoverSecrets(em, existing, saved, settings.now)) }
+    : { adminToken, gatewayToken, ...(await createDemo(em, bus, settings.now)) };
+  writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
+  return demo;
+}
+
+/** The database survived but the file did not (or predates a secret): new secrets for what is missing. */
+async function recoverSecrets(em: EntityManager, organization: Organization, saved: Partial<Demo>, now: Date) {
+  const fork = em.fork();
+  const owner = await fork.findOneOrFail(Member, { organization, role: MemberRole.OWNER, removedAt: null });
+  let ownerToken = saved.ownerToken;
+  if (!ownerToken) {
+    ownerToken = issueToken(fork, owner, 'Demo owner token').secret;
+    await fork.flush();
+  }
+  let apiKey = saved.apiKey;
+  if (!apiKey) {
+    const workspace = await fork.findOneOrFail(Workspace, { organization, name: DEMO_WORKSPACE });
+    apiKey = (await createDemoKey(em, ownerPrincipal(owner), workspace.id, `Demo key ${now.toISOString()}`, now)).secret;
+  }
+  return { ownerToken, apiKey };
+}
+
+const DEMO_WORKSPACE = 'Default';
+
+function ownerPrincipal(owner: Member): MemberPrincipal {
+  return { kind: 'MEMBER', memberId: owner.id, organizationId: owner.organization.id, role: MemberRole.OWNER, tokenId: '' };
+}
+
+function createDemoKey(em: EntityManager, owner: MemberPrincipal, workspaceId: string, name: string, now: Date) {
+  return createApiKey(em, owner, { workspaceId, name, costLimit: parseMoney('10'), limitPeriod: KeyLimitPeriod.DAILY }, now);
+}
+
+const CHAT_USERS = Array.from({ length: 12 }, (_, i) => [`user_${1001 + i}`, i === 0 ? 0.3 : 1 + (i % 4)] as const);
+/** user_1001 (a light user) has a budget, so that end-user budgets show in the demo. */
+const BUDGETED_USER = { externalId: 'user_1001', budget: parseMoney('5'), budgetPeriod: Period.MONTHLY };
+
+/** Daytime in the Americas and Europe, quieter at weekends. */
+export const DEMO_TRAFFIC: TrafficProfile[] = [
+  {
+    name: 'Chat backend',
+    models: [
+      ['anthropic/claude-sonnet-4.5', 35],
+      ['openai/gpt-5-mini', 30],
+      ['openai/gpt-4o-mini', 20],
+      ['google/gemini-2.5-flash', 15],
+    ],
+    identities: CHAT_USERS,
+    inputTokens: [600, 8000],
+    outputTokens: [120, 1500],
+    callsPerHour: (hour, weekday) => (weekday ? 1 : 0.5) * (hour >= 13 && hour < 23 ? 7 : hour >= 7 && hour < 13 ? 3 : 1),
+  },
+  {
+    name: 'Search indexer',
+    models: [
+      ['google/gemini-2.5-flash', 50],
+      ['deepseek/deepseek-chat', 30],
+      ['openai/gpt-4.1', 12],
+      ['mistralai/mistral-large', 8],
+    ],
+    identities: null,
+    inputTokens: [3000, 24000],
+    outputTokens: [80, 500],
+    // A nightly indexing run.
+    callsPerHour: (hour) => (hour >= 1 && hour < 5 ? 18 : 0.3),
+  },
+  {
+    name: 'Eval runner',
+    models: [
+      ['openai/gpt-5', 40],
+      ['google/gemini-2.5-pro', 35],
+      ['anthropic/claude-opus-4.1', 10],
+      ['anthropic/claude-haiku-4.5', 15],
+    ],
+    identities: null,
+    inputTokens: [800, 4000],
+    outputTokens: [200, 1500],
+    // Evaluation runs on weekday afternoons.
+    callsPerHour: (hour, weekday) => (weekday && hour >= 14 && hour < 18 ? 8 : 0),
+  },
+];
+
+async function createDemo(em: EntityManager, bus: EventBus, now: Date) {
+  const { organization, owner, secret: ownerToken } = await createOrganization(em, {
+    name: DEMO_ORGANIZATION,
+    ownerName: 'Demo Owner',
+    ownerEmail: 'owner@demo.tollgate.local',
+  });
+  const actor = ownerPrincipal(owner);
+  for (const { model, input, output } of DEMO_MODEL_PRICES) {
+    await setModelPrice(em, { model, inputPricePerMillion: parseMoney(input), outputPricePerMillion: parseMoney(output) }, now);
+  }
+  const main = await createWorkspace(em, organization.id, DEMO_WORKSPACE);
+  const research = await createWorkspace(em, organization.id, 'Research');
+  const chat = await createProject(em, organization.id, main.workspace.id, 'Chat assistant', { budget: parseMoney('60'), budgetPeriod: Period.MONTHLY });
+  const search = await createProject(em, organization.id, main.workspace.id, 'Document search');
+  const evaluations = await createProject(em, organization.id, research.workspace.id, 'Evaluations');
+  const { secret: apiKey } = await createDemoKey(em, actor, main.workspace.id, 'Demo key', now);
+  // One key per traffic profile, named after it.
+  const keys = new Map<string, { secret: string; workspace: Workspace }>();
+  for (const [name, workspace, project] of [
+    ['Chat backend', main.workspace, chat],
+    ['Search indexer', main.workspace, search],
+    ['Eval runner', research.workspace, evaluations],
+  ] as const) {
+    const { secret } = await createApiKey(em, actor, { workspaceId: workspace.id, name, projectId: project.id }, now);
+    keys.set(name, { secret, workspace });
+  }
+  await upsertIdentity(em, actor, { workspaceId: main.workspace.id, ...BUDGETED_USER });
+
+  const from = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
+  const calls = demoHistory(DEMO_TRAFFIC, from, now, seededRandom(20261128));
+  const mainSpend = spendOf(
+    calls.filter((call) => keys.get(call.profile)!.workspace === main.workspace),
+    main.workspace,
+  );
+  const transfer = { at: new Date(from.getTime() + 18 * DAY_MS), amount: parseMoney('10') };
+  // The opening credit covers the history and the transfer and leaves DEMO_AVAILABLE.
+  await post(em, from, [
+    { walletId: main.wallet.id, type: TransactionType.MANUAL, amount: DEMO_AVAILABLE + transfer.amount + mainSpend, description: 'Demo credit', actor: 'admin' },
+    { walletId: research.wallet.id, type: TransactionType.MANUAL, amount: parseMoney('25'), description: 'Demo credit', actor: 'admin' },
+  ]);
+
+  let clock = from;
+  const engine = new DebitEngine({ em, bus, clock: () => clock });
+  let transferred = false;
+  for (const [at, group] of byMoment(calls)) {
+    if (!transferred && at >= transfer.at) {
+      const description = 'Credits for the evaluation runs';
+      await post(em, transfer.at, [
+        { walletId: main.wallet.id, type: TransactionType.TRANSFER_OUT, amount: -transfer.amount, description, actor: owner.id, counterpartyWalletId: research.wallet.id },
+        { walletId: research.wallet.id, type: TransactionType.TRANSFER_IN, amount: transfer.amount, description, actor: owner.id, counterpartyWalletId: main.wallet.id },
+      ]);
+      transferred = true;
+    }
+    clock = at;
+    const outcomes = await engine.submitAll(group.map(({ call, index }) => debitOf(call, keys.get(call.profile)!.secret, index)));
+    const refused = outcomes.find((outcome) => !outcome.allowed);
+    if (refused) throw new Error(`the demo history was refused a call: ${refused.denial?.code}`);
+  }
+
+  for (const amount of ['10', '5']) {
+    await setLowBalanceThreshold(em, bus, organization.id, owner.id, { walletId: main.wallet.id, amount: parseMoney(amount) });
+  }
+  const wallet = await em.fork().findOneOrFail(Wallet, main.wallet.id);
+  if (wallet.balance !== DEMO_AVAILABLE) throw new Error(`the demo wallet ended at ${wallet.balance} nano-USD instead of ${DEMO_AVAILABLE}`);
+  return { ownerToken, apiKey };
+}
+
+function post(em: EntityManager, at: Date, entries: Parameters<typeof postEntries>[1]) {
+  return inTransaction(em, (tx) => postEntries(tx, entries, at));
+}
+
+/** What the calls cost in `workspace`, computed as the gateway will charge them. */
+function spendOf(calls: DemoCall[], workspace: Workspace): bigint {
+  const prices = new Map(DEMO_MODEL_PRICES.map((price) => [price.model as DemoModel, { inputPrice: parseMoney(price.input), outputPrice: parseMoney(price.output) }]));
+  return calls.reduce((sum, call) => sum + usageCost(call.inputTokens, call.outputTokens, prices.get(call.model)!, workspace.markupBps), 0n);
+}
+
+/** The calls grouped by their moment, in time order, each with its place in the whole history. */
+function byMoment(calls: DemoCall[]): Map<Date, Array<{ call: DemoCall; index: number }>> {
+  const groups = new Map<number, { at: Date; members: Array<{ call: DemoCall; index: number }> }>();
+  calls.forEach((call, index) => {
+    const group = groups.get(call.at.getTime()) ?? { at: call.at, members: [] };
+    group.members.push({ call, index });
+    groups.set(call.at.getTime(), group);
+  });
+  return new Map([...groups.values()].sort((a, b) => a.at.getTime() - b.at.getTime()).map((group) => [group.at, group.members]));
+}
+
+function debitOf(call: DemoCall, apiKey: string, index: number): DebitRequest {
+  return {
+    kind: 'debit',
+    apiKey,
+    idempotencyKey: `demo-history-${index}`,
+    model: call.model,
+    identity: call.identity,
+    inputTokens: call.inputTokens,
+    outputTokens: call.outputTokens,
+  };
+}
