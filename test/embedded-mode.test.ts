@@ -1,4 +1,7 @@
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -116,7 +119,20 @@ describe('the embedded default runs the whole product', () => {
     expect(answers.flat()).toEqual(Array(400).fill(true));
   });
 
-  it('takes 16 clients × 100 debits over HTTP and graphql-ws at once; a subscriber sees them, and the threshold they cross fires once', async () => {
+  it('takes 16 clients × 100 debits over HTTP and graphql-ws at once; a subscriber sees them, and the threshold they cross fires once, to the webhook too', async () => {
+    const deliveries: string[] = [];
+    const receiver = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        deliveries.push(body);
+        res.writeHead(200).end();
+      });
+    }).listen(0, '127.0.0.1');
+    await once(receiver, 'listening');
+    await owner('mutation ($input: AlertWebhookSetInput!) { alertWebhookSet(input: $input) { userErrors { code } } }', {
+      input: { url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/alerts` },
+    });
     const { apiKeyCreate } = await owner('mutation ($input: ApiKeyCreateInput!) { apiKeyCreate(input: $input) { secret userErrors { code } } }', {
       input: { workspaceId: demo.mainWorkspaceId, name: 'Load test' },
     });
@@ -160,8 +176,12 @@ describe('the embedded default runs the whole product', () => {
     expect(Number(after)).toBeGreaterThan(5);
     await expect(firstAlert).resolves.toMatchObject({ value: { data: { lowBalanceAlert: { threshold: '10' } } } });
     await eventually(async () => seen[seen.length - 1] === after);
-    const { viewer } = await owner('{ viewer { organization { alerts(first: 10) { edges { node { kind threshold } } } } } }');
-    expect(viewer.organization.alerts.edges.map((edge: any) => edge.node)).toEqual([{ kind: 'LOW_BALANCE', threshold: '10' }]);
+    const delivered = async () => (await owner('{ viewer { organization { alerts(first: 10) { nodes { kind threshold webhookStatus } } } } }')).viewer.organization.alerts.nodes;
+    expect(await eventually(async () => (await delivered())[0]?.webhookStatus === 'DELIVERED' && delivered())).toEqual([
+      { kind: 'LOW_BALANCE', threshold: '10', webhookStatus: 'DELIVERED' },
+    ]);
+    expect(deliveries.map((body) => JSON.parse(body).alert.threshold)).toEqual(['10']);
+    receiver.close();
     await balances.return?.();
     await alerts.return?.();
     expect(await watching).toBeUndefined();
