@@ -4,7 +4,7 @@ import { AutoTopUps } from '../src/payments/auto-top-up.worker';
 import { DEFAULT_BONUS_TIERS } from '../src/payments/bonus';
 import { createStripe } from '../src/payments/stripe';
 import { startTestApp, subscriptionClient, type TestApp } from './support/app';
-import { createMemberWithToken } from './support/fixtures';
+import { createMemberWithToken, eventually } from './support/fixtures';
 import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, walletState } from './support/gateway';
 import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
 import { spawnServer } from './support/process';
@@ -80,17 +80,6 @@ async function alertsOf(fixture: GatewayFixture, acknowledged: boolean | null = 
     acknowledgedAt: string | null;
     wallet: { id: string };
   }>;
-}
-
-/** Polls until `check` gives a value, for what jobs do in the background. */
-async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 const settled = (fixture: GatewayFixture, count = 1) =>
