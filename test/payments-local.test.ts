@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import Stripe from 'stripe';
-import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
+import { DEFAULT_SECRET_KEY, type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { createStripe } from '../src/payments/stripe';
 import { startTestApp, type TestApp } from './support/app';
 import { eventually, organizationWithWorkspace, unique } from './support/fixtures';
@@ -47,13 +47,15 @@ describe('npm run payments:local', () => {
     }
   });
 
-  it('answers a command it does not know with its usage, and a command without a server with how to start one', async () => {
+  it('answers a command it does not know with its usage, a command without a server with how to start one, and a wrong variable by its name', async () => {
     const unknown = await paymentsLocal(['refund', 'pi_1']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^Usage: npm run payments:local/);
     const port = await freePort();
     const alone = await paymentsLocal(['complete', 'pi_1'], { PAYMENTS_LOCAL_PORT: String(port) });
     expect(alone).toMatchObject({ code: 1, stderr: `No payments server answers at http://127.0.0.1:${port}: start it with npm run payments:local\n` });
+    const misconfigured = await paymentsLocal([], { PAYMENTS_LOCAL_WEBHOOK_URL: 'tollgate' });
+    expect(misconfigured).toMatchObject({ code: 1, stderr: 'PAYMENTS_LOCAL_WEBHOOK_URL: must be an http(s) URL\n' });
   });
 });
 
@@ -68,7 +70,7 @@ describe('the payments server with tollgate', () => {
     // tollgate is told where the payments server will be, the payments server where tollgate is.
     port = await freePort();
     app = await startTestApp({
-      stripe: createStripe({ STRIPE_SECRET_KEY: 'sk_test_local', STRIPE_API_BASE: `http://127.0.0.1:${port}` }),
+      stripe: createStripe({ STRIPE_SECRET_KEY: DEFAULT_SECRET_KEY, STRIPE_API_BASE: `http://127.0.0.1:${port}` }),
       stripeWebhookSecret: WEBHOOK_SECRET,
     });
     payments = await start();
@@ -100,14 +102,20 @@ describe('the payments server with tollgate', () => {
     for (const card of ['pm_card_visa', 'pm_card_mastercard', 'pm_card_chargeDeclined', 'pm_card_authenticationRequired']) {
       expect(page).toContain(`<input type="hidden" name="card" value="${card}">`);
     }
+    expect(await submit(`${payments.url}/setup/${setupId}`, { card: 'pm_card_amex' })).toMatchObject({ status: 400, page: expect.stringContaining('No such test card: &#39;pm_card_amex&#39;. Use one of pm_card_visa') });
     const saved = await submit(`${payments.url}/setup/${setupId}`, { card: 'pm_card_mastercard' });
     expect(saved.status).toBe(200);
     expect(saved.page).toContain('Webhook setup_intent.succeeded: answered 200');
-    const { organization } = await app.data(`{ organization { paymentMethods { brand last4 isDefault } } }`, {}, org.ownerToken);
-    expect(organization.paymentMethods).toEqual([{ brand: 'mastercard', last4: '4444', isDefault: true }]);
+    const { organization } = await app.data(`{ organization { paymentMethods { id brand last4 isDefault } } }`, {}, org.ownerToken);
+    const card = organization.paymentMethods[0].id;
+    expect(organization.paymentMethods).toEqual([{ id: card, brand: 'mastercard', last4: '4444', isDefault: true }]);
 
     const again = await submit(`${payments.url}/setup/${setupId}`, { card: 'pm_card_visa' });
     expect(again).toMatchObject({ status: 400, page: expect.stringContaining('This SetupIntent has already succeeded') });
+
+    // Removed in tollgate, the card is detached here, and Stripe's event about it follows.
+    await app.data(`mutation ($input: PaymentMethodInput!) { paymentMethodRemove(input: $input) { removedId } }`, { input: { paymentMethodId: card } }, org.ownerToken);
+    await eventually(async () => logged.includes(`Webhook payment_method.detached: answered 200 (${card})`));
   });
 
   it('3-D Secure on its page: Fail fails the purchase with Stripe\'s reason, Complete credits it', async () => {
@@ -120,6 +128,7 @@ describe('the payments server with tollgate', () => {
     expect(page).toContain('Your bank asks you to confirm the payment of $10.00');
     expect(page).toContain('<input type="hidden" name="outcome" value="complete"><button>Complete</button>');
     expect(page).toContain('<input type="hidden" name="outcome" value="fail"><button>Fail</button>');
+    await eventually(async () => logged.includes(`Webhook payment_intent.requires_action: answered 200 (${failingId})`));
     const failed = await submit(`${payments.url}/3ds/${failingId}`, { outcome: 'fail' });
     expect(failed.page).toContain('Webhook payment_intent.payment_failed: answered 200');
     expect(await purchaseState(org.ownerToken, failing.purchase.id)).toMatchObject({
@@ -137,21 +146,52 @@ describe('the payments server with tollgate', () => {
     );
   });
 
+  it('3-D Secure from the command line: fail', async () => {
+    const org = await organizationWithWorkspace(app);
+    const { purchase, clientSecret } = await buy(org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
+    const run = await paymentsLocal(['fail', clientSecret!], { PAYMENTS_LOCAL_PORT: String(port) });
+    expect(run).toEqual({
+      code: 0,
+      stdout: `PaymentIntent ${clientSecret!.split('_secret_')[0]} requires_payment_method: The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.\nWebhook payment_intent.payment_failed: answered 200\n`,
+      stderr: '',
+    });
+    expect(await purchaseState(org.ownerToken, purchase.id)).toMatchObject({ status: 'FAILED' });
+  });
+
+  it('sends a declined payment as payment_intent.payment_failed, and says so', async () => {
+    const org = await organizationWithWorkspace(app);
+    const { purchase } = await buy(org.ownerToken, org.workspaceId, '10', 'pm_card_chargeDeclined');
+    expect(purchase.status).toBe('FAILED');
+    const intent = [...payments.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
+    expect(logged).toContain(`PaymentIntent ${intent.id} of $10.00: declined (Your card was declined.)`);
+    await eventually(async () => logged.includes(`Webhook payment_intent.payment_failed: answered 200 (${intent.id})`));
+  });
+
   it('refunds through its API as Stripe does; tollgate takes the credits back when charge.refunded comes', async () => {
     const org = await organizationWithWorkspace(app);
     const { purchase } = await buy(org.ownerToken, org.workspaceId, '50', 'pm_card_visa');
     const intent = [...payments.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
-    const stripe = new Stripe('sk_test_local', { host: '127.0.0.1', port, protocol: 'http' });
+    const stripe = new Stripe(payments.secretKey, { host: '127.0.0.1', port, protocol: 'http' });
     expect(await stripe.refunds.create({ payment_intent: intent.id, amount: 2000 })).toMatchObject({ object: 'refund', amount: 2000, status: 'succeeded' });
     await expect(stripe.refunds.create({ payment_intent: intent.id, amount: 3001 })).rejects.toThrow(
       'Refund amount ($30.01) is greater than unrefunded amount on charge ($30.00)',
     );
+    await expect(stripe.refunds.create({ payment_intent: intent.id, amount: 0 })).rejects.toThrow('Invalid positive integer: 0');
     // The webhook follows the API's answer. $20 of $50 goes back, and the same share of its $5 bonus.
     const refunded = await eventually(async () => {
       const state = await purchaseState(org.ownerToken, purchase.id);
       return state.refunded !== '0' && state;
     });
     expect(refunded).toMatchObject({ refunded: '20', wallet: { balance: '33' } });
+    const invoice = [...payments.invoices.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
+    expect(logged).toEqual(
+      expect.arrayContaining([
+        `PaymentIntent ${intent.id} of $50.00: succeeded`,
+        `Invoice ${invoice.number} of $50.00 paid: ${payments.url}/invoices/${invoice.id}`,
+        expect.stringMatching(new RegExp(`^Refund re_\\w+ of \\$20\\.00 on ${intent.id}$`)),
+        `Webhook charge.refunded: answered 200 (${intent.latest_charge})`,
+      ]),
+    );
   });
 
   it('shows each invoice as a page at its invoicePdf, addressed from the billing profile', async () => {
@@ -172,14 +212,21 @@ describe('the payments server with tollgate', () => {
     expect(page).toContain('<td>Credit purchase: $100 of credits and $15 bonus credits</td><td>$100.00</td>');
   });
 
-  it('takes a customer it does not know (tollgate made it before a restart) as a new one', async () => {
+  it('takes a customer it does not know (tollgate made it before a restart) as a new one; the cards it forgot can be removed', async () => {
     const org = await organizationWithWorkspace(app);
-    await app.data(`mutation { paymentMethodSetupStart { clientSecret } }`, {}, org.ownerToken);
+    const { paymentMethodSetupStart: before } = await app.data(`mutation { paymentMethodSetupStart { clientSecret } }`, {}, org.ownerToken);
+    const card = (await payments.confirmSetup(before.clientSecret, 'pm_card_visa')).object.payment_method;
     await payments.close();
     payments = await start();
     const { paymentMethodSetupStart } = await app.data(`mutation { paymentMethodSetupStart { clientSecret userErrors { code } } }`, {}, org.ownerToken);
     expect(paymentMethodSetupStart).toEqual({ clientSecret: expect.stringMatching(/^seti_\w+_secret_\w+$/), userErrors: [] });
     expect(logged.some((line) => /^Customer cus_\w+ is not known \(it was made before a restart\): taken as a new customer$/.test(line))).toBe(true);
+    const { paymentMethodRemove } = await app.data(
+      `mutation ($input: PaymentMethodInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`,
+      { input: { paymentMethodId: card } },
+      org.ownerToken,
+    );
+    expect(paymentMethodRemove).toEqual({ removedId: card, userErrors: [] });
   });
 });
 

@@ -1,10 +1,5 @@
 /** The pages of the local payments server: what Stripe.js and Stripe's hosted pages show a card holder. */
-
-interface Delivery {
-  type: string;
-  status: number | null;
-  error: string | null;
-}
+import type { TestCard, WebhookDelivery } from './payments-server';
 
 /** Cents as dollars, for people: 5000 → $50.00. */
 export const dollars = (cents: number) => `$${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
@@ -19,7 +14,7 @@ function layout(title: string, body: string): string {
 </head><body><h1>${escape(title)}</h1>${body}<p class="note">Local payments server for development: test mode, nothing is charged, data in memory.</p></body></html>`;
 }
 
-export function setupPage(intent: Record<string, any>, testCards: Record<string, { brand: string; last4: string; behaviour: string }>): string {
+export function setupPage(intent: Record<string, any>, testCards: Record<string, TestCard>): string {
   if (intent.status !== 'requires_payment_method') {
     return layout('Save a card', `<p>A card was saved with ${escape(intent.id)}: ${escape(intent.payment_method)}.</p>`);
   }
@@ -59,10 +54,10 @@ export function invoicePage(invoice: Record<string, any>): string {
 }
 
 /** What a card holder's action did, and what tollgate answered to its webhook. */
-export function resultPage(title: string, message: string, delivery: Delivery | null): string {
+export function resultPage(title: string, message: string, delivery: WebhookDelivery | null): string {
   return layout(title, `<p>${escape(message)}</p>${delivery ? `<p>${escape(deliveryLine(delivery))}</p>` : ''}`);
 }
 
-export function deliveryLine(delivery: Delivery): string {
+export function deliveryLine(delivery: WebhookDelivery): string {
   return `Webhook ${delivery.type}: ${delivery.status === null ? `not delivered (${delivery.error})` : `answered ${delivery.status}`}`;
 }

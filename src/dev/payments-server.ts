@@ -56,8 +56,14 @@ export interface WebhookDelivery {
   error: string | null;
 }
 
+export interface TestCard {
+  brand: string;
+  last4: string;
+  behaviour: string;
+}
+
 /** Stripe's test cards (https://docs.stripe.com/testing) that this server knows. */
-export const TEST_CARDS: Record<string, { brand: string; last4: string; behaviour: string }> = {
+const TEST_CARDS: Record<string, TestCard> = {
   pm_card_visa: { brand: 'visa', last4: '4242', behaviour: 'succeeds' },
   pm_card_mastercard: { brand: 'mastercard', last4: '4444', behaviour: 'succeeds' },
   pm_card_chargeDeclined: { brand: 'visa', last4: '0002', behaviour: 'is declined' },
@@ -66,7 +72,7 @@ export const TEST_CARDS: Record<string, { brand: string; last4: string; behaviou
 
 export const DEFAULT_SECRET_KEY = 'sk_test_local';
 
-/** Attempts of one event's delivery, one second apart and doubling, as Stripe retries (in hours). */
+/** Attempts of one event's delivery, one second apart and doubling: Stripe's go on for days, a developer's wait not. */
 const DELIVERY_ATTEMPTS = 5;
 
 /** `a[b][c]=1` form fields as nested objects, the way Stripe reads them. */
@@ -157,6 +163,7 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
   const answered = new Map<string, { status: number; json: unknown }>();
   const inFlight = new Set<string>();
   const retries = new Set<NodeJS.Timeout>();
+  let closed = false;
 
   const invoice = (id: string) => lookup(invoices, id, 'invoice');
 
@@ -193,7 +200,7 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
       }
       const delivered = delivery.status !== null && delivery.status >= 200 && delivery.status < 300;
       const retryMs = 1000 * 2 ** (number - 1);
-      const more = !delivered && number < DELIVERY_ATTEMPTS;
+      const more = !delivered && number < DELIVERY_ATTEMPTS && !closed;
       log(`${deliveryLine(delivery)} (${object.id})${more ? `; trying again in ${retryMs / 1000} s` : ''}`);
       if (more) {
         const timer = setTimeout(() => {
@@ -556,6 +563,7 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
     requests,
     beforeIntentAnswer: null,
     async close() {
+      closed = true;
       for (const timer of retries) clearTimeout(timer);
       retries.clear();
       await new Promise((resolve) => httpServer.close(resolve));
