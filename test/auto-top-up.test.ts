@@ -1,24 +1,23 @@
+import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { createLogger } from '../src/logger';
 import { AutoTopUps } from '../src/payments/auto-top-up.worker';
 import { DEFAULT_BONUS_TIERS } from '../src/payments/bonus';
 import { createStripe } from '../src/payments/stripe';
 import { startTestApp, subscriptionClient, type TestApp } from './support/app';
-import { createMemberWithToken } from './support/fixtures';
+import { createMemberWithToken, eventually } from './support/fixtures';
 import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, walletState } from './support/gateway';
 import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
 import { spawnServer } from './support/process';
-import { startStripeStandIn, type StripeStandIn } from './support/stripe-server';
-import { eventually } from './support/eventually';
 
 /** Three top-ups of $5 after a $0.0011 debit from $1 leave $15.9989. */
 const DAILY_LIMIT = 3;
 const RETRY_DELAY_SECONDS = 1;
 
-let stripe: StripeStandIn;
+let stripe: PaymentsServer;
 let app: TestApp;
 
 beforeAll(async () => {
-  stripe = await startStripeStandIn();
+  stripe = await startPaymentsServer();
   app = await startTestApp({
     stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
     stripeWebhookSecret: WEBHOOK_SECRET,
@@ -125,7 +124,7 @@ describe('auto top-up', () => {
     // Bonus tiers apply to auto top-ups only where the deployment turns them on (not here).
     expect(topUp).toMatchObject({ amount: '50', bonus: '0', status: 'SUCCEEDED', failureReason: null });
     // The invoice follows the payment.
-    expect(await eventually(async () => (await topUpsOf(fixture))[0].invoicePdf)).toMatch(/\/invoice\/in_\w+\/pdf$/);
+    expect(await eventually(async () => (await topUpsOf(fixture))[0].invoicePdf)).toMatch(/\/invoices\/in_\w+$/);
     const requests = intentRequestsOf(topUp.id);
     expect(requests).toHaveLength(1);
     expect(requests[0]).toMatchObject({ idempotencyKey: `tollgate-auto-top-up-${topUp.id}-1`, body: { off_session: 'true', amount: '5000', confirm: 'true' } });

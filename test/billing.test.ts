@@ -1,7 +1,7 @@
+import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { createStripe } from '../src/payments/stripe';
 import { startTestApp, type TestApp } from './support/app';
 import { codes, createMemberWithToken, createOrganization, type OrgFixture } from './support/fixtures';
-import { startStripeStandIn, type StripeStandIn } from './support/stripe-server';
 
 const PROFILE = `{ organization { billingProfile { name address { line1 line2 city postalCode state country } taxIds { id country type value } } } }`;
 const UPDATE = `mutation ($input: BillingProfileUpdateInput!) {
@@ -14,10 +14,10 @@ const ADDRESS = { line1: 'Alexanderplatz 1', city: 'Berlin', postalCode: '10178'
 /** Two servers on the run's database: one without payments configured, one talking to the Stripe stand-in. */
 let local: TestApp;
 let paid: TestApp;
-let stripe: StripeStandIn;
+let stripe: PaymentsServer;
 
 beforeAll(async () => {
-  stripe = await startStripeStandIn();
+  stripe = await startPaymentsServer();
   local = await startTestApp();
   paid = await startTestApp({ stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }) });
 });

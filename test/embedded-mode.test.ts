@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import type { Client } from 'graphql-ws';
 import { type GraphQLClient, graphqlClient, subscriptionClient } from './support/app';
 import { type EmbeddedServer, ledgerDisagreements, npmStart, stop } from './support/embedded';
-import { eventually } from './support/eventually';
+import { eventually } from './support/fixtures';
 import { AUTHORIZE, CAPTURE, DEBIT, DEBIT_BATCH, RELEASE, requestKey } from './support/gateway';
 
 /**

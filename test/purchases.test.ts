@@ -1,21 +1,21 @@
+import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { createStripe } from '../src/payments/stripe';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app';
 import { ADJUST, codes, createMemberWithToken, createOrganization, createWorkspace, organizationWithWorkspace, unique } from './support/fixtures';
 import { debit, gatewaySetup } from './support/gateway';
 import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
-import { startStripeStandIn, type StripeStandIn } from './support/stripe-server';
 
 const PURCHASE = `mutation ($input: PurchaseCreateInput!) {
   purchaseCreate(input: $input) { purchase { id kind amount bonus status failureReason completedAt } clientSecret userErrors { field code message } }
 }`;
 const WALLET = `query ($id: ID!) { node(id: $id) { ... on Wallet { balance transactions(first: 10) { nodes { type amount description } } } } }`;
 
-let stripe: StripeStandIn;
+let stripe: PaymentsServer;
 let paid: TestApp;
 let unconfigured: TestApp;
 
 beforeAll(async () => {
-  stripe = await startStripeStandIn();
+  stripe = await startPaymentsServer();
   unconfigured = await startTestApp();
   paid = await startTestApp({
     stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
@@ -162,7 +162,7 @@ describe('3-D Secure and webhooks', () => {
     expect(retried).toMatchObject({ purchase: { id: result.purchase.id, status: 'REQUIRES_ACTION' }, clientSecret: intent.client_secret });
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('0');
 
-    const succeeded = stripe.completeAction(intent.id);
+    const succeeded = (await stripe.authenticate(intent.id, 'complete')).object;
     expect(await sendWebhook(paid, 'payment_intent.succeeded', succeeded, 'evt_once')).toBe(200);
     expect(await sendWebhook(paid, 'payment_intent.succeeded', succeeded, 'evt_once')).toBe(200);
     expect(await sendWebhook(paid, 'payment_intent.succeeded', succeeded)).toBe(200);
@@ -195,7 +195,7 @@ describe('3-D Secure and webhooks', () => {
   it('refuses a webhook with a bad signature (400) and credits nothing', async () => {
     const org = await organizationWithWorkspace(paid);
     const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
-    const intent = stripe.completeAction(intentOf(result.purchase.id).id);
+    const intent = (await stripe.authenticate(intentOf(result.purchase.id).id, 'complete')).object;
     expect(await sendWebhook(paid, 'payment_intent.succeeded', intent, undefined, 'whsec_not_ours')).toBe(400);
     const response = await fetch(`${paid.server.url}/webhooks/stripe`, { method: 'POST', body: JSON.stringify({ id: 'evt_x', type: 'payment_intent.succeeded', data: { object: intent } }) });
     expect(response.status).toBe(400);
@@ -276,7 +276,7 @@ describe('saved cards', () => {
 
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '10', null);
     expect(purchase.status).toBe('SUCCEEDED');
-    expect(intentOf(purchase.id).payment_method).toBe('pm_card_visa');
+    expect(intentOf(purchase.id).payment_method).toBe(visa);
 
     expect((await paid.data(SET_DEFAULT, { input: { paymentMethodId: mastercard } }, org.ownerToken)).paymentMethodSetDefault).toEqual({
       paymentMethod: { id: mastercard, isDefault: true },

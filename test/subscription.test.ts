@@ -1,13 +1,12 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import type { createClient } from 'graphql-ws';
 import { createLogger } from '../src/logger';
 import { createRedisEventBus } from '../src/realtime/pubsub';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, startTestApp, subscriptionClient, type TestApp, useTestApp } from './support/app';
 import { createMemberWithToken, createOrganization, createWorkspace, fund, MEMBER_TOKEN_REVOKE } from './support/fixtures';
 import { DEBIT_BATCH, debit, debitAtOnce, gatewaySetup, requestKey } from './support/gateway';
-import { spawnServer } from './support/process';
+import { freePort, spawnServer } from './support/process';
 
 const app = useTestApp();
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -255,12 +254,3 @@ describe('across server processes, through Redis', () => {
     }
   }, 60_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,7 +1,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { eventually } from './eventually';
+import { eventually } from './fixtures';
 
 export const ROOT = join(__dirname, '..', '..');
 

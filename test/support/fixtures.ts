@@ -1,6 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { ADMIN_TOKEN, type GraphQLResult, type TestApp } from './app';
 
+/** Polls until `check` gives a value, for what happens in the background (jobs, webhooks). */
+export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export function unique(label: string): string {
   return `${label} ${randomBytes(4).toString('hex')}`;
 }

@@ -1,4 +1,5 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { GATEWAY_TOKEN } from './app';
 
@@ -35,4 +36,14 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
   });
   child.removeAllListeners('exit');
   return { url, process: child };
+}
+
+/** A port that nothing listens on now, for a process that must be told its port before it starts. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
