@@ -127,7 +127,7 @@ class Shell {
 }
 
 /** A query alone on its line may be run again until what it shows has happened (a job, a webhook). */
-const isQuery = (command: string) => /^gql <<< '\{[^'\n]*'\n$/.test(command);
+const isQuery = (command: string) => /^gql <<< (['"])\{[^\n]*\1\n$/.test(command);
 
 describe('README: Try purchases offline', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-offline-'));
@@ -156,12 +156,16 @@ describe('README: Try purchases offline', () => {
     // On a fresh machine: the embedded database, in a folder of its own.
     const server = new Terminal(tollgate.text, { ...env, PORT: String(port), TOLLGATE_DATA_DIR: dataDir });
     terminals.push(server);
-    await server.until((output) => /^Admin token: \S+$/m.test(output), 150_000);
-    const ownerToken = /^Demo owner token: (\S+)$/m.exec(server.output)![1];
-    const adminToken = /^Admin token: (\S+)$/m.exec(server.output)![1];
+    await server.until((output) => /^Demo API key: \S+$/m.test(output), 150_000);
+    const printedAs = (label: string) => new RegExp(`^${label}: (\\S+)$`, 'm').exec(server.output)![1];
 
     // What the person copies from tollgate's output into the third terminal.
-    const typed = (text: string) => onPort(text).replace('tgm_…', ownerToken).replace('tga_…', adminToken);
+    const typed = (text: string) =>
+      onPort(text)
+        .replace('tgm_…', printedAs('Demo owner token'))
+        .replace('tga_…', printedAs('Admin token'))
+        .replace('tgw_…', printedAs('Demo gateway token'))
+        .replace('tg_…', printedAs('Demo API key'));
     const prompt = new Shell(env);
     shell = prompt;
     for (let i = 0; i < steps.length; i += 1) {

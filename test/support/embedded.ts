@@ -36,14 +36,9 @@ const PRINTED = {
   curl: /^(curl .+)$/m,
 };
 
-/**
- * Runs the README's `npm start` (with `extraEnv`) and waits for what it prints. The suite's
- * global setup has built the project once, so the build step (`prestart`) is skipped here:
- * the server then starts exactly as `npm start` starts it, without the suites rebuilding
- * `dist/` under each other.
- */
+/** Runs the README's `npm start` (with `extraEnv`) and waits for what it prints. */
 export function npmStart(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<EmbeddedServer> {
-  const child = spawn('npm', ['start', '--ignore-scripts'], { cwd: ROOT, env: { ...embeddedEnv(dataDir), ...extraEnv }, detached: true });
+  const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...embeddedEnv(dataDir), ...extraEnv }, detached: true });
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start printed no URL in time:\n${output}`)), 120_000);

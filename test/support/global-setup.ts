@@ -23,7 +23,8 @@ export default async function globalSetup(): Promise<void> {
     stdio: 'inherit',
   });
 
-  // The suites that run `npm start` skip its build step (test/support/embedded.ts): built once here.
+  // Built once before the suites that run `npm start`: its build step is incremental, so theirs
+  // then finds nothing to do and never rewrites dist/ under a server that is starting.
   execFileSync('npm', ['run', 'build'], { cwd: join(__dirname, '../..'), stdio: 'inherit' });
 
   process.env.TOLLGATE_TEST_DATABASE_URL = testUrl.toString();
