@@ -252,7 +252,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } else if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (path === '/readyz') {
-      void readiness(em).then((state) => sendJson(res, state.ready ? 200 : 503, state.ready ? { status: 'ready' } : { status: 'unavailable', reason: state.reason }));
+      void readiness(em, bus).then(({ ready, ...answer }) => sendJson(res, ready ? 200 : 503, answer));
     } else if (path === '/metrics') {
       metrics.registry
         .metrics()

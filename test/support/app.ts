@@ -88,10 +88,11 @@ export function useTestApp(options: TestAppOptions = {}): TestApp {
   return app;
 }
 
-/** A graphql-ws client of the app, authenticated with `token`, that does not reconnect. */
-export function subscriptionClient(app: TestApp, token: string) {
+/** A graphql-ws client of the app (or of the server at a base URL), authenticated with `token`, that does not reconnect. */
+export function subscriptionClient(app: TestApp | string, token: string) {
+  const baseUrl = typeof app === 'string' ? app : app.server.url;
   return createClient({
-    url: `${app.server.url.replace(/^http/, 'ws')}/graphql`,
+    url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
     webSocketImpl: WebSocket,
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,

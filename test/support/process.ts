@@ -5,6 +5,8 @@ import { GATEWAY_TOKEN } from './app';
 export interface ServerProcess {
   url: string;
   process: ChildProcessWithoutNullStreams;
+  /** Everything it has written so far, stdout and stderr. */
+  output(): string;
 }
 
 /** Another tollgate server process (src/main.ts) on the run's database, with `env` on top. */
@@ -22,8 +24,8 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
       ...env,
     },
   });
+  let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
     const read = (chunk: Buffer) => {
       output += chunk.toString();
       const found = /^GraphQL: (\S+)\/graphql$/m.exec(output)?.[1];
@@ -34,5 +36,5 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
     child.on('exit', (code) => reject(new Error(`the server process exited with ${code}:\n${output}`)));
   });
   child.removeAllListeners('exit');
-  return { url, process: child };
+  return { url, process: child, output: () => output };
 }
