@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { type AddressInfo, createServer } from 'node:net';
 import type { createClient } from 'graphql-ws';
 import Redis from 'ioredis';
 import pino from 'pino';
@@ -212,23 +212,33 @@ describe('across server processes, through Redis', () => {
     }
   }, 60_000);
 
-  it('starts and serves with Redis unreachable, and says so in /readyz', async () => {
+  it('starts and serves with Redis unreachable, says so in /readyz, and still stops cleanly', async () => {
     const server = await spawnServer({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const fixture = await gatewaySetup(app, '1');
+    const subscriber = wsClient(fixture.ownerToken, server.url);
     try {
-      const fixture = await gatewaySetup(app, '1');
       const client = graphqlClient(server.url);
       expect(await client.data('{ viewer { organization { name } } }', {}, fixture.ownerToken)).toEqual({ viewer: { organization: { name: expect.any(String) } } });
       expect(await debit(client, fixture)).toMatchObject({ allowed: true, availableBalance: '0.9989' });
       expect(await readyz(server.url)).toEqual({ status: 200, body: { status: 'ready', redis: 'unavailable' } });
+      // A subscription waiting for Redis does not hold up the shutdown.
+      expect((await watchBalance(subscriber, fixture.walletId)).first.balance).toBe('0.9989');
     } finally {
-      await stopServer(server);
+      expect(await stopServer(server)).toEqual([0, null]);
+      await subscriber.dispose();
     }
   }, 60_000);
 
   it('starts without Redis, and once Redis comes up a subscriber on one process sees a debit made on another', async () => {
-    const port = await freePort();
+    const absent = await absentRedis();
+    const { port } = absent;
     const env = { REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'info' };
-    const [watching, debiting] = await Promise.all([spawnServer(env), spawnServer(env)]);
+    // One after the other: pg-boss can deadlock creating its queues when two processes start at once on a fresh database.
+    const watching = await spawnServer(env);
+    const debiting = await spawnServer(env).catch(async (error) => {
+      await stopServer(watching);
+      throw error;
+    });
     const fixture = await gatewaySetup(app, '1');
     const client = wsClient(fixture.ownerToken, watching.url);
     let redis: ChildProcessWithoutNullStreams | undefined;
@@ -237,6 +247,10 @@ describe('across server processes, through Redis', () => {
       // The first event comes from the database; the subscription to Redis waits for it.
       const watch = await watchBalance(client, fixture.walletId);
       expect(watch.first.balance).toBe('1');
+      // Away for more attempts than ioredis allows a command by default (20 retries, ~10 s): the
+      // waiting subscription must outlast them. Four connections (two per process) try in step.
+      await until('25 attempts per connection', async () => absent.attempts() >= 4 * 25, 60_000);
+      await absent.close();
 
       redis = await startRedis(port);
       for (const server of [watching, debiting]) await until('Redis connected', async () => (await readyz(server.url)).body.redis === 'connected');
@@ -260,9 +274,10 @@ describe('across server processes, through Redis', () => {
     } finally {
       await client.dispose();
       await Promise.all([stopServer(watching), stopServer(debiting)]);
+      await absent.close();
       redis?.kill('SIGKILL');
     }
-  }, 60_000);
+  }, 90_000);
 
   it('keeps debiting while Redis is down, and the stream resumes when it is back', async () => {
     // A Redis of this test's own, so that stopping it disturbs nothing else.
@@ -324,6 +339,22 @@ async function startRedis(port: number) {
   return redis;
 }
 
+/** A port where Redis is absent: each connection is counted and closed at once. */
+async function absentRedis() {
+  let attempts = 0;
+  const server = createServer((socket) => {
+    attempts += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let closed: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    attempts: () => attempts,
+    close: () => (closed ??= new Promise<void>((resolve) => server.close(() => resolve()))),
+  };
+}
+
 async function readyz(baseUrl: string) {
   const response = await fetch(`${baseUrl}/readyz`);
   return { status: response.status, body: (await response.json()) as { status: string; reason?: string; redis?: string } };
@@ -346,10 +377,17 @@ const logMessages = (server: ServerProcess) =>
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line).msg as string);
 
-function stopServer(server: ServerProcess): Promise<unknown> {
-  const exited = once(server.process, 'exit');
-  server.process.kill('SIGTERM');
-  return exited;
+/** Stops a server with SIGTERM, and gives its exit code and signal: a shutdown that hangs is ended by force after 10 s, and shows as SIGKILL. */
+async function stopServer({ process: child }: ServerProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  if (child.exitCode !== null || child.signalCode !== null) return [child.exitCode, child.signalCode];
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  child.kill('SIGTERM');
+  const stuck = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(stuck);
+  }
 }
 
 function freePort(): Promise<number> {

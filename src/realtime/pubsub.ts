@@ -70,8 +70,8 @@ export type RedisState = 'connecting' | 'connected' | 'unavailable';
 
 /**
  * Events for subscribers, published only after the transaction that caused them commits. A
- * publish never throws and never waits: an event that cannot be sent (Redis down) is logged and
- * dropped, and the debit that caused it is unaffected.
+ * publish never throws and never waits: an event that cannot be sent (Redis down) is dropped and
+ * counted, and the debit that caused it is unaffected.
  */
 export interface EventBus {
   publish<T extends Topic>(topic: T, key: string, event: Payloads[T]): void;
@@ -193,7 +193,8 @@ function followRedis(clients: Redis[], logger: Logger) {
  */
 export async function createRedisEventBus(url: string, logger: Logger): Promise<EventBus> {
   const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  // Without a limit: a subscription made while Redis is away waits for it rather than failing.
+  // Without a limit, a subscription made while Redis is away waits for it; with ioredis's default it
+  // would fail after 20 retries (~10 s), a rejection graphql-redis-subscriptions leaves unhandled.
   const subscriber = new Redis(url, { maxRetriesPerRequest: null });
   const redis = followRedis([publisher, subscriber], logger);
   // Waits for the first answer, so that a replica that starts with Redis up publishes at once.
