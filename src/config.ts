@@ -21,7 +21,7 @@ const bonusTiers = z
   )
   .pipe(z.array(z.object({ fromUsd: z.number().int().positive(), percent: z.number().int().min(1).max(100) })));
 
-const schema = z.object({
+const variables = z.object({
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
@@ -31,7 +31,7 @@ const schema = z.object({
     .regex(/^rediss?:\/\//, 'must be a redis:// URL')
     .optional(),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  HOST: z.string().min(1).optional(),
   TOLLGATE_DATA_DIR: z.string().min(1).default('.tollgate-data'),
   TOLLGATE_ADMIN_TOKEN: z.string().min(16, 'needs at least 16 characters').optional(),
   TOLLGATE_GATEWAY_TOKENS: tokenList.default([]),
@@ -59,6 +59,10 @@ const schema = z.object({
   TOLLGATE_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+// The embedded demo hands out its owner token (printed, and in GraphiQL), so it is reachable from
+// this machine only unless HOST says otherwise; a deployment with its own database serves everyone.
+const schema = variables.transform((config) => ({ ...config, HOST: config.HOST ?? (config.DATABASE_URL ? '0.0.0.0' : '127.0.0.1') }));
 
 export type Config = z.infer<typeof schema>;
 

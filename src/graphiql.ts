@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import { BlockList, isIP } from 'node:net';
 import { dirname, join } from 'node:path';
 
 /** The directory of an installed package (its `exports` hide the files served here). */
@@ -93,11 +95,8 @@ ReactDOM.createRoot(document.getElementById('graphiql')).render(
 /** JSON that can sit inside a <script> element. */
 const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
-/**
- * The GraphiQL page. `demoToken`, given only in embedded demo mode, is pre-filled as the
- * Authorization header so that the first query just runs.
- */
-export function graphiqlPage(demoToken: string | null): string {
+/** The GraphiQL page, with `demoToken` (if any) pre-filled as the Authorization header. */
+function graphiqlPage(demoToken: string | null): string {
   const headers = demoToken ? JSON.stringify({ Authorization: `Bearer ${demoToken}` }, null, 2) : null;
   const asset = (name: string) => `graphiql/${name}`;
   return `<!doctype html>
@@ -120,6 +119,46 @@ export function graphiqlPage(demoToken: string | null): string {
 </body>
 </html>
 `;
+}
+
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** Also true for an IPv4 loopback address mapped into IPv6 (`::ffff:127.0.0.1`). */
+function isLoopback(address: string): boolean {
+  const version = isIP(address);
+  return version !== 0 && LOOPBACK.check(address, version === 6 ? 'ipv6' : 'ipv4');
+}
+
+/** Headers a proxy adds: the one who asked is elsewhere, whatever address the connection has. */
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
+
+/**
+ * Whether a request comes from this machine, judged by its connection's address, never by what
+ * headers claim. A proxied request does not count, nor one addressed to a name other than a
+ * loopback one: a web page that points its own name at 127.0.0.1 (DNS rebinding) could read the page.
+ */
+export function isLocalRequest(req: IncomingMessage): boolean {
+  if (PROXY_HEADERS.some((name) => req.headers[name] !== undefined)) return false;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${req.headers.host ?? ''}`).hostname.replace(/^\[(.*)\]$/, '$1');
+  } catch {
+    return false;
+  }
+  return isLoopback(req.socket.remoteAddress ?? '') && (hostname === 'localhost' || isLoopback(hostname));
+}
+
+/**
+ * The GraphiQL page for a request. `demoToken`, given only in embedded demo mode, is pre-filled
+ * as the Authorization header so that the first query just runs, for a browser on this machine
+ * only: anyone else must bring a token.
+ */
+export function graphiqlPages(demoToken: string | null): (req: IncomingMessage) => string {
+  const withToken = graphiqlPage(demoToken);
+  const withoutToken = graphiqlPage(null);
+  return (req) => (isLocalRequest(req) ? withToken : withoutToken);
 }
 
 /** Reads the asset files once, on first use. */

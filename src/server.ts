@@ -23,7 +23,7 @@ import { Metrics, operationLabel } from './observability/metrics';
 import { readiness } from './observability/readiness';
 import { type JobQueue, startJobQueue } from './jobs/queue';
 import { type Context, createContext, type ServerServices } from './graphql/context';
-import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPage } from './graphiql';
+import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPages } from './graphiql';
 import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
 import { buildGraphqlSchema } from './graphql/schema';
@@ -56,7 +56,7 @@ export interface ServerOptions {
   autoTopUp?: AutoTopUpSettings;
   /** How often open subscriptions' tokens are checked again; a revoked one's connection is closed. */
   tokenRecheckMs?: number;
-  /** Embedded demo mode only: the token GraphiQL fills in, so that the first query just runs. */
+  /** Embedded demo mode only: the token GraphiQL fills in for a browser on this machine, so that the first query just runs. */
   graphiqlToken?: string | null;
 }
 
@@ -209,7 +209,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const graphiqlAsset = graphiqlAssets();
-  const graphiql = graphiqlPage(options.graphiqlToken ?? null);
+  const graphiql = graphiqlPages(options.graphiqlToken ?? null);
 
   httpServer.on('request', (req, res) => {
     // A caller's own request id is kept (a proxy's, say), so that its logs and ours line up.
@@ -231,7 +231,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (path === GRAPHQL_PATH && req.method === 'GET' && !url.searchParams.has('query') && req.headers.accept?.includes('text/html')) {
       // A browser opening the endpoint gets GraphiQL; GraphQL over GET stays with Apollo.
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-      res.end(graphiql);
+      res.end(graphiql(req));
     } else if (path.startsWith(GRAPHIQL_ASSET_PATH) && req.method === 'GET') {
       const asset = graphiqlAsset(path.slice(GRAPHIQL_ASSET_PATH.length));
       if (!asset) return sendJson(res, 404, { error: 'not found' });
@@ -252,7 +252,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } else if (path === '/healthz') {
       sendJson(res, 200, { status: 'ok' });
     } else if (path === '/readyz') {
-      void readiness(em).then((state) => sendJson(res, state.ready ? 200 : 503, state.ready ? { status: 'ready' } : { status: 'unavailable', reason: state.reason }));
+      void readiness(em, bus).then(({ ready, ...answer }) => sendJson(res, ready ? 200 : 503, answer));
     } else if (path === '/metrics') {
       metrics.registry
         .metrics()

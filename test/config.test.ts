@@ -7,6 +7,14 @@ describe('configuration from the environment', () => {
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
+  it('listens on loopback only for the embedded database, everywhere with DATABASE_URL, unless HOST says', () => {
+    const databaseUrl = 'postgres://postgres@127.0.0.1:5432/tollgate';
+    expect(loadConfig({}).HOST).toBe('127.0.0.1');
+    expect(loadConfig({ DATABASE_URL: databaseUrl }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(loadConfig({ DATABASE_URL: databaseUrl, HOST: '10.0.0.5' }).HOST).toBe('10.0.0.5');
+  });
+
   it('reads a comma-separated list of gateway tokens', () => {
     const config = loadConfig({ TOLLGATE_GATEWAY_TOKENS: 'gateway-token-aaaaaaaa, gateway-token-bbbbbbbb' });
     expect(config.TOLLGATE_GATEWAY_TOKENS).toEqual(['gateway-token-aaaaaaaa', 'gateway-token-bbbbbbbb']);

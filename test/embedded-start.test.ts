@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { get } from 'node:http';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { graphqlClient } from './support/app';
@@ -23,14 +25,47 @@ async function query(url: string, token: string, source: string) {
   return response.json() as Promise<any>;
 }
 
+/** An address of this machine other than loopback, through which it is reached from elsewhere. */
+const OUTSIDE_ADDRESS = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address && !address.internal && address.family === 'IPv4')?.address;
+
+function connectTo(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, host, () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.on('error', reject);
+  });
+}
+
+/** GraphiQL's page as a browser asks for it, sent to `host` (which also gives the connection's source address). */
+function graphiqlHtml(host: string, port: string, headers: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host, port, path: '/graphql', headers: { accept: 'text/html', ...headers } }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => (response.statusCode === 200 ? resolve(body) : reject(new Error(`GraphiQL answered ${response.statusCode}`))));
+    }).on('error', reject);
+  });
+}
+
 describe('npm start on a fresh machine (embedded PGlite)', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-embedded-'));
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const dataDirs: string[] = [];
+  const freshDataDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-embedded-'));
+    dataDirs.push(dir);
+    return dir;
+  };
+  const dataDir = freshDataDir();
+  afterAll(() => dataDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
   it('serves the demo organization with $25, and keeps data, tokens and the demo key across a restart', async () => {
     const first = await npmStart(dataDir);
     try {
-      expect(first.url).toMatch(/^http:\/\/localhost:\d+\/graphql$/);
+      expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
       const answer = await query(first.url, first.ownerToken, ACCEPTANCE_QUERY);
       expect(answer.data.viewer.organization.name).toBe('Demo Organization');
       expect(answer.data.viewer.organization.workspaces).toEqual([
@@ -55,6 +90,38 @@ describe('npm start on a fresh machine (embedded PGlite)', () => {
       await stop(second);
     }
   }, 180_000);
+
+  it('listens on 127.0.0.1 only', async () => {
+    const started = await npmStart(freshDataDir());
+    try {
+      const { port } = new URL(started.url);
+      const listening = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' });
+      expect(listening.trim().split('\n').map((line) => line.trim().split(/\s+/)[3])).toEqual([`127.0.0.1:${port}`]);
+      if (OUTSIDE_ADDRESS) await expect(connectTo(OUTSIDE_ADDRESS, Number(port))).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      await stop(started);
+    }
+  }, 120_000);
+
+  (OUTSIDE_ADDRESS ? it : it.skip)('pre-fills the demo token in GraphiQL for a browser on this machine only, whatever HOST is', async () => {
+    const started = await npmStart(freshDataDir(), { HOST: '0.0.0.0' });
+    try {
+      const { port } = new URL(started.url);
+      const token = `Bearer ${started.ownerToken}`;
+      expect(await graphiqlHtml('127.0.0.1', port)).toContain(token);
+      expect(await graphiqlHtml('127.0.0.1', port, { host: `localhost:${port}` })).toContain(token);
+      // The same server reached through this machine's network address: a request from elsewhere.
+      expect(await graphiqlHtml(OUTSIDE_ADDRESS!, port)).not.toContain(token);
+      expect(await graphiqlHtml(OUTSIDE_ADDRESS!, port, { 'x-forwarded-for': '127.0.0.1', host: `127.0.0.1:${port}` })).not.toContain(token);
+      // Through a proxy on this machine, the one asking is elsewhere.
+      expect(await graphiqlHtml('127.0.0.1', port, { 'x-forwarded-for': '203.0.113.9' })).not.toContain(token);
+      expect(await graphiqlHtml('127.0.0.1', port, { forwarded: 'for=203.0.113.9' })).not.toContain(token);
+      // A web page whose own name resolves to 127.0.0.1 must not read the token (DNS rebinding).
+      expect(await graphiqlHtml('127.0.0.1', port, { host: `rebound.example:${port}` })).not.toContain(token);
+    } finally {
+      await stop(started);
+    }
+  }, 120_000);
 
   it('stops cleanly on SIGTERM with the production environment', async () => {
     const server = await spawnServer({ NODE_ENV: 'production' });

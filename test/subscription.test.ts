@@ -1,17 +1,20 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { type AddressInfo, createServer } from 'node:net';
 import type { createClient } from 'graphql-ws';
+import Redis from 'ioredis';
+import pino from 'pino';
 import { createLogger } from '../src/logger';
-import { createRedisEventBus } from '../src/realtime/pubsub';
-import { ADMIN_TOKEN, GATEWAY_TOKEN, startTestApp, subscriptionClient, type TestApp, useTestApp } from './support/app';
-import { createMemberWithToken, createOrganization, createWorkspace, fund, MEMBER_TOKEN_REVOKE } from './support/fixtures';
+import { createRedisEventBus, TOPICS } from '../src/realtime/pubsub';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, graphqlClient, startTestApp, subscriptionClient, type TestApp, useTestApp } from './support/app';
+import { createMemberWithToken, createOrganization, createWorkspace, eventually, fund, MEMBER_TOKEN_REVOKE } from './support/fixtures';
 import { DEBIT_BATCH, debit, debitAtOnce, gatewaySetup, requestKey } from './support/gateway';
-import { freePort, spawnServer } from './support/process';
+import { freePort, type ServerProcess, spawnServer } from './support/process';
 
 const app = useTestApp();
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-const wsClient = (token: string, server: TestApp = app) => subscriptionClient(server, token);
+const wsClient = (token: string, server: TestApp | string = app) => subscriptionClient(server, token);
 
 const BALANCE = `subscription ($walletId: ID!) {
   walletBalanceChanged(walletId: $walletId) { walletId balance availableBalance change transactionId transaction { type amount } }
@@ -209,16 +212,80 @@ describe('across server processes, through Redis', () => {
     }
   }, 60_000);
 
+  it('starts and serves with Redis unreachable, says so in /readyz, and still stops cleanly', async () => {
+    const server = await spawnServer({ REDIS_URL: 'redis://127.0.0.1:1' });
+    const fixture = await gatewaySetup(app, '1');
+    const subscriber = wsClient(fixture.ownerToken, server.url);
+    try {
+      const client = graphqlClient(server.url);
+      expect(await client.data('{ viewer { organization { name } } }', {}, fixture.ownerToken)).toEqual({ viewer: { organization: { name: expect.any(String) } } });
+      expect(await debit(client, fixture)).toMatchObject({ allowed: true, availableBalance: '0.9989' });
+      expect(await readyz(server.url)).toEqual({ status: 200, body: { status: 'ready', redis: 'unavailable' } });
+      // A subscription waiting for Redis does not hold up the shutdown.
+      expect((await watchBalance(subscriber, fixture.walletId)).first.balance).toBe('0.9989');
+    } finally {
+      expect(await stopServer(server)).toEqual([0, null]);
+      await subscriber.dispose();
+    }
+  }, 60_000);
+
+  it('starts without Redis, and once Redis comes up a subscriber on one process sees a debit made on another', async () => {
+    const absent = await absentRedis();
+    const { port } = absent;
+    const env = { REDIS_URL: `redis://127.0.0.1:${port}`, LOG_LEVEL: 'info' };
+    // One after the other: pg-boss can deadlock creating its queues when two processes start at once on a fresh database.
+    const watching = await spawnServer(env);
+    const debiting = await spawnServer(env).catch(async (error) => {
+      await stopServer(watching);
+      throw error;
+    });
+    const fixture = await gatewaySetup(app, '1');
+    const client = wsClient(fixture.ownerToken, watching.url);
+    let redis: ChildProcessWithoutNullStreams | undefined;
+    try {
+      for (const server of [watching, debiting]) expect(await readyz(server.url)).toEqual({ status: 200, body: { status: 'ready', redis: 'unavailable' } });
+      // The first event comes from the database; the subscription to Redis waits for it.
+      const watch = await watchBalance(client, fixture.walletId);
+      expect(watch.first.balance).toBe('1');
+      // Away for more attempts than ioredis allows a command by default (20 retries, ~10 s): the
+      // waiting subscription must outlast them. Four connections (two per process) try in step.
+      await eventually(async () => absent.attempts() >= 4 * 25, 60_000);
+      await absent.close();
+
+      redis = await startRedis(port);
+      for (const server of [watching, debiting]) await eventually(async () => (await readyz(server.url)).body.redis === 'connected');
+      const channel = `tollgate:${TOPICS.walletBalanceChanged}:${fixture.walletId}`;
+      const probe = new Redis(`redis://127.0.0.1:${port}`);
+      try {
+        await eventually(async () => ((await probe.pubsub('NUMSUB', channel)) as [string, number])[1] === 1);
+      } finally {
+        probe.disconnect();
+      }
+
+      expect(await debit(graphqlClient(debiting.url), fixture)).toMatchObject({ allowed: true, availableBalance: '0.9989' });
+      expect(await watch.next()).toMatchObject({ balance: '0.9989', change: '-0.0011', transaction: { type: 'DEDUCTION' } });
+      await watch.events.return?.();
+
+      // Each change of state is logged once, however many times the connection was tried meanwhile.
+      for (const server of [watching, debiting]) {
+        const messages = logMessages(server).filter((message) => message.startsWith('Redis'));
+        expect(messages).toEqual([expect.stringMatching(/^Redis unreachable at start/), expect.stringMatching(/^Redis connected/)]);
+      }
+    } finally {
+      await client.dispose();
+      await Promise.all([stopServer(watching), stopServer(debiting)]);
+      await absent.close();
+      redis?.kill('SIGKILL');
+    }
+  }, 90_000);
+
   it('keeps debiting while Redis is down, and the stream resumes when it is back', async () => {
     // A Redis of this test's own, so that stopping it disturbs nothing else.
     const port = await freePort();
-    const startRedis = async () => {
-      const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-      await new Promise<void>((resolve) => redis.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
-      return redis;
-    };
-    let redis = await startRedis();
-    const redisApp = await startTestApp({ bus: await createRedisEventBus(`redis://127.0.0.1:${port}`, createLogger('silent')) });
+    let redis = await startRedis(port);
+    const logged: Array<{ msg: string; droppedEvents?: number }> = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => logged.push(JSON.parse(line)) });
+    const redisApp = await startTestApp({ bus: await createRedisEventBus(`redis://127.0.0.1:${port}`, logger) });
     const fixture = await gatewaySetup(app, '1');
     const client = wsClient(fixture.ownerToken, redisApp);
     try {
@@ -232,7 +299,7 @@ describe('across server processes, through Redis', () => {
       for (let i = 0; i < 3; i += 1) expect((await debit(redisApp, fixture)).allowed).toBe(true);
       expect(Date.now() - startedAt).toBeLessThan(1000);
 
-      redis = await startRedis();
+      redis = await startRedis(port);
       // The subscriber reconnects by itself: debits go on until their events arrive again, and
       // the stream then catches up with the last balance.
       const resumed = watch.next();
@@ -246,6 +313,16 @@ describe('across server processes, through Redis', () => {
       while (latest.balance !== last) latest = await watch.next();
       expect(latest.balance).toBe(last);
       await watch.events.return?.();
+
+      // Each change of state is logged once, however many times the connection was tried meanwhile.
+      const changes = logged.filter((line) => line.msg.startsWith('Redis'));
+      expect(changes.map((line) => line.msg)).toEqual([
+        expect.stringMatching(/^Redis connected/),
+        expect.stringMatching(/^Redis connection lost/),
+        expect.stringMatching(/^Redis is back/),
+      ]);
+      // At least an event for each of the three debits of the outage.
+      expect(changes[2].droppedEvents).toBeGreaterThanOrEqual(3);
     } finally {
       await client.dispose();
       await redisApp.close();
@@ -254,3 +331,52 @@ describe('across server processes, through Redis', () => {
     }
   }, 60_000);
 });
+
+/** A Redis server of the test's own on `port`, once it accepts connections. */
+async function startRedis(port: number) {
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+  await new Promise<void>((resolve) => redis.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept') && resolve()));
+  return redis;
+}
+
+/** A port where Redis is absent: each connection is counted and closed at once. */
+async function absentRedis() {
+  let attempts = 0;
+  const server = createServer((socket) => {
+    attempts += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  let closed: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    attempts: () => attempts,
+    close: () => (closed ??= new Promise<void>((resolve) => server.close(() => resolve()))),
+  };
+}
+
+async function readyz(baseUrl: string) {
+  const response = await fetch(`${baseUrl}/readyz`);
+  return { status: response.status, body: (await response.json()) as { status: string; reason?: string; redis?: string } };
+}
+
+/** The messages of a server's JSON log lines. */
+const logMessages = (server: ServerProcess) =>
+  server
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line).msg as string);
+
+/** Stops a server with SIGTERM, and gives its exit code and signal: a shutdown that hangs is ended by force after 10 s, and shows as SIGKILL. */
+async function stopServer({ process: child }: ServerProcess): Promise<[number | null, NodeJS.Signals | null]> {
+  if (child.exitCode !== null || child.signalCode !== null) return [child.exitCode, child.signalCode];
+  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  child.kill('SIGTERM');
+  const stuck = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  try {
+    return await exited;
+  } finally {
+    clearTimeout(stuck);
+  }
+}

@@ -1,18 +1,43 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { MIGRATIONS } from '../../migrations';
+import type { EventBus, RedisState } from '../realtime/pubsub';
 
 /** How long the database may take to answer before the process counts as not ready. */
 const CHECK_TIMEOUT_MS = 2000;
 
-export type Readiness = { ready: true } | { ready: false; reason: string };
+type DatabaseReadiness = { ready: true } | { ready: false; reason: string };
 
-/** Ready to serve: the database answers, and every migration this build knows has run on it. */
-export async function readiness(em: EntityManager): Promise<Readiness> {
+export interface Readiness {
+  ready: boolean;
+  status: 'ready' | 'unavailable';
+  reason?: string;
+  /** With REDIS_URL. */
+  redis?: RedisState;
+}
+
+/**
+ * Ready to serve: the database answers, and every migration this build knows has run on it.
+ * Redis is reported, not required: without it a replica still answers every query and debit
+ * exactly, only live events pause; and as all replicas share one Redis, taking them all out of
+ * the load balancer would turn that into a full outage.
+ */
+export async function readiness(em: EntityManager, bus: EventBus): Promise<Readiness> {
+  const database = await databaseReadiness(em);
+  const redis = bus.redisState();
+  return {
+    ready: database.ready,
+    status: database.ready ? 'ready' : 'unavailable',
+    ...(!database.ready && { reason: database.reason }),
+    ...(redis && { redis }),
+  };
+}
+
+async function databaseReadiness(em: EntityManager): Promise<DatabaseReadiness> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<Readiness>((resolve) => {
+  const timeout = new Promise<DatabaseReadiness>((resolve) => {
     timer = setTimeout(() => resolve({ ready: false, reason: `the database did not answer within ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
   });
-  const check = (async (): Promise<Readiness> => {
+  const check = (async (): Promise<DatabaseReadiness> => {
     let done: Set<string>;
     try {
       const [{ migrated }] = await em.fork().execute<Array<{ migrated: boolean }>>("select to_regclass('mikro_orm_migrations') is not null as migrated");

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { RedisPubSub } from 'graphql-redis-subscriptions';
 import Redis from 'ioredis';
@@ -66,15 +65,20 @@ interface Payloads {
 
 export type Topic = keyof Payloads;
 
+/** Redis as a bus through it sees it: not yet tried, reachable, or away (being retried). */
+export type RedisState = 'connecting' | 'connected' | 'unavailable';
+
 /**
  * Events for subscribers, published only after the transaction that caused them commits. A
- * publish never throws and never waits: an event that cannot be sent (Redis down) is logged and
- * dropped, and the debit that caused it is unaffected.
+ * publish never throws and never waits: an event that cannot be sent (Redis down) is dropped and
+ * counted, and the debit that caused it is unaffected.
  */
 export interface EventBus {
   publish<T extends Topic>(topic: T, key: string, event: Payloads[T]): void;
   /** The events of `topic` for `key` from now on, until returned. */
   subscribe<T extends Topic>(topic: T, key: string): AsyncIterableIterator<Payloads[T]>;
+  /** The state of Redis for a bus through it; undefined for the in-process bus. */
+  redisState(): RedisState | undefined;
   close(): Promise<void>;
 }
 
@@ -85,6 +89,7 @@ export function createEventBus(): EventBus {
   return {
     publish: (topic, key, event) => pubSub.publish(topic, key, event),
     subscribe: (topic, key) => pubSub.subscribe(topic, key) as AsyncIterableIterator<never>,
+    redisState: () => undefined,
     close: async () => undefined,
   };
 }
@@ -102,6 +107,7 @@ export function measuredBus(bus: EventBus, observe: (topic: Topic, seconds: numb
         if (typeof publishedAtMs === 'number') observe(topic, Math.max(0, Date.now() - publishedAtMs) / 1000);
         return [event as typeof stamped];
       }),
+    redisState: () => bus.redisState(),
     close: () => bus.close(),
   };
 }
@@ -111,32 +117,99 @@ const serialize = (value: unknown) => JSON.stringify(value, (_key, item) => (typ
 const deserialize = (text: string | Buffer) =>
   JSON.parse(text.toString(), (_key, item) => (item !== null && typeof item === 'object' && typeof item.$bigint === 'string' ? BigInt(item.$bigint) : item));
 
-/** How long start-up waits for Redis before serving anyway (events then flow once it is up). */
-const REDIS_READY_TIMEOUT_MS = 5000;
+/** How long start-up waits for the first attempt to reach Redis (a host that does not answer at all). */
+const REDIS_FIRST_ATTEMPT_TIMEOUT_MS = 5000;
 
 /**
- * Redis pub/sub, so that a subscriber on one instance receives events caused on another. The
- * publishing connection does not queue while Redis is away (events are dropped, not piled up in
- * memory); the subscribing one reconnects and subscribes again by itself.
+ * Follows the state of Redis through its connections, which ioredis reconnects by itself (its
+ * default backoff: 50 ms more per attempt, at most 2 s), and logs each change once: an absent or
+ * flapping Redis gives a line per change, not one per retry.
+ */
+function followRedis(clients: Redis[], logger: Logger) {
+  let state: RedisState = 'connecting';
+  let wasConnected = false;
+  let lastError: string | undefined;
+  let droppedEvents = 0;
+  let publishFailureLogged = false;
+  let closing = false;
+  let firstAttemptDone!: () => void;
+  const firstAttempt = new Promise<void>((resolve) => (firstAttemptDone = resolve));
+  const allReady = () => clients.every((client) => client.status === 'ready');
+
+  const connected = () => {
+    if (closing || state === 'connected' || !allReady()) return;
+    const message = wasConnected ? 'Redis is back: live events flow again' : 'Redis connected: live events reach subscribers on every replica';
+    logger.info(state === 'unavailable' ? { droppedEvents } : {}, message);
+    state = 'connected';
+    wasConnected = true;
+    lastError = undefined;
+    droppedEvents = 0;
+    publishFailureLogged = false;
+    firstAttemptDone();
+  };
+  const away = () => {
+    if (closing || state === 'unavailable' || allReady()) return;
+    const message =
+      state === 'connecting'
+        ? 'Redis unreachable at start: serving without live events until it is up; retrying'
+        : 'Redis connection lost: live events are dropped until it is back; retrying';
+    logger.warn({ reason: lastError }, message);
+    state = 'unavailable';
+    firstAttemptDone();
+  };
+  for (const client of clients) {
+    client.on('ready', connected);
+    client.on('close', away);
+    client.on('error', (error: Error) => {
+      lastError = error.message;
+      away();
+    });
+  }
+  return {
+    state: () => state,
+    firstAttempt,
+    /** An event not sent as Redis is away: counted, for the line that says it is back. */
+    droppedWhileAway() {
+      droppedEvents += 1;
+    },
+    /** An event whose publishing failed while connected: counted, and the first one logged. */
+    publishFailed(error: unknown, detail: object) {
+      droppedEvents += 1;
+      if (publishFailureLogged) return;
+      publishFailureLogged = true;
+      logger.warn({ err: error, ...detail }, 'event not published (further failures until Redis reconnects are counted, not logged)');
+    },
+    close() {
+      closing = true;
+    },
+  };
+}
+
+/**
+ * Redis pub/sub, so that a subscriber on one instance receives events caused on another. Start-up
+ * does not need Redis: an absent one is retried until it is there. The publishing connection does
+ * not queue while Redis is away (events are dropped, not piled up in memory); the subscribing one
+ * keeps subscriptions made meanwhile until it connects, and subscribes again after a reconnect.
  */
 export async function createRedisEventBus(url: string, logger: Logger): Promise<EventBus> {
   const publisher = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  const subscriber = new Redis(url);
-  for (const [role, client] of [['publisher', publisher], ['subscriber', subscriber]] as const) {
-    client.on('error', (error) => logger.warn({ err: error, role }, 'Redis connection error'));
-  }
-  await Promise.race([
-    Promise.all([once(publisher, 'ready'), once(subscriber, 'ready')]),
-    new Promise((resolve) => setTimeout(resolve, REDIS_READY_TIMEOUT_MS).unref()),
-  ]);
+  // Without a limit, a subscription made while Redis is away waits for it; with ioredis's default it
+  // would fail after 20 retries (~10 s), a rejection graphql-redis-subscriptions leaves unhandled.
+  const subscriber = new Redis(url, { maxRetriesPerRequest: null });
+  const redis = followRedis([publisher, subscriber], logger);
+  // Waits for the first answer, so that a replica that starts with Redis up publishes at once.
+  await Promise.race([redis.firstAttempt, new Promise((resolve) => setTimeout(resolve, REDIS_FIRST_ATTEMPT_TIMEOUT_MS).unref())]);
   const pubSub = new RedisPubSub({ publisher, subscriber, serializer: serialize, deserializer: deserialize });
   const channel = (topic: Topic, key: string) => `tollgate:${topic}:${key}`;
   return {
     publish(topic, key, event) {
-      pubSub.publish(channel(topic, key), event).catch((error) => logger.warn({ err: error, topic, key }, 'event not published'));
+      if (publisher.status !== 'ready') return redis.droppedWhileAway();
+      pubSub.publish(channel(topic, key), event).catch((error) => redis.publishFailed(error, { topic, key }));
     },
     subscribe: (topic, key) => pubSub.asyncIterableIterator(channel(topic, key)),
+    redisState: () => redis.state(),
     async close() {
+      redis.close();
       publisher.disconnect();
       subscriber.disconnect();
     },

@@ -6,6 +6,8 @@ import { GATEWAY_TOKEN } from './app';
 export interface ServerProcess {
   url: string;
   process: ChildProcessWithoutNullStreams;
+  /** Everything it has written so far, stdout and stderr. */
+  output(): string;
 }
 
 /** Another tollgate server process (src/main.ts) on the run's database, with `env` on top. */
@@ -23,8 +25,8 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
       ...env,
     },
   });
+  let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    let output = '';
     const read = (chunk: Buffer) => {
       output += chunk.toString();
       const found = /^GraphQL: (\S+)\/graphql$/m.exec(output)?.[1];
@@ -35,7 +37,7 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
     child.on('exit', (code) => reject(new Error(`the server process exited with ${code}:\n${output}`)));
   });
   child.removeAllListeners('exit');
-  return { url, process: child };
+  return { url, process: child, output: () => output };
 }
 
 /** A port that nothing listens on now, for a process that must be told its port before it starts. */
