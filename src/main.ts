@@ -18,6 +18,7 @@ async function main(): Promise<void> {
   const demo = database.embedded
     ? await seedDemo(em, bus, {
         dataDir: config.TOLLGATE_DATA_DIR,
+        logger,
         adminToken: config.TOLLGATE_ADMIN_TOKEN,
         gatewayToken: config.TOLLGATE_GATEWAY_TOKENS[0],
         now: new Date(),

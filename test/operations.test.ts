@@ -6,7 +6,7 @@ import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
 import { GATEWAY_TOKEN, subscriptionClient, useTestApp } from './support/app';
 import { DEBIT, debit, gatewaySetup, requestKey } from './support/gateway';
-import { spawnServer } from './support/process';
+import { type ServerProcess, spawnServer } from './support/process';
 
 const app = useTestApp();
 
@@ -41,6 +41,29 @@ describe('/readyz', () => {
       await admin.end();
     }
   });
+});
+
+describe('replicas started together', () => {
+  it('all start on a fresh database and serve: migrations and the job queue schema are made once', async () => {
+    const url = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
+    const database = `${url.pathname.slice(1)}_replicas`;
+    const admin = new Client({ connectionString: url.toString() });
+    await admin.connect();
+    await admin.query(`create database ${database}`);
+    url.pathname = `/${database}`;
+    const started = await Promise.allSettled(Array.from({ length: 3 }, () => spawnServer({ DATABASE_URL: url.toString() })));
+    try {
+      expect(started.map((result) => (result.status === 'rejected' ? String(result.reason) : 'started'))).toEqual(['started', 'started', 'started']);
+      for (const result of started) {
+        const response = await fetch(`${(result as PromiseFulfilledResult<ServerProcess>).value.url}/readyz`);
+        expect(response.status).toBe(200);
+      }
+    } finally {
+      for (const result of started) if (result.status === 'fulfilled') result.value.process.kill('SIGKILL');
+      await admin.query(`drop database ${database} with (force)`);
+      await admin.end();
+    }
+  }, 60_000);
 });
 
 describe('/metrics', () => {

@@ -16,6 +16,7 @@ import { parseMoney } from '../money';
 import { createOrganization, issueToken } from '../organizations/organization.service';
 import { usageCost } from '../pricing/cost';
 import { setModelPrice } from '../pricing/model-price.service';
+import type { Logger } from '../logger';
 import type { EventBus } from '../realtime/pubsub';
 import { createProject, createWorkspace } from '../workspaces/workspace.service';
 import { DEMO_MODEL_PRICES, type DemoModel } from './catalog';
@@ -37,6 +38,7 @@ export interface Demo {
 
 export interface DemoSettings {
   dataDir: string;
+  logger: Logger;
   /** Configured tokens win over the demo's own. */
   adminToken?: string;
   gatewayToken?: string;
@@ -59,7 +61,7 @@ export async function seedDemo(em: EntityManager, bus: EventBus, settings: DemoS
   const existing = await em.fork().findOne(Organization, { name: DEMO_ORGANIZATION });
   const demo = existing
     ? { adminToken, gatewayToken, ...(await recoverSecrets(em, existing, saved, settings.now)) }
-    : { adminToken, gatewayToken, ...(await createDemo(em, bus, settings.now)) };
+    : { adminToken, gatewayToken, ...(await createDemo(em, bus, settings)) };
   writeFileSync(file, JSON.stringify(demo, null, 2), { mode: 0o600 });
   return demo;
 }
@@ -140,7 +142,9 @@ export const DEMO_TRAFFIC: TrafficProfile[] = [
   },
 ];
 
-async function createDemo(em: EntityManager, bus: EventBus, now: Date) {
+async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: DemoSettings) {
+  logger.info('first start: seeding the demo organization with 30 days of gateway traffic');
+  const started = Date.now();
   const { organization, owner, secret: ownerToken } = await createOrganization(em, {
     name: DEMO_ORGANIZATION,
     ownerName: 'Demo Owner',
@@ -204,6 +208,7 @@ async function createDemo(em: EntityManager, bus: EventBus, now: Date) {
   }
   const wallet = await em.fork().findOneOrFail(Wallet, main.wallet.id);
   if (wallet.balance !== DEMO_AVAILABLE) throw new Error(`the demo wallet ended at ${wallet.balance} nano-USD instead of ${DEMO_AVAILABLE}`);
+  logger.info({ calls: calls.length, ms: Date.now() - started }, 'demo seeded');
   return { ownerToken, apiKey };
 }
 

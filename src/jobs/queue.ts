@@ -28,7 +28,7 @@ export interface JobQueueOptions {
 export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue> {
   const knex = options.em.getConnection().getKnex();
   const boss = new PgBoss({
-    db: { executeSql: (text, values) => withConnection(knex, (client) => client.query(text, values)) },
+    db: { executeSql: (text, values) => withConnection(knex, (client) => queryOrRollBack(client, text, values)) },
     schedule: false,
     expireInSeconds: options.jobTimeoutSeconds,
     // Lost jobs are noticed by the maintenance run, so it runs at least as often as they time out.
@@ -39,10 +39,39 @@ export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue>
   });
   boss.on('error', (error) => options.logger.error({ err: error }, 'job queue error'));
   await boss.start();
-  for (const name of Object.values(QUEUES)) {
-    if (!(await boss.getQueue(name))) await boss.createQueue(name);
-  }
+  for (const name of Object.values(QUEUES)) await createQueue(boss, name);
   return boss;
+}
+
+/**
+ * pg-boss sends some transactions as one text (`BEGIN; …; COMMIT`): when a statement in it fails,
+ * the connection is left inside the aborted transaction, and must not go back to the pool so.
+ */
+async function queryOrRollBack(client: ClientBase, text: string, values?: unknown[]) {
+  try {
+    return await client.query(text, values);
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  }
+}
+
+const DEADLOCK = '40P01';
+const CREATE_QUEUE_ATTEMPTS = 5;
+
+/**
+ * Creates a queue unless it exists. Replicas that start together on a new database create the
+ * same queues at once, and pg-boss's DDL for them can deadlock: the loser looks again.
+ */
+async function createQueue(boss: PgBoss, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      if (!(await boss.getQueue(name))) await boss.createQueue(name);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK || attempt >= CREATE_QUEUE_ATTEMPTS) throw error;
+    }
+  }
 }
 
 /**
