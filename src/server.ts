@@ -123,7 +123,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings };
   const schema = await buildGraphqlSchema();
-  const httpServer: Server = createServer();
+  // Idle keep-alive connections are kept longer than the load balancers' usual 60 s (Node's 5 s
+  // default makes a proxy, or a busy client, send on a socket the server is just closing: a
+  // reset or a request lost), and the headers may take as long.
+  const httpServer: Server = createServer({ keepAliveTimeout: 65_000, headersTimeout: 66_000 });
 
   const principalOf = async (authorization: string | undefined): Promise<Principal> => {
     try {
