@@ -10,6 +10,22 @@ import { type ServerProcess, spawnServer } from './support/process';
 
 const app = useTestApp();
 
+/** `work` on a new, empty database of the run's server (its URL given), dropped afterwards. */
+async function onFreshDatabase(suffix: string, work: (url: string) => Promise<void>): Promise<void> {
+  const url = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
+  const database = `${url.pathname.slice(1)}_${suffix}`;
+  const admin = new Client({ connectionString: url.toString() });
+  await admin.connect();
+  await admin.query(`create database ${database}`);
+  url.pathname = `/${database}`;
+  try {
+    await work(url.toString());
+  } finally {
+    await admin.query(`drop database ${database} with (force)`);
+    await admin.end();
+  }
+}
+
 describe('/readyz', () => {
   it('is ready when the database answers and every migration has run', async () => {
     const response = await fetch(`${app.server.url}/readyz`);
@@ -17,53 +33,39 @@ describe('/readyz', () => {
     expect(await response.json()).toEqual({ status: 'ready' });
   });
 
-  it('is not ready, with the reason, on a database that was not migrated', async () => {
-    const url = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
-    const database = `${url.pathname.slice(1)}_unmigrated`;
-    const admin = new Client({ connectionString: url.toString() });
-    await admin.connect();
-    await admin.query(`create database ${database}`);
-    url.pathname = `/${database}`;
-    const orm = await MikroORM.init(ormConfig(url.toString(), 2));
-    const server = await startServer({ em: orm.em, logger: createLogger('silent'), auth: { adminTokens: [], gatewayTokens: [] }, port: 0, host: '127.0.0.1' });
-    try {
-      const response = await fetch(`${server.url}/readyz`);
-      expect(response.status).toBe(503);
-      expect(await response.json()).toEqual({ status: 'unavailable', reason: expect.stringMatching(/^migrations not applied: Migration20261123000000_foundation, /) });
-      await orm.getMigrator().up({ to: 'Migration20261123000000_foundation' });
-      const partly = await fetch(`${server.url}/readyz`);
-      expect(partly.status).toBe(503);
-      expect(((await partly.json()) as { reason: string }).reason).toMatch(/^migrations not applied: Migration20261123010000_gateway, /);
-    } finally {
-      await server.close();
-      await orm.close(true);
-      await admin.query(`drop database ${database} with (force)`);
-      await admin.end();
-    }
-  });
+  it('is not ready, with the reason, on a database that was not migrated', () =>
+    onFreshDatabase('unmigrated', async (url) => {
+      const orm = await MikroORM.init(ormConfig(url, 2));
+      const server = await startServer({ em: orm.em, logger: createLogger('silent'), auth: { adminTokens: [], gatewayTokens: [] }, port: 0, host: '127.0.0.1' });
+      try {
+        const response = await fetch(`${server.url}/readyz`);
+        expect(response.status).toBe(503);
+        expect(await response.json()).toEqual({ status: 'unavailable', reason: expect.stringMatching(/^migrations not applied: Migration20261123000000_foundation, /) });
+        await orm.getMigrator().up({ to: 'Migration20261123000000_foundation' });
+        const partly = await fetch(`${server.url}/readyz`);
+        expect(partly.status).toBe(503);
+        expect(((await partly.json()) as { reason: string }).reason).toMatch(/^migrations not applied: Migration20261123010000_gateway, /);
+      } finally {
+        await server.close();
+        await orm.close(true);
+      }
+    }));
 });
 
 describe('replicas started together', () => {
-  it('all start on a fresh database and serve: migrations and the job queue schema are made once', async () => {
-    const url = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
-    const database = `${url.pathname.slice(1)}_replicas`;
-    const admin = new Client({ connectionString: url.toString() });
-    await admin.connect();
-    await admin.query(`create database ${database}`);
-    url.pathname = `/${database}`;
-    const started = await Promise.allSettled(Array.from({ length: 3 }, () => spawnServer({ DATABASE_URL: url.toString() })));
-    try {
-      expect(started.map((result) => (result.status === 'rejected' ? String(result.reason) : 'started'))).toEqual(['started', 'started', 'started']);
-      for (const result of started) {
-        const response = await fetch(`${(result as PromiseFulfilledResult<ServerProcess>).value.url}/readyz`);
-        expect(response.status).toBe(200);
+  it('all start on a fresh database and serve: migrations and the job queue schema are made once', () =>
+    onFreshDatabase('replicas', async (url) => {
+      const started = await Promise.allSettled(Array.from({ length: 3 }, () => spawnServer({ DATABASE_URL: url })));
+      try {
+        expect(started.map((result) => (result.status === 'rejected' ? String(result.reason) : 'started'))).toEqual(['started', 'started', 'started']);
+        for (const result of started) {
+          const response = await fetch(`${(result as PromiseFulfilledResult<ServerProcess>).value.url}/readyz`);
+          expect(response.status).toBe(200);
+        }
+      } finally {
+        for (const result of started) if (result.status === 'fulfilled') result.value.process.kill('SIGKILL');
       }
-    } finally {
-      for (const result of started) if (result.status === 'fulfilled') result.value.process.kill('SIGKILL');
-      await admin.query(`drop database ${database} with (force)`);
-      await admin.end();
-    }
-  }, 60_000);
+    }), 60_000);
 });
 
 describe('/metrics', () => {
