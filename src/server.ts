@@ -34,6 +34,16 @@ export const GRAPHQL_PATH = '/graphql';
 /** Larger bodies are refused before parsing (a batch of 1,000 gateway debits fits well inside). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** graphql-ws close codes: a token refused (not retried by clients), a fault of ours (retried). */
+const CLOSE_UNAUTHORIZED = 4401;
+const CLOSE_TRY_AGAIN_LATER = 1013;
+
+/** The token of `connectionParams.authorization` (or `Authorization`), sent as `Bearer <t>` or bare. */
+function connectionToken(params: Record<string, unknown> | undefined): string | null {
+  const value = params?.authorization ?? params?.Authorization;
+  if (typeof value !== 'string') return null;
+  return /^\s*(?:Bearer\s+)?(\S+)\s*$/i.exec(value)?.[1] ?? null;
+}
 
 export interface ServerOptions {
   em: EntityManager;
@@ -291,13 +301,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       execute: costLimited(execute),
       subscribe: costLimited(subscribe),
       // Authenticated once per connection, from connectionParams as browsers cannot set headers.
+      // graphql-ws clients retry 4403 and 1013 but not 4401: a bad token must not be retried in
+      // silence forever, while a fault of ours must be.
       onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        const authorization = (params.authorization ?? params.Authorization) as string | undefined;
-        try {
-          ctx.extra.principal = await principalOf(authorization);
-        } catch {
+        const refuse = (code: number, reason: string) => {
+          ctx.extra.socket.close(code, reason);
           return false;
+        };
+        const token = connectionToken(ctx.connectionParams);
+        if (!token) return refuse(CLOSE_UNAUTHORIZED, 'Unauthorized: send the token as connectionParams.authorization');
+        try {
+          ctx.extra.principal = await authenticate(em.fork(), auth, `Bearer ${token}`);
+        } catch (error) {
+          if (error instanceof InvalidTokenError) return refuse(CLOSE_UNAUTHORIZED, 'Unauthorized: the token is invalid or has been revoked');
+          logger.error({ err: error }, 'WebSocket connection not authenticated');
+          return refuse(CLOSE_TRY_AGAIN_LATER, 'Try again later');
         }
         if (ctx.extra.principal.kind === 'MEMBER') {
           ctx.extra.member = { principal: ctx.extra.principal, socket: ctx.extra.socket };
@@ -325,13 +343,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
 
   // A member's connection lives on its token: once the token is revoked (or the member removed),
-  // on any replica, its subscriptions end with 4403 at the next check.
+  // on any replica, its connection is closed with 4401 at the next check.
   const tokenRecheck = setInterval(() => {
     if (members.size === 0) return;
     const open = [...members];
     stillValidTokens(em.fork(), [...new Set(open.map((member) => member.principal.tokenId))])
       .then((valid) => {
-        for (const member of open) if (!valid.has(member.principal.tokenId)) member.socket.close(4403, 'Forbidden: the access token was revoked');
+        for (const member of open) if (!valid.has(member.principal.tokenId)) member.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the access token was revoked');
       })
       .catch((error) => logger.warn({ err: error }, 'subscription tokens not checked'));
   }, options.tokenRecheckMs ?? 2000);

@@ -91,7 +91,7 @@ describe('walletBalanceChanged over graphql-ws', () => {
     const client = wsClient('not-a-real-token-at-all');
     try {
       const events = client.iterate({ query: BALANCE, variables: { walletId: 'wal_0000000000000000000000' } });
-      await expect(events.next()).rejects.toMatchObject({ code: 4403 });
+      await expect(events.next()).rejects.toMatchObject({ code: 4401 });
     } finally {
       await client.dispose();
     }
@@ -126,7 +126,7 @@ describe('walletBalanceChanged over graphql-ws', () => {
       const stillWatched = await watchBalance(kept, walletId);
       const { memberTokenRevoke } = await app.data(MEMBER_TOKEN_REVOKE, { input: { tokenId: viewer.tokenId } }, org.ownerToken);
       expect(memberTokenRevoke.userErrors).toEqual([]);
-      await expect(watched.next()).rejects.toMatchObject({ code: 4403 });
+      await expect(watched.next()).rejects.toMatchObject({ code: 4401 });
       await fund(app, walletId, '1');
       expect(await stillWatched.next()).toMatchObject({ balance: '1' });
     } finally {
