@@ -1,4 +1,5 @@
-import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
+import type { Transaction } from '../entities';
 import { forbidden, unauthenticated } from '../src/graphql/errors';
 import type { Context } from '../src/graphql/context';
 import { gateway } from '../src/gateway/gateway.service';
@@ -13,6 +14,28 @@ import {
   GatewayReleaseInput,
   GatewayReleasePayload,
 } from './gateway.types';
+import { TransactionObject } from './wallet.types';
+
+/** The ledger row of a charge, as an object that a normalized cache can keep. */
+function chargedTransaction(answer: { transactionId: string | null }, ctx: Context): Promise<Transaction | null> {
+  return answer.transactionId ? ctx.loaders.transaction.load(answer.transactionId) : Promise.resolve(null);
+}
+
+@Resolver(() => GatewayDebitPayload)
+export class GatewayDebitPayloadResolver {
+  @FieldResolver(() => TransactionObject, { nullable: true, description: 'The DEDUCTION row, when allowed' })
+  transaction(@Root() answer: GatewayDebitPayload, @Ctx() ctx: Context) {
+    return chargedTransaction(answer, ctx);
+  }
+}
+
+@Resolver(() => GatewayCapturePayload)
+export class GatewayCapturePayloadResolver {
+  @FieldResolver(() => TransactionObject, { nullable: true, description: 'The DEDUCTION row, when allowed' })
+  transaction(@Root() answer: GatewayCapturePayload, @Ctx() ctx: Context) {
+    return chargedTransaction(answer, ctx);
+  }
+}
 
 function requireGateway(ctx: Context) {
   if (ctx.principal.kind === 'ANONYMOUS') throw unauthenticated();

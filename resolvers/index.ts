@@ -1,12 +1,12 @@
 import { AlertResolver, LowBalanceThresholdResolver, OrganizationAlertsResolver, WalletLowBalanceThresholdsResolver } from './alert.resolver';
 import { BillingResolver } from './billing.resolver';
-import { GatewayResolver } from './gateway.resolver';
+import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway.resolver';
 import { ApiKeyResolver } from './api-key.resolver';
 import { IdentityResolver } from './identity.resolver';
 import { MemberResolver } from './member.resolver';
 import { ModelPriceResolver } from './model-price.resolver';
 import { OrganizationResolver } from './organization.resolver';
-import { AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
+import { AutoTopUpEventResolver, AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
 import { UsageReportResolver, WalletSpendProjectionResolver } from './usage-report.resolver';
 import { ViewerResolver } from './viewer.resolver';
 import { TransactionResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet.resolver';
@@ -23,6 +23,8 @@ export const RESOLVERS = [
   TransactionResolver,
   WalletBalanceChangeResolver,
   GatewayResolver,
+  GatewayDebitPayloadResolver,
+  GatewayCapturePayloadResolver,
   ProjectResolver,
   ApiKeyResolver,
   IdentityResolver,
@@ -32,6 +34,7 @@ export const RESOLVERS = [
   OrganizationPurchasesResolver,
   PaymentMethodResolver,
   AutoTopUpResolver,
+  AutoTopUpEventResolver,
   AlertResolver,
   LowBalanceThresholdResolver,
   OrganizationAlertsResolver,

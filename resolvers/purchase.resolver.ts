@@ -1,5 +1,5 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { type Organization, type PaymentMethod, Purchase, PurchaseKind, type Wallet } from '../entities';
+import { type Organization, type PaymentMethod, Purchase, PurchaseKind, Wallet } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/graphql/ids';
@@ -92,6 +92,20 @@ export class AutoTopUpResolver {
     const actor = requireMember(ctx.principal, MANAGERS);
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
     return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx.em, ctx.stripe, actor.organizationId, { ...input, walletId }) }));
+  }
+}
+
+/** An auto top-up event's objects, read for this event alone (the subscription's loaders live as long as it does). */
+@Resolver(() => AutoTopUpEventType)
+export class AutoTopUpEventResolver {
+  @FieldResolver(() => WalletType)
+  wallet(@Root() event: AutoTopUpEvent, @Ctx() ctx: Context): Promise<Wallet> {
+    return ctx.em.fork().findOneOrFail(Wallet, event.walletId);
+  }
+
+  @FieldResolver(() => PurchaseType)
+  purchase(@Root() event: AutoTopUpEvent, @Ctx() ctx: Context): Promise<Purchase> {
+    return ctx.em.fork().findOneOrFail(Purchase, event.purchaseId);
   }
 }
 

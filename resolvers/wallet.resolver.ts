@@ -1,5 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { type ApiKey, type Identity, type Project, Transaction, TransactionType, type Wallet, type Workspace } from '../entities';
+import { type ApiKey, type Identity, type Project, Transaction, TransactionType, Wallet, type Workspace } from '../entities';
+import { MoneyScalar } from '../src/graphql/money.scalar';
 import { ApiKeyType } from './api-key.types';
 import { IdentityType } from './identity.types';
 import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../src/auth/access';
@@ -26,6 +27,11 @@ import { ProjectType, WorkspaceType } from './workspace.types';
 
 @Resolver(() => WalletType)
 export class WalletResolver {
+  @FieldResolver(() => MoneyScalar, { description: 'The balance less what active gateway holds reserve: what the gateway may still charge' })
+  availableBalance(@Root() wallet: Wallet): bigint {
+    return wallet.balance - wallet.held;
+  }
+
   @FieldResolver(() => TransactionConnection, { description: 'The ledger of this wallet, newest first' })
   async transactions(
     @Root() wallet: Wallet,
@@ -116,6 +122,14 @@ export async function walletToWatch(ctx: Context, rawId: string): Promise<Wallet
 
 @Resolver(() => WalletBalanceChange)
 export class WalletBalanceChangeResolver {
+  @FieldResolver(() => WalletType, { description: 'The wallet as the change left it, so that a normalized cache (Apollo, Relay, urql) updates by itself' })
+  async wallet(@Root() change: WalletBalanceEvent, @Ctx() ctx: Context): Promise<Wallet> {
+    // Read for this event alone (the subscription's loaders live as long as it does), with the
+    // balance this event reports rather than a later one.
+    const wallet = await ctx.em.fork().findOneOrFail(Wallet, change.walletId);
+    return Object.assign(wallet, { balance: change.balance, held: change.held });
+  }
+
   @FieldResolver(() => TransactionObject, { nullable: true, description: 'The transaction that caused it (the last one, when merged)' })
   async transaction(@Root() change: WalletBalanceChange, @Ctx() ctx: Context): Promise<Transaction | null> {
     return change.transactionId ? ctx.em.fork().findOne(Transaction, change.transactionId) : null;

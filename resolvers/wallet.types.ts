@@ -17,6 +17,9 @@ export class WalletType extends NodeInterface {
   @Field(() => MoneyScalar)
   balance!: bigint;
 
+  @Field(() => MoneyScalar, { description: 'What active gateway holds reserve (an expired hold is given back at the next charge)' })
+  held!: bigint;
+
   @Field()
   createdAt!: Date;
 }

@@ -1,7 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, Purchase, type PurchaseKind, TaxId, Wallet, Workspace } from '../../entities';
+import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, Purchase, type PurchaseKind, TaxId, Transaction, Wallet, Workspace } from '../../entities';
 import { alertPagesOfOrganizations } from '../alerts/alert.service';
 import { keysetPagesByParent, type Page, type PageArgs } from '../db/keyset';
 import { type TransactionFilter, transactionPagesOfWallets } from '../ledger/transaction-history';
@@ -91,6 +91,7 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
       return workspaceIds.map((id) => found.get(id) ?? null);
     }),
     wallet: byId(em, Wallet),
+    transaction: byId(em, Transaction),
     member: byId(em, Member),
     workspacesOfOrganization: byParent(em, Workspace, 'organization', (row) => row.organization.id),
     membersOfOrganization: byParent(em, Member, 'organization', (row) => row.organization.id, { removedAt: null }),
