@@ -7,6 +7,11 @@ const tokenList = z
   .transform((text) => text.split(',').map((token) => token.trim()).filter(Boolean))
   .pipe(z.array(z.string().min(16, 'each token needs at least 16 characters')));
 
+const originList = z
+  .string()
+  .transform((text) => text.split(',').map((origin) => origin.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^https?:\/\/[^/?#\s]+$/, 'each origin is scheme://host[:port], without a path, e.g. https://dashboard.example.com')));
+
 const bonusTiers = z
   .string()
   .transform((text) =>
@@ -35,6 +40,8 @@ const variables = z.object({
   TOLLGATE_DATA_DIR: z.string().min(1).default('.tollgate-data'),
   TOLLGATE_ADMIN_TOKEN: z.string().min(16, 'needs at least 16 characters').optional(),
   TOLLGATE_GATEWAY_TOKENS: tokenList.default([]),
+  /** Browser origins allowed to call the API (CORS), comma-separated. */
+  TOLLGATE_CORS_ORIGINS: originList.default([]),
   DB_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   STRIPE_SECRET_KEY: z.string().min(1).optional(),
   /** The signing secret of the webhook endpoint (whsec_…), to verify POST /webhooks/stripe. */

@@ -44,6 +44,8 @@ async function main(): Promise<void> {
       bonus: config.TOLLGATE_AUTO_TOP_UP_BONUS,
     },
     graphiqlToken: demo?.ownerToken,
+    // The embedded demo is a development setup: a dashboard served from this machine may call it.
+    cors: { origins: config.TOLLGATE_CORS_ORIGINS, loopback: database.embedded },
   });
 
   let stopping = false;

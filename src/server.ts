@@ -24,6 +24,7 @@ import { readiness } from './observability/readiness';
 import { type JobQueue, startJobQueue } from './jobs/queue';
 import { type Context, createContext, type ServerServices } from './graphql/context';
 import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPages } from './graphiql';
+import { type CorsSettings, corsHandler } from './http/cors';
 import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
 import { buildGraphqlSchema } from './graphql/schema';
@@ -66,6 +67,8 @@ export interface ServerOptions {
   autoTopUp?: AutoTopUpSettings;
   /** How often open subscriptions' tokens are checked again; a revoked one's connection is closed. */
   tokenRecheckMs?: number;
+  /** Browser origins allowed to call the API; none by default. */
+  cors?: CorsSettings;
   /** Embedded demo mode only: the token GraphiQL fills in for a browser on this machine, so that the first query just runs. */
   graphiqlToken?: string | null;
 }
@@ -222,6 +225,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 
   const graphiqlAsset = graphiqlAssets();
+  const cors = corsHandler(options.cors ?? { origins: [], loopback: false });
   const graphiql = graphiqlPages(options.graphiqlToken ?? null);
 
   httpServer.on('request', (req, res) => {
@@ -251,11 +255,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'public, max-age=3600' });
       res.end(asset.body);
     } else if (path === GRAPHQL_PATH) {
-      handleGraphQL(req, res).catch((error) => {
-        logger.error({ err: error }, 'HTTP request failed');
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
-        else res.destroy();
-      });
+      // CORS answers a preflight itself; everything else goes on to GraphQL.
+      cors(req, res, () =>
+        handleGraphQL(req, res).catch((error) => {
+          logger.error({ err: error }, 'HTTP request failed');
+          if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
+          else res.destroy();
+        }),
+      );
     } else if (path === '/webhooks/stripe' && req.method === 'POST') {
       handleWebhook(req, res).catch((error) => {
         logger.error({ err: error }, 'Stripe webhook failed');

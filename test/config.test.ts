@@ -20,6 +20,14 @@ describe('configuration from the environment', () => {
     expect(config.TOLLGATE_GATEWAY_TOKENS).toEqual(['gateway-token-aaaaaaaa', 'gateway-token-bbbbbbbb']);
   });
 
+  it('reads the CORS origins as a comma-separated list, none by default', () => {
+    expect(loadConfig({}).TOLLGATE_CORS_ORIGINS).toEqual([]);
+    expect(loadConfig({ TOLLGATE_CORS_ORIGINS: 'https://dashboard.example.com, http://localhost:5173' }).TOLLGATE_CORS_ORIGINS).toEqual([
+      'https://dashboard.example.com',
+      'http://localhost:5173',
+    ]);
+  });
+
   it('reads bonus tiers as USD:percent, the seed-004 tiers by default', () => {
     expect(loadConfig({}).TOLLGATE_BONUS_TIERS).toEqual([
       { fromUsd: 50, percent: 10 },
@@ -40,6 +48,8 @@ describe('configuration from the environment', () => {
     ['REDIS_URL', 'localhost:6379'],
     ['TOLLGATE_ADMIN_TOKEN', 'short'],
     ['TOLLGATE_GATEWAY_TOKENS', 'ok-token-long-enough,short'],
+    ['TOLLGATE_CORS_ORIGINS', 'https://dashboard.example.com/app'],
+    ['TOLLGATE_CORS_ORIGINS', 'dashboard.example.com'],
     ['DB_POOL_SIZE', '0'],
     ['LOG_LEVEL', 'loud'],
     ['STRIPE_API_BASE', 'localhost:12111'],
