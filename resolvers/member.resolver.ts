@@ -27,7 +27,7 @@ export class MemberResolver {
   async memberRemove(@Ctx() ctx: Context, @Arg('input') input: MemberRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const memberId = parseId('member', input.memberId, 'input.memberId');
-    return withUserErrors(ctx, async () => ({ member: await removeMember(ctx.em, actor, memberId) }));
+    return withUserErrors(ctx, async () => ({ member: await removeMember(ctx.em, ctx.bus, actor, memberId) }));
   }
 
   @Mutation(() => MemberTokenCreatePayload)
@@ -41,6 +41,6 @@ export class MemberResolver {
   async memberTokenRevoke(@Ctx() ctx: Context, @Arg('input') input: MemberTokenRevokeInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const tokenId = parseId('accessToken', input.tokenId, 'input.tokenId');
-    return withUserErrors(ctx, async () => ({ token: await revokeMemberToken(ctx.em, actor, tokenId) }));
+    return withUserErrors(ctx, async () => ({ token: await revokeMemberToken(ctx.em, ctx.bus, actor, tokenId) }));
   }
 }

@@ -7,6 +7,7 @@ import { DomainError, UserErrorCode } from '../errors';
 import { forbidden } from '../graphql/errors';
 import { requireEmail, requireText } from '../validation';
 import { issueToken } from './organization.service';
+import { type EventBus, EVERY_REPLICA, TOPICS } from '../realtime/pubsub';
 
 export interface MemberCreateInput {
   name: string;
@@ -50,9 +51,12 @@ export async function createMember(em: EntityManager, actor: MemberPrincipal, in
   }
 }
 
-/** Removes a member and revokes all of their tokens; the organization always keeps an owner. */
-export async function removeMember(em: EntityManager, actor: MemberPrincipal, memberId: string) {
-  return inTransaction(em, async (tx) => {
+/**
+ * Removes a member and revokes all of their tokens; the organization always keeps an owner. Open
+ * connections of the member, on every replica, are closed once it is committed.
+ */
+export async function removeMember(em: EntityManager, bus: EventBus, actor: MemberPrincipal, memberId: string) {
+  const removed = await inTransaction(em, async (tx) => {
     await lockOrganization(tx, actor.organizationId);
     const member = await findActiveMember(tx, actor.organizationId, memberId, 'memberId');
     assertMayManageRole(actor, member.role);
@@ -68,6 +72,8 @@ export async function removeMember(em: EntityManager, actor: MemberPrincipal, me
     await tx.flush();
     return member;
   });
+  bus.publish(TOPICS.accessRevoked, EVERY_REPLICA, { tokenIds: [], memberIds: [removed.id] });
+  return removed;
 }
 
 export async function createMemberToken(em: EntityManager, actor: MemberPrincipal, memberId: string, name: string) {
@@ -81,9 +87,12 @@ export async function createMemberToken(em: EntityManager, actor: MemberPrincipa
   });
 }
 
-/** Revoking is idempotent: a token already revoked stays revoked and is returned as it is. */
-export async function revokeMemberToken(em: EntityManager, actor: MemberPrincipal, tokenId: string) {
-  return inTransaction(em, async (tx) => {
+/**
+ * Revoking is idempotent: a token already revoked stays revoked and is returned as it is. Its open
+ * connections, on every replica, are closed once it is committed.
+ */
+export async function revokeMemberToken(em: EntityManager, bus: EventBus, actor: MemberPrincipal, tokenId: string) {
+  const revoked = await inTransaction(em, async (tx) => {
     const token = await tx.findOne(AccessToken, { id: tokenId, organization: actor.organizationId }, { populate: ['member'] });
     if (!token) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such token', ['input', 'tokenId']);
     assertMayManageRole(actor, token.member.role);
@@ -91,4 +100,6 @@ export async function revokeMemberToken(em: EntityManager, actor: MemberPrincipa
     await tx.flush();
     return token;
   });
+  bus.publish(TOPICS.accessRevoked, EVERY_REPLICA, { tokenIds: [revoked.id], memberIds: [] });
+  return revoked;
 }

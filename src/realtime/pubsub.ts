@@ -48,12 +48,23 @@ export interface LowBalanceAlertEvent {
   recipientMemberIds: string[];
 }
 
+/** Access taken away: these tokens revoked, or all tokens of these members (removed). */
+export interface AccessRevokedEvent {
+  tokenIds: string[];
+  memberIds: string[];
+}
+
+/** Revocations concern every replica's open connections: one key for all. */
+export const EVERY_REPLICA = '*';
+
 export const TOPICS = {
   walletBalanceChanged: 'WALLET_BALANCE_CHANGED',
   transactionRecorded: 'TRANSACTION_RECORDED',
   autoTopUp: 'AUTO_TOP_UP',
   /** Keyed by organization. */
   lowBalanceAlert: 'LOW_BALANCE_ALERT',
+  /** Keyed by EVERY_REPLICA. */
+  accessRevoked: 'ACCESS_REVOKED',
 } as const;
 
 interface Payloads {
@@ -61,6 +72,7 @@ interface Payloads {
   [TOPICS.transactionRecorded]: TransactionsRecordedEvent;
   [TOPICS.autoTopUp]: AutoTopUpEvent;
   [TOPICS.lowBalanceAlert]: LowBalanceAlertEvent;
+  [TOPICS.accessRevoked]: AccessRevokedEvent;
 }
 
 export type Topic = keyof Payloads;

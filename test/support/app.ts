@@ -25,7 +25,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'cors'>>;
+export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'cors' | 'tokenRecheckMs'>>;
 
 /** What the helpers need of a server: GraphQL over HTTP. */
 export type GraphQLClient = Pick<TestApp, 'gql' | 'data'>;
