@@ -90,7 +90,7 @@ export async function setLowBalanceThreshold(
       throw new DomainError(UserErrorCode.NOT_FOUND, 'Every recipient must be a member of the organization', ['input', 'recipientMemberIds']);
     }
     // The wallet's lock orders this change with the debits and credits that judge its thresholds.
-    const [wallet] = await tx.execute('select id from wallets where id = ? and organization_id = ? for update', [input.walletId, organizationId]);
+    const [wallet] = await tx.execute('select id from wallets where id = ? and organization_id = ? for no key update', [input.walletId, organizationId]);
     if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such wallet', ['input', 'walletId']);
     const [{ others }] = await tx.execute<Array<{ others: number }>>(
       'select count(*)::int as others from low_balance_thresholds where wallet_id = ? and amount <> ?',

@@ -524,7 +524,7 @@ class Batch {
                 case when auto_top_up_enabled then auto_top_up_threshold::text end as top_up_threshold,
                 (select max(t.amount)::text from low_balance_thresholds t where t.wallet_id = wallets.id and t.armed) as alert_threshold
            from wallets
-          where id in (select unnest(?::text[])) order by id for update),
+          where id in (select unnest(?::text[])) order by id for no key update),
        wanted as (
          select subject_id, period, period_start
            from ${counterRows.from}

@@ -88,6 +88,15 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[], pos
   return { entries: posted, lowBalanceAlerts };
 }
 
+/**
+ * Locks wallets for a change of their balance, in id order like every writer of balances (the
+ * gateway batch too), so that writers of the same wallets queue instead of deadlocking. The lock
+ * leaves rows that merely refer to a wallet (holds, purchases) free to be inserted.
+ */
+export async function lockWallets(tx: EntityManager, walletIds: string[]): Promise<void> {
+  await tx.execute('select id from wallets where id in (?) order by id for no key update', [[...new Set(walletIds)]]);
+}
+
 async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, mayOverdraw: boolean): Promise<{ balanceAfter: bigint; heldAfter: bigint }> {
   // Credits are never refused; a debit only applies while the balance, less what active
   // gateway holds reserve, covers it.

@@ -5,7 +5,7 @@ import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
 import type { EventBus } from '../realtime/pubsub';
 import { requireText } from '../validation';
-import { type LedgerEntry, loadTransactions, postEntries, publishPosted } from './ledger';
+import { type LedgerEntry, loadTransactions, lockWallets, postEntries, publishPosted } from './ledger';
 
 interface IdempotentPosting {
   organizationId: string;
@@ -23,6 +23,9 @@ interface IdempotentPosting {
 async function postIdempotently(em: EntityManager, bus: EventBus, posting: IdempotentPosting) {
   validateIdempotencyKey(posting.idempotencyKey);
   const outcome = await inTransaction(em, async (tx) => {
+    // The wallets first, then the key, in the gateway's order: a gateway call and this write
+    // sent with one key wait for each other instead of deadlocking.
+    await lockWallets(tx, posting.entries.map((entry) => entry.walletId));
     const claim = await claimIdempotencyKey<{ transactionIds: string[] }>(
       tx,
       posting.organizationId,

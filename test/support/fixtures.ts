@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ADMIN_TOKEN, type GraphQLResult, type TestApp } from './app';
+import { ADMIN_TOKEN, type GraphQLClient, type GraphQLResult, type TestApp } from './app';
 
 /** Polls until `check` gives a value, for what happens in the background (jobs, webhooks). */
 export async function eventually<T>(check: () => Promise<T | null | undefined | false>, timeoutMs = 20_000): Promise<T> {
@@ -23,7 +23,7 @@ export interface OrgFixture {
 }
 
 /** A new organization, made through the API as the platform admin. */
-export async function createOrganization(app: TestApp, name = unique('Org')): Promise<OrgFixture> {
+export async function createOrganization(app: GraphQLClient, name = unique('Org')): Promise<OrgFixture> {
   const { organizationCreate } = await app.data(
     `mutation ($input: OrganizationCreateInput!) {
        organizationCreate(input: $input) { organization { id } owner { id } ownerToken userErrors { code message } }
@@ -40,7 +40,7 @@ export interface WorkspaceFixture {
   walletId: string;
 }
 
-export async function createWorkspace(app: TestApp, token: string, name = unique('Workspace')): Promise<WorkspaceFixture> {
+export async function createWorkspace(app: GraphQLClient, token: string, name = unique('Workspace')): Promise<WorkspaceFixture> {
   const { workspaceCreate } = await app.data(
     `mutation ($input: WorkspaceCreateInput!) {
        workspaceCreate(input: $input) { workspace { id wallet { id } } userErrors { code message } }
@@ -53,7 +53,7 @@ export async function createWorkspace(app: TestApp, token: string, name = unique
 }
 
 /** A member of `role` with a token of their own. */
-export async function createMemberWithToken(app: TestApp, managerToken: string, role: string) {
+export async function createMemberWithToken(app: GraphQLClient, managerToken: string, role: string) {
   const { memberCreate } = await app.data(
     `mutation ($input: MemberCreateInput!) { memberCreate(input: $input) { member { id } userErrors { code message } } }`,
     { input: { name: `${role} person`, email: `${unique(role).replace(' ', '-')}@example.com`, role } },
@@ -83,7 +83,7 @@ export const TRANSFER = `mutation ($input: WalletTransferInput!) {
 }`;
 
 /** Credits a wallet with a MANUAL adjustment made by the platform admin. */
-export async function fund(app: TestApp, walletId: string, amount: string): Promise<void> {
+export async function fund(app: GraphQLClient, walletId: string, amount: string): Promise<void> {
   const { walletAdjust } = await app.data(
     ADJUST,
     { input: { walletId, amount, description: 'test funding', idempotencyKey: unique('fund') } },
@@ -92,7 +92,7 @@ export async function fund(app: TestApp, walletId: string, amount: string): Prom
   expectNoUserErrors(walletAdjust);
 }
 
-export async function balanceOf(app: TestApp, walletId: string, token = ADMIN_TOKEN): Promise<string> {
+export async function balanceOf(app: GraphQLClient, walletId: string, token = ADMIN_TOKEN): Promise<string> {
   const { node } = await app.data(`query ($id: ID!) { node(id: $id) { ... on Wallet { balance } } }`, { id: walletId }, token);
   return node.balance;
 }
@@ -103,7 +103,7 @@ export function codes(result: GraphQLResult): Array<string | undefined> {
 }
 
 /** A new organization with one workspace named "Main". */
-export async function organizationWithWorkspace(app: TestApp) {
+export async function organizationWithWorkspace(app: GraphQLClient) {
   const org = await createOrganization(app);
   return { ...org, ...(await createWorkspace(app, org.ownerToken, 'Main')) };
 }

@@ -40,7 +40,7 @@ export interface GatewayFixture extends OrgFixture, WorkspaceFixture {
 }
 
 /** An organization whose workspace wallet holds `funds`, a priced model and a key with `options`. */
-export async function gatewaySetup(app: TestApp, funds: string | null, options: KeyOptions = {}): Promise<GatewayFixture> {
+export async function gatewaySetup(app: GraphQLClient, funds: string | null, options: KeyOptions = {}): Promise<GatewayFixture> {
   const org = await createOrganization(app);
   const workspace = await createWorkspace(app, org.ownerToken);
   if (funds) await fund(app, workspace.walletId, funds);
@@ -76,7 +76,7 @@ export async function debit(app: GraphQLClient, fixture: Pick<GatewayFixture, 's
   return gatewayDebit;
 }
 
-export async function authorize(app: TestApp, fixture: Pick<GatewayFixture, 'secret' | 'model'>, input: Record<string, unknown> = {}) {
+export async function authorize(app: GraphQLClient, fixture: Pick<GatewayFixture, 'secret' | 'model'>, input: Record<string, unknown> = {}) {
   const { gatewayAuthorize } = await app.data(
     AUTHORIZE,
     { input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), ...input } },
