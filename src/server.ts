@@ -38,6 +38,8 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** graphql-ws close codes: a token refused (not retried by clients), a fault of ours (retried). */
 const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_TRY_AGAIN_LATER = 1013;
+/** How long a shutdown waits for the answers of WebSocket operations already accepted. */
+const SHUTDOWN_ANSWER_MS = 10_000;
 
 /** The token of `connectionParams.authorization` (or `Authorization`), sent as `Bearer <t>` or bare. */
 function connectionToken(params: Record<string, unknown> | undefined): string | null {
@@ -181,6 +183,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await apollo.start();
 
+  let stopping = false;
+  const shuttingDown = () =>
+    new GraphQLError('The server is shutting down: send it again, to another replica (with the same idempotency key)', {
+      extensions: { code: 'SHUTTING_DOWN' },
+    });
+
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
@@ -209,6 +217,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       context: async () => createContext(services, await principalOf(headers.get('authorization'))),
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
+    // Accepted before the shutdown began: answered, and the client told not to send more here.
+    if (stopping) res.setHeader('connection', 'close');
     res.statusCode = response.status ?? 200;
     if (response.body.kind === 'complete') {
       res.end(response.body.string);
@@ -254,6 +264,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (!asset) return sendJson(res, 404, { error: 'not found' });
       res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'public, max-age=3600' });
       res.end(asset.body);
+    } else if (path === GRAPHQL_PATH && stopping) {
+      // Not run, so nothing of it is committed: the client sends it again elsewhere.
+      res.setHeader('connection', 'close');
+      sendJson(res, 503, { errors: [{ message: shuttingDown().message, extensions: { code: 'SHUTTING_DOWN' } }] });
     } else if (path === GRAPHQL_PATH) {
       // CORS answers a preflight itself; everything else goes on to GraphQL.
       cors(req, res, () =>
@@ -289,17 +303,28 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
-  let stopping = false;
-  const shuttingDown = () =>
-    new GraphQLError('The server is shutting down: send it again, to another replica (with the same idempotency key)', {
-      extensions: { code: 'SHUTTING_DOWN' },
-    });
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
   const documents = documentCache();
   const members = new Set<{ principal: MemberPrincipal; socket: WebSocket }>();
+  // WebSocket queries and mutations started and not yet answered: a shutdown sends their answers
+  // before it closes the sockets. (Subscriptions are long-lived and simply end.)
+  let unanswered = 0;
+  let onAllAnswered: (() => void) | null = null;
+  const answered = (pending: Set<string> | undefined, id: string) => {
+    if (!pending?.delete(id)) return;
+    unanswered -= 1;
+    if (unanswered === 0) onAllAnswered?.();
+  };
+  const allAnswered = () => new Promise<void>((resolve) => (unanswered === 0 ? resolve() : (onAllAnswered = resolve)));
   const wsCleanup = useServer<
     Record<string, unknown>,
-    { principal?: Principal; member?: { principal: MemberPrincipal; socket: WebSocket }; startedAt?: Map<string, bigint> }
+    {
+      principal?: Principal;
+      member?: { principal: MemberPrincipal; socket: WebSocket };
+      startedAt?: Map<string, bigint>;
+      /** Ids of this connection's operations that await their answer. */
+      pending?: Set<string>;
+    }
   >(
     {
       schema,
@@ -332,6 +357,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
       onClose: (ctx) => {
         if (ctx.extra.member) members.delete(ctx.extra.member);
+        // Nothing more can be sent on it.
+        for (const id of [...(ctx.extra.pending ?? [])]) answered(ctx.extra.pending, id);
       },
       onSubscribe: async (ctx, id) => {
         if (stopping) return [shuttingDown()];
@@ -343,14 +370,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           return [unauthenticated('The access token was revoked')];
         }
         (ctx.extra.startedAt ??= new Map()).set(id, process.hrtime.bigint());
+        (ctx.extra.pending ??= new Set()).add(id);
+        unanswered += 1;
       },
       onOperation: (ctx, id, payload, args, result) => {
+        if (Symbol.asyncIterator in result) answered(ctx.extra.pending, id);
         const started = ctx.extra.startedAt?.get(id);
         ctx.extra.startedAt?.delete(id);
         if (started === undefined) return;
         const ok = !('errors' in result && result.errors?.length);
         metrics.operation('ws', operationLabel(args.document, payload.operationName), Number(process.hrtime.bigint() - started) / 1e9, ok);
       },
+      // Both come after the answer was sent.
+      onComplete: (ctx, id) => answered(ctx.extra.pending, id),
+      onError: (ctx, id) => answered(ctx.extra.pending, id),
       context: (ctx) => createContext(services, ctx.extra.principal ?? { kind: 'ANONYMOUS' }),
     },
     wsServer,
@@ -395,14 +428,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     alertWebhooks,
     jobs,
     async close() {
-      // New operations on open WebSockets are refused; the debits already submitted commit and
-      // are answered on them before they close with 1001. Then HTTP stops accepting and drains.
+      // From now on new operations are refused (WebSocket: SHUTTING_DOWN; HTTP: 503 with
+      // Connection: close), so nothing more is committed; what was accepted commits and is
+      // answered on its own connection. Then the WebSockets close with 1001, and HTTP stops
+      // accepting, finishes its responses (Connection: close) and closes its sockets.
       stopping = true;
       clearInterval(tokenRecheck);
-      await revocations.return?.();
+      // Not awaited: with Redis away, unsubscribing would wait for it; closing the bus ends it.
+      void revocations.return?.().catch(() => undefined);
       await gateway.drain();
+      await Promise.race([allAnswered(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_ANSWER_MS).unref())]);
       await wsCleanup.dispose();
-      httpServer.closeIdleConnections();
       await apollo.stop();
       await gateway.drain();
       await autoTopUps?.stop();
