@@ -277,7 +277,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     new GraphQLError('The server is shutting down: send it again, to another replica (with the same idempotency key)', {
       extensions: { code: 'SHUTTING_DOWN' },
     });
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  // A larger message is refused like a larger HTTP body: ws closes the connection with 1009 (Message Too Big).
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
   const documents = documentCache();
   const members = new Set<{ principal: MemberPrincipal; socket: WebSocket }>();
   const wsCleanup = useServer<
@@ -323,6 +324,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     wsServer,
   );
+  // ws reports a client that broke the protocol (1009 for a message over maxPayload) after it has
+  // closed the socket with the right code: a client's mistake, not the "internal error" that
+  // graphql-ws's listener (added just before this one) prints to stderr.
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket client broke the protocol'));
+  });
 
   // A member's connection lives on its token: once the token is revoked (or the member removed),
   // on any replica, its subscriptions end with 4403 at the next check.
