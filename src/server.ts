@@ -18,6 +18,7 @@ import { handleStripeWebhook } from './payments/webhooks';
 import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments/auto-top-up.settings';
 import { AutoTopUps } from './payments/auto-top-up.worker';
 import { AlertWebhooks } from './alerts/alert-webhooks';
+import { WebhookDestinations } from './alerts/webhook-destinations';
 import { costLimited, MAX_QUERY_COST, MAX_QUERY_DEPTH, maxDepthRule, operationCost, tooCostly } from './graphql/limits';
 import { Metrics, operationLabel } from './observability/metrics';
 import { readiness } from './observability/readiness';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   /** Background jobs (auto top-ups, alert webhooks) in the application's database; none without it. */
   jobs?: { timeoutSeconds?: number; pollingSeconds?: number; alertRelayMs?: number };
   autoTopUp?: AutoTopUpSettings;
+  /** Lets alert webhooks go to loopback, private and link-local addresses too (TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE). */
+  alertWebhookAllowPrivate?: boolean;
   /** How often open subscriptions' tokens are checked again; a revoked one's connection is closed. */
   tokenRecheckMs?: number;
   /** Embedded demo mode only: the token GraphiQL fills in for a browser on this machine, so that the first query just runs. */
@@ -111,7 +114,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const autoTopUpSettings = options.autoTopUp ?? DEFAULT_AUTO_TOP_UP_SETTINGS;
   const autoTopUps = jobs && stripe ? new AutoTopUps({ em, bus, stripe, bonusTiers, jobs, logger, autoTopUp: autoTopUpSettings }) : null;
   await autoTopUps?.startWorkers(options.jobs?.pollingSeconds ?? 2);
-  const alertWebhooks = jobs ? new AlertWebhooks({ em, jobs, logger }) : null;
+  const webhookDestinations = new WebhookDestinations(options.alertWebhookAllowPrivate ?? false);
+  const alertWebhooks = jobs ? new AlertWebhooks({ em, jobs, logger, destinations: webhookDestinations }) : null;
   await alertWebhooks?.start(options.jobs?.alertRelayMs ?? 1000, options.jobs?.pollingSeconds ?? 2);
   const gateway = new DebitEngine({
     em,
@@ -121,7 +125,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     holdTtlMs: options.holdTtlMs,
     onBelowTopUpThreshold: autoTopUps ? (walletIds) => autoTopUps.walletsBelowThreshold(walletIds) : undefined,
   });
-  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings };
+  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings, webhookDestinations };
   const schema = await buildGraphqlSchema();
   // Idle keep-alive connections are kept longer than the load balancers' usual 60 s (Node's 5 s
   // default makes a proxy, or a busy client, send on a socket the server is just closing: a

@@ -1,30 +1,14 @@
 import { once } from 'node:events';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { Client } from 'pg';
 import { ormConfig } from '../mikro-orm.config';
 import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
 import { GATEWAY_TOKEN, subscriptionClient, useTestApp } from './support/app';
+import { onFreshDatabase } from './support/database';
 import { DEBIT, debit, gatewaySetup, requestKey } from './support/gateway';
 import { type ServerProcess, spawnServer } from './support/process';
 
 const app = useTestApp();
-
-/** `work` on a new, empty database of the run's server (its URL given), dropped afterwards. */
-async function onFreshDatabase(suffix: string, work: (url: string) => Promise<void>): Promise<void> {
-  const url = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
-  const database = `${url.pathname.slice(1)}_${suffix}`;
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  url.pathname = `/${database}`;
-  try {
-    await work(url.toString());
-  } finally {
-    await admin.query(`drop database ${database} with (force)`);
-    await admin.end();
-  }
-}
 
 describe('/readyz', () => {
   it('is ready when the database answers and every migration has run', async () => {
