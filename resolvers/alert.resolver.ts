@@ -137,7 +137,7 @@ export class OrganizationAlertsResolver {
   @Mutation(() => AlertWebhookSetPayload, { description: "Owners and admins: send the organization's alerts to a URL too, signed; returns a new signing secret" })
   async alertWebhookSet(@Ctx() ctx: Context, @Arg('input') input: AlertWebhookSetInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, () => setAlertWebhook(ctx.em, actor.organizationId, input.url));
+    return withUserErrors(ctx, () => setAlertWebhook(ctx.em, ctx.webhookDestinations, actor.organizationId, input.url));
   }
 
   @Mutation(() => AlertWebhookRemovePayload, { description: 'Owners and admins: stop sending alerts to the webhook' })

@@ -62,6 +62,11 @@ const variables = z.object({
     .enum(['true', 'false'])
     .transform((value) => value === 'true')
     .default(DEFAULT_AUTO_TOP_UP_SETTINGS.bonus),
+  /** Lets alert webhooks go to loopback, private and link-local addresses (refused by default). */
+  TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .default(false),
   /** How long a background job may run before another instance takes it over as lost. */
   TOLLGATE_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       retryDelaySeconds: config.TOLLGATE_AUTO_TOP_UP_RETRY_SECONDS,
       bonus: config.TOLLGATE_AUTO_TOP_UP_BONUS,
     },
+    alertWebhookAllowPrivate: config.TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE,
     graphiqlToken: demo?.ownerToken,
     // The embedded demo is a development setup: a dashboard served from this machine may call it.
     cors: { origins: config.TOLLGATE_CORS_ORIGINS, loopback: database.embedded },

@@ -18,6 +18,7 @@ import { handleStripeWebhook } from './payments/webhooks';
 import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments/auto-top-up.settings';
 import { AutoTopUps } from './payments/auto-top-up.worker';
 import { AlertWebhooks } from './alerts/alert-webhooks';
+import { WebhookDestinations } from './alerts/webhook-destinations';
 import { costLimited, MAX_QUERY_COST, MAX_QUERY_DEPTH, maxDepthRule, operationCost, tooCostly } from './graphql/limits';
 import { Metrics, operationLabel } from './observability/metrics';
 import { readiness } from './observability/readiness';
@@ -67,6 +68,8 @@ export interface ServerOptions {
   /** Background jobs (auto top-ups, alert webhooks) in the application's database; none without it. */
   jobs?: { timeoutSeconds?: number; pollingSeconds?: number; alertRelayMs?: number };
   autoTopUp?: AutoTopUpSettings;
+  /** Lets alert webhooks go to loopback, private and link-local addresses too (TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE). */
+  alertWebhookAllowPrivate?: boolean;
   /** How often open subscriptions' tokens are checked again; a revoked one's connection is closed. */
   tokenRecheckMs?: number;
   /** Browser origins allowed to call the API; none by default. */
@@ -126,7 +129,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const autoTopUpSettings = options.autoTopUp ?? DEFAULT_AUTO_TOP_UP_SETTINGS;
   const autoTopUps = jobs && stripe ? new AutoTopUps({ em, bus, stripe, bonusTiers, jobs, logger, autoTopUp: autoTopUpSettings }) : null;
   await autoTopUps?.startWorkers(options.jobs?.pollingSeconds ?? 2);
-  const alertWebhooks = jobs ? new AlertWebhooks({ em, jobs, logger }) : null;
+  const webhookDestinations = new WebhookDestinations(options.alertWebhookAllowPrivate ?? false);
+  const alertWebhooks = jobs ? new AlertWebhooks({ em, jobs, logger, destinations: webhookDestinations }) : null;
   await alertWebhooks?.start(options.jobs?.alertRelayMs ?? 1000, options.jobs?.pollingSeconds ?? 2);
   const gateway = new DebitEngine({
     em,
@@ -136,7 +140,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     holdTtlMs: options.holdTtlMs,
     onBelowTopUpThreshold: autoTopUps ? (walletIds) => autoTopUps.walletsBelowThreshold(walletIds) : undefined,
   });
-  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings };
+  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings, webhookDestinations };
   const schema = await buildGraphqlSchema();
   // Idle keep-alive connections are kept longer than the load balancers' usual 60 s (Node's 5 s
   // default makes a proxy, or a busy client, send on a socket the server is just closing: a
@@ -303,7 +307,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   }
 
-  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH });
+  // A larger message is refused like a larger HTTP body: ws closes the connection with 1009 (Message Too Big).
+  const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
   const documents = documentCache();
   const members = new Set<{ principal: MemberPrincipal; socket: WebSocket }>();
   // WebSocket queries and mutations started and not yet answered: a shutdown sends their answers
@@ -388,6 +393,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     wsServer,
   );
+  // ws reports a client that broke the protocol (1009 for a message over maxPayload) after it has
+  // closed the socket with the right code: a client's mistake, not the "internal error" that
+  // graphql-ws's listener (added just before this one) prints to stderr.
+  wsServer.on('connection', (socket) => {
+    socket.removeAllListeners('error');
+    socket.on('error', (error) => logger.debug({ err: error }, 'WebSocket client broke the protocol'));
+  });
 
   // A member's connection lives on its token: once the token is revoked (or the member removed),
   // on any replica, the revocation published on the bus closes its connection with 4401 at once;

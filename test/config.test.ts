@@ -3,7 +3,7 @@ import { loadConfig } from '../src/config';
 describe('configuration from the environment', () => {
   it('applies the documented defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ PORT: 4000, TOLLGATE_DATA_DIR: '.tollgate-data', TOLLGATE_GATEWAY_TOKENS: [], DB_POOL_SIZE: 10 });
+    expect(config).toMatchObject({ PORT: 4000, TOLLGATE_DATA_DIR: '.tollgate-data', TOLLGATE_GATEWAY_TOKENS: [], DB_POOL_SIZE: 10, TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE: false });
     expect(config.DATABASE_URL).toBeUndefined();
   });
 
@@ -13,6 +13,11 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ DATABASE_URL: databaseUrl }).HOST).toBe('0.0.0.0');
     expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
     expect(loadConfig({ DATABASE_URL: databaseUrl, HOST: '10.0.0.5' }).HOST).toBe('10.0.0.5');
+  });
+
+  it('lets alert webhooks go to private addresses only when told', () => {
+    expect(loadConfig({ TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE: 'true' }).TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE).toBe(true);
+    expect(loadConfig({ TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE: 'false' }).TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE).toBe(false);
   });
 
   it('reads a comma-separated list of gateway tokens', () => {
@@ -55,6 +60,7 @@ describe('configuration from the environment', () => {
     ['STRIPE_API_BASE', 'localhost:12111'],
     ['TOLLGATE_BONUS_TIERS', '50:ten'],
     ['TOLLGATE_BONUS_TIERS', '50:150'],
+    ['TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE', 'yes'],
   ])('refuses a wrong %s and names it', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration:[\\s\\S]*${name}`));
   });

@@ -25,7 +25,8 @@ describe('the embedded default runs the whole product', () => {
   let demo: { organizationId: string; mainWalletId: string; researchWalletId: string; mainWorkspaceId: string };
 
   beforeAll(async () => {
-    server = await npmStart(dataDir);
+    // Its alert webhook receiver listens on this machine.
+    server = await npmStart(dataDir, { TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE: 'true' });
     http = graphqlClient(server.baseUrl);
     const { viewer } = await http.data(
       '{ viewer { organization { id workspaces { id name wallet { id } } } } }',

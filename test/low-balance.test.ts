@@ -1,7 +1,5 @@
 import { createHmac } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
 import { createLogger } from '../src/logger';
 import { createRedisEventBus, TOPICS } from '../src/realtime/pubsub';
@@ -9,6 +7,7 @@ import { ADMIN_TOKEN, startTestApp, subscriptionClient, type TestApp } from './s
 import { ADJUST, codes, createMemberWithToken, createOrganization, createWorkspace, expectNoUserErrors, fund } from './support/fixtures';
 import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, requestKey } from './support/gateway';
 import { type ServerProcess, spawnServer } from './support/process';
+import { startWebhookReceiver } from './support/webhook-receiver';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -336,22 +335,6 @@ describe('alert webhooks', () => {
     alertWebhookSet(input: $input) { organization { alertWebhookUrl } signingSecret userErrors { code field message } }
   }`;
 
-  /** A receiver that answers each delivery with the next of `statuses` (then 200), and keeps what it got. */
-  async function startReceiver(statuses: number[]) {
-    const received: Array<{ signature: string; body: string }> = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      req.on('end', () => {
-        received.push({ signature: String(req.headers['tollgate-signature']), body });
-        res.writeHead(statuses.shift() ?? 200).end();
-      });
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/tollgate`, received, close: () => server.close() };
-  }
-
   async function alertsWithStatus(token: string) {
     return (await app.data('query { organization { alerts { nodes { id kind webhookStatus } } } }', {}, token)).organization.alerts.nodes as Array<{
       id: string;
@@ -361,7 +344,7 @@ describe('alert webhooks', () => {
   }
 
   it('sends each alert, signed with the secret, and tries again until the receiver takes it', async () => {
-    const receiver = await startReceiver([503]);
+    const receiver = await startWebhookReceiver([503]);
     try {
       const org = await createOrganization(app);
       const fixture = { ...org, ...(await createWorkspace(app, org.ownerToken)) };

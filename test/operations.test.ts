@@ -4,8 +4,8 @@ import { ormConfig } from '../mikro-orm.config';
 import { createLogger } from '../src/logger';
 import { startServer } from '../src/server';
 import { GATEWAY_TOKEN, subscriptionClient, useTestApp } from './support/app';
-import { DEBIT, debit, gatewaySetup, requestKey } from './support/gateway';
 import { onFreshDatabase } from './support/database';
+import { DEBIT, debit, gatewaySetup, requestKey } from './support/gateway';
 import { type ServerProcess, spawnServer } from './support/process';
 
 const app = useTestApp();

@@ -1,4 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Alert, AlertWebhookStatus, Organization } from '../../entities';
 import { inTransaction } from '../db/transaction';
@@ -7,6 +9,7 @@ import { randomBase62 } from '../ids';
 import { inTransactionOf, type JobQueue, QUEUES } from '../jobs/queue';
 import type { Logger } from '../logger';
 import { formatMoney } from '../money';
+import { NonPublicAddressError, type WebhookDestinations } from './webhook-destinations';
 
 /** The header that carries `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export const SIGNATURE_HEADER = 'tollgate-signature';
@@ -25,7 +28,12 @@ export function signWebhook(secret: string, body: string, at: Date): string {
  * Sets where the organization's alerts go and makes a new signing secret, returned only here.
  * A retry makes another secret and returns it: the last one answered is the one in force.
  */
-export async function setAlertWebhook(em: EntityManager, organizationId: string, url: string): Promise<{ organization: Organization; signingSecret: string }> {
+export async function setAlertWebhook(
+  em: EntityManager,
+  destinations: WebhookDestinations,
+  organizationId: string,
+  url: string,
+): Promise<{ organization: Organization; signingSecret: string }> {
   let parsed: URL | null = null;
   try {
     parsed = new URL(url);
@@ -34,6 +42,12 @@ export async function setAlertWebhook(em: EntityManager, organizationId: string,
   }
   if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || url.length > MAX_URL_LENGTH) {
     throw new DomainError(UserErrorCode.INVALID, `The webhook URL must be an http(s) URL of at most ${MAX_URL_LENGTH} characters`, ['input', 'url']);
+  }
+  try {
+    await destinations.check(parsed);
+  } catch (error) {
+    if (error instanceof NonPublicAddressError) throw new DomainError(UserErrorCode.INVALID, `The webhook URL must reach a public address: ${error.message}`, ['input', 'url']);
+    throw error;
   }
   const signingSecret = `tgw_${randomBase62(32)}`;
   const fork = em.fork();
@@ -80,6 +94,31 @@ export interface AlertWebhookServices {
   em: EntityManager;
   jobs: JobQueue;
   logger: Logger;
+  destinations: WebhookDestinations;
+}
+
+/** POSTs the body and answers the response's status; a redirect is not followed. */
+function post(url: URL, headers: Record<string, string>, body: string, destinations: WebhookDestinations): Promise<number> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const request = send(
+      url,
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': Buffer.byteLength(body) },
+        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+        // Its own connection each time, made through the destination check (no pooled socket).
+        agent: false,
+        ...destinations.connectOptions(url),
+      },
+      (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /**
@@ -139,16 +178,16 @@ export class AlertWebhooks {
     const body = webhookBody(alert);
     let failure: string | null = null;
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, body, new Date()) },
-        body,
-        signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
-        redirect: 'manual',
-      });
-      await response.arrayBuffer().catch(() => undefined);
-      if (response.status < 200 || response.status >= 300) failure = `The webhook answered HTTP ${response.status}`;
+      const status = await post(new URL(url), { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, body, new Date()) }, body, this.services.destinations);
+      if (status < 200 || status >= 300) failure = `The webhook answered HTTP ${status}`;
     } catch (error) {
+      if (error instanceof NonPublicAddressError) {
+        // Set before the check existed, or its name now resolves elsewhere: not retried, the URL must change.
+        const reason = `Not sent: ${error.message}`;
+        this.services.logger.warn({ alertId, organizationId: alert.organization.id, host: error.host, address: error.address, reason }, 'alert webhook refused');
+        await this.record(em, alertId, 'FAILED', reason);
+        return;
+      }
       failure = `The webhook could not be reached: ${(error as Error).message}`;
     }
     if (failure === null) {

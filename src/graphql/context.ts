@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
+import type { WebhookDestinations } from '../alerts/webhook-destinations';
 import type { AutoTopUpSettings } from '../payments/auto-top-up.settings';
 import type { BonusTier } from '../payments/bonus';
 import type { Principal } from '../auth/principal';
@@ -17,6 +18,8 @@ export interface ServerServices {
   stripe: Stripe | null;
   bonusTiers: BonusTier[];
   autoTopUp: AutoTopUpSettings;
+  /** Where alert webhooks may go. */
+  webhookDestinations: WebhookDestinations;
 }
 
 export interface Context {
@@ -30,6 +33,7 @@ export interface Context {
   stripe: Stripe | null;
   bonusTiers: BonusTier[];
   autoTopUp: AutoTopUpSettings;
+  webhookDestinations: WebhookDestinations;
   /**
    * Drops what this request has read so far. Called after each mutation, so that its payload
    * and any later field of the same request read the state the write left behind.
@@ -49,6 +53,7 @@ export function createContext(services: ServerServices, principal: Principal): C
     stripe: services.stripe,
     bonusTiers: services.bonusTiers,
     autoTopUp: services.autoTopUp,
+    webhookDestinations: services.webhookDestinations,
     forgetReads() {
       this.em = services.em.fork();
       this.loaders = createLoaders(this.em, services.now);

@@ -13,25 +13,36 @@ import {
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db/keyset';
 
-/** Levels of nested fields an operation may have (introspection is not counted). */
+/**
+ * Levels of nested fields an operation may have. Introspection is not counted: a client's
+ * introspection query nests `ofType` a dozen levels by design; its cost is counted instead.
+ */
 export const MAX_QUERY_DEPTH = 12;
 /** Roughly the fields an operation may ask for, lists counted at their page size. */
 export const MAX_QUERY_COST = 10_000;
 /** What an unpaged list (a workspace's projects, say) is assumed to hold. */
 const UNPAGED_LIST_ROWS = 10;
+/**
+ * What a list of the schema's own description (types, fields, arguments, …) is assumed to hold:
+ * it is read from memory, so GraphiQL's or a code generator's full introspection query costs
+ * about 5,000 and runs, while a few aliased copies of it go over the limit.
+ */
+const INTROSPECTION_LIST_ROWS = 4;
 
 /**
  * A field costs 1 plus its selection times the rows it returns: `first` / `last` when given,
- * the default page size for a connection, UNPAGED_LIST_ROWS for other lists. The `nodes` /
- * `edges` of a connection are already counted by it. Introspection is free.
+ * the default page size for a connection, UNPAGED_LIST_ROWS for other lists (on introspection
+ * types INTROSPECTION_LIST_ROWS). The `nodes` / `edges` of a connection are already counted by
+ * it. `__typename` is free: it runs no resolver, and clients such as Apollo ask for it everywhere.
  */
 const rowsEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
-  if (field.name.startsWith('__') || type.name.startsWith('__')) return 0;
+  if (field.name === '__typename') return 0;
   let rows = 1;
   // A page size out of range is refused by the field itself, with a clearer message.
   if (typeof args.first === 'number') rows = Math.min(Math.max(args.first, 0), MAX_PAGE_SIZE);
   else if (typeof args.last === 'number') rows = Math.min(Math.max(args.last, 0), MAX_PAGE_SIZE);
   else if (field.args.some((arg) => arg.name === 'first')) rows = DEFAULT_PAGE_SIZE;
+  else if (type.name.startsWith('__') && isListType(getNullableType(field.type))) rows = INTROSPECTION_LIST_ROWS;
   else if (isListType(getNullableType(field.type)) && !type.name.endsWith('Connection')) rows = UNPAGED_LIST_ROWS;
   return 1 + rows * childComplexity;
 };

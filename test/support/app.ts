@@ -25,7 +25,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'cors' | 'tokenRecheckMs'>>;
+export type TestAppOptions = Partial<
+  Pick<
+    ServerOptions,
+    'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'cors' | 'tokenRecheckMs' | 'alertWebhookAllowPrivate' | 'logger'
+  >
+>;
 
 /** What the helpers need of a server: GraphQL over HTTP. */
 export type GraphQLClient = Pick<TestApp, 'gql' | 'data'>;
@@ -50,17 +55,23 @@ export function graphqlClient(baseUrl: string): GraphQLClient {
   };
 }
 
-/** The real server on the run's database, on a free loopback port. */
-export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const url = process.env.TOLLGATE_TEST_DATABASE_URL;
+/**
+ * The real server on the run's database (or on `freshDatabaseUrl`, migrated first), on a free
+ * loopback port. Alert webhooks may go to private addresses: the suite's receivers listen on
+ * this machine, and every server on the run's database may deliver any test's alerts.
+ */
+export async function startTestApp(options: TestAppOptions = {}, freshDatabaseUrl?: string): Promise<TestApp> {
+  const url = freshDatabaseUrl ?? process.env.TOLLGATE_TEST_DATABASE_URL;
   if (!url) throw new Error('TOLLGATE_TEST_DATABASE_URL is not set: run the tests with jest (see test/support/global-setup.ts)');
   const orm = await MikroORM.init(ormConfig(url, 10));
+  if (freshDatabaseUrl) await orm.getMigrator().up();
   const server = await startServer({
     em: orm.em,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     auth: { adminTokens: [ADMIN_TOKEN], gatewayTokens: [GATEWAY_TOKEN] },
     port: 0,
     host: '127.0.0.1',
+    alertWebhookAllowPrivate: true,
     ...options,
   });
   return {

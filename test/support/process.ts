@@ -22,6 +22,8 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
+      // Like the test apps (support/app.ts): it may deliver any test's alerts, to receivers on this machine.
+      TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE: 'true',
       ...env,
     },
   });
