@@ -1,49 +1,16 @@
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { useTestApp } from './support/app';
+import { databaseRelay } from './support/database-relay';
 import { gatewaySetup, postDebit } from './support/gateway';
 import { spawnServer } from './support/process';
 
 const app = useTestApp();
-
-/**
- * A TCP relay in front of the test's PostgreSQL: stopping it is, for the server behind it, the
- * database going away (open connections cut, new ones refused); starting it again, the database
- * coming back. The other test files, on the same PostgreSQL, see nothing of it.
- */
-function databaseRelay(target: URL) {
-  let server: Server | null = null;
-  const sockets = new Set<Socket>();
-  let port = 0;
-  return {
-    async start(): Promise<number> {
-      server = createServer((client) => {
-        const upstream = createConnection(Number(target.port || 5432), target.hostname);
-        for (const socket of [client, upstream]) {
-          sockets.add(socket);
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => undefined);
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
-      port = (server.address() as { port: number }).port;
-      return port;
-    },
-    async stop(): Promise<void> {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server?.close(resolve));
-    },
-  };
-}
 
 describe('a database outage under load', () => {
   it('fails calls meanwhile with a clean error, loses no allowed debit, and serves again when the database is back, without a restart', async () => {
     const fixture = await gatewaySetup(app, '1000');
     const target = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
     const relay = databaseRelay(target);
-    const viaRelay = new URL(target);
-    viaRelay.port = String(await relay.start());
-    const server = await spawnServer({ DATABASE_URL: viaRelay.toString() });
+    const server = await spawnServer({ DATABASE_URL: await relay.start() });
     const send = async () => {
       const body = await postDebit(server.url, fixture);
       return { allowed: body.data?.gatewayDebit.allowed === true, transactionId: body.data?.gatewayDebit.transactionId ?? null, errors: body.errors ?? null };
