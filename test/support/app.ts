@@ -1,9 +1,9 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import 'reflect-metadata';
-import { createClient } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ormConfig } from '../../mikro-orm.config';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -12,7 +12,7 @@ export const GATEWAY_TOKEN = 'test-gateway-token-0123456789abcdef';
 export interface GraphQLResult<T = any> {
   status: number;
   data?: T;
-  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+  errors?: Array<{ message: string; extensions?: { code?: string; [key: string]: unknown } }>;
 }
 
 export interface TestApp {
@@ -25,7 +25,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs'>>;
+export type TestAppOptions = Partial<Pick<ServerOptions, 'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'logger'>> & {
+  /** Another way to the run's database (through a relay, say). */
+  databaseUrl?: string;
+};
 
 /** What the helpers need of a server: GraphQL over HTTP. */
 export type GraphQLClient = Pick<TestApp, 'gql' | 'data'>;
@@ -51,8 +54,8 @@ export function graphqlClient(baseUrl: string): GraphQLClient {
 }
 
 /** The real server on the run's database, on a free loopback port. */
-export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const url = process.env.TOLLGATE_TEST_DATABASE_URL;
+export async function startTestApp({ databaseUrl, ...options }: TestAppOptions = {}): Promise<TestApp> {
+  const url = databaseUrl ?? process.env.TOLLGATE_TEST_DATABASE_URL;
   if (!url) throw new Error('TOLLGATE_TEST_DATABASE_URL is not set: run the tests with jest (see test/support/global-setup.ts)');
   const orm = await MikroORM.init(ormConfig(url, 10));
   const server = await startServer({
@@ -93,4 +96,22 @@ export function subscriptionClient(target: TestApp | string, token: string) {
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
   });
+}
+
+/** One operation over graphql-ws, answered as over HTTP: its result, or the errors of an `error` message. */
+export async function wsResult(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<Omit<GraphQLResult, 'status'>> {
+  try {
+    const { value } = await client.iterate({ query, variables }).next();
+    return value as Omit<GraphQLResult, 'status'>;
+  } catch (errors) {
+    if (Array.isArray(errors)) return { errors };
+    throw errors;
+  }
+}
+
+/** A logger like the server's own, whose JSON lines the test reads. */
+export function capturedLogger(): { logger: Logger; lines(): Array<Record<string, any>>; text(): string } {
+  const written: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => void written.push(line) });
+  return { logger, lines: () => written.map((line) => JSON.parse(line)), text: () => written.join('') };
 }
