@@ -1,4 +1,4 @@
-import { capturedLogger, GATEWAY_TOKEN, startTestApp, subscriptionClient, type TestApp, wsResult } from './support/app';
+import { ADMIN_TOKEN, capturedLogger, GATEWAY_TOKEN, startTestApp, subscriptionClient, type TestApp, wsResult } from './support/app';
 import { databaseRelay } from './support/database-relay';
 import { createOrganization, eventually, unique, WORKSPACE_CREATE } from './support/fixtures';
 import { DEBIT, gatewaySetup, requestKey } from './support/gateway';
@@ -66,16 +66,21 @@ describe('the database away', () => {
     const relay = databaseRelay(new URL(process.env.TOLLGATE_TEST_DATABASE_URL!));
     const server = await startTestApp({ databaseUrl: await relay.start(), logger: log.logger });
     const client = subscriptionClient(server, GATEWAY_TOKEN);
+    const subscriber = subscriptionClient(server, ADMIN_TOKEN);
     const debit = () => ({ input: { apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 } });
     try {
       expect(await wsResult(client, DEBIT, debit())).toMatchObject({ data: { gatewayDebit: { allowed: true } } });
+      expect(await wsResult(subscriber, '{ __typename }')).toEqual({ data: { __typename: 'Query' } });
       await relay.stop();
 
       const overWs = await wsResult(client, DEBIT, debit());
       expect(overWs).toEqual({ data: null, errors: [masked(expect.stringMatching(UUID))] });
       const overHttp = await post(server.server.url, DEBIT, debit(), GATEWAY_TOKEN);
       expect(overHttp.body).toEqual({ data: null, errors: [masked(overHttp.requestId)] });
-      for (const requestId of [overWs.errors![0].extensions!.requestId as string, overHttp.requestId!]) {
+      // A subscription's first event is the balance, read from the database.
+      const subscribed = await wsResult(subscriber, 'subscription ($walletId: ID!) { walletBalanceChanged(walletId: $walletId) { balance } }', { walletId: fixture.walletId });
+      expect(subscribed).toEqual({ errors: [masked(expect.stringMatching(UUID))] });
+      for (const requestId of [overWs.errors![0].extensions!.requestId as string, overHttp.requestId!, subscribed.errors![0].extensions!.requestId as string]) {
         expect(failuresLogged(requestId)).toHaveLength(1);
       }
 
@@ -83,6 +88,7 @@ describe('the database away', () => {
       await eventually(async () => (await wsResult(client, DEBIT, debit())).data?.gatewayDebit.allowed);
     } finally {
       await client.dispose();
+      await subscriber.dispose();
       // Closed with its database there, so that the pool is let go at once.
       await relay.start();
       await server.close();

@@ -1,14 +1,18 @@
-import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from '../logger';
 import { isVariableCoercionError } from './errors';
+
+/** The error a GraphQLError stands for (a resolver's, a stream's), logged as itself, so cleaned as itself. */
+function cause(error: unknown): unknown {
+  return error instanceof GraphQLError && error.originalError ? cause(error.originalError) : error;
+}
 
 /**
  * What a client is told of a fault: that it happened, and the request id under which its cause
  * is logged. The cause (a driver's message, say) stays in the log: it may tell anything.
  */
 export function maskedFault(logger: Logger, error: unknown, requestId: string | undefined): GraphQLFormattedError {
-  logger.error({ err: unwrapResolverError(error), requestId }, 'GraphQL request failed');
+  logger.error({ err: cause(error), requestId }, 'GraphQL request failed');
   return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR', requestId } };
 }
 
