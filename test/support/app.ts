@@ -98,14 +98,17 @@ export function subscriptionClient(target: TestApp | string, token: string) {
   });
 }
 
-/** One operation over graphql-ws, answered as over HTTP: its result, or the errors of an `error` message. */
+/** One operation over graphql-ws, answered as over HTTP: its (first) result, or the errors of an `error` message. */
 export async function wsResult(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<Omit<GraphQLResult, 'status'>> {
+  const results = client.iterate({ query, variables });
   try {
-    const { value } = await client.iterate({ query, variables }).next();
+    const { value } = await results.next();
     return value as Omit<GraphQLResult, 'status'>;
   } catch (errors) {
     if (Array.isArray(errors)) return { errors };
     throw errors;
+  } finally {
+    await results.return?.();
   }
 }
 
