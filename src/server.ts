@@ -2,11 +2,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { execute, GraphQLError, subscribe } from 'graphql';
+import { execute, type ExecutionArgs, GraphQLError, subscribe } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { MemberPrincipal } from './auth/access';
@@ -28,8 +27,10 @@ import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPages } from './graphiql';
 import { type CorsSettings, corsHandler } from './http/cors';
 import { documentCache } from './graphql/document-cache';
 import { unauthenticated } from './graphql/errors';
+import { formatWsError, maskedFault } from './graphql/faults';
+import { textInputError } from './graphql/text-inputs';
 import { buildGraphqlSchema } from './graphql/schema';
-import { type Logger, withRequestId } from './logger';
+import { currentRequestId, type Logger, withRequestId } from './logger';
 import { createEventBus, type EventBus, EVERY_REPLICA, measuredBus, TOPICS } from './realtime/pubsub';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -168,22 +169,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ApolloServerPluginLandingPageDisabled(),
       metrics.apolloPlugin(),
       {
-        // Refused before it runs: the cost depends on the variables (page sizes), known only now.
+        // Refused before it runs: text inputs that break the rule; a cost that depends on the
+        // variables (page sizes), known only now.
         requestDidStart: async () => ({
           didResolveOperation: async ({ document, request, operationName }) => {
+            const refused = textInputError(schema, document, request.variables, operationName);
+            if (refused) throw refused;
             const cost = operationCost(schema, document, request.variables, operationName);
             if (cost > MAX_QUERY_COST) throw tooCostly(cost);
           },
         }),
       },
     ],
-    formatError(formatted, error) {
-      if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') {
-        logger.error({ err: unwrapResolverError(error) }, 'GraphQL request failed');
-        return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } };
-      }
-      return formatted;
-    },
+    formatError: (formatted, error) => (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR' ? maskedFault(logger, error, currentRequestId()) : formatted),
   });
   await apollo.start();
 
@@ -193,7 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       extensions: { code: 'SHUTTING_DOWN' },
     });
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const headers = new HeaderMap();
     for (const [name, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
@@ -218,7 +216,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest,
-      context: async () => createContext(services, await principalOf(headers.get('authorization'))),
+      context: async () => createContext(services, await principalOf(headers.get('authorization')), requestId),
     });
     for (const [name, value] of response.headers) res.setHeader(name, value);
     // Accepted before the shutdown began: answered, and the client told not to send more here.
@@ -252,11 +250,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       res.on('finish', () =>
         logger.debug({ method: req.method, path: req.url, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request served'),
       );
-      route(req, res);
+      route(req, res, requestId);
     });
   });
 
-  function route(req: IncomingMessage, res: ServerResponse): void {
+  function route(req: IncomingMessage, res: ServerResponse, requestId: string): void {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (path === GRAPHQL_PATH && req.method === 'GET' && !url.searchParams.has('query') && req.headers.accept?.includes('text/html')) {
@@ -275,7 +273,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } else if (path === GRAPHQL_PATH) {
       // CORS answers a preflight itself; everything else goes on to GraphQL.
       cors(req, res, () =>
-        handleGraphQL(req, res).catch((error) => {
+        handleGraphQL(req, res, requestId).catch((error) => {
           logger.error({ err: error }, 'HTTP request failed');
           if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error' }] });
           else res.destroy();
@@ -311,32 +309,44 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
   const documents = documentCache();
   const members = new Set<{ principal: MemberPrincipal; socket: WebSocket }>();
-  // WebSocket queries and mutations started and not yet answered: a shutdown sends their answers
-  // before it closes the sockets. (Subscriptions are long-lived and simply end.)
+  /**
+   * graphql-ws's execute or subscribe, in the operation's log scope, refusing text inputs that
+   * break the rule before anything runs (over HTTP the Apollo plugin above does the same).
+   */
+  const atEdge =
+    <R>(run: (args: ExecutionArgs) => R) =>
+    (args: ExecutionArgs) =>
+      withRequestId((args.contextValue as Context).requestId, () => {
+        const refused = textInputError(args.schema, args.document, args.variableValues, args.operationName);
+        return refused ? { errors: [refused] } : run(args);
+      });
+  /**
+   * Each operation of a connection, by its id, from its subscribe message until it completes;
+   * `awaitsAnswer` while a query or mutation has not been answered yet.
+   */
+  type Operations = Map<string, { startedAt: bigint; requestId: string; awaitsAnswer: boolean }>;
+  // A shutdown sends the answers of the queries and mutations it accepted before it closes the
+  // sockets (subscriptions are long-lived and simply end).
   let unanswered = 0;
   let onAllAnswered: (() => void) | null = null;
-  const answered = (pending: Set<string> | undefined, id: string) => {
-    if (!pending?.delete(id)) return;
+  const answered = (operations: Operations | undefined, id: string) => {
+    const operation = operations?.get(id);
+    if (!operation?.awaitsAnswer) return;
+    operation.awaitsAnswer = false;
     unanswered -= 1;
     if (unanswered === 0) onAllAnswered?.();
   };
   const allAnswered = () => new Promise<void>((resolve) => (unanswered === 0 ? resolve() : (onAllAnswered = resolve)));
   const wsCleanup = useServer<
     Record<string, unknown>,
-    {
-      principal?: Principal;
-      member?: { principal: MemberPrincipal; socket: WebSocket };
-      startedAt?: Map<string, bigint>;
-      /** Ids of this connection's operations that await their answer. */
-      pending?: Set<string>;
-    }
+    { principal?: Principal; member?: { principal: MemberPrincipal; socket: WebSocket }; operations?: Operations }
   >(
     {
       schema,
       parse: documents.parse,
       validate: documents.validate,
-      execute: costLimited(execute),
-      subscribe: costLimited(subscribe),
+      execute: atEdge(costLimited(execute)),
+      subscribe: atEdge(costLimited(subscribe)),
       // Authenticated once per connection, from connectionParams as browsers cannot set headers.
       // graphql-ws clients retry 4403 and 1013 but not 4401: a bad token must not be retried in
       // silence forever, while a fault of ours must be.
@@ -363,7 +373,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onClose: (ctx) => {
         if (ctx.extra.member) members.delete(ctx.extra.member);
         // Nothing more can be sent on it.
-        for (const id of [...(ctx.extra.pending ?? [])]) answered(ctx.extra.pending, id);
+        for (const id of ctx.extra.operations?.keys() ?? []) answered(ctx.extra.operations, id);
       },
       onSubscribe: async (ctx, id) => {
         if (stopping) return [shuttingDown()];
@@ -374,22 +384,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           setImmediate(() => socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the access token was revoked'));
           return [unauthenticated('The access token was revoked')];
         }
-        (ctx.extra.startedAt ??= new Map()).set(id, process.hrtime.bigint());
-        (ctx.extra.pending ??= new Set()).add(id);
+        (ctx.extra.operations ??= new Map()).set(id, { startedAt: process.hrtime.bigint(), requestId: randomUUID(), awaitsAnswer: true });
         unanswered += 1;
       },
       onOperation: (ctx, id, payload, args, result) => {
-        if (Symbol.asyncIterator in result) answered(ctx.extra.pending, id);
-        const started = ctx.extra.startedAt?.get(id);
-        ctx.extra.startedAt?.delete(id);
+        if (Symbol.asyncIterator in result) answered(ctx.extra.operations, id);
+        const started = ctx.extra.operations?.get(id)?.startedAt;
         if (started === undefined) return;
         const ok = !('errors' in result && result.errors?.length);
         metrics.operation('ws', operationLabel(args.document, payload.operationName), Number(process.hrtime.bigint() - started) / 1e9, ok);
       },
-      // Both come after the answer was sent.
-      onComplete: (ctx, id) => answered(ctx.extra.pending, id),
-      onError: (ctx, id) => answered(ctx.extra.pending, id),
-      context: (ctx) => createContext(services, ctx.extra.principal ?? { kind: 'ANONYMOUS' }),
+      // Errors go out as over HTTP: coded, faults masked with the operation's request id.
+      onNext: (ctx, id, _payload, _args, result) =>
+        result.errors && { ...result, errors: result.errors.map((error) => formatWsError(logger, error, ctx.extra.operations?.get(id)?.requestId)) },
+      // onError comes as its message is sent, onComplete once the answer was sent.
+      onError: (ctx, id, _payload, errors) => {
+        const requestId = ctx.extra.operations?.get(id)?.requestId;
+        answered(ctx.extra.operations, id);
+        ctx.extra.operations?.delete(id);
+        return errors.map((error) => formatWsError(logger, error, requestId));
+      },
+      onComplete: (ctx, id) => {
+        answered(ctx.extra.operations, id);
+        ctx.extra.operations?.delete(id);
+      },
+      // onSubscribe, which comes first, gave the operation its request id.
+      context: (ctx, id) => createContext(services, ctx.extra.principal ?? { kind: 'ANONYMOUS' }, ctx.extra.operations!.get(id)!.requestId),
     },
     wsServer,
   );

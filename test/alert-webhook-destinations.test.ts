@@ -16,7 +16,7 @@ const logged: Array<Record<string, unknown>> = [];
 beforeAll(async () => {
   database = await createFreshDatabase('webhook_destinations');
   const logger = pino({ level: 'warn' }, { write: (line: string) => logged.push(JSON.parse(line)) });
-  Object.assign(app, await startTestApp({ logger, alertWebhookAllowPrivate: false, jobs: { timeoutSeconds: 30, pollingSeconds: 0.5, alertRelayMs: 100 } }, database.url));
+  Object.assign(app, await startTestApp({ logger, alertWebhookAllowPrivate: false, jobs: { timeoutSeconds: 30, pollingSeconds: 0.5, alertRelayMs: 100 }, databaseUrl: database.url, migrate: true }));
 }, 60_000);
 
 afterAll(async () => {

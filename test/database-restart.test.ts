@@ -1,7 +1,7 @@
 import { useTestApp } from './support/app';
+import { databaseRelay } from './support/database-relay';
 import { gatewaySetup, postDebit } from './support/gateway';
 import { spawnServer } from './support/process';
-import { databaseRelay } from './support/relay';
 
 const app = useTestApp();
 
@@ -10,9 +10,7 @@ describe('a database outage under load', () => {
     const fixture = await gatewaySetup(app, '1000');
     const target = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
     const relay = databaseRelay(target);
-    const viaRelay = new URL(target);
-    viaRelay.port = String(await relay.start());
-    const server = await spawnServer({ DATABASE_URL: viaRelay.toString() });
+    const server = await spawnServer({ DATABASE_URL: await relay.start() });
     const send = async () => {
       const body = await postDebit(server.url, fixture);
       return { allowed: body.data?.gatewayDebit.allowed === true, transactionId: body.data?.gatewayDebit.transactionId ?? null, errors: body.errors ?? null };

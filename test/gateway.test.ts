@@ -327,8 +327,8 @@ describe('bad input: a clear error, nothing changed', () => {
     ['an empty idempotency key', { idempotencyKey: '' }, /idempotencyKey must be 1 to 255 characters/],
     ['a 10 kB idempotency key', { idempotencyKey: 'k'.repeat(10_240) }, /idempotencyKey must be 1 to 255 characters/],
     ['an empty model', { model: '' }, /model must be 1 to 200 characters/],
-    ['a NUL in an identity', { identity: 'a\u0000b' }, /identity must not contain a NUL character/],
-    ['half a surrogate pair in a model', { model: 'gpt\ud800' }, /model must be well-formed Unicode/],
+    ['a NUL in an identity', { identity: 'a\u0000b' }, /^input.identity must not contain control characters other than tab and newline \(found U\+0000\)$/],
+    ['half a surrogate pair in a model', { model: 'gpt\ud800' }, /^input.model must be well-formed Unicode/],
     ['a token count beyond Int', { inputTokens: 1e12 }, /Int cannot represent/],
   ];
   it.each(cases)('%s', async (_label, change, message) => {

@@ -6,7 +6,7 @@ import WebSocket from 'ws';
 import { useTestApp } from './support/app';
 import { createMemberWithToken, createOrganization, createWorkspace, eventually, MEMBER_TOKEN_REVOKE } from './support/fixtures';
 import { spawnServer } from './support/process';
-import { databaseRelay } from './support/relay';
+import { databaseRelay } from './support/database-relay';
 
 const app = useTestApp();
 
@@ -105,11 +105,8 @@ describe('graphql-ws authentication, as Apollo Client meets it', () => {
   });
 
   it('closes with 1013 (try again later, which clients retry) while the database is away', async () => {
-    const target = new URL(process.env.TOLLGATE_TEST_DATABASE_URL!);
-    const relay = databaseRelay(target);
-    const viaRelay = new URL(target);
-    viaRelay.port = String(await relay.start());
-    const server = await spawnServer({ DATABASE_URL: viaRelay.toString() });
+    const relay = databaseRelay(new URL(process.env.TOLLGATE_TEST_DATABASE_URL!));
+    const server = await spawnServer({ DATABASE_URL: await relay.start() });
     try {
       await relay.stop();
       const closes: number[] = [];

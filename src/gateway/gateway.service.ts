@@ -25,11 +25,9 @@ export interface AuthorizeInput extends KeyedInput {
   maxOutputTokens?: number | null;
 }
 
+/** Characters are checked at the API edge, for every text input (src/graphql/text-inputs.ts). */
 function text(value: string, field: string, maxLength: number): string {
   if (value.length === 0 || value.length > maxLength) throw badUserInput(`${field} must be 1 to ${maxLength} characters`);
-  // PostgreSQL text holds neither NUL nor half of a surrogate pair.
-  if (value.includes('\0')) throw badUserInput(`${field} must not contain a NUL character`);
-  if (!value.isWellFormed()) throw badUserInput(`${field} must be well-formed Unicode`);
   return value;
 }
 

@@ -24,6 +24,8 @@ export interface ServerServices {
 
 export interface Context {
   principal: Principal;
+  /** The id of this request (HTTP) or operation (graphql-ws): on its log lines and its masked errors. */
+  requestId: string;
   /** This request's own fork: nothing is shared between requests. */
   em: EntityManager;
   bus: EventBus;
@@ -41,10 +43,11 @@ export interface Context {
   forgetReads(): void;
 }
 
-export function createContext(services: ServerServices, principal: Principal): Context {
+export function createContext(services: ServerServices, principal: Principal, requestId: string): Context {
   const em = services.em.fork();
   return {
     principal,
+    requestId,
     em,
     bus: services.bus,
     gateway: services.gateway,

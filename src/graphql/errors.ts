@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind } from 'graphql';
 
 /** Top-level errors: access and malformed requests only; business outcomes are userErrors. */
 export function unauthenticated(message = 'Authentication required: send "Authorization: Bearer <token>"') {
@@ -11,4 +11,12 @@ export function forbidden(message = 'Your role does not allow this operation') {
 
 export function badUserInput(message: string) {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
+}
+
+/**
+ * An error of graphql-js's coercion of the variables (a wrong type, a value a scalar or enum
+ * refuses, a required variable missing): it points at the variable's definition and at nothing else.
+ */
+export function isVariableCoercionError(error: unknown): boolean {
+  return error instanceof GraphQLError && error.nodes?.length === 1 && error.nodes[0].kind === Kind.VARIABLE_DEFINITION;
 }

@@ -12,6 +12,7 @@ import {
 } from 'graphql';
 import { type ComplexityEstimator, getComplexity } from 'graphql-query-complexity';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../db/keyset';
+import { isVariableCoercionError } from './errors';
 
 /**
  * Levels of nested fields an operation may have. Introspection is not counted: a client's
@@ -53,7 +54,14 @@ const fixedCosts = new WeakMap<DocumentNode, number>();
 export function operationCost(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | null | undefined, operationName?: string | null): number {
   const fixed = fixedCosts.get(document);
   if (fixed !== undefined) return fixed;
-  const cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [rowsEstimator] });
+  let cost: number;
+  try {
+    cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [rowsEstimator] });
+  } catch (error) {
+    // Variables that do not fit their types: nothing runs, execution refuses them as BAD_USER_INPUT.
+    if (isVariableCoercionError(error)) return 0;
+    throw error;
+  }
   const dependsOnVariables = document.definitions.some(
     (definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.variableDefinitions?.some((variable) => /\bInt\b/.test(typeText(variable.type))),
   );

@@ -1,9 +1,9 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import 'reflect-metadata';
-import { createClient } from 'graphql-ws';
+import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ormConfig } from '../../mikro-orm.config';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { type RunningServer, type ServerOptions, startServer } from '../../src/server';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -12,7 +12,7 @@ export const GATEWAY_TOKEN = 'test-gateway-token-0123456789abcdef';
 export interface GraphQLResult<T = any> {
   status: number;
   data?: T;
-  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+  errors?: Array<{ message: string; extensions?: { code?: string; [key: string]: unknown } }>;
 }
 
 export interface TestApp {
@@ -30,7 +30,12 @@ export type TestAppOptions = Partial<
     ServerOptions,
     'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'cors' | 'tokenRecheckMs' | 'alertWebhookAllowPrivate' | 'logger'
   >
->;
+> & {
+  /** Another way to the run's database (through a relay, say), or a database of its own. */
+  databaseUrl?: string;
+  /** Migrate `databaseUrl` first (a fresh database). */
+  migrate?: boolean;
+};
 
 /** What the helpers need of a server: GraphQL over HTTP. */
 export type GraphQLClient = Pick<TestApp, 'gql' | 'data'>;
@@ -56,15 +61,16 @@ export function graphqlClient(baseUrl: string): GraphQLClient {
 }
 
 /**
- * The real server on the run's database (or on `freshDatabaseUrl`, migrated first), on a free
- * loopback port. Alert webhooks may go to private addresses: the suite's receivers listen on
- * this machine, and every server on the run's database may deliver any test's alerts.
+ * The real server on the run's database (or on `databaseUrl`: another way to it, or a fresh one
+ * to `migrate` first), on a free loopback port. Alert webhooks may go to private addresses: the
+ * suite's receivers listen on this machine, and every server on the run's database may deliver
+ * any test's alerts.
  */
-export async function startTestApp(options: TestAppOptions = {}, freshDatabaseUrl?: string): Promise<TestApp> {
-  const url = freshDatabaseUrl ?? process.env.TOLLGATE_TEST_DATABASE_URL;
+export async function startTestApp({ databaseUrl, migrate, ...options }: TestAppOptions = {}): Promise<TestApp> {
+  const url = databaseUrl ?? process.env.TOLLGATE_TEST_DATABASE_URL;
   if (!url) throw new Error('TOLLGATE_TEST_DATABASE_URL is not set: run the tests with jest (see test/support/global-setup.ts)');
   const orm = await MikroORM.init(ormConfig(url, 10));
-  if (freshDatabaseUrl) await orm.getMigrator().up();
+  if (migrate) await orm.getMigrator().up();
   const server = await startServer({
     em: orm.em,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
@@ -104,4 +110,25 @@ export function subscriptionClient(target: TestApp | string, token: string) {
     connectionParams: { authorization: `Bearer ${token}` },
     retryAttempts: 0,
   });
+}
+
+/** One operation over graphql-ws, answered as over HTTP: its (first) result, or the errors of an `error` message. */
+export async function wsResult(client: Client, query: string, variables: Record<string, unknown> = {}): Promise<Omit<GraphQLResult, 'status'>> {
+  const results = client.iterate({ query, variables });
+  try {
+    const { value } = await results.next();
+    return value as Omit<GraphQLResult, 'status'>;
+  } catch (errors) {
+    if (Array.isArray(errors)) return { errors };
+    throw errors;
+  } finally {
+    await results.return?.();
+  }
+}
+
+/** A logger like the server's own, whose JSON lines the test reads. */
+export function capturedLogger(): { logger: Logger; lines(): Array<Record<string, any>>; text(): string } {
+  const written: string[] = [];
+  const logger = createLogger('info', { write: (line: string) => void written.push(line) });
+  return { logger, lines: () => written.map((line) => JSON.parse(line)), text: () => written.join('') };
 }
