@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getNamedType, type GraphQLCompositeType, type GraphQLSchema } from 'graphql';
+import { getNamedType, type GraphQLCompositeType, type GraphQLInterfaceType, type GraphQLSchema } from 'graphql';
 import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { ID_PREFIXES, type IdKind, idKind } from '../src/ids';
 import { formatMoney, parseMoney } from '../src/money';
@@ -256,12 +256,15 @@ describe('every operation, generated from introspection', () => {
     expect(failures).toEqual({});
   });
 
+  const nodeTypesRead = new Set<string>();
+
   /** What goes wrong reading `id` through node() as the owner, selecting every field of its type; null when the owner cannot see it. */
   async function readNode(id: string): Promise<unknown[] | null> {
     const typed = await app.gql(`query ($id: ID!) { node(id: $id) { __typename } }`, { id }, w.ownerToken);
     if (failuresIn(typed).length > 0) return failuresIn(typed);
     const typeName = typed.data.node?.__typename;
     if (!typeName) return null;
+    nodeTypesRead.add(typeName);
     const selection = selectEverything(schema, schema.getType(typeName) as GraphQLCompositeType, argumentsOf(w));
     const result = await app.gql(operationOf('query', schema.getQueryType()!.getFields().node, `{ ... on ${typeName} ${selection} }`), { id }, w.ownerToken);
     const found = failuresIn(result);
@@ -284,5 +287,8 @@ describe('every operation, generated from introspection', () => {
       if (!outcome) failures[kind] = "no id of this kind in the mutations' answers is the owner's";
     }
     expect(failures).toEqual({});
+    // Every type implementing Node is reached by the id of some kind.
+    const nodeTypes = schema.getPossibleTypes(schema.getType('Node') as GraphQLInterfaceType).map((type) => type.name);
+    expect([...nodeTypesRead].sort()).toEqual(nodeTypes.sort());
   });
 });
