@@ -55,7 +55,7 @@ afterAll(async () => {
   await stripe?.close();
 });
 
-/** An organization in use: members of each role, two funded workspaces, a priced model, a project, a key and an end user that have spent. */
+/** An organization in use: an owner, an admin and a member with tokens, two workspaces (one funded), a priced model, a project, and a key and an end user that have spent; a saved card. */
 async function world() {
   const org = await createOrganization(app);
   const admin = await createMemberWithToken(app, org.ownerToken, 'ADMIN');
