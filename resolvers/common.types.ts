@@ -16,7 +16,7 @@ const TYPE_NAMES: Record<IdKind, string> = {
   transaction: 'Transaction',
   apiKey: 'ApiKey',
   identity: 'Identity',
-  hold: 'Hold',
+  hold: 'GatewayHold',
   taxId: 'TaxId',
   purchase: 'Purchase',
   alert: 'Alert',

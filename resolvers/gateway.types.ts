@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { DenialCode } from '../src/gateway/contract';
 import { MoneyScalar } from '../src/graphql/money.scalar';
 import { TokenCountScalar } from '../src/graphql/token-count.scalar';
+import { NodeInterface } from './common.types';
 
 registerEnumType(DenialCode, {
   name: 'GatewayDenialCode',
@@ -38,11 +39,8 @@ export class GatewayKeyLimits {
   resetAt!: Date;
 }
 
-@ObjectType('GatewayHold', { description: 'Credits reserved for one in-flight request' })
-export class GatewayHold {
-  @Field(() => ID)
-  id!: string;
-
+@ObjectType('GatewayHold', { implements: NodeInterface, description: 'Credits reserved for one in-flight request' })
+export class GatewayHold extends NodeInterface {
   @Field(() => MoneyScalar)
   amount!: bigint;
 

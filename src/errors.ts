@@ -20,6 +20,11 @@ export interface UserErrorData {
   code: UserErrorCode;
 }
 
+/** The path of an input field as a message names it: "address.country" is ["input", "address", "country"]. */
+export function inputPath(field: string): string[] {
+  return ['input', ...field.split('.')];
+}
+
 /**
  * A business denial raised by a service. Thrown inside a transaction it rolls the work back;
  * the resolver turns it into `userErrors`.

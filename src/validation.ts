@@ -1,10 +1,10 @@
-import { DomainError, UserErrorCode } from './errors';
+import { DomainError, inputPath, UserErrorCode } from './errors';
 
 /** Trimmed, non-empty text of bounded length, or a userError naming the field. */
 export function requireText(value: string, field: string, maxLength = 200): string {
   const text = value.trim();
   if (text.length === 0 || text.length > maxLength) {
-    throw new DomainError(UserErrorCode.INVALID, `${field} must be 1 to ${maxLength} characters`, ['input', field]);
+    throw new DomainError(UserErrorCode.INVALID, `${field} must be 1 to ${maxLength} characters`, inputPath(field));
   }
   return text;
 }
@@ -14,14 +14,14 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export function requireEmail(value: string, field = 'email'): string {
   const email = value.trim();
   if (email.length > 320 || !EMAIL.test(email)) {
-    throw new DomainError(UserErrorCode.INVALID, `${field} must be an email address`, ['input', field]);
+    throw new DomainError(UserErrorCode.INVALID, `${field} must be an email address`, inputPath(field));
   }
   return email;
 }
 
 /** A money amount or count that may not be below zero. */
 export function requireNonNegative(value: bigint, field: string): bigint {
-  if (value < 0n) throw new DomainError(UserErrorCode.INVALID, `${field} cannot be negative`, ['input', field]);
+  if (value < 0n) throw new DomainError(UserErrorCode.INVALID, `${field} cannot be negative`, inputPath(field));
   return value;
 }
 

@@ -507,6 +507,8 @@ describe('malformed and invalid input', () => {
       expect({ label, codes: codes(result) }).toEqual({ label, codes: ['BAD_USER_INPUT'] });
       expect(result.errors![0].message.startsWith(`${argument}:`)).toBe(true);
     }
+    const misplaced = await app.gql(TRANSFER, transfer(org.organizationId, org.side.walletId), org.ownerToken);
+    expect(misplaced.errors![0].message).toBe(`input.fromWalletId: "${org.organizationId}" is not a valid wal_… id`);
     expect(await organizationState(app, org.organizationId)).toEqual(before);
   });
 

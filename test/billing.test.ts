@@ -51,8 +51,8 @@ describe('billing profile without payments configured', () => {
     const org = await createOrganization(local);
     const cases: Array<[Record<string, unknown>, string[]]> = [
       [{ name: '', address: ADDRESS }, ['input', 'name']],
-      [{ name: 'ACME', address: { ...ADDRESS, country: 'Germany' } }, ['input', 'address.country']],
-      [{ name: 'ACME', address: { ...ADDRESS, postalCode: ' ' } }, ['input', 'address.postalCode']],
+      [{ name: 'ACME', address: { ...ADDRESS, country: 'Germany' } }, ['input', 'address', 'country']],
+      [{ name: 'ACME', address: { ...ADDRESS, postalCode: ' ' } }, ['input', 'address', 'postalCode']],
     ];
     for (const [input, field] of cases) {
       const { billingProfileUpdate } = await local.data(UPDATE, { input }, org.ownerToken);

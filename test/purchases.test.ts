@@ -291,16 +291,19 @@ describe('saved cards', () => {
   it('auto top-up: turned on with a threshold, an amount and a saved card; turned off with a reason when the last card goes', async () => {
     const org = await organizationWithWorkspace(paid);
     const UPDATE = `mutation ($input: AutoTopUpUpdateInput!) {
-      autoTopUpUpdate(input: $input) { wallet { autoTopUp { enabled threshold amount disabledReason } } userErrors { field code } }
+      autoTopUpUpdate(input: $input) { wallet { autoTopUp { enabled threshold amount disabledReason } } userErrors { field code message } }
     }`;
     const update = async (input: Record<string, unknown>, app = paid, token = org.ownerToken) =>
       (await app.data(UPDATE, { input: { walletId: org.walletId, ...input } }, token)).autoTopUpUpdate;
 
-    expect((await update({ enabled: true, threshold: '20', amount: '50' })).userErrors).toEqual([{ field: ['input', 'paymentMethodId'], code: 'NO_PAYMENT_METHOD' }]);
+    expect((await update({ enabled: true, threshold: '20', amount: '50' })).userErrors).toEqual([
+      { field: ['input', 'enabled'], code: 'NO_PAYMENT_METHOD', message: 'Auto top-up charges the default card: save a card first' },
+    ]);
     const visa = await saveCard(paid, stripe, org.ownerToken, 'pm_card_visa');
-    expect((await update({ enabled: true, amount: '50' })).userErrors).toEqual([{ field: ['input', 'threshold'], code: 'INVALID' }]);
-    expect((await update({ enabled: true, threshold: '20', amount: '4.99' })).userErrors).toEqual([{ field: ['input', 'amount'], code: 'INVALID' }]);
-    expect((await update({ enabled: true, threshold: '-1', amount: '50' })).userErrors).toEqual([{ field: ['input', 'threshold'], code: 'INVALID' }]);
+    expect((await update({ enabled: true, amount: '50' })).userErrors).toEqual([{ field: ['input', 'threshold'], code: 'INVALID', message: 'Auto top-up needs a threshold' }]);
+    expect((await update({ enabled: true, threshold: '20' })).userErrors).toEqual([{ field: ['input', 'amount'], code: 'INVALID', message: 'Auto top-up needs an amount' }]);
+    expect((await update({ enabled: true, threshold: '20', amount: '4.99' })).userErrors).toEqual([{ field: ['input', 'amount'], code: 'INVALID', message: 'The minimum purchase is $5' }]);
+    expect((await update({ enabled: true, threshold: '-1', amount: '50' })).userErrors).toEqual([{ field: ['input', 'threshold'], code: 'INVALID', message: 'threshold cannot be negative' }]);
     expect(await update({ enabled: true, threshold: '20', amount: '50' })).toEqual({
       wallet: { autoTopUp: { enabled: true, threshold: '20', amount: '50', disabledReason: null } },
       userErrors: [],

@@ -12,11 +12,9 @@ export function alertPagesOfOrganizations(em: EntityManager, organizationIds: st
 /** Marks an alert as seen; acknowledging it again keeps the first acknowledgement. */
 export async function acknowledgeAlert(em: EntityManager, organizationId: string, alertId: string, memberId: string): Promise<Alert> {
   const fork = em.fork();
+  await fork.nativeUpdate(Alert, { id: alertId, organization: organizationId, acknowledgedAt: null }, { acknowledgedAt: new Date(), acknowledgedBy: memberId });
+  // Read after the update, not refreshed: MikroORM's refresh leaves bigint columns as strings.
   const alert = await fork.findOne(Alert, { id: alertId, organization: organizationId });
   if (!alert) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such alert', ['input', 'alertId']);
-  if (!alert.acknowledgedAt) {
-    await fork.nativeUpdate(Alert, { id: alertId, acknowledgedAt: null }, { acknowledgedAt: new Date(), acknowledgedBy: memberId });
-    await fork.refresh(alert);
-  }
   return alert;
 }

@@ -25,7 +25,9 @@ export async function updateAutoTopUp(em: EntityManager, stripe: Stripe | null, 
   const amount = input.amount == null ? undefined : requirePurchaseAmount(input.amount);
   if (input.enabled) {
     requireStripe(stripe);
-    await defaultCardOf(em, organizationId);
+    if ((await defaultCardOf(em, organizationId)) === null) {
+      throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'Auto top-up charges the default card: save a card first', ['input', 'enabled']);
+    }
   }
   return inTransaction(em, async (tx) => {
     const wallet = await tx.findOne(Wallet, { id: input.walletId, organization: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -34,7 +36,7 @@ export async function updateAutoTopUp(em: EntityManager, stripe: Stripe | null, 
     if (amount !== undefined) wallet.autoTopUpAmount = amount;
     if (input.enabled && (wallet.autoTopUpThreshold == null || wallet.autoTopUpAmount == null)) {
       const missing = wallet.autoTopUpThreshold == null ? 'threshold' : 'amount';
-      throw new DomainError(UserErrorCode.INVALID, `Auto top-up needs a ${missing}`, ['input', missing]);
+      throw new DomainError(UserErrorCode.INVALID, `Auto top-up needs ${missing === 'threshold' ? 'a threshold' : 'an amount'}`, ['input', missing]);
     }
     wallet.autoTopUpEnabled = input.enabled;
     if (input.enabled) {

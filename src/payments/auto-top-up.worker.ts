@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AlertKind, Purchase, PurchaseStatus } from '../../entities';
 import { inTransaction } from '../db/transaction';
-import { DomainError } from '../errors';
 import { newId } from '../ids';
 import { inTransactionOf, type JobQueue, QUEUES } from '../jobs/queue';
 import type { Logger } from '../logger';
@@ -141,13 +140,12 @@ export class AutoTopUps {
       await this.giveUp(purchase, 'Auto top-up was turned off before the payment was made');
       return;
     }
-    try {
-      purchase.paymentMethodId = await defaultCardOf(em, purchase.organization.id);
-    } catch (error) {
-      if (!(error instanceof DomainError)) throw error;
-      await this.giveUp(purchase, error.message);
+    const card = await defaultCardOf(em, purchase.organization.id);
+    if (card === null) {
+      await this.giveUp(purchase, 'The organization has no saved card to charge');
       return;
     }
+    purchase.paymentMethodId = card;
     await em.fork().nativeUpdate(Purchase, { id: purchaseId }, { paymentMethodId: purchase.paymentMethodId });
     let declined: string;
     try {

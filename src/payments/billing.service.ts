@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
 import { type BillingAddress, Organization, TaxId } from '../../entities';
 import { inTransaction } from '../db/transaction';
-import { DomainError, UserErrorCode } from '../errors';
+import { DomainError, inputPath, UserErrorCode } from '../errors';
 import { requireText } from '../validation';
 import { stripeCall, unlessMissing } from './stripe';
 
@@ -33,7 +33,7 @@ const TAX_ID_TYPE = /^[a-z]{2}_[a-z_]{2,20}$/;
 
 function requireCountry(value: string, field: string): string {
   const country = value.trim().toUpperCase();
-  if (!COUNTRY.test(country)) throw new DomainError(UserErrorCode.INVALID, `${field} must be a two-letter ISO country code`, ['input', field]);
+  if (!COUNTRY.test(country)) throw new DomainError(UserErrorCode.INVALID, `${field} must be a two-letter ISO country code`, inputPath(field));
   return country;
 }
 

@@ -69,11 +69,10 @@ export async function forgetCard(services: CardServices, paymentMethodId: string
   else await disableAutoTopUps(services.em, gone.organization_id, 'The last saved card was removed: add a card and turn auto top-up on again');
 }
 
-/** The card a purchase is charged to when none is named. */
-export async function defaultCardOf(em: EntityManager, organizationId: string): Promise<string> {
+/** The card charged when a purchase names none, and by auto top-up; null when no card is saved. */
+export async function defaultCardOf(em: EntityManager, organizationId: string): Promise<string | null> {
   const card = await em.fork().findOne(PaymentMethod, { organization: organizationId, isDefault: true });
-  if (!card) throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'No saved card: add one first, or name the card to charge', ['input', 'paymentMethodId']);
-  return card.id;
+  return card?.id ?? null;
 }
 
 async function ownCard(em: EntityManager, organizationId: string, paymentMethodId: string): Promise<PaymentMethod> {

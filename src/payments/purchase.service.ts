@@ -58,6 +58,9 @@ export async function createPurchase(services: PaymentServices, organizationId: 
   validateIdempotencyKey(input.idempotencyKey);
   requirePurchaseAmount(input.amount);
   const paymentMethodId = input.paymentMethodId == null ? await defaultCardOf(em, organizationId) : requireText(input.paymentMethodId, 'paymentMethodId', 255);
+  if (paymentMethodId === null) {
+    throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'No saved card: add one first, or name the card to charge', ['input', 'paymentMethodId']);
+  }
   const wallet = await em.fork().findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
   if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
 
