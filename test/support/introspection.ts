@@ -2,12 +2,14 @@ import {
   buildClientSchema,
   getIntrospectionQuery,
   getNamedType,
+  getNullableType,
   type GraphQLCompositeType,
   type GraphQLField,
   type GraphQLSchema,
   type IntrospectionQuery,
   isAbstractType,
   isLeafType,
+  isListType,
   isNonNullType,
   isObjectType,
 } from 'graphql';
@@ -40,16 +42,19 @@ interface Selection {
  * A selection set of every field of every object type reachable from `root`: each type is
  * selected in full once, at its shallowest place (breadth first), and by its id (or
  * __typename) wherever else it appears, which keeps the operation within the depth and cost
- * limits however the types refer to each other.
+ * limits however the types refer to each other. Below a list, a Node type is selected by its id
+ * alone: its rows multiply the cost, and `node(id:)` reads each such type in full.
  */
 export function selectEverything(schema: GraphQLSchema, root: GraphQLCompositeType, argumentsOf: ArgumentsOf): string {
   const expanded = new Set<string>();
   const top: Selection = { entries: [] };
-  const queue: Array<{ type: GraphQLCompositeType; selection: Selection }> = [{ type: root, selection: top }];
+  const queue: Array<{ type: GraphQLCompositeType; selection: Selection; belowList: boolean }> = [{ type: root, selection: top, belowList: false }];
   for (let next = queue.shift(); next; next = queue.shift()) {
-    const { type, selection } = next;
-    if (expanded.has(type.name)) {
-      selection.entries.push({ head: isObjectType(type) && type.getFields().id ? 'id' : '__typename' });
+    const { type, selection, belowList } = next;
+    const identified = isObjectType(type) && type.getFields().id !== undefined;
+    const node = isObjectType(type) && type.getInterfaces().some((each) => each.name === 'Node');
+    if (expanded.has(type.name) || (belowList && node)) {
+      selection.entries.push({ head: identified ? 'id' : '__typename' });
       continue;
     }
     expanded.add(type.name);
@@ -58,7 +63,7 @@ export function selectEverything(schema: GraphQLSchema, root: GraphQLCompositeTy
       for (const possible of schema.getPossibleTypes(type)) {
         const inner: Selection = { entries: [] };
         selection.entries.push({ head: `... on ${possible.name}`, selection: inner });
-        queue.push({ type: possible, selection: inner });
+        queue.push({ type: possible, selection: inner, belowList });
       }
       continue;
     }
@@ -70,7 +75,7 @@ export function selectEverything(schema: GraphQLSchema, root: GraphQLCompositeTy
       } else {
         const inner: Selection = { entries: [] };
         selection.entries.push({ head, selection: inner });
-        queue.push({ type: fieldType, selection: inner });
+        queue.push({ type: fieldType, selection: inner, belowList: belowList || isListType(getNullableType(field.type)) });
       }
     }
   }
