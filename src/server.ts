@@ -375,8 +375,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Nothing more can be sent on it.
         for (const id of ctx.extra.operations?.keys() ?? []) answered(ctx.extra.operations, id);
       },
-      onSubscribe: async (ctx, id) => {
+      onSubscribe: async (ctx, id, payload) => {
         if (stopping) return [shuttingDown()];
+        // A syntax error is the client's: answered for this operation (as over HTTP), where
+        // graphql-ws would close the whole connection with 4500.
+        const syntaxError = documents.syntaxError(payload.query);
+        if (syntaxError) return [syntaxError];
         // Each operation of a member's connection is authorized against the token as it is now:
         // a revocation made on any replica a moment ago holds for it.
         if (ctx.extra.member && !(await stillValidTokens(em.fork(), [ctx.extra.member.principal.tokenId])).size) {

@@ -53,6 +53,15 @@ describe('a mistake in the variables', () => {
     expect(overWs).toEqual({ errors: http.errors });
   });
 
+  it('a syntax error answers that operation, like HTTP, and leaves the connection open for the next', async () => {
+    const broken = '{ viewer { kind }';
+    const http = await app.gql(broken, {}, ADMIN_TOKEN);
+    expect(http.status).toBe(400);
+    expect(http.errors).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]);
+    expect(await wsResult(client, broken, {})).toEqual({ errors: [{ message: http.errors![0].message, locations: expect.any(Array), extensions: { code: 'GRAPHQL_PARSE_FAILED' } }] });
+    expect(await wsResult(client, '{ viewer { kind } }', {})).toEqual({ data: { viewer: { kind: 'PLATFORM_ADMIN' } } });
+  });
+
   it('is covered above for every scalar and enum that an input of the schema takes', async () => {
     const { data } = (await app.gql(`{ __schema { types { kind name fields { args { type { ...named } } } inputFields { type { ...named } } } } }
       fragment named on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }`)) as GraphQLResult<{ __schema: { types: any[] } }>;

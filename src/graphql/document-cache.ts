@@ -1,4 +1,4 @@
-import { type DocumentNode, type GraphQLError, type GraphQLSchema, parse, type Source, specifiedRules, validate } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, parse, type Source, specifiedRules, validate } from 'graphql';
 import { MAX_QUERY_DEPTH, maxDepthRule } from './limits';
 
 /**
@@ -20,6 +20,16 @@ export function documentCache(maxDocuments = 1000) {
         parsed.set(text, document);
       }
       return document;
+    },
+    /** The syntax error of `source`, coded as Apollo codes it over HTTP; null when it parses. */
+    syntaxError(source: string): GraphQLError | null {
+      try {
+        this.parse(source);
+        return null;
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions: { code: 'GRAPHQL_PARSE_FAILED' } });
+      }
     },
     validate(schema: GraphQLSchema, document: DocumentNode): readonly GraphQLError[] {
       if (valid.has(document)) return [];
