@@ -1,7 +1,10 @@
+import { MikroORM } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
+import { ormConfig } from '../mikro-orm.config';
 import { DEFAULT_SECRET_KEY, type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { createStripe } from '../src/payments/stripe';
 import { type GraphQLClient, graphqlClient, startTestApp, type TestApp } from './support/app';
+import { onFreshDatabase } from './support/database';
 import { createOrganization, eventually, type OrgFixture } from './support/fixtures';
 import { sendWebhook, WEBHOOK_SECRET } from './support/payments';
 import { freePort, type ServerProcess, spawnServer } from './support/process';
@@ -189,5 +192,30 @@ describe('card changes at the same moment', () => {
     ]);
     await run('delete from payment_methods where organization_id = ? and is_default', 'delete from payment_methods where organization_id = ?');
     expect(await cardsOf(org)).toEqual([]);
+  });
+
+  it('the migration that brings the check gives organizations left without a default their newest card', async () => {
+    await onFreshDatabase('one_default_card', async (url) => {
+      const orm = await MikroORM.init(ormConfig(url, 1));
+      try {
+        await orm.getMigrator().up({ to: 'Migration20261124000000_usage_rollup' });
+        const em = orm.em.fork();
+        await em.execute(`insert into organizations (id, name) values ('org_a', 'A'), ('org_b', 'B')`);
+        await em.execute(
+          `insert into payment_methods (id, organization_id, brand, last4, exp_month, exp_year, is_default, created_at) values
+             ('pm_a1', 'org_a', 'visa', '4242', 12, 2034, false, '2026-01-01'), ('pm_a2', 'org_a', 'visa', '4242', 12, 2034, false, '2026-01-02'),
+             ('pm_b1', 'org_b', 'visa', '4242', 12, 2034, true, '2026-01-01'), ('pm_b2', 'org_b', 'visa', '4242', 12, 2034, false, '2026-01-02')`,
+        );
+        await orm.getMigrator().up();
+        expect(await em.execute('select id, is_default from payment_methods order by id')).toEqual([
+          { id: 'pm_a1', is_default: false },
+          { id: 'pm_a2', is_default: true },
+          { id: 'pm_b1', is_default: true },
+          { id: 'pm_b2', is_default: false },
+        ]);
+      } finally {
+        await orm.close(true);
+      }
+    });
   });
 });

@@ -19,6 +19,8 @@ export interface CardServices {
  * default to what committed (syncStripeDefault). Stripe is not called under the lock: a slow or
  * unreachable Stripe would hold the row and a pooled connection for the SDK's timeouts and
  * retries, and on the embedded database, which runs one transaction at a time, every other query.
+ * A row lock rather than a session advisory lock: the embedded database's connections share one
+ * session, in which such a lock excludes nothing.
  */
 
 /**
@@ -124,7 +126,7 @@ export async function defaultCardOf(em: EntityManager, organizationId: string): 
   return card?.id ?? null;
 }
 
-/** Serializes the organization's card changes; not its other writers (which take no such lock, or a key-share one). */
+/** Serializes the organization's card changes. No key update: inserts that reference the organization (a card's too) are not held up. */
 async function lockCards(tx: EntityManager, organizationId: string): Promise<void> {
   await tx.execute('select id from organizations where id = ? for no key update', [organizationId]);
 }
