@@ -323,7 +323,17 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
       return created;
     }
     if (method === 'POST' && (match = /^\/v1\/customers\/([^/]+)$/.exec(path))) {
-      return Object.assign(customer(match[1]), body);
+      const target = customer(match[1]);
+      const { invoice_settings: settings, ...changes } = body;
+      if (settings?.default_payment_method !== undefined) {
+        // The default must be a card of this customer; an empty string clears it.
+        const card = settings.default_payment_method || null;
+        if (card && paymentMethods.get(card)?.customer !== target.id) {
+          throw invalid(`The customer does not have a payment method with the ID ${card}. The payment method must be attached to the customer.`, 'invoice_settings[default_payment_method]');
+        }
+        target.invoice_settings.default_payment_method = card;
+      }
+      return Object.assign(target, changes);
     }
     if (method === 'POST' && (match = /^\/v1\/customers\/([^/]+)\/tax_ids$/.exec(path))) {
       // Stripe checks the value against the type; "INVALID" stands for any value it refuses.
@@ -406,6 +416,7 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
     }
     if (method === 'POST' && (match = /^\/v1\/payment_methods\/([^/]+)\/detach$/.exec(path))) {
       const found = lookup(paymentMethods, match[1], 'PaymentMethod');
+      if (!found.customer) throw invalid('The payment method you provided is not attached to a customer so detachment is impossible.');
       found.customer = null;
       emit('payment_method.detached', found);
       return found;

@@ -48,9 +48,7 @@ export async function updateAutoTopUp(em: EntityManager, stripe: Stripe | null, 
   });
 }
 
-/** Turns auto top-up off on every wallet of the organization that has it, saying why. */
+/** Turns auto top-up off on every wallet of the organization that has it, saying why (in `em`'s transaction, if any). */
 export async function disableAutoTopUps(em: EntityManager, organizationId: string, reason: string): Promise<void> {
-  await em
-    .fork()
-    .execute('update wallets set auto_top_up_enabled = false, auto_top_up_disabled_reason = ? where organization_id = ? and auto_top_up_enabled', [reason, organizationId]);
+  await em.execute('update wallets set auto_top_up_enabled = false, auto_top_up_disabled_reason = ? where organization_id = ? and auto_top_up_enabled', [reason, organizationId]);
 }
