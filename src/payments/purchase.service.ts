@@ -57,17 +57,21 @@ export async function createPurchase(services: PaymentServices, organizationId: 
   const stripe = requireStripe(services.stripe);
   validateIdempotencyKey(input.idempotencyKey);
   requirePurchaseAmount(input.amount);
-  const paymentMethodId = input.paymentMethodId == null ? await defaultCardOf(em, organizationId) : requireText(input.paymentMethodId, 'paymentMethodId', 255);
-  if (paymentMethodId === null) {
-    throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'No saved card: add one first, or name the card to charge', ['input', 'paymentMethodId']);
-  }
+  const namedCard = input.paymentMethodId == null ? null : requireText(input.paymentMethodId, 'paymentMethodId', 255);
+  const defaultCard = namedCard === null ? await defaultCardOf(em, organizationId) : null;
   const wallet = await em.fork().findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
   if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
 
   const purchase = await inTransaction(em, async (tx) => {
-    const request = { workspaceId: input.workspaceId, amount: String(input.amount), paymentMethodId };
+    // What the client sent, as sent: the card it named or none, never the default card that none
+    // stands for, which may change before a retry.
+    const request = { workspaceId: input.workspaceId, amount: String(input.amount), paymentMethodId: input.paymentMethodId ?? null };
     const claim = await claimIdempotencyKey<{ purchaseId: string }>(tx, organizationId, input.idempotencyKey, 'purchaseCreate', request);
     if (claim.kind === 'replay') return tx.findOneOrFail(Purchase, claim.response.purchaseId);
+    const paymentMethodId = namedCard ?? defaultCard;
+    if (paymentMethodId === null) {
+      throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'No saved card: add one first, or name the card to charge', ['input', 'paymentMethodId']);
+    }
     const created = tx.create(Purchase, {
       organization: organizationId,
       wallet: wallet.id,
