@@ -27,6 +27,14 @@ export interface PaymentsServer {
   beforeIntentAnswer: ((intent: Record<string, any>) => Promise<void>) | null;
   /** Every API request, in order: method, path, decoded form body, idempotency key, arrival time (ms). */
   requests: Array<{ method: string; path: string; body: Record<string, any>; idempotencyKey: string | null; at: number }>;
+  /**
+   * Stripe out of service, for as long as it is set: `'unreachable'` drops every API request's
+   * connection unanswered, a status (500, 502, 503…) answers every API request with it and does
+   * nothing. `null` (the default): in service.
+   */
+  outage: Outage | null;
+  /** The API requests an outage turned away, as `requests` lists the served ones. */
+  refused: PaymentsServer['requests'];
   close(): Promise<void>;
 }
 
@@ -41,6 +49,8 @@ export interface PaymentsServerOptions {
 }
 
 export type AuthenticationOutcome = 'complete' | 'fail';
+
+export type Outage = 'unreachable' | number;
 
 /** What a card holder's action did, and how the endpoint answered its event (null when no endpoint is set). */
 export interface ActionResult {
@@ -417,6 +427,9 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
     if (method === 'POST' && (match = /^\/v1\/payment_methods\/([^/]+)\/detach$/.exec(path))) {
       const found = lookup(paymentMethods, match[1], 'PaymentMethod');
       if (!found.customer) throw invalid('The payment method you provided is not attached to a customer so detachment is impossible.');
+      // Stripe's customer loses its default card with the card.
+      const owner = found.customer ? customers.get(found.customer) : undefined;
+      if (owner && owner.invoice_settings.default_payment_method === found.id) owner.invoice_settings.default_payment_method = null;
       found.customer = null;
       emit('payment_method.detached', found);
       return found;
@@ -432,6 +445,16 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
   /** Checks the key, replays idempotent requests, and sends the events of what was done after its answer. */
   async function serveApi(request: IncomingMessage, send: (status: number, json: unknown) => void, method: string, path: string): Promise<void> {
     const body = decodeForm(await bodyOf(request));
+    const { outage } = server;
+    if (outage !== null) {
+      const key = request.headers['idempotency-key'];
+      server.refused.push({ method, path, body, idempotencyKey: typeof key === 'string' ? key : null, at: Date.now() });
+      log(`Request ${method} ${path} refused: ${outage === 'unreachable' ? 'unreachable' : `answered ${outage}`} (outage)`);
+      // Turned away before anything is done or remembered under its idempotency key, as by Stripe's front door.
+      if (outage === 'unreachable') request.socket.destroy();
+      else send(outage, { error: { type: 'api_error', message: 'Stripe is unavailable (an outage of the payments server).' } });
+      return;
+    }
     const basic = `Basic ${Buffer.from(`${secretKey}:`).toString('base64')}`;
     if (request.headers.authorization !== `Bearer ${secretKey}` && request.headers.authorization !== basic) {
       send(401, { error: { type: 'invalid_request_error', message: 'Invalid API Key provided' } });
@@ -573,6 +596,8 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
     authenticate,
     requests,
     beforeIntentAnswer: null,
+    outage: null,
+    refused: [],
     async close() {
       closed = true;
       for (const timer of retries) clearTimeout(timer);

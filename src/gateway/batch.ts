@@ -201,8 +201,8 @@ const RATE_WINDOW_SECONDS = 60;
 const EPOCH_MS = (column: string) => `(extract(epoch from ${column}) * 1000)::bigint::text`;
 
 /**
- * What makes two requests "the same" under one idempotency key (or one hold): every field
- * that changes the outcome, the API key by its hash.
+ * What makes two requests "the same" under one idempotency key (or one hold): every field the
+ * client sent, as sent (a maximum left out is not 0), the API key by its hash.
  */
 function fingerprint(request: GatewayRequest, secretHash = ''): string {
   const fields =
@@ -397,15 +397,20 @@ class Batch {
     this.requests.forEach((request, index) => {
       if (request.kind === 'capture' || request.kind === 'release') return;
       const key = this.keys.get(index);
-      if (!key?.usable) {
+      if (!key) {
         this.outcomes[index] = denied(DenialCode.INVALID_API_KEY);
         return;
       }
       const hash = fingerprint(request, key.secret_hash);
       this.requestHashes.set(index, hash);
       const seen = this.seen.get(index);
+      // A retry of what was done gets its answer even if the key was revoked or expired since.
       if (seen) {
         this.outcomes[index] = seen.request_hash === hash ? outcomeFromJson(seen.response) : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
+        return;
+      }
+      if (!key.usable) {
+        this.outcomes[index] = denied(DenialCode.INVALID_API_KEY);
         return;
       }
       const id = `${key.organization_id}|${request.idempotencyKey}`;
@@ -685,8 +690,8 @@ class Batch {
     }
 
     const authorizing = request.kind === 'authorize';
-    const inputTokens = authorizing ? request.maxInputTokens : request.inputTokens;
-    const outputTokens = authorizing ? request.maxOutputTokens : request.outputTokens;
+    const inputTokens = authorizing ? (request.maxInputTokens ?? 0n) : request.inputTokens;
+    const outputTokens = authorizing ? (request.maxOutputTokens ?? 0n) : request.outputTokens;
     const cost = usageCost(inputTokens, outputTokens, price, key.markup_bps);
     const tokens = inputTokens + outputTokens;
     const reserveNothing = authorizing && cost === 0n;

@@ -74,8 +74,9 @@ export interface AuthorizeRequest {
   idempotencyKey: string;
   model: string;
   identity: string | null;
-  maxInputTokens: bigint;
-  maxOutputTokens: bigint;
+  /** Null when not given: no maximum, nothing held for it (as for 0, but the request is another). */
+  maxInputTokens: bigint | null;
+  maxOutputTokens: bigint | null;
 }
 
 export interface CaptureRequest {

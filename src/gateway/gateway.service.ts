@@ -74,8 +74,8 @@ export const gateway = {
     return engine.submit({
       kind: 'authorize',
       ...keyed(input, 'input'),
-      maxInputTokens: tokens(input.maxInputTokens ?? 0, 'input.maxInputTokens'),
-      maxOutputTokens: tokens(input.maxOutputTokens ?? 0, 'input.maxOutputTokens'),
+      maxInputTokens: input.maxInputTokens == null ? null : tokens(input.maxInputTokens, 'input.maxInputTokens'),
+      maxOutputTokens: input.maxOutputTokens == null ? null : tokens(input.maxOutputTokens, 'input.maxOutputTokens'),
     });
   },
 

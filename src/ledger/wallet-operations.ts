@@ -11,8 +11,11 @@ interface IdempotentPosting {
   organizationId: string;
   idempotencyKey: string;
   operation: string;
-  /** What makes two requests "the same" under one idempotency key. */
-  request: Record<string, string>;
+  /**
+   * What makes two requests "the same" under one idempotency key: what the client sent, as sent
+   * (text untrimmed, an optional field left out as null), not what the server made of it.
+   */
+  request: Record<string, string | null>;
   entries: LedgerEntry[];
 }
 
@@ -68,7 +71,7 @@ export async function adjustWallet(em: EntityManager, bus: EventBus, input: Wall
     organizationId: wallet.organization.id,
     idempotencyKey: input.idempotencyKey,
     operation: 'walletAdjust',
-    request: { walletId: wallet.id, amount: input.amount.toString(), description },
+    request: { walletId: input.walletId, amount: input.amount.toString(), description: input.description },
     entries: [{ walletId: wallet.id, type: TransactionType.MANUAL, amount: input.amount, description, actor: 'admin' }],
   });
   return transaction;
@@ -95,7 +98,7 @@ export async function transferBetweenWallets(em: EntityManager, bus: EventBus, o
     organizationId,
     idempotencyKey: input.idempotencyKey,
     operation: 'walletTransfer',
-    request: { from: from.id, to: to.id, amount: input.amount.toString(), description },
+    request: { from: input.fromWalletId, to: input.toWalletId, amount: input.amount.toString(), description: input.description ?? null },
     entries: [
       { walletId: from.id, type: TransactionType.TRANSFER_OUT, amount: -input.amount, description, actor, counterpartyWalletId: to.id },
       { walletId: to.id, type: TransactionType.TRANSFER_IN, amount: input.amount, description, actor, counterpartyWalletId: from.id },

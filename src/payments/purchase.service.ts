@@ -10,7 +10,7 @@ import { AutoTopUpEventKind, type EventBus, TOPICS } from '../realtime/pubsub';
 import { requireText } from '../validation';
 import { stripeCustomer } from './billing.service';
 import { defaultCardOf } from './payment-methods.service';
-import { isPaymentRefusal, requireStripe } from './stripe';
+import { isPaymentRefusal, isStripeOutage, requireStripe } from './stripe';
 import { type BonusTier, bonusFor } from './bonus';
 
 const NANO_PER_CENT = 10_000_000n;
@@ -49,25 +49,29 @@ export interface PaymentServices {
 /**
  * Buys credits for a workspace's wallet with a card: the purchase is recorded (PENDING) under
  * the idempotency key, then charged through a PaymentIntent whose own Stripe idempotency key is
- * the purchase's id, so a retry after a crash charges the same intent. Credits come when Stripe
- * reports success, here or by webhook, once.
+ * the purchase's id, so a retry after a crash or a Stripe outage charges the same intent. Credits
+ * come when Stripe reports success, here or by webhook, once.
  */
 export async function createPurchase(services: PaymentServices, organizationId: string, input: PurchaseCreateInput): Promise<PurchaseResult> {
   const { em } = services;
   const stripe = requireStripe(services.stripe);
   validateIdempotencyKey(input.idempotencyKey);
   requirePurchaseAmount(input.amount);
-  const paymentMethodId = input.paymentMethodId == null ? await defaultCardOf(em, organizationId) : requireText(input.paymentMethodId, 'paymentMethodId', 255);
-  if (paymentMethodId === null) {
-    throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'No saved card: add one first, or name the card to charge', ['input', 'paymentMethodId']);
-  }
+  const namedCard = input.paymentMethodId == null ? null : requireText(input.paymentMethodId, 'paymentMethodId', 255);
+  const defaultCard = namedCard === null ? await defaultCardOf(em, organizationId) : null;
   const wallet = await em.fork().findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
   if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
 
   const purchase = await inTransaction(em, async (tx) => {
-    const request = { workspaceId: input.workspaceId, amount: String(input.amount), paymentMethodId };
+    // What the client sent, as sent: the card it named or none, never the default card that none
+    // stands for, which may change before a retry.
+    const request = { workspaceId: input.workspaceId, amount: String(input.amount), paymentMethodId: input.paymentMethodId ?? null };
     const claim = await claimIdempotencyKey<{ purchaseId: string }>(tx, organizationId, input.idempotencyKey, 'purchaseCreate', request);
     if (claim.kind === 'replay') return tx.findOneOrFail(Purchase, claim.response.purchaseId);
+    const paymentMethodId = namedCard ?? defaultCard;
+    if (paymentMethodId === null) {
+      throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'No saved card: add one first, or name the card to charge', ['input', 'paymentMethodId']);
+    }
     const created = tx.create(Purchase, {
       organization: organizationId,
       wallet: wallet.id,
@@ -80,6 +84,23 @@ export async function createPurchase(services: PaymentServices, organizationId: 
     await recordIdempotentResponse(tx, organizationId, input.idempotencyKey, { purchaseId: created.id });
     return created;
   });
+  try {
+    return await chargeOrResume(services, stripe, purchase);
+  } catch (error) {
+    // The purchase stays PENDING under its key, and its PaymentIntent's own key is the purchase:
+    // the same request sent again charges it, once.
+    if (isStripeOutage(error)) {
+      throw new DomainError(
+        UserErrorCode.PAYMENT_PROVIDER_ERROR,
+        'Stripe could not be reached: the purchase waits (PENDING). Send the same request again, with the same idempotency key, to complete it; it is charged once',
+      );
+    }
+    throw error;
+  }
+}
+
+/** A new purchase is charged; a retry of one meets it where the first attempt left it. */
+async function chargeOrResume(services: PaymentServices, stripe: Stripe, purchase: Purchase): Promise<PurchaseResult> {
   if (purchase.status === PurchaseStatus.REQUIRES_ACTION && purchase.paymentIntentId) {
     // A retry while the card holder has still to authenticate: the dashboard needs the secret again.
     const intent = await stripe.paymentIntents.retrieve(purchase.paymentIntentId);
@@ -220,12 +241,20 @@ function reload(em: EntityManager, purchaseId: string): Promise<Purchase> {
  * Takes back what Stripe refunded of a purchase: the new part of its charge's amount_refunded
  * (which only grows), and the same share of the bonus that came with it, as one REFUND row. The
  * balance may go below zero; the wallet then spends nothing until it is topped up. A refund
- * proves the payment succeeded, so a purchase not yet credited is credited first.
+ * proves the payment succeeded, so a purchase not yet credited is credited first, also when the
+ * refund is the first news of its payment (Stripe's events come in any order): its PaymentIntent
+ * names the purchase.
  */
 export async function recordRefund(services: PaymentServices, charge: Stripe.Charge): Promise<void> {
   const intentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
-  const purchase = intentId ? await services.em.fork().findOne(Purchase, { paymentIntentId: intentId }) : null;
-  if (!purchase) return;
+  if (!intentId) return;
+  let purchase = await services.em.fork().findOne(Purchase, { paymentIntentId: intentId });
+  if (!purchase) {
+    const settled = await settleIntent(services, await requireStripe(services.stripe).paymentIntents.retrieve(intentId));
+    // Not ours, or a payment the purchase was not credited for: nothing to take back.
+    if (settled?.purchase.paymentIntentId !== intentId) return;
+    purchase = settled.purchase;
+  }
   if (purchase.status !== PurchaseStatus.SUCCEEDED) await grantCredits(services, purchase.id);
   const posted = await inTransaction(services.em, async (tx) => {
     const [row] = await tx.execute<Array<{ organization_id: string; wallet_id: string; amount: string; bonus: string; refunded: string }>>(

@@ -27,6 +27,11 @@ export function isPaymentRefusal(error: unknown): error is Stripe.errors.StripeC
   return error instanceof Stripe.errors.StripeCardError || error instanceof Stripe.errors.StripeInvalidRequestError;
 }
 
+/** Stripe out of reach or failing on its side (5xx): it refused nothing, so the same request may go through later. */
+export function isStripeOutage(error: unknown): boolean {
+  return error instanceof Stripe.errors.StripeConnectionError || (error instanceof Stripe.errors.StripeError && (error.statusCode ?? 0) >= 500);
+}
+
 /** A call to Stripe whose refusal (a bad tax ID, a declined card) is the user's to fix. */
 export async function stripeCall<T>(call: () => Promise<T>, field: string[] | null = null): Promise<T> {
   try {
