@@ -7,6 +7,7 @@ import { ID_PREFIXES, type IdKind, idKind } from '../src/ids';
 import { formatMoney, parseMoney } from '../src/money';
 import { createStripe } from '../src/payments/stripe';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, startTestApp, type TestApp } from './support/app';
+import { createFreshDatabase, type FreshDatabase } from './support/database';
 import {
   balanceOf,
   createMemberWithToken,
@@ -32,13 +33,19 @@ import { saveCard, WEBHOOK_SECRET } from './support/payments';
  */
 
 let stripe: PaymentsServer;
+let database: FreshDatabase;
 let app: TestApp;
 let alertReceiver: Server;
 let schema: GraphQLSchema;
 
 beforeAll(async () => {
   stripe = await startPaymentsServer();
+  // A database of its own: its jobs (auto top-ups charged through its payments server) must not
+  // be taken by the workers of other files' servers, nor theirs by its own.
+  database = await createFreshDatabase('every_operation');
   app = await startTestApp({
+    databaseUrl: database.url,
+    migrate: true,
     stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
     stripeWebhookSecret: WEBHOOK_SECRET,
     jobs: { timeoutSeconds: 10, pollingSeconds: 0.5, alertRelayMs: 100 },
@@ -53,6 +60,7 @@ afterAll(async () => {
   alertReceiver?.close();
   await app?.close();
   await stripe?.close();
+  await database?.drop();
 });
 
 /** An organization in use: an owner, an admin and a member with tokens, two workspaces (one funded), a priced model, a project, and a key and an end user that have spent; a saved card. */
