@@ -15,8 +15,9 @@ import { isPaymentRefusal, requireStripe } from './stripe';
 export const MAX_FAILURES_IN_A_ROW = 3;
 
 /**
- * A wallet whose start found nothing to do (a top-up in flight, the daily limit reached) is not
- * looked at again by this process for this long: a hot wallet is reported by every batch.
+ * A wallet whose start found nothing to do (a top-up in flight, the daily limit reached) or
+ * failed is not looked at again by this process for this long: a hot wallet is reported by every
+ * batch.
  */
 const RECHECK_AFTER_MS = 1000;
 /** Top-ups charged at once by one process. */
