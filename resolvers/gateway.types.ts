@@ -20,7 +20,10 @@ export class GatewayDenial {
   @Field(() => Int)
   httpStatus!: number;
 
-  @Field(() => Int, { nullable: true, description: 'For rate limits: when a request will be allowed again' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'When to try again: for rate limits, when a request will be allowed again; for INSUFFICIENT_CREDITS, set while an auto top-up of the wallet is under way',
+  })
   retryAfterSeconds!: number | null;
 }
 

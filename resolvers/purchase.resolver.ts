@@ -91,7 +91,7 @@ export class AutoTopUpResolver {
   async autoTopUpUpdate(@Ctx() ctx: Context, @Arg('input') input: AutoTopUpUpdateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
-    return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx.em, ctx.stripe, actor.organizationId, { ...input, walletId }) }));
+    return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx, actor.organizationId, { ...input, walletId }) }));
   }
 }
 

@@ -51,7 +51,7 @@ export class WalletResolver {
   async walletAdjust(@Ctx() ctx: Context, @Arg('input') input: WalletAdjustInput) {
     requireAdmin(ctx.principal);
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
-    return withUserErrors(ctx, async () => ({ transaction: await adjustWallet(ctx.em, ctx.bus, { ...input, walletId }) }));
+    return withUserErrors(ctx, async () => ({ transaction: await adjustWallet(ctx.em, ctx, { ...input, walletId }) }));
   }
 
   @Mutation(() => WalletTransferPayload, { description: 'Moves credits between two workspaces of one organization' })
@@ -60,7 +60,7 @@ export class WalletResolver {
     const fromWalletId = parseId('wallet', input.fromWalletId, 'input.fromWalletId');
     const toWalletId = parseId('wallet', input.toWalletId, 'input.toWalletId');
     return withUserErrors(ctx, () =>
-      transferBetweenWallets(ctx.em, ctx.bus, actor.organizationId, `member:${actor.memberId}`, { ...input, fromWalletId, toWalletId }),
+      transferBetweenWallets(ctx.em, ctx, actor.organizationId, `member:${actor.memberId}`, { ...input, fromWalletId, toWalletId }),
     );
   }
 

@@ -139,9 +139,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     onBatch: (seconds, outcomes) => metrics.gatewayBatch(seconds, outcomes),
     clock: now,
     holdTtlMs: options.holdTtlMs,
-    onBelowTopUpThreshold: autoTopUps ? (walletIds) => autoTopUps.walletsBelowThreshold(walletIds) : undefined,
+    autoTopUps: autoTopUps ?? undefined,
   });
-  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings, webhookDestinations };
+  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings, autoTopUps, webhookDestinations };
   const schema = await buildGraphqlSchema();
   // Idle keep-alive connections are kept longer than the load balancers' usual 60 s (Node's 5 s
   // default makes a proxy, or a busy client, send on a socket the server is just closing: a

@@ -1,15 +1,13 @@
 import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
-import { createLogger } from '../src/logger';
-import { AutoTopUps } from '../src/payments/auto-top-up.worker';
-import { DEFAULT_BONUS_TIERS } from '../src/payments/bonus';
+import { TOP_UP_RETRY_AFTER_SECONDS } from '../src/gateway/contract';
 import { createStripe } from '../src/payments/stripe';
 import { startTestApp, subscriptionClient, type TestApp } from './support/app';
-import { createMemberWithToken, eventually } from './support/fixtures';
-import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, walletState } from './support/gateway';
+import { createMemberWithToken, createWorkspace, eventually, TRANSFER, unique } from './support/fixtures';
+import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, postDebit, walletState } from './support/gateway';
 import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
 import { spawnServer } from './support/process';
 
-/** Three top-ups of $5 after a $0.0011 debit from $1 leave $15.9989. */
+/** Three top-ups of $5 from $1 leave $16. */
 const DAILY_LIMIT = 3;
 const RETRY_DELAY_SECONDS = 1;
 
@@ -51,8 +49,8 @@ interface TopUp {
   invoicePdf: string | null;
 }
 
-/** A funded wallet with a key for the gateway, a saved card and auto top-up on. */
-async function walletWithAutoTopUp(funds: string, threshold: string, amount: string, card: string) {
+/** A wallet holding `funds` with a key for the gateway, a saved card and auto top-up on. */
+async function walletWithAutoTopUp(funds: string | null, threshold: string, amount: string, card: string) {
   const fixture = await gatewaySetup(app, funds);
   const cardId = await saveCard(app, stripe, fixture.ownerToken, card);
   const { autoTopUpUpdate } = await app.data(AUTO_TOP_UP, { input: { walletId: fixture.walletId, enabled: true, threshold, amount } }, fixture.ownerToken);
@@ -107,6 +105,12 @@ async function watchTopUps(fixture: GatewayFixture) {
 
 /** A debit large enough to take $1 below $0.50: 500,000 input tokens cost $0.55. */
 const BIG_DEBIT = { inputTokens: 500_000 };
+/** 20,000,000 input tokens cost $22; 30,000,000 cost $33. */
+const DEBIT_OF_22 = { inputTokens: 20_000_000 };
+const DEBIT_OF_33 = { inputTokens: 30_000_000 };
+
+/** What a refusal for lack of credits answers while a top-up of the wallet is under way. */
+const TOP_UP_UNDER_WAY = { code: 'INSUFFICIENT_CREDITS', httpStatus: 402, message: 'Insufficient credits. Please top up your account.', retryAfterSeconds: TOP_UP_RETRY_AFTER_SECONDS };
 
 describe('auto top-up', () => {
   it('starts exactly one top-up when 500 concurrent debits cross the threshold, and credits it once', async () => {
@@ -139,21 +143,33 @@ describe('auto top-up', () => {
     expect(state.sum).toBe(state.balance);
   });
 
-  it('lets one of 500 concurrent starts through while a top-up is in flight (the guard holds across processes)', async () => {
-    const fixture = await walletWithAutoTopUp('1', '5', '10', 'pm_card_visa');
+  it('lets one of 500 concurrent starts through, and none while a top-up is in flight (the guard holds across processes)', async () => {
+    // Above its threshold: turning it on starts nothing.
+    const fixture = await walletWithAutoTopUp('1', '0.5', '10', 'pm_card_visa');
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     stripe.beforeIntentAnswer = () => held;
     let started: Array<string | null>;
+    let whileInFlight: Array<string | null>;
     try {
+      // The threshold raised above the balance: the update's own start races 500 others.
+      const raised = app.data(AUTO_TOP_UP, { input: { walletId: fixture.walletId, enabled: true, threshold: '5' } }, fixture.ownerToken);
       started = await Promise.all(Array.from({ length: 500 }, () => app.server.autoTopUps!.start(fixture.walletId)));
+      expect((await raised).autoTopUpUpdate.userErrors).toEqual([]);
+      await app.server.autoTopUps!.drain();
+      expect(await topUpsOf(fixture)).toEqual([expect.objectContaining({ status: 'PENDING' })]);
+      whileInFlight = await Promise.all(Array.from({ length: 500 }, () => app.server.autoTopUps!.start(fixture.walletId)));
     } finally {
       release();
       stripe.beforeIntentAnswer = null;
     }
-    expect(started.filter(Boolean)).toHaveLength(1);
+    const winners = started.filter(Boolean);
+    expect(winners.length).toBeLessThanOrEqual(1);
+    expect(whileInFlight.filter(Boolean)).toEqual([]);
     const [topUp] = await settled(fixture);
-    expect(topUp).toMatchObject({ id: started.find(Boolean), status: 'SUCCEEDED' });
+    expect(topUp.status).toBe('SUCCEEDED');
+    if (winners.length > 0) expect(topUp.id).toBe(winners[0]);
+    expect(intentRequestsOf(topUp.id)).toHaveLength(1);
     expect((await walletOf(fixture)).balance).toBe('11');
   });
 
@@ -206,9 +222,13 @@ describe('auto top-up', () => {
     expect(await alertsOf(fixture, false)).toEqual([]);
     expect(await alertsOf(fixture, true)).toHaveLength(1);
 
-    // Turned on again, it starts from zero failures.
+    // Turned on again (the card now accepted), it starts from zero failures and, the balance
+    // being below the threshold, tops up at once.
+    stripe.paymentMethods.get(fixture.cardId)!.test_card = 'pm_card_visa';
     await app.data(AUTO_TOP_UP, { input: { walletId: fixture.walletId, enabled: true } }, fixture.ownerToken);
     expect((await walletOf(fixture)).autoTopUp).toEqual({ enabled: true, disabledReason: null });
+    expect((await settled(fixture, 2))[0]).toMatchObject({ amount: '10', status: 'SUCCEEDED', failureReason: null });
+    expect((await walletOf(fixture)).balance).toBe('10.4489');
   });
 
   it('tries a declined top-up again, and a success starts the count of failures over', async () => {
@@ -219,6 +239,8 @@ describe('auto top-up', () => {
       return topUps[0]?.failureReason ? topUps : null;
     });
     expect(pending).toMatchObject({ status: 'PENDING', failureReason: 'Your card was declined.' });
+    // Declined, it waits for its next attempt: a refused debit is not told to retry soon.
+    expect((await debit(app, fixture, DEBIT_OF_22)).denial).toMatchObject({ code: 'INSUFFICIENT_CREDITS', retryAfterSeconds: null });
     // Stripe's webhook about the declined attempt does not end the top-up: the job retries it.
     const declined = [...stripe.paymentIntents.values()].find((intent) => intent.metadata.purchase_id === pending.id)!;
     expect(await sendWebhook(app, 'payment_intent.payment_failed', declined)).toBe(200);
@@ -235,8 +257,8 @@ describe('auto top-up', () => {
   });
 
   it(`stops at ${DAILY_LIMIT} top-ups per wallet in 24 hours and says so once`, async () => {
+    // Turned on below the threshold: the first top-up starts at once.
     const fixture = await walletWithAutoTopUp('1', '100', '5', 'pm_card_visa');
-    expect((await debit(app, fixture)).allowed).toBe(true);
     await settled(fixture, 1);
     for (let n = 2; n <= DAILY_LIMIT; n += 1) {
       expect(await app.server.autoTopUps!.start(fixture.walletId)).not.toBeNull();
@@ -244,27 +266,33 @@ describe('auto top-up', () => {
     }
     expect(await app.server.autoTopUps!.start(fixture.walletId)).toBeNull();
     expect(await app.server.autoTopUps!.start(fixture.walletId)).toBeNull();
+    // A debit refused for lack of credits starts none either, and promises none.
+    const refused = await debit(app, fixture, DEBIT_OF_22);
+    expect(refused.denial).toMatchObject({ code: 'INSUFFICIENT_CREDITS', retryAfterSeconds: null });
+    await app.server.autoTopUps!.drain();
     expect(await topUpsOf(fixture)).toHaveLength(DAILY_LIMIT);
     const alerts = await alertsOf(fixture);
     expect(alerts.filter((alert) => alert.kind === 'AUTO_TOP_UP_DAILY_LIMIT')).toHaveLength(1);
     expect(alerts[0].message).toContain(`limit of ${DAILY_LIMIT} top-ups in 24 hours`);
-    expect((await walletOf(fixture)).balance).toBe('15.9989');
+    expect((await walletOf(fixture)).balance).toBe('16');
   });
 
   it('adds the bonus tiers to auto top-ups where the deployment turns that on', async () => {
-    const fixture = await walletWithAutoTopUp('1', '5', '100', 'pm_card_visa');
-    const withBonus = new AutoTopUps({
-      em: app.orm.em,
-      bus: app.server.bus,
+    const fixture = await walletWithAutoTopUp('1', '0.5', '100', 'pm_card_visa');
+    const withBonus = await startTestApp({
       stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
-      bonusTiers: DEFAULT_BONUS_TIERS,
-      jobs: app.server.jobs!,
-      logger: createLogger('silent'),
+      jobs: { timeoutSeconds: 2, pollingSeconds: 0.5 },
       autoTopUp: { dailyLimit: DAILY_LIMIT, retryDelaySeconds: RETRY_DELAY_SECONDS, bonus: true },
     });
-    expect(await withBonus.start(fixture.walletId)).not.toBeNull();
-    const [topUp] = await settled(fixture);
-    expect(topUp).toMatchObject({ amount: '100', bonus: '15', status: 'SUCCEEDED' });
+    try {
+      // The threshold raised above the balance on the server that gives bonuses: it starts the top-up.
+      const { autoTopUpUpdate } = await withBonus.data(AUTO_TOP_UP, { input: { walletId: fixture.walletId, enabled: true, threshold: '5' } }, fixture.ownerToken);
+      expect(autoTopUpUpdate.userErrors).toEqual([]);
+      const [topUp] = await settled(fixture);
+      expect(topUp).toMatchObject({ amount: '100', bonus: '15', status: 'SUCCEEDED' });
+    } finally {
+      await withBonus.close();
+    }
     const wallet = await walletOf(fixture);
     expect(wallet.transactions.nodes.slice(0, 2)).toEqual([
       { type: 'BONUS', amount: '15' },
@@ -315,6 +343,104 @@ describe('auto top-up', () => {
     const wallet = await walletOf(fixture);
     expect(wallet.transactions.nodes.filter((row) => row.type === 'AUTO_TOP_UP')).toEqual([{ type: 'AUTO_TOP_UP', amount: '10' }]);
     expect(wallet.balance).toBe('10.45');
+  }, 60_000);
+});
+
+const PURCHASE = `mutation ($input: PurchaseCreateInput!) { purchaseCreate(input: $input) { purchase { id status } userErrors { code message } } }`;
+
+describe('auto top-up below the threshold', () => {
+  it('starts at once when turned on below the threshold', async () => {
+    const fixture = await walletWithAutoTopUp(null, '5', '10', 'pm_card_visa');
+    const [topUp] = await settled(fixture);
+    expect(topUp).toMatchObject({ amount: '10', status: 'SUCCEEDED' });
+    expect((await walletOf(fixture)).balance).toBe('10');
+  });
+
+  it('starts one when a debit is refused for lack of credits, and tells the gateway when to try again', async () => {
+    // $40 less $22 is $18, below $30: a top-up of $5 leaves $23, still below, and none in flight.
+    const fixture = await walletWithAutoTopUp('40', '30', '5', 'pm_card_visa');
+    expect((await debit(app, fixture, DEBIT_OF_22)).allowed).toBe(true);
+    await settled(fixture, 1);
+    expect((await walletOf(fixture)).balance).toBe('23');
+
+    const refused = await debit(app, fixture, DEBIT_OF_33);
+    expect(refused).toMatchObject({ allowed: false, denial: TOP_UP_UNDER_WAY });
+    const topUps = await settled(fixture, 2);
+    expect(topUps.map((topUp) => topUp.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+    expect((await walletOf(fixture)).balance).toBe('28');
+  });
+
+  it('starts one when a refund leaves the balance below the threshold', async () => {
+    const fixture = await gatewaySetup(app, null);
+    await saveCard(app, stripe, fixture.ownerToken, 'pm_card_visa');
+    const { purchaseCreate } = await app.data(PURCHASE, { input: { workspaceId: fixture.workspaceId, amount: '20', idempotencyKey: unique('buy') } }, fixture.ownerToken);
+    expect(purchaseCreate.purchase.status).toBe('SUCCEEDED');
+    const { autoTopUpUpdate } = await app.data(AUTO_TOP_UP, { input: { walletId: fixture.walletId, enabled: true, threshold: '5', amount: '10' } }, fixture.ownerToken);
+    expect(autoTopUpUpdate.userErrors).toEqual([]);
+    expect(await topUpsOf(fixture)).toEqual([]);
+
+    // The whole purchase refunded in Stripe, and Stripe's webhook saying so.
+    const intent = [...stripe.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchaseCreate.purchase.id)!;
+    const refund = await createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url })!.refunds.create({ payment_intent: intent.id });
+    const charge = { id: refund.charge, object: 'charge', payment_intent: intent.id, amount: 2000, amount_refunded: refund.amount };
+    expect(await sendWebhook(app, 'charge.refunded', charge)).toBe(200);
+
+    const [topUp] = await settled(fixture);
+    expect(topUp).toMatchObject({ amount: '10', status: 'SUCCEEDED' });
+    expect((await walletOf(fixture)).balance).toBe('10');
+  });
+
+  it('starts one when a transfer leaves the balance below the threshold', async () => {
+    const fixture = await walletWithAutoTopUp('20', '5', '10', 'pm_card_visa');
+    const other = await createWorkspace(app, fixture.ownerToken);
+    const { walletTransfer } = await app.data(
+      TRANSFER,
+      { input: { fromWalletId: fixture.walletId, toWalletId: other.walletId, amount: '18', idempotencyKey: unique('move') } },
+      fixture.ownerToken,
+    );
+    expect(walletTransfer.userErrors).toEqual([]);
+    const [topUp] = await settled(fixture);
+    expect(topUp).toMatchObject({ amount: '10', status: 'SUCCEEDED' });
+    expect((await walletOf(fixture)).balance).toBe('12');
+  });
+
+  it('tops up a wallet that cannot pay after its refused debits, once, however many are refused at once on two processes', async () => {
+    // Turned on at zero: a top-up of $5 leaves $5, below the $10 threshold, and none in flight.
+    const fixture = await walletWithAutoTopUp(null, '10', '5', 'pm_card_visa');
+    const [first] = await settled(fixture, 1);
+    const other = await spawnServer({
+      STRIPE_SECRET_KEY: stripe.secretKey,
+      STRIPE_API_BASE: stripe.url,
+      STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      TOLLGATE_AUTO_TOP_UP_DAILY_LIMIT: String(DAILY_LIMIT),
+    });
+    try {
+      // The next top-up's payment waits at Stripe until every debit is answered.
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      stripe.beforeIntentAnswer = () => held;
+      try {
+        // $6.60 each (6,000,000 input tokens): none fits in $5.
+        const answers = await Promise.all(
+          Array.from({ length: 200 }, (_, i) => postDebit([app.server.url, other.url][i % 2], fixture, { inputTokens: 6_000_000 })),
+        );
+        expect(answers.map((answer) => answer.errors ?? answer.data!.gatewayDebit.denial)).toEqual(Array.from({ length: 200 }, () => TOP_UP_UNDER_WAY));
+      } finally {
+        release();
+        stripe.beforeIntentAnswer = null;
+      }
+      const topUps = await settled(fixture, 2);
+      const second = topUps.find((topUp) => topUp.id !== first.id)!;
+      expect(second).toMatchObject({ amount: '5', status: 'SUCCEEDED' });
+      expect(intentRequestsOf(second.id)).toHaveLength(1);
+    } finally {
+      const exited = new Promise((resolve) => other.process.once('exit', resolve));
+      other.process.kill();
+      await exited;
+    }
+    expect((await walletOf(fixture)).balance).toBe('10');
+    const state = await walletState(app, fixture.walletId);
+    expect(state.sum).toBe(state.balance);
   }, 60_000);
 });
 

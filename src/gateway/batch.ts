@@ -18,6 +18,7 @@ import {
   outcomeFromJson,
   outcomeToJson,
   type ReleaseRequest,
+  TOP_UP_RETRY_AFTER_SECONDS,
 } from './contract';
 import { recordset, textArray } from './recordset';
 
@@ -30,8 +31,15 @@ import { recordset, textArray } from './recordset';
  * with one set-based statement per table: balances move by `balance + delta` under a guard.
  * A denial is an answer, not an error: it never fails the rest of the batch.
  */
-export async function processBatch(db: BatchDatabase, requests: GatewayRequest[], now: Date, holdTtlMs: number): Promise<BatchResult> {
-  return new Batch(requests, now, holdTtlMs).run(db);
+export async function processBatch(
+  db: BatchDatabase,
+  requests: GatewayRequest[],
+  now: Date,
+  holdTtlMs: number,
+  /** Auto top-ups per wallet in 24 hours; null where this server makes none. */
+  topUpDailyLimit: number | null,
+): Promise<BatchResult> {
+  return new Batch(requests, now, holdTtlMs, topUpDailyLimit).run(db);
 }
 
 /** Runs one statement; `?` placeholders. */
@@ -70,7 +78,10 @@ export interface WalletEvents {
 export interface BatchResult {
   outcomes: GatewayOutcome[];
   events: WalletEvents[];
-  /** Wallets the batch took down to below their auto top-up threshold (with auto top-up on). */
+  /**
+   * Wallets with auto top-up on that the batch left below their threshold: taken down there, or
+   * already there and refusing a debit for lack of credits.
+   */
   belowTopUpThreshold: string[];
   /** The low-balance alerts the batch fired. */
   lowBalanceAlerts: LowBalanceAlertEvent[];
@@ -141,6 +152,8 @@ interface WalletState {
   transactionIds: string[];
   /** The auto top-up threshold, when auto top-up is on. */
   topUpThreshold: bigint | null;
+  /** Requests refused for lack of credits, by index. */
+  refusedForCredits: number[];
   /** The highest armed low-balance threshold, if any: a balance below it fires alerts. */
   alertThreshold: bigint | null;
 }
@@ -196,6 +209,20 @@ type NewHold = Omit<HoldRow, 'status' | 'created_at' | 'expires_at' | 'settle_re
 };
 
 const RATE_WINDOW_SECONDS = 60;
+
+/**
+ * Of the wallets `?::text[]`, those whose auto top-up is being charged or starts now (the rule
+ * of AutoTopUps.start): the top-up in flight has not been declined (a declined one waits minutes
+ * for its next attempt), or none is in flight and fewer than `?` were started in 24 hours.
+ */
+const TOP_UPS_UNDER_WAY = `(select coalesce(jsonb_agg(x.wallet_id), '[]'::jsonb)
+     from unnest(?::text[]) as x (wallet_id)
+     cross join lateral (
+       select (select p.failure_reason is null from purchases p
+                where p.wallet_id = x.wallet_id and p.kind = 'AUTO_TOP_UP' and p.status in ('PENDING', 'REQUIRES_ACTION')) as charging,
+              (select count(*) from purchases p
+                where p.wallet_id = x.wallet_id and p.kind = 'AUTO_TOP_UP' and p.created_at > now() - interval '24 hours') as top_ups) as t
+    where t.charging or (t.charging is null and t.top_ups < ?::bigint))`;
 
 /** Timestamps are read as epoch milliseconds (the columns hold exactly that precision). */
 const EPOCH_MS = (column: string) => `(extract(epoch from ${column}) * 1000)::bigint::text`;
@@ -253,6 +280,7 @@ class Batch {
     private readonly requests: GatewayRequest[],
     private readonly now: Date,
     private readonly holdTtlMs: number,
+    private readonly topUpDailyLimit: number | null,
   ) {
     this.outcomes = requests.map(() => emptyOutcome());
     this.nowSecond = Math.floor(now.getTime() / 1000);
@@ -285,8 +313,8 @@ class Batch {
               ? this.release(request, index)
               : this.decide(request, index);
       });
-      this.copyDuplicates();
       await this.write();
+      this.copyDuplicates();
     });
     return { outcomes: this.outcomes, events: this.events(), belowTopUpThreshold: this.belowTopUpThreshold(), lowBalanceAlerts: this.lowBalanceAlerts };
   }
@@ -581,6 +609,7 @@ class Batch {
           heldDelta: 0n,
           transactionIds: [],
           topUpThreshold: big(row.top_up_threshold),
+          refusedForCredits: [],
           alertThreshold: big(row.alert_threshold),
         });
       } else {
@@ -712,7 +741,10 @@ class Batch {
       if (Batch.exceeds(used, cost, big(key.project_budget), reserveNothing)) return denied(DenialCode.PROJECT_BUDGET_EXCEEDED);
     }
     const wallet = this.wallets.get(key.wallet_id)!;
-    if (reserveNothing ? this.available(wallet) <= 0n : cost > this.available(wallet)) return denied(DenialCode.INSUFFICIENT_CREDITS);
+    if (reserveNothing ? this.available(wallet) <= 0n : cost > this.available(wallet)) {
+      wallet.refusedForCredits.push(index);
+      return denied(DenialCode.INSUFFICIENT_CREDITS);
+    }
 
     const subjects: Subjects = { keyId: key.id, identityId: identity?.id ?? null, projectId: key.project_id };
     const outcome: GatewayOutcome = { ...emptyOutcome(), allowed: true };
@@ -1000,8 +1032,13 @@ class Batch {
       .filter(([, wallet]) => wallet.alertThreshold !== null && wallet.balance + wallet.balanceDelta < wallet.alertThreshold)
       .map(([id, wallet]) => ({ wallet_id: id, balance: String(wallet.balance + wallet.balanceDelta) }));
     const lowBalance = crossed.length > 0 ? recordset({ wallet_id: 'text', balance: 'bigint' }, crossed) : null;
+    // Refusals for lack of credits below the auto top-up threshold: is a top-up coming?
+    const awaitingTopUp =
+      this.topUpDailyLimit === null
+        ? []
+        : [...this.wallets.entries()].filter(([, wallet]) => wallet.refusedForCredits.length > 0 && Batch.isBelowTopUpThreshold(wallet)).map(([id]) => id);
 
-    const [{ alerts }] = await this.commitWith<{ alerts: LowBalanceAlertEvent[] | null }>(
+    const [{ alerts, top_ups_under_way: topUpsUnderWay }] = await this.commitWith<{ alerts: LowBalanceAlertEvent[] | null; top_ups_under_way: string[] | null }>(
       `with ${lowBalance ? `${lowBalanceCtes(lowBalance.from)},` : ''}
        wallet_changes as (
          update wallets w set balance = w.balance + x.delta, held = w.held + x.held_delta
@@ -1054,7 +1091,8 @@ class Batch {
          returning key)
        select tollgate_expect((select count(*) from wallet_changes) = ?::bigint, 'a wallet changed under its lock')
           and tollgate_expect((select count(*) from answered) = ?::bigint, '${IDEMPOTENCY_RACE}') as written,
-              ${lowBalance ? LOW_BALANCE_ALERTS_JSON : 'null'} as alerts`,
+              ${lowBalance ? LOW_BALANCE_ALERTS_JSON : 'null'} as alerts,
+              ${awaitingTopUp.length > 0 ? TOP_UPS_UNDER_WAY : 'null'} as top_ups_under_way`,
       [
         ...(lowBalance?.params ?? []),
         ...wallets.params,
@@ -1071,15 +1109,24 @@ class Batch {
         ...answered.params,
         walletChanges.length,
         answers.length,
+        ...(awaitingTopUp.length > 0 ? [textArray(awaitingTopUp), this.topUpDailyLimit] : []),
       ],
     );
     this.lowBalanceAlerts = alerts ?? [];
+    // Refusals are not stored, so they can still learn it: the gateway may retry once the top-up is in.
+    for (const walletId of topUpsUnderWay ?? []) {
+      for (const index of this.wallets.get(walletId)!.refusedForCredits) this.outcomes[index] = denied(DenialCode.INSUFFICIENT_CREDITS, TOP_UP_RETRY_AFTER_SECONDS);
+    }
   }
 
   private belowTopUpThreshold(): string[] {
     return [...this.wallets.entries()]
-      .filter(([, wallet]) => wallet.balanceDelta < 0n && wallet.topUpThreshold !== null && wallet.balance + wallet.balanceDelta < wallet.topUpThreshold)
+      .filter(([, wallet]) => (wallet.balanceDelta < 0n || wallet.refusedForCredits.length > 0) && Batch.isBelowTopUpThreshold(wallet))
       .map(([walletId]) => walletId);
+  }
+
+  private static isBelowTopUpThreshold(wallet: WalletState): boolean {
+    return wallet.topUpThreshold !== null && wallet.balance + wallet.balanceDelta < wallet.topUpThreshold;
   }
 
   /** One event per wallet whose balance moved, carrying its final balance and its new ledger rows. */

@@ -28,6 +28,12 @@ const DENIALS: Record<DenialCode, { httpStatus: number; message: string }> = {
   HOLD_NOT_ACTIVE: { httpStatus: 409, message: 'The hold was already captured or released.' },
 };
 
+/**
+ * What a refusal for lack of credits tells the gateway while an auto top-up of the wallet is
+ * being charged: an off-session card payment and its credits take a second or two.
+ */
+export const TOP_UP_RETRY_AFTER_SECONDS = 5;
+
 export interface Denial {
   code: DenialCode;
   message: string;

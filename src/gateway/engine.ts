@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { publishLowBalanceAlerts } from '../alerts/low-balance';
+import type { TopUpTrigger } from '../ledger/ledger';
 import { type EventBus, TOPICS } from '../realtime/pubsub';
 import { type BatchDatabase, type BatchResult, isIdempotencyRace, processBatch } from './batch';
 import { batchDatabase } from './session';
@@ -15,8 +16,12 @@ export interface EngineOptions {
   maxBatch?: number;
   /** Batches in flight at once; the next one forms while they commit. */
   concurrency?: number;
-  /** After a commit: the wallets it left below their auto top-up threshold. */
-  onBelowTopUpThreshold?: (walletIds: string[]) => void;
+  /**
+   * Auto top-ups, where this server makes them: after a commit, the wallets it left below their
+   * threshold or that refused a debit for lack of credits below it; the daily limit tells a
+   * refusal whether a top-up is coming.
+   */
+  autoTopUps?: TopUpTrigger & { readonly dailyLimit: number };
   /** After a commit: how long its transaction took (retries included) and what it answered. */
   onBatch?: (seconds: number, outcomes: GatewayOutcome[]) => void;
 }
@@ -107,7 +112,7 @@ export class DebitEngine {
         this.options.bus.publish(TOPICS.transactionRecorded, recorded.walletId, recorded);
       }
       publishLowBalanceAlerts(this.options.bus, lowBalanceAlerts);
-      if (belowTopUpThreshold.length > 0) this.options.onBelowTopUpThreshold?.(belowTopUpThreshold);
+      if (belowTopUpThreshold.length > 0) this.options.autoTopUps?.walletsBelowThreshold(belowTopUpThreshold);
     } catch (error) {
       if (batch.length === 1) {
         batch[0].reject(error);
@@ -126,7 +131,7 @@ export class DebitEngine {
   private async runBatch(requests: GatewayRequest[]): Promise<BatchResult> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await processBatch(this.db, requests, this.options.clock(), this.holdTtlMs);
+        return await processBatch(this.db, requests, this.options.clock(), this.holdTtlMs, this.options.autoTopUps?.dailyLimit ?? null);
       } catch (error) {
         const retryable = isIdempotencyRace(error) || RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
         if (!retryable || attempt >= MAX_ATTEMPTS) throw error;

@@ -5,6 +5,7 @@ import type { AutoTopUpSettings } from '../payments/auto-top-up.settings';
 import type { BonusTier } from '../payments/bonus';
 import type { Principal } from '../auth/principal';
 import type { DebitEngine } from '../gateway/engine';
+import type { TopUpTrigger } from '../ledger/ledger';
 import type { EventBus } from '../realtime/pubsub';
 import { createLoaders, type Loaders } from './loaders';
 
@@ -18,6 +19,8 @@ export interface ServerServices {
   stripe: Stripe | null;
   bonusTiers: BonusTier[];
   autoTopUp: AutoTopUpSettings;
+  /** Starts auto top-ups; null where this server makes none (no payments or no jobs). */
+  autoTopUps: TopUpTrigger | null;
   /** Where alert webhooks may go. */
   webhookDestinations: WebhookDestinations;
 }
@@ -35,6 +38,7 @@ export interface Context {
   stripe: Stripe | null;
   bonusTiers: BonusTier[];
   autoTopUp: AutoTopUpSettings;
+  autoTopUps: TopUpTrigger | null;
   webhookDestinations: WebhookDestinations;
   /**
    * Drops what this request has read so far. Called after each mutation, so that its payload
@@ -56,6 +60,7 @@ export function createContext(services: ServerServices, principal: Principal, re
     stripe: services.stripe,
     bonusTiers: services.bonusTiers,
     autoTopUp: services.autoTopUp,
+    autoTopUps: services.autoTopUps,
     webhookDestinations: services.webhookDestinations,
     forgetReads() {
       this.em = services.em.fork();

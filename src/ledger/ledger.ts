@@ -32,6 +32,19 @@ export interface PostedEntry {
 export interface Posting {
   entries: PostedEntry[];
   lowBalanceAlerts: LowBalanceAlertEvent[];
+  /** Wallets with auto top-up on that a debit of the posting left below their threshold. */
+  belowTopUpThreshold: string[];
+}
+
+/** Starts auto top-ups for wallets left below their threshold (src/payments/auto-top-up.worker.ts); never throws. */
+export interface TopUpTrigger {
+  walletsBelowThreshold(walletIds: string[]): void;
+}
+
+/** Who hears of a committed posting: subscribers, and auto top-up where this server makes them. */
+export interface PostingListeners {
+  bus: EventBus;
+  autoTopUps?: TopUpTrigger | null;
 }
 
 const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
@@ -54,9 +67,12 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[], pos
   const posted: PostedEntry[] = new Array(entries.length);
   // Rows posted together share a timestamp; ids in posting order keep (created_at, id) in it.
   const nextTransactionId = idSequence('transaction');
+  /** Per wallet debited: whether its last change left it below its auto top-up threshold. */
+  const debited = new Map<string, boolean>();
   for (const { entry, index } of lockOrder) {
-    const { balanceAfter, heldAfter } = await applyDelta(tx, entry.walletId, entry.amount, entry.mayOverdraw ?? false);
+    const { balanceAfter, heldAfter, belowTopUpThreshold } = await applyDelta(tx, entry.walletId, entry.amount, entry.mayOverdraw ?? false);
     posted[index] = { transactionId: nextTransactionId(), walletId: entry.walletId, type: entry.type, amount: entry.amount, balanceAfter, heldAfter };
+    if (entry.amount < 0n || debited.has(entry.walletId)) debited.set(entry.walletId, belowTopUpThreshold);
   }
 
   const rows = entries.map((entry, index) => [
@@ -85,7 +101,8 @@ export async function postEntries(tx: EntityManager, entries: LedgerEntry[], pos
     [...rows.flat(), postedAt?.toISOString() ?? null],
   );
   const lowBalanceAlerts = await settleLowBalance(tx, [...new Set(entries.map((entry) => entry.walletId))]);
-  return { entries: posted, lowBalanceAlerts };
+  const belowTopUpThreshold = [...debited].filter(([, below]) => below).map(([walletId]) => walletId);
+  return { entries: posted, lowBalanceAlerts, belowTopUpThreshold };
 }
 
 /**
@@ -97,16 +114,22 @@ export async function lockWallets(tx: EntityManager, walletIds: string[]): Promi
   await tx.execute('select id from wallets where id in (?) order by id for no key update', [[...new Set(walletIds)]]);
 }
 
-async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, mayOverdraw: boolean): Promise<{ balanceAfter: bigint; heldAfter: bigint }> {
+async function applyDelta(
+  tx: EntityManager,
+  walletId: string,
+  delta: bigint,
+  mayOverdraw: boolean,
+): Promise<{ balanceAfter: bigint; heldAfter: bigint; belowTopUpThreshold: boolean }> {
   // Credits are never refused; a debit only applies while the balance, less what active
   // gateway holds reserve, covers it.
   const guarded = delta < 0n && !mayOverdraw;
   const guard = guarded ? 'and balance - held + ?::bigint >= 0' : '';
   const params = guarded ? [delta.toString(), walletId, delta.toString()] : [delta.toString(), walletId];
-  let result: Array<{ balance: string; held: string }>;
+  let result: Array<{ balance: string; held: string; below_top_up_threshold: boolean }>;
   try {
     result = await tx.execute(
-      `update wallets set balance = balance + ?::bigint where id = ? ${guard} returning balance, held`,
+      `update wallets set balance = balance + ?::bigint where id = ? ${guard}
+       returning balance, held, coalesce(auto_top_up_enabled and balance < auto_top_up_threshold, false) as below_top_up_threshold`,
       params,
     );
   } catch (error) {
@@ -118,11 +141,14 @@ async function applyDelta(tx: EntityManager, walletId: string, delta: bigint, ma
   if (result.length === 0) {
     throw new DomainError(UserErrorCode.INSUFFICIENT_FUNDS, 'Insufficient credits: the balance cannot cover this amount', ['input', 'amount']);
   }
-  return { balanceAfter: BigInt(result[0].balance), heldAfter: BigInt(result[0].held) };
+  return { balanceAfter: BigInt(result[0].balance), heldAfter: BigInt(result[0].held), belowTopUpThreshold: result[0].below_top_up_threshold };
 }
 
-/** Tells subscribers the balances a posting left, and the alerts it fired; call it after its commit. */
-export function publishPosted(bus: EventBus, organizationId: string, posting: Posting): void {
+/**
+ * Tells subscribers the balances a posting left and the alerts it fired, and starts the auto
+ * top-ups of the wallets it left below their threshold; call it after its commit.
+ */
+export function publishPosted({ bus, autoTopUps }: PostingListeners, organizationId: string, posting: Posting): void {
   for (const entry of posting.entries) {
     bus.publish(TOPICS.walletBalanceChanged, entry.walletId, {
       walletId: entry.walletId,
@@ -135,6 +161,7 @@ export function publishPosted(bus: EventBus, organizationId: string, posting: Po
     bus.publish(TOPICS.transactionRecorded, entry.walletId, { walletId: entry.walletId, transactions: [{ id: entry.transactionId, type: entry.type }] });
   }
   publishLowBalanceAlerts(bus, posting.lowBalanceAlerts);
+  if (posting.belowTopUpThreshold.length > 0) autoTopUps?.walletsBelowThreshold(posting.belowTopUpThreshold);
 }
 
 /** Loads posted rows as entities, in the order given. */

@@ -3,9 +3,8 @@ import { TransactionType, Wallet } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
-import type { EventBus } from '../realtime/pubsub';
 import { requireText } from '../validation';
-import { type LedgerEntry, loadTransactions, lockWallets, postEntries, publishPosted } from './ledger';
+import { type LedgerEntry, loadTransactions, lockWallets, postEntries, type PostingListeners, publishPosted } from './ledger';
 
 interface IdempotentPosting {
   organizationId: string;
@@ -21,9 +20,9 @@ interface IdempotentPosting {
 
 /**
  * Posts entries once per idempotency key: a retry of the same request returns the rows of the
- * first one. Balance events go out only after the commit.
+ * first one. Balance events (and auto top-ups) go out only after the commit.
  */
-async function postIdempotently(em: EntityManager, bus: EventBus, posting: IdempotentPosting) {
+async function postIdempotently(em: EntityManager, listeners: PostingListeners, posting: IdempotentPosting) {
   validateIdempotencyKey(posting.idempotencyKey);
   const outcome = await inTransaction(em, async (tx) => {
     // The wallets first, then the key, in the gateway's order: a gateway call and this write
@@ -45,7 +44,7 @@ async function postIdempotently(em: EntityManager, bus: EventBus, posting: Idemp
     await recordIdempotentResponse(tx, posting.organizationId, posting.idempotencyKey, { transactionIds });
     return { transactionIds, posted };
   });
-  if (outcome.posted) publishPosted(bus, posting.organizationId, outcome.posted);
+  if (outcome.posted) publishPosted(listeners, posting.organizationId, outcome.posted);
   return loadTransactions(em.fork(), outcome.transactionIds);
 }
 
@@ -63,11 +62,11 @@ export interface WalletAdjustInput {
 }
 
 /** A staff correction: a MANUAL credit (positive) or debit (negative) with a reason. */
-export async function adjustWallet(em: EntityManager, bus: EventBus, input: WalletAdjustInput) {
+export async function adjustWallet(em: EntityManager, listeners: PostingListeners, input: WalletAdjustInput) {
   if (input.amount === 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must not be zero', ['input', 'amount']);
   const description = requireText(input.description, 'description', 500);
   const wallet = await findWallet(em, input.walletId, null, 'walletId');
-  const [transaction] = await postIdempotently(em, bus, {
+  const [transaction] = await postIdempotently(em, listeners, {
     organizationId: wallet.organization.id,
     idempotencyKey: input.idempotencyKey,
     operation: 'walletAdjust',
@@ -86,7 +85,7 @@ export interface WalletTransferInput {
 }
 
 /** Moves credits between two wallets of one organization: instant, no fee, two rows in one commit. */
-export async function transferBetweenWallets(em: EntityManager, bus: EventBus, organizationId: string, actor: string, input: WalletTransferInput) {
+export async function transferBetweenWallets(em: EntityManager, listeners: PostingListeners, organizationId: string, actor: string, input: WalletTransferInput) {
   if (input.amount <= 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must be positive', ['input', 'amount']);
   if (input.fromWalletId === input.toWalletId) {
     throw new DomainError(UserErrorCode.SAME_WALLET, 'A transfer needs two different wallets', ['input', 'toWalletId']);
@@ -94,7 +93,7 @@ export async function transferBetweenWallets(em: EntityManager, bus: EventBus, o
   const description = input.description == null ? 'Transfer between workspaces' : requireText(input.description, 'description', 500);
   const from = await findWallet(em, input.fromWalletId, organizationId, 'fromWalletId');
   const to = await findWallet(em, input.toWalletId, organizationId, 'toWalletId');
-  const [transferOut, transferIn] = await postIdempotently(em, bus, {
+  const [transferOut, transferIn] = await postIdempotently(em, listeners, {
     organizationId,
     idempotencyKey: input.idempotencyKey,
     operation: 'walletTransfer',

@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import { Wallet } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
+import type { TopUpTrigger } from '../ledger/ledger';
 import { requireNonNegative } from '../validation';
 import { defaultCardOf } from './payment-methods.service';
 import { requirePurchaseAmount } from './purchase.service';
@@ -16,11 +17,18 @@ export interface AutoTopUpInput {
   amount?: bigint | null;
 }
 
+export interface AutoTopUpUpdateServices {
+  em: EntityManager;
+  stripe: Stripe | null;
+  autoTopUps: TopUpTrigger | null;
+}
+
 /**
  * Sets a wallet's auto top-up. Turning it on needs payments, a threshold, an amount a purchase
  * could be (at least $5, whole cents) and a saved card to charge; turning it off keeps the values.
+ * Left on with the balance below the threshold, it starts a top-up at once.
  */
-export async function updateAutoTopUp(em: EntityManager, stripe: Stripe | null, organizationId: string, input: AutoTopUpInput): Promise<Wallet> {
+export async function updateAutoTopUp({ em, stripe, autoTopUps }: AutoTopUpUpdateServices, organizationId: string, input: AutoTopUpInput): Promise<Wallet> {
   const threshold = input.threshold == null ? undefined : requireNonNegative(input.threshold, 'threshold');
   const amount = input.amount == null ? undefined : requirePurchaseAmount(input.amount);
   if (input.enabled) {
@@ -29,7 +37,7 @@ export async function updateAutoTopUp(em: EntityManager, stripe: Stripe | null, 
       throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'Auto top-up charges the default card: save a card first', ['input', 'enabled']);
     }
   }
-  return inTransaction(em, async (tx) => {
+  const updated = await inTransaction(em, async (tx) => {
     const wallet = await tx.findOne(Wallet, { id: input.walletId, organization: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such wallet', ['input', 'walletId']);
     if (threshold !== undefined) wallet.autoTopUpThreshold = threshold;
@@ -46,6 +54,8 @@ export async function updateAutoTopUp(em: EntityManager, stripe: Stripe | null, 
     await tx.flush();
     return wallet;
   });
+  if (updated.autoTopUpEnabled && updated.balance < updated.autoTopUpThreshold!) autoTopUps?.walletsBelowThreshold([updated.id]);
+  return updated;
 }
 
 /** Turns auto top-up off on every wallet of the organization that has it, saying why (in `em`'s transaction, if any). */

@@ -14,7 +14,11 @@ import { isPaymentRefusal, requireStripe } from './stripe';
 /** Declined payments in a row after which auto top-up turns itself off. */
 export const MAX_FAILURES_IN_A_ROW = 3;
 
-/** A wallet seen below its threshold is not looked at again by this process for this long. */
+/**
+ * A wallet whose start found nothing to do (a top-up in flight, the daily limit reached) or
+ * failed is not looked at again by this process for this long: a hot wallet is reported by every
+ * batch.
+ */
 const RECHECK_AFTER_MS = 1000;
 /** Top-ups charged at once by one process. */
 const WORKERS = 4;
@@ -31,8 +35,11 @@ export interface AutoTopUpServices extends PaymentServices {
 }
 
 /**
- * Auto top-up: a gateway debit that leaves a wallet below its threshold starts one purchase of
+ * Auto top-up: a wallet with auto top-up on found below its threshold starts one purchase of
  * the wallet's top-up amount, charged off-session to the organization's default card by a job.
+ * It is found there by whatever can help: a gateway debit that takes it there, a debit refused
+ * for lack of credits while it is there, a refund, transfer or adjustment that leaves it there
+ * (every posting of the ledger), and auto top-up turned on while it is there.
  *
  * - One in flight per wallet, across every process: the purchase row is inserted under a
  *   partial unique index, so of any number of concurrent starts one inserts and the rest do
@@ -45,8 +52,10 @@ export interface AutoTopUpServices extends PaymentServices {
  * - At most `dailyLimit` top-ups per wallet in any 24 hours; reaching it raises an alert, once a day.
  */
 export class AutoTopUps {
-  private readonly recentlyChecked = new Map<string, number>();
-  private readonly starting = new Set<Promise<unknown>>();
+  /** Starts under way, by wallet: a wallet reported meanwhile is left to its start. */
+  private readonly starting = new Map<string, Promise<void>>();
+  /** Until when wallets whose start found nothing to do are left alone. */
+  private readonly quietUntil = new Map<string, number>();
   private workerIds: string[] = [];
 
   constructor(private readonly services: AutoTopUpServices) {}
@@ -58,22 +67,36 @@ export class AutoTopUps {
     }
   }
 
-  /** Called with the wallets a committed gateway batch left below their threshold; never throws. */
+  /** Top-ups per wallet in any 24 hours. */
+  get dailyLimit(): number {
+    return this.services.autoTopUp.dailyLimit;
+  }
+
+  /** Called after a commit with the wallets it left below their threshold; never throws. */
   walletsBelowThreshold(walletIds: string[]): void {
     const now = Date.now();
+    for (const [walletId, until] of this.quietUntil) if (until <= now) this.quietUntil.delete(walletId);
     for (const walletId of walletIds) {
-      if (now - (this.recentlyChecked.get(walletId) ?? 0) < RECHECK_AFTER_MS) continue;
-      this.recentlyChecked.set(walletId, now);
-      const started = this.start(walletId).catch((error) => this.services.logger.error({ err: error, walletId }, 'auto top-up could not start'));
-      this.starting.add(started);
-      void started.finally(() => this.starting.delete(started));
+      if (this.starting.has(walletId) || this.quietUntil.has(walletId)) continue;
+      const started = this.start(walletId)
+        .then(
+          (purchaseId) => purchaseId === null,
+          (error) => {
+            this.services.logger.error({ err: error, walletId }, 'auto top-up could not start');
+            return true;
+          },
+        )
+        .then((quiet) => {
+          this.starting.delete(walletId);
+          if (quiet) this.quietUntil.set(walletId, Date.now() + RECHECK_AFTER_MS);
+        });
+      this.starting.set(walletId, started);
     }
-    for (const [walletId, at] of this.recentlyChecked) if (now - at >= RECHECK_AFTER_MS) this.recentlyChecked.delete(walletId);
   }
 
   /** Resolves when the starts begun so far are done. */
   async drain(): Promise<void> {
-    await Promise.all([...this.starting]);
+    await Promise.all([...this.starting.values()]);
   }
 
   /**
@@ -92,6 +115,12 @@ export class AutoTopUps {
     const amount = BigInt(wallet.amount);
     const bonus = autoTopUp.bonus ? bonusFor(amount, this.services.bonusTiers) : 0n;
     const started = await inTransaction(em, async (tx) => {
+      // Waits for a top-up in flight that is being settled, so that the statement below reads the
+      // balance it left: a wallet just topped up is not topped up again.
+      await tx.execute(
+        `select id from purchases where wallet_id = ? and kind = 'AUTO_TOP_UP' and status in ('PENDING', 'REQUIRES_ACTION') for no key update`,
+        [walletId],
+      );
       const [row] = await tx.execute<Array<{ purchase_id: string | null; organization_id: string | null; limited: boolean }>>(
         `with wallet as (
            select id, organization_id from wallets

@@ -4,7 +4,7 @@ import { Purchase, PurchaseKind, PurchaseStatus, TransactionType, Wallet } from 
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
-import { type LedgerEntry, postEntries, publishPosted } from '../ledger/ledger';
+import { type LedgerEntry, postEntries, publishPosted, type TopUpTrigger } from '../ledger/ledger';
 import { formatMoney } from '../money';
 import { AutoTopUpEventKind, type EventBus, TOPICS } from '../realtime/pubsub';
 import { requireText } from '../validation';
@@ -44,6 +44,8 @@ export interface PaymentServices {
   bus: EventBus;
   stripe: Stripe | null;
   bonusTiers: BonusTier[];
+  /** Started for a wallet that a refund leaves below its auto top-up threshold. */
+  autoTopUps?: TopUpTrigger | null;
 }
 
 /**
@@ -216,7 +218,7 @@ async function grantCredits(services: PaymentServices, purchaseId: string): Prom
     return { won, posting: await postEntries(tx, entries) };
   });
   if (!posted) return;
-  publishPosted(services.bus, posted.won.organization_id, posted.posting);
+  publishPosted(services, posted.won.organization_id, posted.posting);
   if (posted.won.kind === PurchaseKind.AUTO_TOP_UP) {
     const { wallet_id: walletId, attempt } = posted.won;
     services.bus.publish(TOPICS.autoTopUp, walletId, { walletId, purchaseId, kind: AutoTopUpEventKind.SUCCEEDED, attempt, reason: null });
@@ -276,7 +278,7 @@ export async function recordRefund(services: PaymentServices, charge: Stripe.Cha
     ]);
     return { organizationId: row.organization_id, posting };
   });
-  if (posted) publishPosted(services.bus, posted.organizationId, posted.posting);
+  if (posted) publishPosted(services, posted.organizationId, posted.posting);
 }
 
 /**
