@@ -4,7 +4,7 @@ import { createStripe } from '../src/payments/stripe';
 import { startTestApp, subscriptionClient, type TestApp } from './support/app';
 import { createMemberWithToken, createWorkspace, eventually, TRANSFER, unique } from './support/fixtures';
 import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, postDebit, walletState } from './support/gateway';
-import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
+import { paymentsOptions, saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
 import { spawnServer } from './support/process';
 
 /** Three top-ups of $5 from $1 leave $16. */
@@ -17,8 +17,7 @@ let app: TestApp;
 beforeAll(async () => {
   stripe = await startPaymentsServer();
   app = await startTestApp({
-    stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
-    stripeWebhookSecret: WEBHOOK_SECRET,
+    ...paymentsOptions(stripe),
     jobs: { timeoutSeconds: 2, pollingSeconds: 0.5 },
     autoTopUp: { dailyLimit: DAILY_LIMIT, retryDelaySeconds: RETRY_DELAY_SECONDS, bonus: false },
   });

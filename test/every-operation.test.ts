@@ -5,7 +5,6 @@ import { getNamedType, type GraphQLCompositeType, type GraphQLInterfaceType, typ
 import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { ID_PREFIXES, type IdKind, idKind } from '../src/ids';
 import { formatMoney, parseMoney } from '../src/money';
-import { createStripe } from '../src/payments/stripe';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, type GraphQLResult, startTestApp, type TestApp } from './support/app';
 import { createFreshDatabase, type FreshDatabase } from './support/database';
 import {
@@ -23,7 +22,7 @@ import {
 } from './support/fixtures';
 import { AUTHORIZE, createApiKey, debit, requestKey, setModelPrice } from './support/gateway';
 import { introspect, operationOf, pageArguments, selectEverything } from './support/introspection';
-import { saveCard, WEBHOOK_SECRET } from './support/payments';
+import { paymentsOptions, saveCard } from './support/payments';
 
 /**
  * Every mutation of the schema, called the way a client would succeed with it, selecting every
@@ -46,8 +45,7 @@ beforeAll(async () => {
   app = await startTestApp({
     databaseUrl: database.url,
     migrate: true,
-    stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
-    stripeWebhookSecret: WEBHOOK_SECRET,
+    ...paymentsOptions(stripe),
     jobs: { timeoutSeconds: 10, pollingSeconds: 0.5, alertRelayMs: 100 },
   });
   alertReceiver = createServer((_request, response) => response.writeHead(204).end());

@@ -1,9 +1,8 @@
 import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
-import { createStripe } from '../src/payments/stripe';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, startTestApp, type TestApp } from './support/app';
 import { ADJUST, createWorkspace, fund, organizationWithWorkspace, TRANSFER, unique } from './support/fixtures';
 import { AUTHORIZE, CAPTURE, createApiKey, DEBIT, DEBIT_BATCH, gatewaySetup, RELEASE, requestKey, setModelPrice, walletState } from './support/gateway';
-import { saveCard, WEBHOOK_SECRET } from './support/payments';
+import { paymentsOptions, saveCard } from './support/payments';
 
 /**
  * Every mutation that takes an idempotency key (and the settling of a hold, keyed by the hold)
@@ -17,8 +16,7 @@ let app: TestApp;
 beforeAll(async () => {
   stripe = await startPaymentsServer();
   app = await startTestApp({
-    stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
-    stripeWebhookSecret: WEBHOOK_SECRET,
+    ...paymentsOptions(stripe),
   });
 });
 

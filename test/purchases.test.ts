@@ -1,9 +1,8 @@
 import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
-import { createStripe } from '../src/payments/stripe';
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app';
 import { ADJUST, codes, createMemberWithToken, createOrganization, createWorkspace, organizationWithWorkspace, unique } from './support/fixtures';
 import { debit, gatewaySetup } from './support/gateway';
-import { saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
+import { paymentsOptions, saveCard, sendWebhook } from './support/payments';
 
 const PURCHASE = `mutation ($input: PurchaseCreateInput!) {
   purchaseCreate(input: $input) { purchase { id kind amount bonus status failureReason completedAt } clientSecret userErrors { field code message } }
@@ -18,8 +17,7 @@ beforeAll(async () => {
   stripe = await startPaymentsServer();
   unconfigured = await startTestApp();
   paid = await startTestApp({
-    stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }),
-    stripeWebhookSecret: WEBHOOK_SECRET,
+    ...paymentsOptions(stripe),
   });
 });
 

@@ -1,3 +1,4 @@
+import { createStripe } from '../../src/payments/stripe';
 import { randomBytes } from 'node:crypto';
 import { type PaymentsServer, signedEvent } from '../../src/dev/payments-server';
 import type { TestApp } from './app';
@@ -25,4 +26,9 @@ export async function saveCard(app: TestApp, stripe: PaymentsServer, token: stri
   const confirmed = (await stripe.confirmSetup(paymentMethodSetupStart.clientSecret, testCard)).object;
   expect(await sendWebhook(app, 'setup_intent.succeeded', confirmed)).toBe(200);
   return confirmed.payment_method;
+}
+
+/** What a test app needs to take payments through `stripe`, the suite's payments server. */
+export function paymentsOptions(stripe: PaymentsServer) {
+  return { stripe: createStripe({ STRIPE_SECRET_KEY: stripe.secretKey, STRIPE_API_BASE: stripe.url }), stripeWebhookSecret: WEBHOOK_SECRET };
 }
