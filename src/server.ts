@@ -40,6 +40,8 @@ const REQUEST_ID = /^[\w.:-]{1,128}$/;
 /** graphql-ws close codes: a token refused (not retried by clients), a fault of ours (retried). */
 const CLOSE_UNAUTHORIZED = 4401;
 const CLOSE_TRY_AGAIN_LATER = 1013;
+/** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
 /** How long a shutdown waits for the answers of WebSocket operations already accepted. */
 const SHUTDOWN_ANSWER_MS = 10_000;
 
@@ -450,7 +452,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
-    httpServer.listen(options.port, options.host, () => resolve());
+    // A deeper accept queue than Node's 511: a burst of new connections (thousands of gateway
+    // calls at once) waits to be accepted instead of being dropped and reset by the kernel.
+    httpServer.listen({ port: options.port, host: options.host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const { port } = httpServer.address() as AddressInfo;
   const shownHost = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
