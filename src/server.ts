@@ -271,7 +271,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     } else if (path === GRAPHQL_PATH && stopping) {
       // Not run, so nothing of it is committed: the client sends it again elsewhere.
       res.setHeader('connection', 'close');
-      sendJson(res, 503, { errors: [{ message: shuttingDown().message, extensions: { code: 'SHUTTING_DOWN' } }] });
+      sendJson(res, 503, { errors: [shuttingDown().toJSON()] });
     } else if (path === GRAPHQL_PATH) {
       // CORS answers a preflight itself; everything else goes on to GraphQL.
       cors(req, res, () =>
@@ -311,6 +311,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const wsServer = new WebSocketServer({ server: httpServer, path: GRAPHQL_PATH, maxPayload: MAX_BODY_BYTES });
   const documents = documentCache();
   const members = new Set<{ principal: MemberPrincipal; socket: WebSocket }>();
+  const closeRevoked = (member: { socket: WebSocket }) => member.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the access token was revoked');
   /**
    * graphql-ws's execute or subscribe, in the operation's log scope, refusing text inputs that
    * break the rule before anything runs (over HTTP the Apollo plugin above does the same).
@@ -386,8 +387,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         // Each operation of a member's connection is authorized against the token as it is now:
         // a revocation made on any replica a moment ago holds for it.
         if (ctx.extra.member && !(await stillValidTokens(em.fork(), [ctx.extra.member.principal.tokenId])).size) {
-          const { socket } = ctx.extra.member;
-          setImmediate(() => socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the access token was revoked'));
+          const { member } = ctx.extra;
+          setImmediate(() => closeRevoked(member));
           return [unauthenticated('The access token was revoked')];
         }
         (ctx.extra.operations ??= new Map()).set(id, { startedAt: process.hrtime.bigint(), requestId: randomUUID(), awaitsAnswer: true });
@@ -430,7 +431,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A member's connection lives on its token: once the token is revoked (or the member removed),
   // on any replica, the revocation published on the bus closes its connection with 4401 at once;
   // a periodic check of the open connections' tokens catches what the bus missed (Redis away).
-  const closeRevoked = (member: { socket: WebSocket }) => member.socket.close(CLOSE_UNAUTHORIZED, 'Unauthorized: the access token was revoked');
   const revocations = bus.subscribe(TOPICS.accessRevoked, EVERY_REPLICA);
   void (async () => {
     for await (const { tokenIds, memberIds } of revocations) {

@@ -23,6 +23,8 @@ import { DEMO_MODEL_PRICES, type DemoModel } from './catalog';
 import { type DemoCall, demoHistory, seededRandom, type TrafficProfile } from './history';
 
 export const DEMO_ORGANIZATION = 'Demo Organization';
+/** The workspace whose wallet the printed key spends from. */
+const DEMO_WORKSPACE = 'Default';
 /** What the demo wallet holds after its history. */
 export const DEMO_AVAILABLE = parseMoney('25');
 const HISTORY_DAYS = 30;
@@ -83,8 +85,7 @@ async function recoverSecrets(em: EntityManager, organization: Organization, sav
   return { ownerToken, apiKey };
 }
 
-const DEMO_WORKSPACE = 'Default';
-
+/** The owner as the services take an actor; the seed acts without a token of its own. */
 function ownerPrincipal(owner: Member): MemberPrincipal {
   return { kind: 'MEMBER', memberId: owner.id, organizationId: owner.organization.id, role: MemberRole.OWNER, tokenId: '' };
 }

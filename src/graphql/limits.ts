@@ -38,13 +38,14 @@ const INTROSPECTION_LIST_ROWS = 4;
  */
 const rowsEstimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   if (field.name === '__typename') return 0;
+  const list = isListType(getNullableType(field.type));
   let rows = 1;
   // A page size out of range is refused by the field itself, with a clearer message.
   if (typeof args.first === 'number') rows = Math.min(Math.max(args.first, 0), MAX_PAGE_SIZE);
   else if (typeof args.last === 'number') rows = Math.min(Math.max(args.last, 0), MAX_PAGE_SIZE);
   else if (field.args.some((arg) => arg.name === 'first')) rows = DEFAULT_PAGE_SIZE;
-  else if (type.name.startsWith('__') && isListType(getNullableType(field.type))) rows = INTROSPECTION_LIST_ROWS;
-  else if (isListType(getNullableType(field.type)) && !type.name.endsWith('Connection')) rows = UNPAGED_LIST_ROWS;
+  else if (list && type.name.startsWith('__')) rows = INTROSPECTION_LIST_ROWS;
+  else if (list && !type.name.endsWith('Connection')) rows = UNPAGED_LIST_ROWS;
   return 1 + rows * childComplexity;
 };
 

@@ -5,7 +5,7 @@ import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { disableAutoTopUps } from './auto-top-up.service';
 import { stripeCustomer } from './billing.service';
-import { isPaymentRefusal, requireStripe } from './stripe';
+import { isPaymentRefusal, requireStripe, unlessMissing } from './stripe';
 
 export interface CardServices {
   em: EntityManager;
@@ -161,10 +161,6 @@ async function syncStripeDefault(em: EntityManager, stripe: Stripe, organization
 
 /** Whether Stripe has the card on no customer any more (detached, or gone). */
 async function detachedInStripe(stripe: Stripe, paymentMethodId: string): Promise<boolean> {
-  try {
-    return (await stripe.paymentMethods.retrieve(paymentMethodId)).customer === null;
-  } catch (error) {
-    if ((error as { code?: string }).code === 'resource_missing') return true;
-    throw error;
-  }
+  const card = await stripe.paymentMethods.retrieve(paymentMethodId).catch(unlessMissing);
+  return !card || card.customer === null;
 }
