@@ -22,7 +22,8 @@ import { costLimited, MAX_QUERY_COST, MAX_QUERY_DEPTH, maxDepthRule, operationCo
 import { Metrics, operationLabel } from './observability/metrics';
 import { readiness } from './observability/readiness';
 import { type JobQueue, startJobQueue } from './jobs/queue';
-import { type Context, createContext, type ServerServices } from './graphql/context';
+import { type Context, createContext } from './graphql/context';
+import type { Deps } from './deps';
 import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPages } from './graphiql';
 import { type CorsSettings, corsHandler } from './http/cors';
 import { documentCache } from './graphql/document-cache';
@@ -143,7 +144,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     holdTtlMs: options.holdTtlMs,
     autoTopUps: autoTopUps ?? undefined,
   });
-  const services: ServerServices = { em, bus, gateway, now, stripe, bonusTiers, autoTopUp: autoTopUpSettings, autoTopUps, webhookDestinations };
+  const services: Deps = { em, bus, gateway, now, logger, stripe, bonusTiers, autoTopUp: autoTopUpSettings, autoTopUps, jobs, webhookDestinations };
   const schema = await buildGraphqlSchema();
   // Idle keep-alive connections are kept longer than the load balancers' usual 60 s (Node's 5 s
   // default makes a proxy, or a busy client, send on a socket the server is just closing: a

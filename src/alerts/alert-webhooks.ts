@@ -1,3 +1,4 @@
+import type { Deps } from '../deps';
 import { createHash, createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -7,7 +8,6 @@ import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { randomBase62 } from '../ids';
 import { inTransactionOf, type JobQueue, QUEUES } from '../jobs/queue';
-import type { Logger } from '../logger';
 import { formatMoney } from '../money';
 import { NonPublicAddressError, type WebhookDestinations } from './webhook-destinations';
 
@@ -90,12 +90,7 @@ function webhookBody(alert: Alert): string {
   });
 }
 
-export interface AlertWebhookServices {
-  em: EntityManager;
-  jobs: JobQueue;
-  logger: Logger;
-  destinations: WebhookDestinations;
-}
+export type AlertWebhookServices = Pick<Deps, 'em' | 'logger'> & { jobs: JobQueue; destinations: WebhookDestinations };
 
 /** POSTs the body and answers the response's status; a redirect is not followed. */
 function post(url: URL, headers: Record<string, string>, body: string, destinations: WebhookDestinations): Promise<number> {

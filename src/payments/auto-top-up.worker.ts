@@ -1,11 +1,10 @@
+import type { Deps } from '../deps';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AlertKind, Purchase, PurchaseStatus } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { newId } from '../ids';
 import { inTransactionOf, type JobQueue, QUEUES } from '../jobs/queue';
-import type { Logger } from '../logger';
 import { AutoTopUpEventKind, TOPICS } from '../realtime/pubsub';
-import type { AutoTopUpSettings } from './auto-top-up.settings';
 import { bonusFor } from './bonus';
 import { defaultCardOf } from './payment-methods.service';
 import { createIntent, failPurchase, issueInvoice, type PaymentServices, settleIntent } from './purchase.service';
@@ -28,11 +27,7 @@ interface AttemptJob {
   attempt: number;
 }
 
-export interface AutoTopUpServices extends PaymentServices {
-  jobs: JobQueue;
-  logger: Logger;
-  autoTopUp: AutoTopUpSettings;
-}
+export type AutoTopUpServices = PaymentServices & Pick<Deps, 'logger' | 'autoTopUp'> & { jobs: JobQueue };
 
 /**
  * Auto top-up: a wallet with auto top-up on found below its threshold starts one purchase of

@@ -1,17 +1,18 @@
+import type { Deps } from '../deps';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Stripe from 'stripe';
 import { Purchase, PurchaseKind, PurchaseStatus, TransactionType, Wallet } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
-import { type LedgerEntry, postEntries, publishPosted, type TopUpTrigger } from '../ledger/ledger';
+import { type LedgerEntry, postEntries, publishPosted } from '../ledger/ledger';
 import { formatMoney } from '../money';
-import { AutoTopUpEventKind, type EventBus, TOPICS } from '../realtime/pubsub';
+import { AutoTopUpEventKind, TOPICS } from '../realtime/pubsub';
 import { requireText } from '../validation';
 import { stripeCustomer } from './billing.service';
 import { defaultCardOf } from './payment-methods.service';
 import { isPaymentRefusal, isStripeOutage, requireStripe } from './stripe';
-import { type BonusTier, bonusFor } from './bonus';
+import { bonusFor } from './bonus';
 
 const NANO_PER_CENT = 10_000_000n;
 const NANO_PER_USD = 1_000_000_000n;
@@ -39,14 +40,8 @@ export interface PurchaseResult {
   clientSecret: string | null;
 }
 
-export interface PaymentServices {
-  em: EntityManager;
-  bus: EventBus;
-  stripe: Stripe | null;
-  bonusTiers: BonusTier[];
-  /** Started for a wallet that a refund leaves below its auto top-up threshold. */
-  autoTopUps?: TopUpTrigger | null;
-}
+/** What payments use; `autoTopUps` starts a top-up for a wallet that a refund leaves below its threshold. */
+export type PaymentServices = Pick<Deps, 'em' | 'bus' | 'stripe' | 'bonusTiers'> & Partial<Pick<Deps, 'autoTopUps'>>;
 
 /**
  * Buys credits for a workspace's wallet with a card: the purchase is recorded (PENDING) under
