@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { recordset } from './db/recordset';
+import { sql, type Statement } from './db/sql';
 import { DomainError, UserErrorCode } from './errors';
 
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
+
+/**
+ * What makes two requests "the same" under one idempotency key: the operation and what the
+ * client sent, as sent (text untrimmed, an optional field left out as null, not 0).
+ */
+export function requestHash(operation: string, request: unknown): string {
+  return createHash('sha256').update(JSON.stringify({ operation, request })).digest('hex');
+}
 
 export type Claim<R> = { kind: 'claimed' } | { kind: 'replay'; response: R };
 
@@ -30,18 +40,18 @@ export async function claimIdempotencyKey<R>(
   operation: string,
   request: unknown,
 ): Promise<Claim<R>> {
-  const requestHash = createHash('sha256').update(JSON.stringify({ operation, request })).digest('hex');
+  const hash = requestHash(operation, request);
   const inserted = await tx.execute(
     `insert into idempotency_keys (organization_id, key, operation, request_hash)
      values (?, ?, ?, ?) on conflict do nothing returning key`,
-    [organizationId, key, operation, requestHash],
+    [organizationId, key, operation, hash],
   );
   if (inserted.length > 0) return { kind: 'claimed' };
   const [existing] = await tx.execute<Array<{ request_hash: string; response: R }>>(
     'select request_hash, response from idempotency_keys where organization_id = ? and key = ?',
     [organizationId, key],
   );
-  if (existing.request_hash !== requestHash) {
+  if (existing.request_hash !== hash) {
     throw new DomainError(
       UserErrorCode.IDEMPOTENCY_KEY_REUSED,
       'This idempotency key was already used for a different request',
@@ -62,4 +72,39 @@ export async function recordIdempotentResponse(
     organizationId,
     key,
   ]);
+}
+
+export interface Answer {
+  organizationId: string;
+  key: string;
+  operation: string;
+  requestHash: string;
+  response: unknown;
+}
+
+/**
+ * The other way to keep a key: store the answer with the work, without a claim first (the
+ * gateway decides a whole batch before it writes, and a claim would cost a round trip per
+ * request). The statement returns the keys it stored: fewer than given means another request
+ * answered one of them first, and the work must roll back and run again to replay that answer.
+ * Sorted, so that writers claim keys in one order.
+ */
+export function storeAnswers(answers: Answer[]): Statement {
+  const sorted = [...answers].sort((a, b) =>
+    a.organizationId === b.organizationId ? (a.key < b.key ? -1 : 1) : a.organizationId < b.organizationId ? -1 : 1,
+  );
+  const rows = recordset(
+    { organization_id: 'text', key: 'text', operation: 'text', request_hash: 'text', response: 'jsonb' },
+    sorted.map((answer) => ({
+      organization_id: answer.organizationId,
+      key: answer.key,
+      operation: answer.operation,
+      request_hash: answer.requestHash,
+      response: answer.response,
+    })),
+  );
+  return sql`insert into idempotency_keys (organization_id, key, operation, request_hash, response)
+         select organization_id, key, operation, request_hash, response from ${rows}
+         on conflict do nothing
+         returning key`;
 }

@@ -5,6 +5,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { ormConfig } from '../mikro-orm.config';
 import { loadConfig } from '../src/config';
 import { type Database, openDatabase } from '../src/db/database';
+import { Statement } from '../src/db/sql';
 import { batchDatabase } from '../src/gateway/session';
 
 /**
@@ -24,7 +25,7 @@ describe('the embedded database session', () => {
 
   const GATEWAY_STATEMENT = 'select ?::bigint + 1 as next';
   const gatewayStatement = (orm: MikroORM, value: bigint) =>
-    batchDatabase(orm.em.getConnection().getKnex()).transaction((tx) => tx.commitWith<{ next: string }>(GATEWAY_STATEMENT, [value]));
+    batchDatabase(orm.em.getConnection().getKnex()).transaction((tx) => tx.commitWith<{ next: string }>(new Statement(GATEWAY_STATEMENT, [value])));
   const setting = async (orm: MikroORM) => (await orm.em.fork().execute("select current_setting('statement_timeout') as value"))[0].value;
 
   it('runs one connection, so that concurrent gateway transactions and ORM reads never meet in the session', async () => {

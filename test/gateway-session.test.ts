@@ -1,12 +1,13 @@
 import { batchDatabase, literal } from '../src/gateway/session';
-import { recordset, textArray } from '../src/gateway/recordset';
+import { recordset, textArray } from '../src/db/recordset';
+import { sql, Statement } from '../src/db/sql';
 import { useTestApp } from './support/app';
 
 const app = useTestApp();
 
 /** The gateway's own path: a transaction of prepared statements executed with literal arguments. */
 function commitWith<T = Record<string, unknown>>(statement: string, params: unknown[]): Promise<T[]> {
-  return batchDatabase(app.orm.em.getConnection().getKnex()).transaction((tx) => tx.commitWith<T>(statement, params));
+  return batchDatabase(app.orm.em.getConnection().getKnex()).transaction((tx) => tx.commitWith<T>(new Statement(statement, params)));
 }
 
 describe('statements executed with literal arguments', () => {
@@ -54,10 +55,10 @@ describe('rows sent as one array per column', () => {
   it('reads back every value, null and type exactly, inside the transaction or outside', async () => {
     const rows = tricky.map((text, i) => ({ text, amount: String(-(10n ** 18n) - BigInt(i)), maybe: i % 2 ? null : text, doc: { text, i } }));
     const set = recordset({ text: 'text', amount: 'bigint', maybe: 'text', doc: 'jsonb' }, rows);
-    const statement = `select text, amount::text, maybe, doc from ${set.from}`;
+    const statement = sql`select text, amount::text, maybe, doc from ${set}`;
     const expected = rows.map((row) => ({ ...row }));
-    expect(await commitWith(statement, set.params)).toEqual(expected);
-    expect(await batchDatabase(app.orm.em.getConnection().getKnex()).query(statement, set.params)).toEqual(expected);
+    expect(await commitWith(statement.text, [...statement.params])).toEqual(expected);
+    expect(await batchDatabase(app.orm.em.getConnection().getKnex()).query(statement)).toEqual(expected);
   });
 
   it('reads back a list of ids', async () => {

@@ -2,7 +2,8 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { LowBalanceThreshold } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
-import { textArray } from '../gateway/recordset';
+import { textArray } from '../db/recordset';
+import { raw, sql, type Statement } from '../db/sql';
 import { newId } from '../ids';
 import { type EventBus, type LowBalanceAlertEvent, TOPICS } from '../realtime/pubsub';
 
@@ -19,8 +20,8 @@ export const MAX_THRESHOLDS_PER_WALLET = 10;
  * balances: every change of a balance or of a threshold takes that lock, so crossings are
  * judged one at a time, in commit order, and each fires exactly once.
  */
-export function lowBalanceCtes(balances: string): string {
-  return `low_balance_wallets as (
+export function lowBalanceCtes(balances: Statement): Statement {
+  return sql`low_balance_wallets as (
          select wallet_id, balance from ${balances}),
        low_balance_rearmed as (
          update low_balance_thresholds t set armed = true
@@ -45,13 +46,11 @@ export function lowBalanceCtes(balances: string): string {
 export const LOW_BALANCE_ALERTS_JSON = `(select coalesce(jsonb_agg(jsonb_build_object('alertId', id, 'organizationId', organization_id,
            'walletId', wallet_id, 'recipientMemberIds', recipient_member_ids)), '[]'::jsonb) from low_balance_alerts)`;
 
-/** Brings the thresholds of wallets whose balances `tx` changed up to date; the alerts it fired. */
+/** Brings the thresholds of wallets up to date with their balances (after a threshold changed); the alerts it fired. */
 export async function settleLowBalance(tx: EntityManager, walletIds: string[]): Promise<LowBalanceAlertEvent[]> {
-  const [row] = await tx.execute<Array<{ alerts: LowBalanceAlertEvent[] }>>(
-    `with ${lowBalanceCtes('(select id as wallet_id, balance from wallets where id in (?)) as w')}
-     select ${LOW_BALANCE_ALERTS_JSON} as alerts`,
-    [walletIds],
-  );
+  const statement = sql`with ${lowBalanceCtes(sql`(select id as wallet_id, balance from wallets where id in (select unnest(${textArray(walletIds)}::text[]))) as w`)}
+     select ${raw(LOW_BALANCE_ALERTS_JSON)} as alerts`;
+  const [row] = await tx.execute<Array<{ alerts: LowBalanceAlertEvent[] }>>(statement.text, [...statement.params]);
   return row.alerts;
 }
 

@@ -1,7 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { publishLowBalanceAlerts } from '../alerts/low-balance';
-import type { TopUpTrigger } from '../ledger/ledger';
-import { type EventBus, TOPICS } from '../realtime/pubsub';
+import { publishPosted, type TopUpTrigger } from '../ledger/ledger';
+import type { EventBus } from '../realtime/pubsub';
 import { type BatchDatabase, type BatchResult, isIdempotencyRace, processBatch } from './batch';
 import { batchDatabase } from './session';
 import type { GatewayOutcome, GatewayRequest } from './contract';
@@ -104,15 +103,10 @@ export class DebitEngine {
   private async commit(batch: Waiting[]): Promise<void> {
     try {
       const started = process.hrtime.bigint();
-      const { outcomes, events, belowTopUpThreshold, lowBalanceAlerts } = await this.runBatch(batch.map((waiting) => waiting.request));
+      const { outcomes, posting } = await this.runBatch(batch.map((waiting) => waiting.request));
       batch.forEach((waiting, i) => waiting.resolve(outcomes[i]));
       this.options.onBatch?.(Number(process.hrtime.bigint() - started) / 1e9, outcomes);
-      for (const { balance, recorded } of events) {
-        this.options.bus.publish(TOPICS.walletBalanceChanged, balance.walletId, balance);
-        this.options.bus.publish(TOPICS.transactionRecorded, recorded.walletId, recorded);
-      }
-      publishLowBalanceAlerts(this.options.bus, lowBalanceAlerts);
-      if (belowTopUpThreshold.length > 0) this.options.autoTopUps?.walletsBelowThreshold(belowTopUpThreshold);
+      publishPosted(this.options, posting);
     } catch (error) {
       if (batch.length === 1) {
         batch[0].reject(error);
@@ -131,7 +125,10 @@ export class DebitEngine {
   private async runBatch(requests: GatewayRequest[]): Promise<BatchResult> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        return await processBatch(this.db, requests, this.options.clock(), this.holdTtlMs, this.options.autoTopUps?.dailyLimit ?? null);
+        return await processBatch(this.db, requests, this.options.clock(), {
+          holdTtlMs: this.holdTtlMs,
+          topUpDailyLimit: this.options.autoTopUps?.dailyLimit ?? null,
+        });
       } catch (error) {
         const retryable = isIdempotencyRace(error) || RETRYABLE_SQLSTATES.has((error as { code?: string }).code ?? '');
         if (!retryable || attempt >= MAX_ATTEMPTS) throw error;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientBase, QueryResult } from 'pg';
 import { withConnection } from '../db/pool';
+import type { Statement } from '../db/sql';
 import type { BatchDatabase, BatchTransaction, Sql } from './batch';
 
 /**
@@ -70,8 +71,8 @@ function rowsOf<T>(result: QueryResult | QueryResult[], index: number): T[] {
 export function batchDatabase(knex: Knex): BatchDatabase {
   let turn: Promise<unknown> = Promise.resolve();
   return {
-    query: <R>(statement: string, params: unknown[]) =>
-      withConnection(knex, async (client) => (await client.query(prepared('protocol', statement, params))).rows as R[]),
+    query: <R>({ text, params }: Statement) =>
+      withConnection(knex, async (client) => (await client.query(prepared('protocol', text, [...params]))).rows as R[]),
     transaction<T>(work: (tx: BatchTransaction) => Promise<T>) {
       const run = turn.then(() => withConnection(knex, (client) => runTransaction(client, work)));
       turn = run.catch(() => undefined);
@@ -92,8 +93,8 @@ async function runTransaction<T>(client: ClientBase, work: (tx: BatchTransaction
    * One simple-protocol message: BEGIN when the transaction is not open yet, the EXECUTE of a
    * statement prepared (planned) once per connection, COMMIT when it is the last.
    */
-  const send = async <R>(statement: string, params: unknown[], commit: boolean): Promise<R[]> => {
-    const { name, text } = prepared('sql', statement, params);
+  const send = async <R>(statement: string, params: readonly unknown[], commit: boolean): Promise<R[]> => {
+    const { name, text } = prepared('sql', statement, []);
     if (!ready.has(name)) {
       await client.query(`prepare ${name} as ${text}`);
       ready.add(name);
@@ -106,8 +107,8 @@ async function runTransaction<T>(client: ClientBase, work: (tx: BatchTransaction
     if (commit) committed = true;
     return rowsOf<R>(result, index);
   };
-  const query: Sql = (statement, params) => send(statement, params, false);
-  const commitWith: Sql = (statement, params) => send(statement, params, true);
+  const query: Sql = ({ text, params }) => send(text, params, false);
+  const commitWith: Sql = ({ text, params }) => send(text, params, true);
   try {
     const result = await work({ query, commitWith });
     if (open && !committed) await client.query('commit');

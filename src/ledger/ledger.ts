@@ -1,38 +1,47 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Transaction, TransactionType } from '../../entities';
+import { Transaction } from '../../entities';
 import { DomainError, UserErrorCode } from '../errors';
-import { idSequence } from '../ids';
-import { publishLowBalanceAlerts, settleLowBalance } from '../alerts/low-balance';
+import { publishLowBalanceAlerts, lowBalanceCtes, LOW_BALANCE_ALERTS_JSON } from '../alerts/low-balance';
+import { recordset, textArray } from '../db/recordset';
+import { raw, sql, type Statement } from '../db/sql';
 import { type EventBus, type LowBalanceAlertEvent, TOPICS } from '../realtime/pubsub';
+import { BalanceOutOfRange, GuardRefusal, type LedgerEntry, LedgerPlan, type LockedWallet } from './plan';
 
-export interface LedgerEntry {
-  walletId: string;
-  type: TransactionType;
-  /** Signed nano-USD, never zero: credits positive, debits negative. */
-  amount: bigint;
-  description: string;
-  actor: string;
-  counterpartyWalletId?: string;
-  idempotencyKey?: string;
-  /** A debit that must be recorded even below zero (a refund of spent credits); the wallet then spends nothing until topped up. */
-  mayOverdraw?: boolean;
+export { Guard, type LedgerEntry, type LockedWallet, LedgerPlan } from './plan';
+
+/**
+ * THE ONE WRITER of balances and ledger rows (DESIGN §4). A posting is worked out in memory
+ * against its wallets as locked (`LedgerPlan`: the guard rule, balances after, row ids) and
+ * written by one set-based statement (`ledgerWrite`): balances move by their deltas, rows are
+ * inserted, the usage rollup and the low-balance thresholds are kept, and the alerts fired come
+ * back. Services post with `postEntries`; the gateway batch plans its own charges and splices
+ * `ledgerWrite` into the statement that commits the rest of its decisions.
+ */
+
+/** Runs one statement. */
+export type Run = <T>(statement: Statement) => Promise<T[]>;
+
+export function runOn(tx: EntityManager): Run {
+  return <T>(statement: Statement) => tx.execute<T[]>(statement.text, [...statement.params]);
 }
 
-export interface PostedEntry {
-  transactionId: string;
+/** Per wallet whose balance a posting moved: where it ended, and the rows that moved it. */
+export interface WalletChange {
   walletId: string;
-  type: TransactionType;
-  amount: bigint;
-  balanceAfter: bigint;
-  /** What the wallet's active holds reserved at that point. */
-  heldAfter: bigint;
+  organizationId: string;
+  balance: bigint;
+  held: bigint;
+  change: bigint;
+  transactions: Array<{ id: string; type: string }>;
 }
 
-/** What one call of `postEntries` did: its rows, and the low-balance alerts the new balances fired. */
+/** What one committed posting did: its rows, per wallet, and what it set off. */
 export interface Posting {
-  entries: PostedEntry[];
+  /** The ids of the rows, in the order of the entries. */
+  transactionIds: string[];
+  wallets: WalletChange[];
   lowBalanceAlerts: LowBalanceAlertEvent[];
-  /** Wallets with auto top-up on that a debit of the posting left below their threshold. */
+  /** Wallets with auto top-up on that the posting left below their threshold (or that must be looked at). */
   belowTopUpThreshold: string[];
 }
 
@@ -47,118 +56,201 @@ export interface PostingListeners {
   autoTopUps?: TopUpTrigger | null;
 }
 
-const NUMERIC_VALUE_OUT_OF_RANGE = '22003';
+/**
+ * Locks wallets for a change of their balance, in id order like every writer of balances, so
+ * that writers of the same wallets queue instead of deadlocking, and reads what a posting is
+ * planned against. The lock leaves rows that merely refer to a wallet (holds, purchases) free to
+ * be inserted.
+ */
+export function lockWalletsStatement(walletIds: Iterable<string>): Statement {
+  return sql`select id, organization_id, balance::text as balance, held::text as held,
+                    case when auto_top_up_enabled then auto_top_up_threshold::text end as top_up_threshold,
+                    (select max(t.amount)::text from low_balance_thresholds t where t.wallet_id = wallets.id and t.armed) as alert_threshold
+               from wallets
+              where id in (select unnest(${textArray([...new Set(walletIds)].sort())}::text[])) order by id for no key update`;
+}
+
+export interface LockedWalletRow {
+  id: string;
+  organization_id: string;
+  balance: string;
+  held: string;
+  top_up_threshold: string | null;
+  alert_threshold: string | null;
+}
+
+export function lockedWallet(row: LockedWalletRow): LockedWallet {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    balance: BigInt(row.balance),
+    held: BigInt(row.held),
+    topUpThreshold: row.top_up_threshold === null ? null : BigInt(row.top_up_threshold),
+    alertThreshold: row.alert_threshold === null ? null : BigInt(row.alert_threshold),
+  };
+}
+
+export async function lockWallets(tx: EntityManager, walletIds: Iterable<string>): Promise<LockedWallet[]> {
+  return (await runOn(tx)<LockedWalletRow>(lockWalletsStatement(walletIds))).map(lockedWallet);
+}
 
 /**
- * The only code that writes balances and ledger rows. Runs inside the caller's transaction
- * (`tx`), so the balance change and its ledger row commit or roll back together.
- *
- * Each balance moves by one atomic `balance = balance + delta` whose guard refuses to take
- * it below zero; wallets are updated in id order so that two transfers in opposite directions
- * lock in the same order and cannot deadlock.
- *
- * `postedAt` dates the rows (the demo's past); by default they get the database's clock.
+ * The ledger's part of the statement that commits a posting: common table expressions (with no
+ * leading `with`), a check that is false when a wallet is not as it was locked, and the
+ * low-balance alerts fired (a jsonb array). `postedAt` dates the rows; by default they get the
+ * database's clock, read once, after the balances are locked, so that the posting's rows tie and
+ * list in id order.
+ */
+export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: Statement; check: Statement; alerts: Statement } {
+  const accounts = [...plan.accounts.values()];
+  const changed = accounts.filter((account) => account.changed);
+  const wallets = recordset(
+    { id: 'text', balance_before: 'bigint', held_before: 'bigint', delta: 'bigint', held_delta: 'bigint' },
+    changed.map(({ locked, balance, held }) => ({
+      id: locked.id,
+      balance_before: String(locked.balance),
+      held_before: String(locked.held),
+      delta: String(balance - locked.balance),
+      held_delta: String(held - locked.held),
+    })),
+  );
+  const rows = recordset(
+    {
+      id: 'text',
+      wallet_id: 'text',
+      organization_id: 'text',
+      type: 'text',
+      amount: 'bigint',
+      balance_after: 'bigint',
+      description: 'text',
+      actor: 'text',
+      counterparty_wallet_id: 'text',
+      idempotency_key: 'text',
+      api_key_id: 'text',
+      identity_id: 'text',
+      project_id: 'text',
+      model: 'text',
+      input_tokens: 'bigint',
+      output_tokens: 'bigint',
+      hold_id: 'text',
+    },
+    plan.rows.map((row) => ({
+      id: row.id,
+      wallet_id: row.walletId,
+      organization_id: row.organizationId,
+      type: row.type,
+      amount: String(row.amount),
+      balance_after: String(row.balanceAfter),
+      description: row.description,
+      actor: row.actor,
+      counterparty_wallet_id: row.counterpartyWalletId ?? null,
+      idempotency_key: row.idempotencyKey ?? null,
+      api_key_id: row.usage?.apiKeyId ?? null,
+      identity_id: row.usage?.identityId ?? null,
+      project_id: row.usage?.projectId ?? null,
+      model: row.usage?.model ?? null,
+      input_tokens: row.usage ? String(row.usage.inputTokens) : null,
+      output_tokens: row.usage ? String(row.usage.outputTokens) : null,
+      hold_id: row.usage?.holdId ?? null,
+    })),
+  );
+  const inQuestion = accounts.filter((account) => account.lowBalanceInQuestion);
+  const lowBalance =
+    inQuestion.length > 0
+      ? recordset({ wallet_id: 'text', balance: 'bigint' }, inQuestion.map((account) => ({ wallet_id: account.locked.id, balance: String(account.balance) })))
+      : null;
+  const ctes = sql`
+       ledger_wallets as (
+         update wallets w set balance = w.balance + x.delta, held = w.held + x.held_delta
+           from ${wallets}
+          where w.id = x.id and w.balance = x.balance_before and w.held = x.held_before
+          returning w.id),
+       ledger_rows as (
+         insert into transactions (id, wallet_id, organization_id, type, amount, balance_after, description, actor,
+                                   counterparty_wallet_id, idempotency_key, api_key_id, identity_id, project_id, model,
+                                   input_tokens, output_tokens, hold_id, created_at)
+         select x.*, posted_at.t
+           from ${rows}
+          cross join (select coalesce(${postedAt}::timestamptz, clock_timestamp()) as t) as posted_at
+         returning wallet_id, api_key_id, identity_id, project_id, model, amount, input_tokens, output_tokens, created_at),
+       ledger_usage as (
+         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests)
+         select wallet_id, date_trunc('hour', created_at, 'UTC'), api_key_id, identity_id, project_id, model,
+                -sum(amount), sum(input_tokens), sum(output_tokens), count(*)
+           from ledger_rows
+          where api_key_id is not null
+          group by 1, 2, 3, 4, 5, 6
+         on conflict on constraint usage_hourly_key do update
+            set cost = usage_hourly.cost + excluded.cost, input_tokens = usage_hourly.input_tokens + excluded.input_tokens,
+                output_tokens = usage_hourly.output_tokens + excluded.output_tokens, requests = usage_hourly.requests + excluded.requests)${
+                  lowBalance ? sql`,\n       ${lowBalanceCtes(lowBalance)}` : raw('')
+                }`;
+  return {
+    ctes,
+    check: sql`tollgate_expect((select count(*) from ledger_wallets) = ${changed.length}::bigint, 'a wallet changed under its lock')`,
+    alerts: lowBalance ? raw(LOW_BALANCE_ALERTS_JSON) : raw(`'[]'::jsonb`),
+  };
+}
+
+/** What a committed plan did, for `publishPosted`; `alsoBelowTopUpThreshold` adds wallets the caller found there. */
+export function postingOf(plan: LedgerPlan, lowBalanceAlerts: LowBalanceAlertEvent[], alsoBelowTopUpThreshold: string[] = []): Posting {
+  const wallets = [...plan.accounts.values()]
+    .filter((account) => account.rows.length > 0)
+    .map((account) => ({
+      walletId: account.locked.id,
+      organizationId: account.locked.organizationId,
+      balance: account.balance,
+      held: account.held,
+      change: account.balance - account.locked.balance,
+      transactions: account.rows.map((row) => ({ id: row.id, type: row.type })),
+    }));
+  return {
+    transactionIds: plan.rows.map((row) => row.id),
+    wallets,
+    lowBalanceAlerts,
+    belowTopUpThreshold: [...new Set([...plan.belowTopUpThreshold(), ...alsoBelowTopUpThreshold])],
+  };
+}
+
+/**
+ * Posts `entries` in the caller's transaction (`tx`): the balance changes and their rows commit
+ * or roll back together. A debit its guard refuses is INSUFFICIENT_FUNDS and changes nothing.
  */
 export async function postEntries(tx: EntityManager, entries: LedgerEntry[], postedAt?: Date): Promise<Posting> {
-  const lockOrder = entries
-    .map((entry, index) => ({ entry, index }))
-    .sort((a, b) => (a.entry.walletId < b.entry.walletId ? -1 : a.entry.walletId > b.entry.walletId ? 1 : a.index - b.index));
-
-  const posted: PostedEntry[] = new Array(entries.length);
-  // Rows posted together share a timestamp; ids in posting order keep (created_at, id) in it.
-  const nextTransactionId = idSequence('transaction');
-  /** Per wallet debited: whether its last change left it below its auto top-up threshold. */
-  const debited = new Map<string, boolean>();
-  for (const { entry, index } of lockOrder) {
-    const { balanceAfter, heldAfter, belowTopUpThreshold } = await applyDelta(tx, entry.walletId, entry.amount, entry.mayOverdraw ?? false);
-    posted[index] = { transactionId: nextTransactionId(), walletId: entry.walletId, type: entry.type, amount: entry.amount, balanceAfter, heldAfter };
-    if (entry.amount < 0n || debited.has(entry.walletId)) debited.set(entry.walletId, belowTopUpThreshold);
-  }
-
-  const rows = entries.map((entry, index) => [
-    posted[index].transactionId,
-    entry.walletId,
-    entry.type,
-    entry.amount.toString(),
-    posted[index].balanceAfter.toString(),
-    entry.description,
-    entry.counterpartyWalletId ?? null,
-    entry.actor,
-    entry.idempotencyKey ?? null,
-  ]);
-  // One timestamp for the whole posting, taken after its balances are locked, so that its rows
-  // tie and list in id order.
-  await tx.execute(
-    `insert into transactions
-       (id, wallet_id, organization_id, type, amount, balance_after, description,
-        counterparty_wallet_id, actor, idempotency_key, created_at)
-     select v.id, v.wallet_id, w.organization_id, v.type, v.amount::bigint, v.balance_after::bigint,
-            v.description, v.counterparty_wallet_id, v.actor, v.idempotency_key, posted_at.t
-       from (values ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
-            as v (id, wallet_id, type, amount, balance_after, description, counterparty_wallet_id, actor, idempotency_key)
-       join wallets w on w.id = v.wallet_id
-       cross join (select coalesce(?::timestamptz, clock_timestamp()) as t) as posted_at`,
-    [...rows.flat(), postedAt?.toISOString() ?? null],
-  );
-  const lowBalanceAlerts = await settleLowBalance(tx, [...new Set(entries.map((entry) => entry.walletId))]);
-  const belowTopUpThreshold = [...debited].filter(([, below]) => below).map(([walletId]) => walletId);
-  return { entries: posted, lowBalanceAlerts, belowTopUpThreshold };
-}
-
-/**
- * Locks wallets for a change of their balance, in id order like every writer of balances (the
- * gateway batch too), so that writers of the same wallets queue instead of deadlocking. The lock
- * leaves rows that merely refer to a wallet (holds, purchases) free to be inserted.
- */
-export async function lockWallets(tx: EntityManager, walletIds: string[]): Promise<void> {
-  await tx.execute('select id from wallets where id in (?) order by id for no key update', [[...new Set(walletIds)]]);
-}
-
-async function applyDelta(
-  tx: EntityManager,
-  walletId: string,
-  delta: bigint,
-  mayOverdraw: boolean,
-): Promise<{ balanceAfter: bigint; heldAfter: bigint; belowTopUpThreshold: boolean }> {
-  // Credits are never refused; a debit only applies while the balance, less what active
-  // gateway holds reserve, covers it.
-  const guarded = delta < 0n && !mayOverdraw;
-  const guard = guarded ? 'and balance - held + ?::bigint >= 0' : '';
-  const params = guarded ? [delta.toString(), walletId, delta.toString()] : [delta.toString(), walletId];
-  let result: Array<{ balance: string; held: string; below_top_up_threshold: boolean }>;
-  try {
-    result = await tx.execute(
-      `update wallets set balance = balance + ?::bigint where id = ? ${guard}
-       returning balance, held, coalesce(auto_top_up_enabled and balance < auto_top_up_threshold, false) as below_top_up_threshold`,
-      params,
-    );
-  } catch (error) {
-    if ((error as { code?: string }).code === NUMERIC_VALUE_OUT_OF_RANGE) {
-      throw new DomainError(UserErrorCode.BALANCE_OUT_OF_RANGE, 'The resulting balance would be out of range');
+  const run = runOn(tx);
+  const plan = new LedgerPlan(await lockWallets(tx, entries.map((entry) => entry.walletId)));
+  for (const entry of entries) {
+    try {
+      plan.post(entry);
+    } catch (error) {
+      if (error instanceof GuardRefusal) {
+        throw new DomainError(UserErrorCode.INSUFFICIENT_FUNDS, 'Insufficient credits: the balance cannot cover this amount', ['input', 'amount']);
+      }
+      if (error instanceof BalanceOutOfRange) throw new DomainError(UserErrorCode.BALANCE_OUT_OF_RANGE, 'The resulting balance would be out of range');
+      throw error;
     }
-    throw error;
   }
-  if (result.length === 0) {
-    throw new DomainError(UserErrorCode.INSUFFICIENT_FUNDS, 'Insufficient credits: the balance cannot cover this amount', ['input', 'amount']);
-  }
-  return { balanceAfter: BigInt(result[0].balance), heldAfter: BigInt(result[0].held), belowTopUpThreshold: result[0].below_top_up_threshold };
+  const write = ledgerWrite(plan, postedAt ?? null);
+  const [{ alerts }] = await run<{ alerts: LowBalanceAlertEvent[] }>(sql`with ${write.ctes} select ${write.check} as written, ${write.alerts} as alerts`);
+  return postingOf(plan, alerts);
 }
 
 /**
- * Tells subscribers the balances a posting left and the alerts it fired, and starts the auto
- * top-ups of the wallets it left below their threshold; call it after its commit.
+ * Tells subscribers the balances a posting left (one event per wallet: its final balance and its
+ * new rows) and the alerts it fired, and starts the auto top-ups of the wallets it left below
+ * their threshold. The one publisher of what the ledger committed; call it after the commit.
  */
-export function publishPosted({ bus, autoTopUps }: PostingListeners, organizationId: string, posting: Posting): void {
-  for (const entry of posting.entries) {
-    bus.publish(TOPICS.walletBalanceChanged, entry.walletId, {
-      walletId: entry.walletId,
-      organizationId,
-      balance: entry.balanceAfter,
-      held: entry.heldAfter,
-      change: entry.amount,
-      transactionId: entry.transactionId,
+export function publishPosted({ bus, autoTopUps }: PostingListeners, posting: Posting): void {
+  for (const wallet of posting.wallets) {
+    bus.publish(TOPICS.walletBalanceChanged, wallet.walletId, {
+      walletId: wallet.walletId,
+      organizationId: wallet.organizationId,
+      balance: wallet.balance,
+      held: wallet.held,
+      change: wallet.change,
+      transactionId: wallet.transactions[wallet.transactions.length - 1].id,
     });
-    bus.publish(TOPICS.transactionRecorded, entry.walletId, { walletId: entry.walletId, transactions: [{ id: entry.transactionId, type: entry.type }] });
+    bus.publish(TOPICS.transactionRecorded, wallet.walletId, { walletId: wallet.walletId, transactions: wallet.transactions });
   }
   publishLowBalanceAlerts(bus, posting.lowBalanceAlerts);
   if (posting.belowTopUpThreshold.length > 0) autoTopUps?.walletsBelowThreshold(posting.belowTopUpThreshold);

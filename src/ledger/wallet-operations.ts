@@ -40,11 +40,10 @@ async function postIdempotently(em: EntityManager, listeners: PostingListeners, 
       tx,
       posting.entries.map((entry) => ({ ...entry, idempotencyKey: posting.idempotencyKey })),
     );
-    const transactionIds = posted.entries.map((entry) => entry.transactionId);
-    await recordIdempotentResponse(tx, posting.organizationId, posting.idempotencyKey, { transactionIds });
-    return { transactionIds, posted };
+    await recordIdempotentResponse(tx, posting.organizationId, posting.idempotencyKey, { transactionIds: posted.transactionIds });
+    return { transactionIds: posted.transactionIds, posted };
   });
-  if (outcome.posted) publishPosted(listeners, posting.organizationId, outcome.posted);
+  if (outcome.posted) publishPosted(listeners, outcome.posted);
   return loadTransactions(em.fork(), outcome.transactionIds);
 }
 

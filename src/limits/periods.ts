@@ -15,6 +15,14 @@ export enum KeyLimitPeriod {
 
 export const ALL_PERIODS = [Period.DAILY, Period.WEEKLY, Period.MONTHLY, Period.YEARLY] as const;
 
+/** Each period's unit for PostgreSQL's `date_trunc` (which starts weeks on Monday too). */
+export const PERIOD_UNITS: Record<Period, 'day' | 'week' | 'month' | 'year'> = {
+  [Period.DAILY]: 'day',
+  [Period.WEEKLY]: 'week',
+  [Period.MONTHLY]: 'month',
+  [Period.YEARLY]: 'year',
+};
+
 export function periodStart(period: Period | KeyLimitPeriod, at: Date): Date {
   const year = at.getUTCFullYear();
   const month = at.getUTCMonth();

@@ -12,6 +12,35 @@ export interface Counter {
 
 const ZERO: Counter = Object.freeze({ cost: 0n, tokens: 0n, requests: 0n, heldCost: 0n, heldTokens: 0n });
 
+/** Counters are kept per subject (key, identity, project), period and period start. */
+export function counterKey(subjectId: string, period: Period | KeyLimitPeriod, start: Date): string {
+  return `${subjectId}|${period}|${start.getTime()}`;
+}
+
+/** A counter as locked, and what is added to it before it is written back. */
+export class CounterTally {
+  readonly change: Counter = { ...ZERO };
+
+  constructor(readonly locked: Counter) {}
+
+  add(change: Partial<Counter>): void {
+    for (const field of Object.keys(change) as Array<keyof Counter>) this.change[field] += change[field]!;
+  }
+
+  get changed(): boolean {
+    return Object.values(this.change).some((value) => value !== 0n);
+  }
+
+  /** Captured and held spend: what cost limits and budgets count. */
+  get usedCost(): bigint {
+    return this.locked.cost + this.change.cost + this.locked.heldCost + this.change.heldCost;
+  }
+
+  get usedTokens(): bigint {
+    return this.locked.tokens + this.change.tokens + this.locked.heldTokens + this.change.heldTokens;
+  }
+}
+
 /** What a limit still allows after `used`, floored at 0; null when there is no limit. */
 export function remaining(limit: bigint | null | undefined, used: bigint): bigint | null {
   if (limit == null) return null;

@@ -5,7 +5,7 @@ import { Purchase, PurchaseKind, PurchaseStatus, TransactionType, Wallet } from 
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
-import { type LedgerEntry, postEntries, publishPosted } from '../ledger/ledger';
+import { Guard, type LedgerEntry, postEntries, publishPosted } from '../ledger/ledger';
 import { formatMoney } from '../money';
 import { AutoTopUpEventKind, TOPICS } from '../realtime/pubsub';
 import { requireText } from '../validation';
@@ -213,7 +213,7 @@ async function grantCredits(services: PaymentServices, purchaseId: string): Prom
     return { won, posting: await postEntries(tx, entries) };
   });
   if (!posted) return;
-  publishPosted(services, posted.won.organization_id, posted.posting);
+  publishPosted(services, posted.posting);
   if (posted.won.kind === PurchaseKind.AUTO_TOP_UP) {
     const { wallet_id: walletId, attempt } = posted.won;
     services.bus.publish(TOPICS.autoTopUp, walletId, { walletId, purchaseId, kind: AutoTopUpEventKind.SUCCEEDED, attempt, reason: null });
@@ -254,8 +254,8 @@ export async function recordRefund(services: PaymentServices, charge: Stripe.Cha
   }
   if (purchase.status !== PurchaseStatus.SUCCEEDED) await grantCredits(services, purchase.id);
   const posted = await inTransaction(services.em, async (tx) => {
-    const [row] = await tx.execute<Array<{ organization_id: string; wallet_id: string; amount: string; bonus: string; refunded: string }>>(
-      'select organization_id, wallet_id, amount::text, bonus::text, refunded::text from purchases where id = ? for update',
+    const [row] = await tx.execute<Array<{ wallet_id: string; amount: string; bonus: string; refunded: string }>>(
+      'select wallet_id, amount::text, bonus::text, refunded::text from purchases where id = ? for update',
       [purchase.id],
     );
     const amount = BigInt(row.amount);
@@ -268,12 +268,11 @@ export async function recordRefund(services: PaymentServices, charge: Stripe.Cha
     const bonusBack = (bonus * now) / amount - (bonus * before) / amount;
     await tx.execute('update purchases set refunded = ? where id = ?', [String(now), purchase.id]);
     const description = `Refund of $${formatMoney(now - before)}${bonusBack > 0n ? ` and $${formatMoney(bonusBack)} of its bonus` : ''}`;
-    const posting = await postEntries(tx, [
-      { walletId: row.wallet_id, type: TransactionType.REFUND, amount: -(now - before + bonusBack), description, actor: 'stripe', mayOverdraw: true },
+    return postEntries(tx, [
+      { walletId: row.wallet_id, type: TransactionType.REFUND, amount: -(now - before + bonusBack), description, actor: 'stripe', guard: Guard.OVERDRAW },
     ]);
-    return { organizationId: row.organization_id, posting };
   });
-  if (posted) publishPosted(services, posted.organizationId, posted.posting);
+  if (posted) publishPosted(services, posted);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { Statement } from './sql';
+
 /** The SQL types of recordset columns. */
 export type ColumnType = 'text' | 'bigint' | 'integer' | 'timestamptz' | 'jsonb';
 
@@ -23,21 +25,21 @@ export function textArray(values: Iterable<string>): string {
 }
 
 /**
- * Rows for a set-based statement as one array literal per column, read back with
+ * Rows for a set-based statement as one array literal per column: a from-item
  * `unnest(?::text[], ?::bigint[], …) as x (a, b, …)`. PostgreSQL parses these several times
  * faster than the same rows as JSON (the gateway sends thousands per statement), and column
  * names are not repeated on every row.
  */
-export function recordset<Row extends object>(columns: { [K in keyof Row & string]?: ColumnType }, rows: Row[]): { from: string; params: string[] } {
+export function recordset<Row extends object>(columns: { [K in keyof Row & string]?: ColumnType }, rows: readonly Row[], alias = 'x'): Statement {
   const entries = Object.entries(columns) as Array<[keyof Row & string, ColumnType]>;
-  return {
-    from: `unnest(${entries.map(([, type]) => `?::${type}[]`).join(', ')}) as x (${entries.map(([name]) => name).join(', ')})`,
-    params: entries.map(([name, type]) => `{${column(rows, name, type)}}`),
-  };
+  return new Statement(
+    `unnest(${entries.map(([, type]) => `?::${type}[]`).join(', ')}) as ${alias} (${entries.map(([name]) => name).join(', ')})`,
+    entries.map(([name, type]) => `{${column(rows, name, type)}}`),
+  );
 }
 
 /** One column's elements; a value repeated from the row before (the same wallet, key, model) is encoded once. */
-function column<Row extends object>(rows: Row[], name: keyof Row & string, type: ColumnType): string {
+function column<Row extends object>(rows: readonly Row[], name: keyof Row & string, type: ColumnType): string {
   const elements = new Array<string>(rows.length);
   let previous: unknown = undefined;
   let encoded = '';

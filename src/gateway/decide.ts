@@ -1,0 +1,341 @@
+import { TransactionType } from '../../entities';
+import { newId } from '../ids';
+import { Guard, LedgerPlan, type WalletAccount } from '../ledger/plan';
+import { type KeyLimitPeriod, type Period, periodEnd, periodStart } from '../limits/periods';
+import { CounterTally, counterKey, remaining } from '../limits/usage';
+import { usageCost, type TokenPrice } from '../pricing/cost';
+import {
+  type CaptureRequest,
+  DenialCode,
+  denied,
+  emptyOutcome,
+  type GatewayOutcome,
+  type GatewayRequest,
+  type KeyedRequest,
+  type KeyLimits,
+  outcomeFromJson,
+  type ReleaseRequest,
+  TOP_UP_RETRY_AFTER_SECONDS,
+} from './contract';
+import { RATE_WINDOW_SECONDS } from './lock';
+import type { BatchReads, BatchSettings, HoldRow, IdentityRow, KeyRow, LockedState, RateWindow, Subjects, Triage } from './state';
+import { type CountersOf, gatewayRequestHash, identityOf, subjectsOf } from './triage';
+
+/** A hold this batch creates, as its row is written. */
+export interface NewHold {
+  id: string;
+  organization_id: string;
+  wallet_id: string;
+  api_key_id: string;
+  identity_id: string | null;
+  project_id: string | null;
+  model: string;
+  input_price: string;
+  output_price: string;
+  markup_bps: number;
+  amount: string;
+  tokens: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export interface SettledHold {
+  status: 'CAPTURED' | 'RELEASED';
+  hash: string;
+  response: GatewayOutcome;
+}
+
+/** What the batch decided: the answers, and every change to write (the ledger's in `plan`). */
+export interface Decisions {
+  outcomes: GatewayOutcome[];
+  plan: LedgerPlan;
+  counters: Map<string, CounterTally>;
+  /** Requests counted in each rate-limited key's window, by key id. */
+  rateCounted: Map<string, number>;
+  newHolds: NewHold[];
+  settledHolds: Map<string, SettledHold>;
+  /** Requests refused for lack of credits, by wallet. */
+  refusedForCredits: Map<string, number[]>;
+}
+
+/** A keyed request as the checks see it. */
+interface Candidate {
+  request: KeyedRequest;
+  key: KeyRow;
+  price: TokenPrice | null;
+  window: RateWindow | undefined;
+  cost: bigint;
+  tokens: bigint;
+  /** An authorization with nothing to reserve still needs something left. */
+  reserveNothing: boolean;
+  identity: IdentityRow | null;
+  account: WalletAccount;
+  counter(subjectId: string, period: Period | KeyLimitPeriod): CounterTally;
+  countInWindow(): void;
+}
+
+const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+
+/** Whether `amount` more fits under `limit` given what is `used`. */
+function exceeds(used: bigint, amount: bigint, limit: bigint | null, reserveNothing: boolean): boolean {
+  if (limit === null) return false;
+  return reserveNothing ? used >= limit : used + amount > limit;
+}
+
+/**
+ * The denial precedence of a debit or authorization (DESIGN §6), first to last: the first check
+ * that denies answers. A request that gets past the rate check counts in the key's window even
+ * when a later check denies it.
+ */
+const DENIAL_CHECKS: ReadonlyArray<{ code: DenialCode; denies(c: Candidate): boolean; passed?(c: Candidate): void }> = [
+  { code: DenialCode.UNKNOWN_MODEL, denies: (c) => c.price === null },
+  {
+    code: DenialCode.KEY_RATE_LIMITED,
+    denies: (c) => c.window !== undefined && c.window.used >= c.window.limit,
+    passed: (c) => c.countInWindow(),
+  },
+  {
+    code: DenialCode.KEY_COST_LIMIT_REACHED,
+    denies: (c) => exceeds(c.counter(c.key.id, c.key.limit_period).usedCost, c.cost, big(c.key.cost_limit), c.reserveNothing),
+  },
+  {
+    code: DenialCode.KEY_TOKEN_LIMIT_REACHED,
+    denies: (c) =>
+      exceeds(c.counter(c.key.id, c.key.limit_period).usedTokens, c.tokens, big(c.key.token_limit), c.request.kind === 'authorize' && c.tokens === 0n),
+  },
+  {
+    code: DenialCode.IDENTITY_BUDGET_EXCEEDED,
+    denies: (c) =>
+      c.identity?.budget_period != null && exceeds(c.counter(c.identity.id, c.identity.budget_period).usedCost, c.cost, big(c.identity.budget), c.reserveNothing),
+  },
+  {
+    code: DenialCode.PROJECT_BUDGET_EXCEEDED,
+    denies: (c) =>
+      c.key.project_id !== null &&
+      c.key.project_budget_period !== null &&
+      exceeds(c.counter(c.key.project_id, c.key.project_budget_period).usedCost, c.cost, big(c.key.project_budget), c.reserveNothing),
+  },
+  { code: DenialCode.INSUFFICIENT_CREDITS, denies: (c) => (c.reserveNothing ? c.account.available <= 0n : !c.account.covers(c.cost)) },
+];
+
+/**
+ * Decides every pending request of a batch, in arrival order, against the state its transaction
+ * locked; no I/O. Each decision sees the changes of the ones before it.
+ */
+export function decide(
+  requests: GatewayRequest[],
+  reads: BatchReads,
+  triage: Triage,
+  locked: LockedState,
+  now: Date,
+  settings: Pick<BatchSettings, 'holdTtlMs'>,
+  countersOf: CountersOf,
+): Decisions {
+  const decisions: Decisions = {
+    outcomes: triage.outcomes,
+    plan: new LedgerPlan(locked.wallets),
+    counters: new Map([...locked.counters].map(([key, counter]) => [key, new CounterTally(counter)])),
+    rateCounted: new Map(),
+    newHolds: [],
+    settledHolds: new Map(),
+    refusedForCredits: new Map(),
+  };
+  const nowSecond = Math.floor(now.getTime() / 1000);
+  // Period bounds are asked for on every request with the same few arguments.
+  const bounds = new Map<string, { start: Date; end: Date }>();
+  const periodOf = (period: Period | KeyLimitPeriod, at: Date) => {
+    const id = `${period}|${at.getTime()}`;
+    let found = bounds.get(id);
+    if (!found) bounds.set(id, (found = { start: periodStart(period, at), end: periodEnd(period, at) }));
+    return found;
+  };
+  const counter = (subjectId: string, period: Period | KeyLimitPeriod, at: Date) => decisions.counters.get(counterKey(subjectId, period, periodOf(period, at).start))!;
+  const addToCounters = (subjects: Subjects, at: Date, change: Parameters<CounterTally['add']>[0]) => {
+    for (const spec of countersOf(subjects, at)) decisions.counters.get(spec.key)!.add(change);
+  };
+  const windows = new Map([...locked.rateWindows].map(([id, window]) => [id, { ...window }]));
+
+  for (const hold of locked.expiredHolds) {
+    decisions.plan.hold(hold.wallet_id, -BigInt(hold.amount));
+    addToCounters({ keyId: hold.api_key_id, identityId: hold.identity_id, projectId: hold.project_id }, hold.created_at, {
+      heldCost: -BigInt(hold.amount),
+      heldTokens: -BigInt(hold.tokens),
+    });
+  }
+
+  const charge = (walletId: string, amount: bigint, model: string, idempotencyKey: string | null, subjects: Subjects, tokens: [bigint, bigint], holdId: string | null) =>
+    amount === 0n
+      ? null
+      : decisions.plan.post({
+          walletId,
+          type: TransactionType.DEDUCTION,
+          amount: -amount,
+          description: `Usage: ${model}`,
+          actor: 'gateway',
+          idempotencyKey,
+          guard: holdId ? Guard.BALANCE : Guard.AVAILABLE,
+          usage: { apiKeyId: subjects.keyId, identityId: subjects.identityId, projectId: subjects.projectId, model, inputTokens: tokens[0], outputTokens: tokens[1], holdId },
+        }).id;
+
+  const releaseHeld = (hold: HoldRow, index: number) => {
+    const { subjects, at } = subjectsOf(requests[index], index, reads, locked.holds, now);
+    decisions.plan.hold(hold.wallet_id, -BigInt(hold.amount));
+    addToCounters(subjects, at, { heldCost: -BigInt(hold.amount), heldTokens: -BigInt(hold.tokens) });
+  };
+
+  /** The hold's state as this batch has left it so far. */
+  const settledState = (hold: HoldRow): { status: HoldRow['status']; hash: string | null; response: GatewayOutcome } =>
+    decisions.settledHolds.get(hold.id) ?? {
+      status: hold.status,
+      hash: hold.settle_request_hash,
+      response: hold.settle_response ? outcomeFromJson(hold.settle_response) : emptyOutcome(),
+    };
+
+  const limitsOf = (key: KeyRow, window: RateWindow | undefined): KeyLimits => {
+    const keyCounter = counter(key.id, key.limit_period, now);
+    return {
+      costRemaining: remaining(big(key.cost_limit), keyCounter.usedCost),
+      tokensRemaining: remaining(big(key.token_limit), keyCounter.usedTokens),
+      requestsRemaining: window ? Math.max(0, window.limit - window.used) : null,
+      resetAt: periodOf(key.limit_period, now).end,
+    };
+  };
+
+  const decideKeyed = (request: KeyedRequest, index: number): GatewayOutcome => {
+    const key = reads.keys.get(index)!;
+    const price = reads.prices.get(index) ?? null;
+    const authorizing = request.kind === 'authorize';
+    const inputTokens = authorizing ? (request.maxInputTokens ?? 0n) : request.inputTokens;
+    const outputTokens = authorizing ? (request.maxOutputTokens ?? 0n) : request.outputTokens;
+    const cost = price ? usageCost(inputTokens, outputTokens, price, key.markup_bps) : 0n;
+    const candidate: Candidate = {
+      request,
+      key,
+      price,
+      window: windows.get(key.id),
+      cost,
+      tokens: inputTokens + outputTokens,
+      reserveNothing: authorizing && cost === 0n,
+      identity: identityOf(reads, request.identity, key),
+      account: decisions.plan.account(key.wallet_id),
+      counter: (subjectId, period) => counter(subjectId, period, now),
+      countInWindow() {
+        if (!this.window) return;
+        this.window.used += 1;
+        decisions.rateCounted.set(key.id, (decisions.rateCounted.get(key.id) ?? 0) + 1);
+      },
+    };
+    for (const check of DENIAL_CHECKS) {
+      if (check.denies(candidate)) {
+        if (check.code === DenialCode.KEY_RATE_LIMITED) return denied(check.code, retryAfter(candidate.window!, nowSecond));
+        if (check.code === DenialCode.INSUFFICIENT_CREDITS) {
+          const refused = decisions.refusedForCredits.get(key.wallet_id) ?? [];
+          decisions.refusedForCredits.set(key.wallet_id, [...refused, index]);
+        }
+        return denied(check.code);
+      }
+      check.passed?.(candidate);
+    }
+
+    const subjects: Subjects = { keyId: key.id, identityId: candidate.identity?.id ?? null, projectId: key.project_id };
+    const outcome: GatewayOutcome = { ...emptyOutcome(), allowed: true };
+    if (authorizing) {
+      decisions.plan.hold(key.wallet_id, cost);
+      addToCounters(subjects, now, { heldCost: cost, heldTokens: candidate.tokens, requests: 1n });
+      const hold = { id: newId('hold'), amount: cost, expiresAt: new Date(now.getTime() + settings.holdTtlMs) };
+      decisions.newHolds.push({
+        id: hold.id,
+        organization_id: key.organization_id,
+        wallet_id: key.wallet_id,
+        api_key_id: key.id,
+        identity_id: subjects.identityId,
+        project_id: key.project_id,
+        model: request.model,
+        input_price: String(price!.inputPrice),
+        output_price: String(price!.outputPrice),
+        markup_bps: key.markup_bps,
+        amount: String(cost),
+        tokens: String(candidate.tokens),
+        created_at: now.toISOString(),
+        expires_at: hold.expiresAt.toISOString(),
+      });
+      outcome.hold = hold;
+    } else {
+      addToCounters(subjects, now, { cost, tokens: candidate.tokens, requests: 1n });
+      outcome.cost = cost;
+      outcome.charged = cost;
+      outcome.transactionId = charge(key.wallet_id, cost, request.model, request.idempotencyKey, subjects, [inputTokens, outputTokens], null);
+    }
+    outcome.availableBalance = candidate.account.available;
+    outcome.limits = limitsOf(key, candidate.window);
+    return outcome;
+  };
+
+  const capture = (request: CaptureRequest, index: number): GatewayOutcome => {
+    const hold = locked.holds.get(request.holdId)!;
+    const hash = gatewayRequestHash(request);
+    const settled = settledState(hold);
+    if (settled.status === 'RELEASED') return settled.hash === hash ? settled.response : denied(DenialCode.HOLD_NOT_ACTIVE);
+    if (settled.status === 'CAPTURED') return settled.hash === hash ? settled.response : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
+    const account = decisions.plan.account(hold.wallet_id);
+    if (settled.status === 'ACTIVE') releaseHeld(hold, index);
+    const cost = usageCost(request.inputTokens, request.outputTokens, { inputPrice: BigInt(hold.input_price), outputPrice: BigInt(hold.output_price) }, hold.markup_bps);
+    // The call has happened: charge it in full when the balance allows, else what is there
+    // (DESIGN §6: up to the wallet's balance, even into what other holds reserve).
+    const charged = cost <= account.balance ? cost : account.balance > 0n ? account.balance : 0n;
+    const { subjects, at } = subjectsOf(request, index, reads, locked.holds, now);
+    addToCounters(subjects, at, { cost: charged, tokens: request.inputTokens + request.outputTokens });
+    const outcome: GatewayOutcome = {
+      ...emptyOutcome(),
+      allowed: true,
+      cost,
+      charged,
+      hold: { id: hold.id, amount: BigInt(hold.amount), expiresAt: hold.expires_at },
+      transactionId: charge(hold.wallet_id, charged, hold.model, null, subjects, [request.inputTokens, request.outputTokens], hold.id),
+      availableBalance: account.available,
+    };
+    decisions.settledHolds.set(hold.id, { status: 'CAPTURED', hash, response: outcome });
+    return outcome;
+  };
+
+  const release = (request: ReleaseRequest, index: number): GatewayOutcome => {
+    const hold = locked.holds.get(request.holdId)!;
+    const settled = settledState(hold);
+    if (settled.status === 'CAPTURED') return denied(DenialCode.HOLD_NOT_ACTIVE);
+    if (settled.status === 'RELEASED') return settled.response;
+    if (settled.status === 'ACTIVE') releaseHeld(hold, index);
+    const outcome: GatewayOutcome = {
+      ...emptyOutcome(),
+      allowed: true,
+      hold: { id: hold.id, amount: BigInt(hold.amount), expiresAt: hold.expires_at },
+      availableBalance: decisions.plan.account(hold.wallet_id).available,
+    };
+    decisions.settledHolds.set(hold.id, { status: 'RELEASED', hash: gatewayRequestHash(request), response: outcome });
+    return outcome;
+  };
+
+  requests.forEach((request, index) => {
+    if (!triage.pending.has(index)) return;
+    decisions.outcomes[index] =
+      request.kind === 'capture' ? capture(request, index) : request.kind === 'release' ? release(request, index) : decideKeyed(request, index);
+  });
+  return decisions;
+}
+
+/** The window frees a slot when its oldest second slides out. */
+function retryAfter(window: RateWindow, nowSecond: number): number {
+  const oldest = Math.min(...window.seconds.keys(), nowSecond);
+  return Math.max(1, oldest + RATE_WINDOW_SECONDS - nowSecond);
+}
+
+/** Wallets that refused a debit for lack of credits while below their auto top-up threshold: is a top-up coming? */
+export function awaitingTopUp(decisions: Decisions): string[] {
+  return [...decisions.refusedForCredits.keys()].filter((walletId) => decisions.plan.account(walletId).belowTopUpThreshold);
+}
+
+/** Refusals are not stored, so they can still learn it: the gateway may retry once the top-up is in. */
+export function toldOfTopUps(decisions: Decisions, walletsWithTopUpUnderWay: string[]): void {
+  for (const walletId of walletsWithTopUpUnderWay) {
+    for (const index of decisions.refusedForCredits.get(walletId) ?? []) decisions.outcomes[index] = denied(DenialCode.INSUFFICIENT_CREDITS, TOP_UP_RETRY_AFTER_SECONDS);
+  }
+}

@@ -1,0 +1,102 @@
+import { hashToken } from '../auth/tokens';
+import { recordset, textArray } from '../db/recordset';
+import { sql } from '../db/sql';
+import { newId } from '../ids';
+import type { TokenPrice } from '../pricing/cost';
+import type { GatewayRequest, KeyedRequest } from './contract';
+import type { BatchReads, IdentityRow, KeyRow, Sql } from './state';
+
+/**
+ * What a batch reads before its transaction (the hot wallet waits on what happens while it is
+ * locked, so that is little). One statement for the keyed requests: each distinct key with its
+ * limits, each distinct model's price, and the answers already given under the requests'
+ * idempotency keys (an answer stored meanwhile by another batch is caught when ours is written).
+ */
+export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date): Promise<BatchReads> {
+  const reads: BatchReads = { keys: new Map(), prices: new Map(), seen: new Map(), identities: new Map() };
+  const secretHashes = new Map<string, string>();
+  const wanted: Array<{ i: number; secret_hash: string; key: string }> = [];
+  const models = new Set<string>();
+  requests.forEach((request, i) => {
+    if (request.kind !== 'debit' && request.kind !== 'authorize') return;
+    let secretHash = secretHashes.get(request.apiKey);
+    if (!secretHash) {
+      secretHash = hashToken(request.apiKey);
+      secretHashes.set(request.apiKey, secretHash);
+    }
+    wanted.push({ i, secret_hash: secretHash, key: request.idempotencyKey });
+    models.add(request.model);
+  });
+  if (wanted.length === 0) return reads;
+  // Each kind of row has its own shape, told apart by `kind`.
+  const found = await query<{ kind: 'key' | 'price' | 'seen'; row: any }>(
+    sql`with wanted as (
+         select * from ${recordset({ i: 'integer', secret_hash: 'text', key: 'text' }, wanted)}),
+       keys as (
+         select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
+                k.cost_limit::text as cost_limit, k.token_limit::text as token_limit, k.limit_period,
+                k.requests_per_minute, (k.revoked_at is null and (k.expires_at is null or k.expires_at > ${now}::timestamptz)) as usable,
+                ws.markup_bps, p.budget::text as project_budget, p.budget_period as project_budget_period
+           from api_keys k
+           join workspaces ws on ws.id = k.workspace_id
+           left join projects p on p.id = k.project_id
+          where k.secret_hash in (select secret_hash from wanted))
+       select 'key' as kind, to_jsonb(keys) as row from keys
+       union all
+       select 'price', jsonb_build_object('model', model, 'input_price', input_price::text, 'output_price', output_price::text)
+         from model_prices where model in (select unnest(${textArray(models)}::text[]))
+       union all
+       -- A lateral subquery kept apart (offset 0), so that each request probes the primary key
+       -- on both columns instead of scanning all of its organization's ever-growing keys.
+       select 'seen', jsonb_build_object('i', w.i, 'request_hash', ik.request_hash, 'response', ik.response)
+         from wanted w
+         join keys k on k.secret_hash = w.secret_hash
+         join lateral (
+           select request_hash, response from idempotency_keys
+            where organization_id = k.organization_id and key = w.key offset 0) as ik on true`,
+  );
+  const keysByHash = new Map<string, KeyRow>();
+  const prices = new Map<string, TokenPrice>();
+  const seen = new Map<number, { request_hash: string; response: unknown }>();
+  for (const { kind, row } of found) {
+    if (kind === 'key') keysByHash.set(row.secret_hash, row);
+    else if (kind === 'price') prices.set(row.model, { inputPrice: BigInt(row.input_price), outputPrice: BigInt(row.output_price) });
+    else seen.set(row.i, row);
+  }
+  for (const { i, secret_hash: secretHash } of wanted) {
+    const key = keysByHash.get(secretHash);
+    if (key) reads.keys.set(i, key);
+    reads.seen.set(i, seen.get(i) ?? null);
+    reads.prices.set(i, prices.get((requests[i] as KeyedRequest).model) ?? null);
+  }
+  return reads;
+}
+
+/** The end users of the requests to decide: created on first use, then read with their budgets. */
+export async function loadIdentities(query: Sql, requests: GatewayRequest[], pending: Set<number>, keys: Map<number, KeyRow>): Promise<Map<string, IdentityRow>> {
+  const identities = new Map<string, IdentityRow>();
+  const wanted = new Map<string, { id: string; organization_id: string; workspace_id: string; external_id: string }>();
+  for (const index of pending) {
+    const request = requests[index];
+    if ((request.kind !== 'debit' && request.kind !== 'authorize') || !request.identity) continue;
+    const key = keys.get(index)!;
+    const id = `${key.workspace_id}|${request.identity}`;
+    if (!wanted.has(id)) {
+      wanted.set(id, { id: newId('identity'), organization_id: key.organization_id, workspace_id: key.workspace_id, external_id: request.identity });
+    }
+  }
+  if (wanted.size === 0) return identities;
+  const list = [...wanted.values()].sort((a, b) => (a.workspace_id + a.external_id < b.workspace_id + b.external_id ? -1 : 1));
+  await query(
+    sql`insert into identities (id, organization_id, workspace_id, external_id)
+        select id, organization_id, workspace_id, external_id
+          from ${recordset({ id: 'text', organization_id: 'text', workspace_id: 'text', external_id: 'text' }, list)}
+        on conflict (workspace_id, external_id) do nothing`,
+  );
+  const found = await query<IdentityRow>(
+    sql`select i.id, i.workspace_id, i.external_id, i.budget::text, i.budget_period
+          from identities i join ${recordset({ workspace_id: 'text', external_id: 'text' }, list)} using (workspace_id, external_id)`,
+  );
+  for (const identity of found) identities.set(`${identity.workspace_id}|${identity.external_id}`, identity);
+  return identities;
+}

@@ -1,0 +1,170 @@
+import type { TransactionType } from '../../entities';
+import { idSequence } from '../ids';
+
+/**
+ * How far a debit may take a wallet: the one guard rule of every debit (DESIGN §4).
+ * - `AVAILABLE`: spending; only what the balance holds beyond the active holds' reservations.
+ * - `BALANCE`: settling a call that already happened (a gateway capture); into what other holds
+ *   reserve, but never below zero.
+ * - `OVERDRAW`: recording what must be recorded even below zero (a refund of spent credits); the
+ *   wallet then spends nothing until topped up.
+ * Credits are never refused.
+ */
+export enum Guard {
+  AVAILABLE = 'AVAILABLE',
+  BALANCE = 'BALANCE',
+  OVERDRAW = 'OVERDRAW',
+}
+
+/** The most a debit under `guard` may take from a wallet; null when nothing bounds it. */
+export function spendable(balance: bigint, held: bigint, guard: Guard): bigint | null {
+  switch (guard) {
+    case Guard.AVAILABLE:
+      return balance - held;
+    case Guard.BALANCE:
+      return balance;
+    case Guard.OVERDRAW:
+      return null;
+  }
+}
+
+/** What a model call charged: who it counts against and what it used (the usage rollup's keys). */
+export interface Usage {
+  apiKeyId: string;
+  identityId: string | null;
+  projectId: string | null;
+  model: string;
+  inputTokens: bigint;
+  outputTokens: bigint;
+  holdId: string | null;
+}
+
+export interface LedgerEntry {
+  walletId: string;
+  type: TransactionType;
+  /** Signed nano-USD, never zero: credits positive, debits negative. */
+  amount: bigint;
+  description: string;
+  actor: string;
+  counterpartyWalletId?: string | null;
+  idempotencyKey?: string | null;
+  usage?: Usage | null;
+  /** For a debit; `AVAILABLE` unless said otherwise. */
+  guard?: Guard;
+}
+
+/** A wallet as its lock found it. */
+export interface LockedWallet {
+  id: string;
+  organizationId: string;
+  balance: bigint;
+  held: bigint;
+  /** The auto top-up threshold, when auto top-up is on. */
+  topUpThreshold: bigint | null;
+  /** The highest armed low-balance threshold, if any: a balance below it fires alerts. */
+  alertThreshold: bigint | null;
+}
+
+export interface PlannedRow extends LedgerEntry {
+  id: string;
+  organizationId: string;
+  balanceAfter: bigint;
+}
+
+/** A locked wallet and what the posting does to it so far. */
+export class WalletAccount {
+  balance: bigint;
+  held: bigint;
+  /** This posting's rows of the wallet, in order. */
+  readonly rows: PlannedRow[] = [];
+  credited = false;
+
+  constructor(readonly locked: LockedWallet) {
+    this.balance = locked.balance;
+    this.held = locked.held;
+  }
+
+  get available(): bigint {
+    return this.balance - this.held;
+  }
+
+  /** Whether a debit of `amount` (positive) passes the guard rule now. */
+  covers(amount: bigint, guard: Guard = Guard.AVAILABLE): boolean {
+    const most = spendable(this.balance, this.held, guard);
+    return most === null || amount <= most;
+  }
+
+  get changed(): boolean {
+    return this.balance !== this.locked.balance || this.held !== this.locked.held;
+  }
+
+  get belowTopUpThreshold(): boolean {
+    return this.locked.topUpThreshold !== null && this.balance < this.locked.topUpThreshold;
+  }
+
+  /** Thresholds need a look when the balance rose (one may re-arm) or fell below the highest armed one. */
+  get lowBalanceInQuestion(): boolean {
+    return this.credited || (this.locked.alertThreshold !== null && this.balance < this.locked.alertThreshold);
+  }
+}
+
+/** Thrown by `LedgerPlan.post` for a debit that its guard refuses. */
+export class GuardRefusal extends Error {
+  constructor(readonly entry: LedgerEntry) {
+    super(`the ${entry.guard ?? Guard.AVAILABLE} guard refuses a debit of ${-entry.amount} from wallet ${entry.walletId}`);
+  }
+}
+
+/** A bigint column's range: a balance beyond it cannot be stored. */
+const MAX_BIGINT = 2n ** 63n - 1n;
+const MIN_BIGINT = -(2n ** 63n);
+
+export class BalanceOutOfRange extends Error {}
+
+/**
+ * What one posting will write, worked out in memory against the wallets as locked: balances move
+ * under the guard rule, rows get their ids (in posting order; they share a timestamp) and their
+ * balance after. Pure: `src/ledger/ledger.ts` locks before and writes after.
+ */
+export class LedgerPlan {
+  readonly accounts: Map<string, WalletAccount>;
+  readonly rows: PlannedRow[] = [];
+  private readonly nextTransactionId = idSequence('transaction');
+
+  constructor(locked: Iterable<LockedWallet>) {
+    this.accounts = new Map([...locked].map((wallet) => [wallet.id, new WalletAccount(wallet)]));
+  }
+
+  account(walletId: string): WalletAccount {
+    const account = this.accounts.get(walletId);
+    if (!account) throw new Error(`wallet ${walletId} was not locked for this posting`);
+    return account;
+  }
+
+  /** Adds a row, or throws `GuardRefusal` / `BalanceOutOfRange` and changes nothing. */
+  post(entry: LedgerEntry): PlannedRow {
+    if (entry.amount === 0n) throw new Error('a ledger row moves money');
+    const account = this.account(entry.walletId);
+    if (entry.amount < 0n && !account.covers(-entry.amount, entry.guard)) throw new GuardRefusal(entry);
+    const balanceAfter = account.balance + entry.amount;
+    if (balanceAfter > MAX_BIGINT || balanceAfter < MIN_BIGINT) throw new BalanceOutOfRange();
+    account.balance = balanceAfter;
+    if (entry.amount > 0n) account.credited = true;
+    const row: PlannedRow = { ...entry, id: this.nextTransactionId(), organizationId: account.locked.organizationId, balanceAfter };
+    account.rows.push(row);
+    this.rows.push(row);
+    return row;
+  }
+
+  /** Reserves (positive) or frees (negative) part of a wallet's balance for a hold. */
+  hold(walletId: string, amount: bigint): void {
+    this.account(walletId).held += amount;
+  }
+
+  /** Wallets a debit of this posting left below their auto top-up threshold. */
+  belowTopUpThreshold(): string[] {
+    return [...this.accounts.values()]
+      .filter((account) => account.rows.some((row) => row.amount < 0n) && account.belowTopUpThreshold)
+      .map((account) => account.locked.id);
+  }
+}
