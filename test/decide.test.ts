@@ -1,0 +1,309 @@
+import { hashToken } from '../src/auth/tokens';
+import { DenialCode, type GatewayRequest, outcomeToJson } from '../src/gateway/contract';
+import { awaitingTopUp, decide, toldOfTopUps } from '../src/gateway/decide';
+import type { BatchReads, HoldRow, IdentityRow, KeyRow, LockedState, RateWindow } from '../src/gateway/state';
+import { batchCounters, copyDuplicates, gatewayRequestHash, lockTargets, triage, triageHolds } from '../src/gateway/triage';
+import { BalanceOutOfRange, Guard, GuardRefusal, LedgerPlan, type LockedWallet } from '../src/ledger/plan';
+import { KeyLimitPeriod, Period } from '../src/limits/periods';
+import type { Counter } from '../src/limits/usage';
+import type { TokenPrice } from '../src/pricing/cost';
+
+/** The gateway's decision rules, decided in memory: no database, no server. */
+
+const NOW = new Date('2026-11-25T12:00:30Z');
+const NOW_SECOND = Math.floor(NOW.getTime() / 1000);
+const SECRET = 'tg_decide';
+const MODEL = 'gpt-test';
+/** $3 per 1M input tokens, $15 per 1M output tokens. */
+const PRICE: TokenPrice = { inputPrice: 3_000_000_000n, outputPrice: 15_000_000_000n };
+/** 1,000 input and 500 output tokens at PRICE with a 10% markup: (3,000,000 + 7,500,000) × 1.1 nano-USD. */
+const COST = 11_550_000n;
+const ZERO: Counter = { cost: 0n, tokens: 0n, requests: 0n, heldCost: 0n, heldTokens: 0n };
+
+interface World {
+  key?: Partial<KeyRow>;
+  wallet?: Partial<LockedWallet>;
+  prices?: Record<string, TokenPrice>;
+  identities?: IdentityRow[];
+  /** Counters by `${subjectId}|${period}`; every other counter is zero. */
+  counters?: Record<string, Partial<Counter>>;
+  rateWindow?: Omit<RateWindow, 'limit'>;
+  holds?: HoldRow[];
+  seen?: Record<string, GatewayRequest & { answer: unknown }>;
+}
+
+function keyRow(over: Partial<KeyRow> = {}): KeyRow {
+  return {
+    id: 'key_1',
+    organization_id: 'org_1',
+    workspace_id: 'ws_1',
+    wallet_id: 'wal_1',
+    project_id: null,
+    secret_hash: hashToken(SECRET),
+    cost_limit: null,
+    token_limit: null,
+    limit_period: KeyLimitPeriod.DAILY,
+    requests_per_minute: null,
+    usable: true,
+    markup_bps: 1000,
+    project_budget: null,
+    project_budget_period: null,
+    ...over,
+  };
+}
+
+function walletRow(over: Partial<LockedWallet> = {}): LockedWallet {
+  return { id: 'wal_1', organizationId: 'org_1', balance: 100_000_000n, held: 0n, topUpThreshold: null, alertThreshold: null, ...over };
+}
+
+function holdRow(over: Partial<HoldRow> = {}): HoldRow {
+  return {
+    id: 'hold_1',
+    organization_id: 'org_1',
+    wallet_id: 'wal_1',
+    api_key_id: 'key_1',
+    identity_id: null,
+    project_id: null,
+    model: MODEL,
+    amount: String(COST),
+    tokens: '1500',
+    status: 'ACTIVE',
+    created_at: new Date(NOW.getTime() - 60_000),
+    expires_at: new Date(NOW.getTime() + 60_000),
+    settle_request_hash: null,
+    settle_response: null,
+    markup_bps: 1000,
+    input_price: String(PRICE.inputPrice),
+    output_price: String(PRICE.outputPrice),
+    ...over,
+  };
+}
+
+let sequence = 0;
+const debit = (over: Partial<Extract<GatewayRequest, { kind: 'debit' }>> = {}): GatewayRequest => ({
+  kind: 'debit',
+  apiKey: SECRET,
+  idempotencyKey: `k${++sequence}`,
+  model: MODEL,
+  identity: null,
+  inputTokens: 1000n,
+  outputTokens: 500n,
+  ...over,
+});
+const authorize = (maxInputTokens: bigint | null, maxOutputTokens: bigint | null): GatewayRequest => ({
+  kind: 'authorize',
+  apiKey: SECRET,
+  idempotencyKey: `k${++sequence}`,
+  model: MODEL,
+  identity: null,
+  maxInputTokens,
+  maxOutputTokens,
+});
+
+/** Read → triage → lock targets → decide, with the world standing in for what the database would hold. */
+function run(requests: GatewayRequest[], world: World = {}) {
+  const key = keyRow(world.key);
+  const prices = world.prices ?? { [MODEL]: PRICE };
+  const reads: BatchReads = { keys: new Map(), prices: new Map(), seen: new Map(), identities: new Map() };
+  for (const identity of world.identities ?? []) reads.identities.set(`${identity.workspace_id}|${identity.external_id}`, identity);
+  requests.forEach((request, i) => {
+    if (request.kind !== 'debit' && request.kind !== 'authorize') return;
+    if (request.apiKey === SECRET) reads.keys.set(i, key);
+    reads.prices.set(i, prices[request.model] ?? null);
+    const seen = world.seen?.[request.idempotencyKey];
+    reads.seen.set(i, seen ? { request_hash: gatewayRequestHash(seen, key.secret_hash), response: seen.answer } : null);
+  });
+  const sorted = triage(requests, reads);
+  const holds = new Map((world.holds ?? []).map((hold) => [hold.id, hold]));
+  triageHolds(requests, holds, sorted);
+  const countersOf = batchCounters();
+  const targets = lockTargets(requests, sorted.pending, reads, holds, NOW, countersOf);
+  const counters = new Map(targets.counters.map((spec) => [spec.key, { ...ZERO, ...world.counters?.[`${spec.subjectId}|${spec.period}`] }]));
+  const rateWindows = new Map(
+    [...targets.rateLimited].map(([id, limit]) => [id, { limit, seconds: new Map(), used: 0, ...world.rateWindow }]),
+  );
+  const locked: LockedState = { holds, wallets: [walletRow(world.wallet)], counters, expiredHolds: [], rateWindows };
+  const decisions = decide(requests, reads, sorted, locked, NOW, { holdTtlMs: 600_000 }, countersOf);
+  copyDuplicates(sorted);
+  return { ...decisions, codes: decisions.outcomes.map((outcome) => outcome.denial?.code ?? 'ALLOWED'), wallet: decisions.plan.account('wal_1') };
+}
+
+describe('a debit', () => {
+  it('charges price × tokens with the markup as one DEDUCTION row, and answers the balance and limits left', () => {
+    const { outcomes, plan, wallet } = run([debit()], { key: { cost_limit: '20000000' } });
+    expect(outcomes[0]).toMatchObject({ allowed: true, cost: COST, charged: COST, availableBalance: 100_000_000n - COST });
+    expect(outcomes[0].limits).toMatchObject({ costRemaining: 20_000_000n - COST, resetAt: new Date('2026-11-26T00:00:00Z') });
+    expect(plan.rows).toEqual([
+      expect.objectContaining({ id: outcomes[0].transactionId, amount: -COST, balanceAfter: 100_000_000n - COST, type: 'DEDUCTION', guard: Guard.AVAILABLE }),
+    ]);
+    expect(wallet.balance).toBe(100_000_000n - COST);
+  });
+
+  it('is decided against the ones before it in the batch: a wallet funded for two refuses the third', () => {
+    const { codes, refusedForCredits, wallet } = run([debit(), debit(), debit()], { wallet: { balance: 2n * COST } });
+    expect(codes).toEqual(['ALLOWED', 'ALLOWED', DenialCode.INSUFFICIENT_CREDITS]);
+    expect(refusedForCredits.get('wal_1')).toEqual([2]);
+    expect(wallet.balance).toBe(0n);
+  });
+
+  it('may not spend what holds reserve', () => {
+    expect(run([debit()], { wallet: { balance: COST, held: 1n } }).codes).toEqual([DenialCode.INSUFFICIENT_CREDITS]);
+  });
+});
+
+describe('the denial precedence', () => {
+  const identity: IdentityRow = { id: 'idn_1', workspace_id: 'ws_1', external_id: 'user', budget: '1', budget_period: Period.MONTHLY };
+  /** A world in which every check denies; each step lifts the one that answered. */
+  const steps: Array<[DenialCode, World]> = [
+    [DenialCode.UNKNOWN_MODEL, { prices: {} }],
+    [DenialCode.KEY_RATE_LIMITED, { rateWindow: { used: 5, seconds: new Map([[NOW_SECOND - 50, 5]]) } }],
+    [DenialCode.KEY_COST_LIMIT_REACHED, { key: { cost_limit: '1' } }],
+    [DenialCode.KEY_TOKEN_LIMIT_REACHED, { key: { token_limit: '1' } }],
+    [DenialCode.IDENTITY_BUDGET_EXCEEDED, { identities: [identity] }],
+    [DenialCode.PROJECT_BUDGET_EXCEEDED, { key: { project_id: 'prj_1', project_budget: '1', project_budget_period: Period.WEEKLY } }],
+    [DenialCode.INSUFFICIENT_CREDITS, { wallet: { balance: 0n } }],
+  ];
+  const merge = (worlds: World[]): World =>
+    worlds.reduce((all, world) => ({ ...all, ...world, key: { ...all.key, ...world.key, requests_per_minute: 5 } }), { key: { requests_per_minute: 5 } } as World);
+
+  it('is one ordered list: the first check that denies answers', () => {
+    const answered = steps.map((_, i) => {
+      const world = merge(steps.slice(i).map(([, denying]) => denying));
+      // The identity's budget only applies to a request that names the identity.
+      return run([debit({ identity: 'user' })], { ...world, identities: world.identities ?? [{ ...identity, budget: null, budget_period: null }] }).codes[0];
+    });
+    expect(answered).toEqual(steps.map(([code]) => code));
+    expect(run([debit({ identity: 'user' })], { identities: [{ ...identity, budget: null, budget_period: null }] }).codes).toEqual(['ALLOWED']);
+  });
+
+  it('a request past the rate check counts in the window even when a later check denies it', () => {
+    const { codes, rateCounted } = run([debit(), debit()], { key: { requests_per_minute: 5 }, wallet: { balance: 0n } });
+    expect(codes).toEqual([DenialCode.INSUFFICIENT_CREDITS, DenialCode.INSUFFICIENT_CREDITS]);
+    expect(rateCounted.get('key_1')).toBe(2);
+  });
+
+  it('the rate limit says when the oldest second of the window slides out', () => {
+    const { outcomes, rateCounted } = run([debit(), debit()], {
+      key: { requests_per_minute: 3 },
+      rateWindow: { used: 2, seconds: new Map([[NOW_SECOND - 50, 1], [NOW_SECOND - 5, 1]]) },
+    });
+    expect(outcomes.map((outcome) => outcome.denial?.code ?? 'ALLOWED')).toEqual(['ALLOWED', DenialCode.KEY_RATE_LIMITED]);
+    expect(outcomes[1].denial?.retryAfterSeconds).toBe(10);
+    expect(outcomes[0].limits?.requestsRemaining).toBe(0);
+    expect(rateCounted.get('key_1')).toBe(1);
+  });
+
+  it('limits count what holds reserve', () => {
+    const { codes } = run([debit()], { key: { cost_limit: String(COST) }, counters: { 'key_1|DAILY': { heldCost: 1n } } });
+    expect(codes).toEqual([DenialCode.KEY_COST_LIMIT_REACHED]);
+  });
+});
+
+describe('holds', () => {
+  it('an authorization holds the worst case of its maxima, and a debit after it cannot spend that', () => {
+    const { outcomes, wallet, newHolds, codes } = run([authorize(1000n, 500n), debit()], { wallet: { balance: COST + COST / 2n } });
+    expect(outcomes[0].hold?.amount).toBe(COST);
+    expect(newHolds[0]).toMatchObject({ amount: String(COST), tokens: '1500', expires_at: new Date(NOW.getTime() + 600_000).toISOString() });
+    expect(codes).toEqual(['ALLOWED', DenialCode.INSUFFICIENT_CREDITS]);
+    expect(wallet.held).toBe(COST);
+  });
+
+  it('an authorization without maxima holds nothing, but needs something available', () => {
+    expect(run([authorize(null, null)], { wallet: { balance: 1n } }).outcomes[0]).toMatchObject({ allowed: true, hold: { amount: 0n } });
+    expect(run([authorize(null, null)], { wallet: { balance: 1n, held: 1n } }).codes).toEqual([DenialCode.INSUFFICIENT_CREDITS]);
+  });
+
+  const capture = (inputTokens: bigint, outputTokens = 0n): GatewayRequest => ({ kind: 'capture', holdId: 'hold_1', inputTokens, outputTokens });
+  const release: GatewayRequest = { kind: 'release', holdId: 'hold_1' };
+
+  it('a capture frees the hold and charges the call in full when the balance allows, even into other holds', () => {
+    const { outcomes, wallet, plan, settledHolds } = run([capture(1000n, 500n)], { wallet: { balance: 2n * COST, held: 2n * COST }, holds: [holdRow()] });
+    expect(outcomes[0]).toMatchObject({ allowed: true, cost: COST, charged: COST, availableBalance: COST - COST });
+    expect(wallet.held).toBe(COST);
+    expect(plan.rows[0]).toMatchObject({ guard: Guard.BALANCE, usage: expect.objectContaining({ holdId: 'hold_1' }) });
+    expect(settledHolds.get('hold_1')?.status).toBe('CAPTURED');
+  });
+
+  it('a capture of more than the balance charges what is there, and reports both', () => {
+    const { outcomes, wallet } = run([capture(10_000_000n)], { wallet: { balance: COST, held: COST }, holds: [holdRow()] });
+    expect(outcomes[0]).toMatchObject({ cost: 33_000_000_000n, charged: COST });
+    expect(wallet.balance).toBe(0n);
+  });
+
+  it('settles once: the same capture again gets its answer, another is refused, a release after it is too', () => {
+    const { codes, outcomes } = run([capture(1000n), capture(1000n), capture(2000n), release], { wallet: { held: COST }, holds: [holdRow()] });
+    expect(codes).toEqual(['ALLOWED', 'ALLOWED', DenialCode.IDEMPOTENCY_KEY_REUSED, DenialCode.HOLD_NOT_ACTIVE]);
+    expect(outcomes[1]).toBe(outcomes[0]);
+  });
+
+  it('a release frees the hold; released again, the same answer; captured after, refused', () => {
+    const { codes, wallet } = run([release, release, capture(1n)], { wallet: { held: COST }, holds: [holdRow()] });
+    expect(codes).toEqual(['ALLOWED', 'ALLOWED', DenialCode.HOLD_NOT_ACTIVE]);
+    expect(wallet.held).toBe(0n);
+  });
+
+  it('an unknown hold needs no decision', () => {
+    expect(run([release]).codes).toEqual([DenialCode.HOLD_NOT_FOUND]);
+  });
+});
+
+describe('idempotency keys', () => {
+  it('a retry of an answered request replays the answer, even from a key revoked since; another request under the key is refused', () => {
+    const first = debit({ idempotencyKey: 'done' });
+    const answer = outcomeToJson({ ...run([first]).outcomes[0] });
+    const seen = { done: { ...first, answer } };
+    expect(run([first], { seen, key: { usable: false } }).outcomes[0]).toMatchObject({ allowed: true, cost: COST });
+    expect(run([debit({ idempotencyKey: 'done', inputTokens: 1n })], { seen }).codes).toEqual([DenialCode.IDEMPOTENCY_KEY_REUSED]);
+    expect(run([debit()], { key: { usable: false } }).codes).toEqual([DenialCode.INVALID_API_KEY]);
+    expect(run([debit({ apiKey: 'tg_unknown' })]).codes).toEqual([DenialCode.INVALID_API_KEY]);
+  });
+
+  it('copies within one batch follow the first: the same request its answer, another a refusal', () => {
+    const { codes, outcomes, plan } = run([debit({ idempotencyKey: 'twice' }), debit({ idempotencyKey: 'twice' }), debit({ idempotencyKey: 'twice', outputTokens: 1n })]);
+    expect(codes).toEqual(['ALLOWED', 'ALLOWED', DenialCode.IDEMPOTENCY_KEY_REUSED]);
+    expect(outcomes[1]).toBe(outcomes[0]);
+    expect(plan.rows).toHaveLength(1);
+  });
+
+  it('a maximum left out is another request than a maximum of 0', () => {
+    const unset = authorize(null, null);
+    expect(gatewayRequestHash(unset, 'h')).not.toBe(gatewayRequestHash({ ...unset, maxInputTokens: 0n, maxOutputTokens: 0n } as GatewayRequest, 'h'));
+  });
+});
+
+describe('auto top-up', () => {
+  it('a refusal for credits below the threshold waits for a top-up under way, and is told when to retry', () => {
+    const decisions = run([debit(), debit()], { wallet: { balance: COST, topUpThreshold: 2n * COST } });
+    expect(decisions.codes).toEqual(['ALLOWED', DenialCode.INSUFFICIENT_CREDITS]);
+    expect(awaitingTopUp(decisions)).toEqual(['wal_1']);
+    expect(decisions.plan.belowTopUpThreshold()).toEqual(['wal_1']);
+    toldOfTopUps(decisions, ['wal_1']);
+    expect(decisions.outcomes[1].denial).toMatchObject({ code: DenialCode.INSUFFICIENT_CREDITS, retryAfterSeconds: 5 });
+  });
+});
+
+describe('the guard rule of the ledger', () => {
+  const plan = () => new LedgerPlan([walletRow({ balance: 10n, held: 4n })]);
+  const entry = (amount: bigint, guard?: Guard) => ({ walletId: 'wal_1', type: 'MANUAL' as never, amount, description: 'd', actor: 'a', guard });
+
+  it('a debit spends the balance less holds; a capture the balance; a refund may overdraw; a credit always goes', () => {
+    expect(() => plan().post(entry(-7n))).toThrow(GuardRefusal);
+    expect(plan().post(entry(-6n)).balanceAfter).toBe(4n);
+    expect(() => plan().post(entry(-11n, Guard.BALANCE))).toThrow(GuardRefusal);
+    expect(plan().post(entry(-10n, Guard.BALANCE)).balanceAfter).toBe(0n);
+    expect(plan().post(entry(-25n, Guard.OVERDRAW)).balanceAfter).toBe(-15n);
+    expect(plan().post(entry(5n)).balanceAfter).toBe(15n);
+  });
+
+  it('rows follow each other: each balance after counts the ones before, and a refused row leaves the plan as it was', () => {
+    const posting = plan();
+    posting.post(entry(-3n));
+    expect(() => posting.post(entry(-4n))).toThrow(GuardRefusal);
+    expect(posting.post(entry(-3n)).balanceAfter).toBe(4n);
+    expect(posting.rows.map((row) => row.balanceAfter)).toEqual([7n, 4n]);
+  });
+
+  it('a balance beyond the column is refused', () => {
+    expect(() => plan().post(entry(2n ** 63n - 5n))).toThrow(BalanceOutOfRange);
+  });
+});
