@@ -125,7 +125,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { em, auth, logger } = options;
   const metrics = new Metrics();
-  const bus = measuredBus(options.bus ?? createEventBus(), (topic, seconds) => metrics.pubsubLag.observe({ topic }, seconds));
+  const bus = measuredBus(options.bus ?? createEventBus(), metrics.busObserver());
   const now = options.clock ?? (() => new Date());
   const stripe = options.stripe ?? null;
   const bonusTiers = options.bonusTiers ?? DEFAULT_BONUS_TIERS;

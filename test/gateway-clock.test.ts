@@ -1,6 +1,6 @@
 import { formatMoney } from '../src/money';
 import { GATEWAY_TOKEN, useTestApp } from './support/app';
-import { authorize, COST_OF_1000_INPUT, DEBIT, debit, gatewaySetup, requestKey, walletState } from './support/gateway';
+import { authorize, COST_OF_1000_INPUT, createApiKey, DEBIT, debit, gatewaySetup, requestKey, walletState } from './support/gateway';
 
 /** The server's clock, moved by the tests: no sleeps. */
 let now = new Date('2026-03-04T12:00:00.000Z');
@@ -37,6 +37,19 @@ describe('requests per minute over a rolling 60-second window', () => {
 
     later(1_000); // 60.5 s: the burst's second has slid out
     expect((await burst(80)).filter((answer) => answer.allowed)).toHaveLength(50);
+  });
+});
+
+describe('an API key with an expiry', () => {
+  it('is INVALID_API_KEY from that instant on', async () => {
+    at('2026-03-04T12:00:00.000Z');
+    const fixture = await gatewaySetup(app, '1');
+    const expiring = await createApiKey(app, fixture.ownerToken, fixture.workspaceId, { expiresAt: '2026-03-04T12:00:01.500Z' });
+    const withExpiring = { ...fixture, secret: expiring.secret };
+    later(1499);
+    expect((await debit(app, withExpiring)).allowed).toBe(true);
+    later(1);
+    expect((await debit(app, withExpiring)).denial).toMatchObject({ code: 'INVALID_API_KEY', httpStatus: 401 });
   });
 });
 

@@ -7,6 +7,7 @@ import pino from 'pino';
 import { createLogger } from '../src/logger';
 import { createRedisEventBus, TOPICS } from '../src/realtime/pubsub';
 import { ADMIN_TOKEN, GATEWAY_TOKEN, graphqlClient, startTestApp, subscriptionClient, type TestApp, useTestApp } from './support/app';
+import { subscriptionsListening, untilListening } from './support/metrics';
 import { createMemberWithToken, createOrganization, createWorkspace, eventually, fund, MEMBER_TOKEN_REVOKE } from './support/fixtures';
 import { DEBIT_BATCH, debit, debitAtOnce, gatewaySetup, requestKey } from './support/gateway';
 import { freePort, type ServerProcess, spawnServer } from './support/process';
@@ -168,6 +169,7 @@ describe('transactionRecorded over graphql-ws', () => {
     const fixture = await gatewaySetup(app, '1');
     const client = wsClient(fixture.ownerToken);
     try {
+      const listening = await subscriptionsListening(app.server.url, TOPICS.transactionRecorded);
       const all = client.iterate<{ transactionRecorded: { type: string; amount: string } }>({ query: RECORDED, variables: { walletId: fixture.walletId } });
       const manualOnly = client.iterate<{ transactionRecorded: { type: string; amount: string } }>({
         query: RECORDED,
@@ -175,8 +177,7 @@ describe('transactionRecorded over graphql-ws', () => {
       });
       const nextAll = all.next();
       const nextManual = manualOnly.next();
-      // Both subscriptions are registered once the server has handled their subscribe messages.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await untilListening(app.server.url, TOPICS.transactionRecorded, listening + 2);
       await debitAtOnce([app.server.url], fixture, 2);
       await fund(app, fixture.walletId, '3');
       expect((await nextAll).value.data?.transactionRecorded).toMatchObject({ type: 'DEDUCTION', amount: '-0.0011' });

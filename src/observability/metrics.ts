@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { type DocumentNode, Kind, type OperationDefinitionNode } from 'graphql';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BusObserver } from '../realtime/pubsub';
 import type { GatewayOutcome } from '../gateway/contract';
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -57,8 +58,26 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Counted from the moment a subscription listens on the bus: in-process, an event published
+   * from then on reaches it; through Redis, its SUBSCRIBE is then on its way.
+   */
+  readonly subscriptions = new Gauge({
+    name: 'tollgate_subscriptions_listening',
+    help: 'Subscriptions of this process listening for events, by topic',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'tollgate_' });
+  }
+
+  busObserver(): BusObserver {
+    return {
+      lag: (topic, seconds) => this.pubsubLag.observe({ topic }, seconds),
+      listening: (topic, change) => this.subscriptions.inc({ topic }, change),
+    };
   }
 
   /** One committed gateway batch: its size, its time, and what it refused. */

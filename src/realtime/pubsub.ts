@@ -106,17 +106,56 @@ export function createEventBus(): EventBus {
   };
 }
 
+export interface BusObserver {
+  /** An event handed to a subscription of this process, `seconds` after it was published. */
+  lag(topic: Topic, seconds: number): void;
+  /** A subscription began listening (+1) or stopped (-1). */
+  listening(topic: Topic, change: 1 | -1): void;
+}
+
+/** `source`, telling `observer` when it starts listening (its first pull attaches it to the bus) and when it ends. */
+function watchedSubscription<T>(source: AsyncIterableIterator<T>, topic: Topic, observer: BusObserver): AsyncIterableIterator<T> {
+  let state: 'idle' | 'listening' | 'ended' = 'idle';
+  const end = () => {
+    if (state === 'listening') observer.listening(topic, -1);
+    state = 'ended';
+  };
+  return {
+    async next() {
+      const result = source.next();
+      if (state === 'idle') {
+        state = 'listening';
+        observer.listening(topic, 1);
+      }
+      const settled = await result.catch((error) => {
+        end();
+        throw error;
+      });
+      if (settled.done) end();
+      return settled;
+    },
+    async return(value?: unknown) {
+      end();
+      return (await source.return?.(value)) ?? { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
 /**
  * `bus`, with each event stamped when published and timed when handed to a subscription of
- * this process (across processes, the lag includes the clocks' difference).
+ * this process (across processes, the lag includes the clocks' difference), and the
+ * subscriptions listening counted.
  */
-export function measuredBus(bus: EventBus, observe: (topic: Topic, seconds: number) => void): EventBus {
+export function measuredBus(bus: EventBus, observer: BusObserver): EventBus {
   return {
     publish: (topic, key, event) => bus.publish(topic, key, { ...event, publishedAtMs: Date.now() }),
     subscribe: (topic, key) =>
-      flatMapEvents(bus.subscribe(topic, key), async (stamped) => {
+      flatMapEvents(watchedSubscription(bus.subscribe(topic, key), topic, observer), async (stamped) => {
         const { publishedAtMs, ...event } = stamped as typeof stamped & { publishedAtMs?: number };
-        if (typeof publishedAtMs === 'number') observe(topic, Math.max(0, Date.now() - publishedAtMs) / 1000);
+        if (typeof publishedAtMs === 'number') observer.lag(topic, Math.max(0, Date.now() - publishedAtMs) / 1000);
         return [event as typeof stamped];
       }),
     redisState: () => bus.redisState(),
