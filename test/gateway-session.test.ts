@@ -1,5 +1,5 @@
 import { batchDatabase, literal } from '../src/gateway/session';
-import { recordset, textArray } from '../src/gateway/recordset';
+import { recordset, textArray } from '../src/db/recordset';
 import { useTestApp } from './support/app';
 
 const app = useTestApp();

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { LowBalanceThreshold } from '../../entities';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
-import { textArray } from '../gateway/recordset';
+import { textArray } from '../db/recordset';
 import { newId } from '../ids';
 import { type EventBus, type LowBalanceAlertEvent, TOPICS } from '../realtime/pubsub';
 

@@ -1,6 +1,6 @@
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { textArray } from '../gateway/recordset';
+import { textArray } from './recordset';
 import { badUserInput } from '../graphql/errors';
 
 export interface PageArgs {

@@ -20,7 +20,7 @@ import {
   type ReleaseRequest,
   TOP_UP_RETRY_AFTER_SECONDS,
 } from './contract';
-import { recordset, textArray } from './recordset';
+import { recordset, textArray } from '../db/recordset';
 
 /**
  * One group commit: every request of the batch is decided and written in one database
