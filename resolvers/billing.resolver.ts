@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql'
 import type { Organization } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { addTaxId, removeTaxId, updateBillingProfile } from '../src/payments/billing.service';
 import {
   BillingProfileType,

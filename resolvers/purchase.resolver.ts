@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscripti
 import { type Organization, type PaymentMethod, Purchase, PurchaseKind, Wallet } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { updateAutoTopUp } from '../src/payments/auto-top-up.service';
 import { removeCard, setDefaultCard, startCardSetup } from '../src/payments/payment-methods.service';
 import { createPurchase } from '../src/payments/purchase.service';

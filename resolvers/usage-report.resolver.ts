@@ -6,7 +6,7 @@ import { readScope } from '../src/auth/access';
 import { DomainError } from '../src/errors';
 import type { Context } from '../src/graphql/context';
 import { badUserInput } from '../src/graphql/errors';
-import { parseId, parseIds } from '../src/graphql/ids';
+import { parseId, parseIds } from '../src/ids';
 import { ApiKeyType } from './api-key.types';
 import { IdentityType } from './identity.types';
 import { SpendProjectionType, UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';

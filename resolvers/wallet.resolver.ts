@@ -6,7 +6,7 @@ import { IdentityType } from './identity.types';
 import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../src/auth/access';
 import { badUserInput } from '../src/graphql/errors';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { adjustWallet, transferBetweenWallets } from '../src/ledger/wallet-operations';
 import { loadTransactions } from '../src/ledger/ledger';
 import { TOPICS, type WalletBalanceEvent } from '../src/realtime/pubsub';
