@@ -33,7 +33,7 @@ export class PurchaseResolver {
   async purchaseCreate(@Ctx() ctx: Context, @Arg('input') input: PurchaseCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
-    return withUserErrors(ctx, () => createPurchase(ctx, actor.organizationId, { ...input, workspaceId }));
+    return withUserErrors(ctx, () => createPurchase(ctx, actor, { ...input, workspaceId }));
   }
 
   @FieldResolver(() => WalletType, { description: 'The wallet the credits went to' })
@@ -47,19 +47,19 @@ export class PaymentMethodResolver {
   @Mutation(() => PaymentMethodSetupStartPayload, { description: 'Owners and admins: start saving a card (the dashboard completes it with Stripe.js)' })
   async paymentMethodSetupStart(@Ctx() ctx: Context) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ clientSecret: await startCardSetup(ctx, actor.organizationId) }));
+    return withUserErrors(ctx, async () => ({ clientSecret: await startCardSetup(ctx, actor) }));
   }
 
   @Mutation(() => PaymentMethodSetDefaultPayload)
   async paymentMethodSetDefault(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ paymentMethod: await setDefaultCard(ctx, actor.organizationId, input.paymentMethodId) }));
+    return withUserErrors(ctx, async () => ({ paymentMethod: await setDefaultCard(ctx, actor, input) }));
   }
 
   @Mutation(() => PaymentMethodRemovePayload)
   async paymentMethodRemove(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ removedId: await removeCard(ctx, actor.organizationId, input.paymentMethodId) }));
+    return withUserErrors(ctx, async () => ({ removedId: await removeCard(ctx, actor, input) }));
   }
 }
 
@@ -91,7 +91,7 @@ export class AutoTopUpResolver {
   async autoTopUpUpdate(@Ctx() ctx: Context, @Arg('input') input: AutoTopUpUpdateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
-    return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx, actor.organizationId, { ...input, walletId }) }));
+    return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx, actor, { ...input, walletId }) }));
   }
 }
 

@@ -49,9 +49,9 @@ export class WalletResolver {
 
   @Mutation(() => WalletAdjustPayload, { description: 'Platform admin: a MANUAL credit or debit' })
   async walletAdjust(@Ctx() ctx: Context, @Arg('input') input: WalletAdjustInput) {
-    requireAdmin(ctx.principal);
+    const admin = requireAdmin(ctx.principal);
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
-    return withUserErrors(ctx, async () => ({ transaction: await adjustWallet(ctx.em, ctx, { ...input, walletId }) }));
+    return withUserErrors(ctx, async () => ({ transaction: await adjustWallet(ctx, admin, { ...input, walletId }) }));
   }
 
   @Mutation(() => WalletTransferPayload, { description: 'Moves credits between two workspaces of one organization' })
@@ -59,9 +59,7 @@ export class WalletResolver {
     const actor = requireMember(ctx.principal, MANAGERS);
     const fromWalletId = parseId('wallet', input.fromWalletId, 'input.fromWalletId');
     const toWalletId = parseId('wallet', input.toWalletId, 'input.toWalletId');
-    return withUserErrors(ctx, () =>
-      transferBetweenWallets(ctx.em, ctx, actor.organizationId, `member:${actor.memberId}`, { ...input, fromWalletId, toWalletId }),
-    );
+    return withUserErrors(ctx, () => transferBetweenWallets(ctx, actor, { ...input, fromWalletId, toWalletId }));
   }
 
   @Subscription(() => WalletBalanceChange, {
@@ -71,7 +69,7 @@ export class WalletResolver {
       const wallet = await walletToWatch(ctx, args.walletId as string);
       // Subscribed before the balance is read, so that no change falls between the two.
       const changes = ctx.bus.subscribe(TOPICS.walletBalanceChanged, wallet.id);
-      const [now] = await ctx.em.fork().execute<Array<{ balance: string; held: string }>>('select balance::text, held::text from wallets where id = ?', [wallet.id]);
+      const [now] = await ctx.em.execute<Array<{ balance: string; held: string }>>('select balance::text, held::text from wallets where id = ?', [wallet.id]);
       const current: WalletBalanceEvent = {
         walletId: wallet.id,
         organizationId: wallet.organization.id,
@@ -95,6 +93,7 @@ export class WalletResolver {
       const types = (args.types as TransactionType[] | null | undefined) ?? null;
       return flatMapEvents(ctx.bus.subscribe(TOPICS.transactionRecorded, wallet.id), ({ transactions }) => {
         const ids = transactions.filter((row) => !types?.length || types.includes(row.type as TransactionType)).map((row) => row.id);
+        // A unit of work per event: the subscription's context lives as long as it does.
         return ids.length > 0 ? loadTransactions(ctx.em.fork(), ids) : Promise.resolve([]);
       });
     },

@@ -1,5 +1,5 @@
 import { MemberRole } from '../../entities';
-import type { Actor, AdminActor, MemberActor } from '../actor';
+import { type Actor, type AdminActor, type MemberActor, organizationScope } from '../actor';
 import { ForbiddenError, UnauthenticatedError } from '../errors';
 import type { Principal } from './principal';
 
@@ -30,15 +30,19 @@ export function requireGateway(principal: Principal): void {
   if (principal.kind !== 'GATEWAY') throw new ForbiddenError('Only a gateway token may call the gateway operations');
 }
 
+/** Who may read: a member of any role, or the platform admin. */
+export function requireReader(principal: Principal): Actor {
+  if (principal.kind === 'ANONYMOUS') throw new UnauthenticatedError();
+  if (principal.kind === 'GATEWAY') throw new ForbiddenError('A gateway token may only call the gateway operations');
+  return principal;
+}
+
 /**
  * The organization whose data the caller may read: a member's own, or `null` for the
  * platform admin, who may read every organization.
  */
 export function readScope(principal: Principal): string | null {
-  if (principal.kind === 'ANONYMOUS') throw new UnauthenticatedError();
-  if (principal.kind === 'MEMBER') return principal.organizationId;
-  if (principal.kind === 'PLATFORM_ADMIN') return null;
-  throw new ForbiddenError('A gateway token may only call the gateway operations');
+  return organizationScope(requireReader(principal));
 }
 
 /** Whether a row of `organizationId` is visible within `scope`. */
