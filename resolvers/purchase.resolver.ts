@@ -95,7 +95,7 @@ export class AutoTopUpResolver {
   }
 }
 
-/** An auto top-up event's objects, read for this event alone (the subscription's loaders live as long as it does). */
+/** An auto top-up event's objects, read for this event alone in a unit of work of its own (the subscription's context lives as long as it does). */
 @Resolver(() => AutoTopUpEventType)
 export class AutoTopUpEventResolver {
   @FieldResolver(() => WalletType)

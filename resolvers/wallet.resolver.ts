@@ -123,14 +123,15 @@ export async function walletToWatch(ctx: Context, rawId: string): Promise<Wallet
 export class WalletBalanceChangeResolver {
   @FieldResolver(() => WalletType, { description: 'The wallet as the change left it, so that a normalized cache (Apollo, Relay, urql) updates by itself' })
   async wallet(@Root() change: WalletBalanceEvent, @Ctx() ctx: Context): Promise<Wallet> {
-    // Read for this event alone (the subscription's loaders live as long as it does), with the
-    // balance this event reports rather than a later one.
+    // Read for this event alone, in a unit of work of its own (the subscription's context lives as
+    // long as it does), with the balance this event reports rather than a later one.
     const wallet = await ctx.em.fork().findOneOrFail(Wallet, change.walletId);
     return Object.assign(wallet, { balance: change.balance, held: change.held });
   }
 
   @FieldResolver(() => TransactionObject, { nullable: true, description: 'The transaction that caused it (the last one, when merged)' })
   async transaction(@Root() change: WalletBalanceChange, @Ctx() ctx: Context): Promise<Transaction | null> {
+    // Per event, as `wallet` above.
     return change.transactionId ? ctx.em.fork().findOne(Transaction, change.transactionId) : null;
   }
 }

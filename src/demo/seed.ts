@@ -61,7 +61,7 @@ export async function seedDemo(em: EntityManager, bus: EventBus, settings: DemoS
   const adminToken = settings.adminToken ?? saved.adminToken ?? `tga_${randomBase62(32)}`;
   const gatewayToken = settings.gatewayToken ?? saved.gatewayToken ?? `tgw_${randomBase62(32)}`;
 
-  const existing = await em.fork().findOne(Organization, { name: DEMO_ORGANIZATION });
+  const existing = await em.fork().findOne(Organization, { name: DEMO_ORGANIZATION }); // the seed's own unit of work
   const demo = existing
     ? { adminToken, gatewayToken, ...(await recoverSecrets(em, existing, saved, settings.now)) }
     : { adminToken, gatewayToken, ...(await createDemo(em, bus, settings)) };
