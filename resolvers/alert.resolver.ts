@@ -6,7 +6,7 @@ import { removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts
 import { inScope, MANAGERS, readScope, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { badUserInput } from '../src/graphql/errors';
-import { parseId, parseIds } from '../src/graphql/ids';
+import { parseId, parseIds } from '../src/ids';
 import { TOPICS } from '../src/realtime/pubsub';
 import { flatMapEvents } from '../src/realtime/streams';
 import {
@@ -54,7 +54,7 @@ export class AlertResolver {
   async alertAcknowledge(@Ctx() ctx: Context, @Arg('input') input: AlertAcknowledgeInput) {
     const actor = requireMember(ctx.principal, [MemberRole.OWNER, MemberRole.ADMIN, MemberRole.MEMBER]);
     const alertId = parseId('alert', input.alertId, 'input.alertId');
-    return withUserErrors(ctx, async () => ({ alert: await acknowledgeAlert(ctx.em, actor.organizationId, alertId, actor.memberId) }));
+    return withUserErrors(ctx, async () => ({ alert: await acknowledgeAlert(ctx, actor, { alertId }) }));
   }
 
   @Subscription(() => AlertType, {
@@ -137,12 +137,12 @@ export class OrganizationAlertsResolver {
   @Mutation(() => AlertWebhookSetPayload, { description: "Owners and admins: send the organization's alerts to a URL too, signed; returns a new signing secret" })
   async alertWebhookSet(@Ctx() ctx: Context, @Arg('input') input: AlertWebhookSetInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, () => setAlertWebhook(ctx.em, ctx.webhookDestinations, actor.organizationId, input.url));
+    return withUserErrors(ctx, () => setAlertWebhook(ctx, actor, input));
   }
 
   @Mutation(() => AlertWebhookRemovePayload, { description: 'Owners and admins: stop sending alerts to the webhook' })
   async alertWebhookRemove(@Ctx() ctx: Context) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ organization: await removeAlertWebhook(ctx.em, actor.organizationId) }));
+    return withUserErrors(ctx, async () => ({ organization: await removeAlertWebhook(ctx, actor) }));
   }
 }

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql'
 import type { ApiKey, Project, Workspace } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { MoneyScalar } from '../src/graphql/money.scalar';
 import { TokenCountScalar } from '../src/graphql/token-count.scalar';
 import { createApiKey, revokeApiKey, updateApiKey } from '../src/keys/api-key.service';
@@ -31,7 +31,7 @@ export class ApiKeyResolver {
     const actor = requireMember(ctx.principal, MANAGERS);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
     const projectId = optionalId('project', input.projectId, 'input.projectId');
-    return withUserErrors(ctx, () => createApiKey(ctx.em, actor, { ...input, workspaceId, projectId }, ctx.now()));
+    return withUserErrors(ctx, () => createApiKey(ctx, actor, { ...input, workspaceId, projectId }));
   }
 
   @Mutation(() => ApiKeyUpdatePayload, {
@@ -41,14 +41,14 @@ export class ApiKeyResolver {
     const actor = requireMember(ctx.principal, MANAGERS);
     const apiKeyId = parseId('apiKey', input.apiKeyId, 'input.apiKeyId');
     const projectId = optionalId('project', input.projectId, 'input.projectId');
-    return withUserErrors(ctx, async () => ({ apiKey: await updateApiKey(ctx.em, actor, { ...input, apiKeyId, projectId }, ctx.now()) }));
+    return withUserErrors(ctx, async () => ({ apiKey: await updateApiKey(ctx, actor, { ...input, apiKeyId, projectId }) }));
   }
 
   @Mutation(() => ApiKeyRevokePayload, { description: 'The gateway refuses the key from now on; revoking again changes nothing' })
   async apiKeyRevoke(@Ctx() ctx: Context, @Arg('input') input: ApiKeyRevokeInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const apiKeyId = parseId('apiKey', input.apiKeyId, 'input.apiKeyId');
-    return withUserErrors(ctx, async () => ({ apiKey: await revokeApiKey(ctx.em, actor, apiKeyId, ctx.now()) }));
+    return withUserErrors(ctx, async () => ({ apiKey: await revokeApiKey(ctx, actor, { apiKeyId }) }));
   }
 
   @FieldResolver(() => WorkspaceType)

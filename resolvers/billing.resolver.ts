@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql'
 import type { Organization } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { addTaxId, removeTaxId, updateBillingProfile } from '../src/payments/billing.service';
 import {
   BillingProfileType,
@@ -30,19 +30,19 @@ export class BillingResolver {
   @Mutation(() => BillingProfileUpdatePayload, { description: "Owners and admins: the name and address on the organization's invoices" })
   async billingProfileUpdate(@Ctx() ctx: Context, @Arg('input') input: BillingProfileUpdateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ organization: await updateBillingProfile(ctx.em, ctx.stripe, actor.organizationId, input) }));
+    return withUserErrors(ctx, async () => ({ organization: await updateBillingProfile(ctx, actor, input) }));
   }
 
   @Mutation(() => TaxIdAddPayload, { description: 'Owners and admins: a tax ID for the invoices' })
   async taxIdAdd(@Ctx() ctx: Context, @Arg('input') input: TaxIdAddInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ taxId: await addTaxId(ctx.em, ctx.stripe, actor.organizationId, input) }));
+    return withUserErrors(ctx, async () => ({ taxId: await addTaxId(ctx, actor, input) }));
   }
 
   @Mutation(() => TaxIdRemovePayload)
   async taxIdRemove(@Ctx() ctx: Context, @Arg('input') input: TaxIdRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const id = parseId('taxId', input.id, 'input.id');
-    return withUserErrors(ctx, async () => ({ removedId: await removeTaxId(ctx.em, ctx.stripe, actor.organizationId, id) }));
+    return withUserErrors(ctx, async () => ({ removedId: await removeTaxId(ctx, actor, { id }) }));
   }
 }

@@ -2,30 +2,13 @@ import { ArgsType, type ClassType, Field, ID, InterfaceType, Int, ObjectType, re
 import { encodeCursor, type Page } from '../src/db/keyset';
 import { DomainError, UserErrorCode, type UserErrorData } from '../src/errors';
 import type { Context } from '../src/graphql/context';
-import { type IdKind, idKind } from '../src/ids';
+import { ID_KINDS, idKind } from '../src/ids';
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused' });
 
-const TYPE_NAMES: Record<IdKind, string> = {
-  organization: 'Organization',
-  member: 'Member',
-  accessToken: 'AccessToken',
-  workspace: 'Workspace',
-  wallet: 'Wallet',
-  project: 'Project',
-  transaction: 'Transaction',
-  apiKey: 'ApiKey',
-  identity: 'Identity',
-  hold: 'GatewayHold',
-  taxId: 'TaxId',
-  purchase: 'Purchase',
-  alert: 'Alert',
-  lowBalanceThreshold: 'LowBalanceThreshold',
-};
-
 @InterfaceType('Node', {
   description: 'An object with a globally unique, opaque, prefixed id',
-  resolveType: (value: { id: string }) => TYPE_NAMES[idKind(value.id)!],
+  resolveType: (value: { id: string }) => ID_KINDS[idKind(value.id)!].typeName,
 })
 export abstract class NodeInterface {
   @Field(() => ID)

@@ -1,6 +1,6 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { Transaction } from '../entities';
-import { forbidden, unauthenticated } from '../src/graphql/errors';
+import { requireGateway } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { gateway } from '../src/gateway/gateway.service';
 import {
@@ -37,9 +37,8 @@ export class GatewayCapturePayloadResolver {
   }
 }
 
-function requireGateway(ctx: Context) {
-  if (ctx.principal.kind === 'ANONYMOUS') throw unauthenticated();
-  if (ctx.principal.kind !== 'GATEWAY') throw forbidden('Only a gateway token may call the gateway operations');
+function gatewayOf(ctx: Context) {
+  requireGateway(ctx.principal);
   return ctx.gateway;
 }
 
@@ -48,28 +47,28 @@ function requireGateway(ctx: Context) {
 export class GatewayResolver {
   @Mutation(() => GatewayDebitPayload, { description: 'Checks every limit and charges a finished request, in one step' })
   gatewayDebit(@Ctx() ctx: Context, @Arg('input') input: GatewayDebitInput) {
-    return gateway.debit(requireGateway(ctx), input);
+    return gateway.debit(gatewayOf(ctx), input);
   }
 
   @Mutation(() => GatewayDebitBatchPayload, { description: 'Up to 1,000 debits in one request, one answer each, in order' })
   async gatewayDebitBatch(@Ctx() ctx: Context, @Arg('inputs', () => [GatewayDebitInput]) inputs: GatewayDebitInput[]) {
-    return { results: await gateway.debitBatch(requireGateway(ctx), inputs) };
+    return { results: await gateway.debitBatch(gatewayOf(ctx), inputs) };
   }
 
   @Mutation(() => GatewayAuthorizePayload, {
     description: 'Counts the request, checks every limit and holds its worst-case cost until capture or release',
   })
   gatewayAuthorize(@Ctx() ctx: Context, @Arg('input') input: GatewayAuthorizeInput) {
-    return gateway.authorize(requireGateway(ctx), input);
+    return gateway.authorize(gatewayOf(ctx), input);
   }
 
   @Mutation(() => GatewayCapturePayload, { description: 'Charges the actual cost of a held request and frees the rest' })
   gatewayCapture(@Ctx() ctx: Context, @Arg('input') input: GatewayCaptureInput) {
-    return gateway.capture(requireGateway(ctx), input);
+    return gateway.capture(gatewayOf(ctx), input);
   }
 
   @Mutation(() => GatewayReleasePayload, { description: 'Frees a hold without charging' })
   gatewayRelease(@Ctx() ctx: Context, @Arg('input') input: GatewayReleaseInput) {
-    return gateway.release(requireGateway(ctx), input);
+    return gateway.release(gatewayOf(ctx), input);
   }
 }

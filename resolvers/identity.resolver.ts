@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql'
 import type { Identity, Workspace } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { MoneyScalar } from '../src/graphql/money.scalar';
 import { upsertIdentity } from '../src/keys/identity.service';
 import { withUserErrors } from './common.types';
@@ -18,7 +18,7 @@ export class IdentityResolver {
   async identityUpsert(@Ctx() ctx: Context, @Arg('input') input: IdentityUpsertInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
-    return withUserErrors(ctx, async () => ({ identity: await upsertIdentity(ctx.em, actor, { ...input, workspaceId }) }));
+    return withUserErrors(ctx, async () => ({ identity: await upsertIdentity(ctx, actor, { ...input, workspaceId }) }));
   }
 
   @FieldResolver(() => WorkspaceType)

@@ -1,7 +1,7 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { createMember, createMemberToken, removeMember, revokeMemberToken } from '../src/organizations/member.service';
 import { withUserErrors } from './common.types';
 import {
@@ -20,27 +20,27 @@ export class MemberResolver {
   @Mutation(() => MemberCreatePayload)
   async memberCreate(@Ctx() ctx: Context, @Arg('input') input: MemberCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ member: await createMember(ctx.em, actor, input) }));
+    return withUserErrors(ctx, async () => ({ member: await createMember(ctx, actor, input) }));
   }
 
   @Mutation(() => MemberRemovePayload, { description: "Removes a member and revokes the member's tokens" })
   async memberRemove(@Ctx() ctx: Context, @Arg('input') input: MemberRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const memberId = parseId('member', input.memberId, 'input.memberId');
-    return withUserErrors(ctx, async () => ({ member: await removeMember(ctx.em, ctx.bus, actor, memberId) }));
+    return withUserErrors(ctx, async () => ({ member: await removeMember(ctx, actor, { memberId }) }));
   }
 
   @Mutation(() => MemberTokenCreatePayload)
   async memberTokenCreate(@Ctx() ctx: Context, @Arg('input') input: MemberTokenCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const memberId = parseId('member', input.memberId, 'input.memberId');
-    return withUserErrors(ctx, () => createMemberToken(ctx.em, actor, memberId, input.name));
+    return withUserErrors(ctx, () => createMemberToken(ctx, actor, { ...input, memberId }));
   }
 
   @Mutation(() => MemberTokenRevokePayload)
   async memberTokenRevoke(@Ctx() ctx: Context, @Arg('input') input: MemberTokenRevokeInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const tokenId = parseId('accessToken', input.tokenId, 'input.tokenId');
-    return withUserErrors(ctx, async () => ({ token: await revokeMemberToken(ctx.em, ctx.bus, actor, tokenId) }));
+    return withUserErrors(ctx, async () => ({ token: await revokeMemberToken(ctx, actor, { tokenId }) }));
   }
 }

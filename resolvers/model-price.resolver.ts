@@ -17,18 +17,18 @@ export class ModelPriceResolver {
   @Query(() => [ModelPriceType], { description: 'The price catalog, by model id' })
   modelPrices(@Ctx() ctx: Context): Promise<ModelPrice[]> {
     readScope(ctx.principal);
-    return listModelPrices(ctx.em);
+    return listModelPrices(ctx);
   }
 
   @Mutation(() => ModelPriceSetPayload, { description: 'Platform admin: adds a model to the catalog or changes its price' })
   async modelPriceSet(@Ctx() ctx: Context, @Arg('input') input: ModelPriceSetInput) {
-    requireAdmin(ctx.principal);
-    return withUserErrors(ctx, async () => ({ modelPrice: await setModelPrice(ctx.em, input, ctx.now()) }));
+    const admin = requireAdmin(ctx.principal);
+    return withUserErrors(ctx, async () => ({ modelPrice: await setModelPrice(ctx, admin, input) }));
   }
 
   @Mutation(() => ModelPriceRemovePayload, { description: 'Platform admin: removes a model from the catalog' })
   async modelPriceRemove(@Ctx() ctx: Context, @Arg('input') input: ModelPriceRemoveInput) {
-    requireAdmin(ctx.principal);
-    return withUserErrors(ctx, async () => ({ modelPrice: await removeModelPrice(ctx.em, input.model) }));
+    const admin = requireAdmin(ctx.principal);
+    return withUserErrors(ctx, async () => ({ modelPrice: await removeModelPrice(ctx, admin, input) }));
   }
 }

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import type { Member, Organization, Workspace } from '../entities';
 import { readScope, requireAdmin } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { createOrganization } from '../src/organizations/organization.service';
 import { withUserErrors } from './common.types';
 import { MemberType, OrganizationCreateInput, OrganizationCreatePayload, OrganizationType } from './organization.types';
@@ -23,9 +23,9 @@ export class OrganizationResolver {
 
   @Mutation(() => OrganizationCreatePayload, { description: 'Platform admin: a new organization with its owner' })
   async organizationCreate(@Ctx() ctx: Context, @Arg('input') input: OrganizationCreateInput) {
-    requireAdmin(ctx.principal);
+    const admin = requireAdmin(ctx.principal);
     return withUserErrors(ctx, async () => {
-      const { organization, owner, secret } = await createOrganization(ctx.em, input);
+      const { organization, owner, secret } = await createOrganization(ctx, admin, input);
       return { organization, owner, ownerToken: secret };
     });
   }

@@ -2,7 +2,7 @@ import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscripti
 import { type Organization, type PaymentMethod, Purchase, PurchaseKind, Wallet } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { updateAutoTopUp } from '../src/payments/auto-top-up.service';
 import { removeCard, setDefaultCard, startCardSetup } from '../src/payments/payment-methods.service';
 import { createPurchase } from '../src/payments/purchase.service';
@@ -33,7 +33,7 @@ export class PurchaseResolver {
   async purchaseCreate(@Ctx() ctx: Context, @Arg('input') input: PurchaseCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
-    return withUserErrors(ctx, () => createPurchase(ctx, actor.organizationId, { ...input, workspaceId }));
+    return withUserErrors(ctx, () => createPurchase(ctx, actor, { ...input, workspaceId }));
   }
 
   @FieldResolver(() => WalletType, { description: 'The wallet the credits went to' })
@@ -47,19 +47,19 @@ export class PaymentMethodResolver {
   @Mutation(() => PaymentMethodSetupStartPayload, { description: 'Owners and admins: start saving a card (the dashboard completes it with Stripe.js)' })
   async paymentMethodSetupStart(@Ctx() ctx: Context) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ clientSecret: await startCardSetup(ctx, actor.organizationId) }));
+    return withUserErrors(ctx, async () => ({ clientSecret: await startCardSetup(ctx, actor) }));
   }
 
   @Mutation(() => PaymentMethodSetDefaultPayload)
   async paymentMethodSetDefault(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ paymentMethod: await setDefaultCard(ctx, actor.organizationId, input.paymentMethodId) }));
+    return withUserErrors(ctx, async () => ({ paymentMethod: await setDefaultCard(ctx, actor, input) }));
   }
 
   @Mutation(() => PaymentMethodRemovePayload)
   async paymentMethodRemove(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ removedId: await removeCard(ctx, actor.organizationId, input.paymentMethodId) }));
+    return withUserErrors(ctx, async () => ({ removedId: await removeCard(ctx, actor, input) }));
   }
 }
 
@@ -91,11 +91,11 @@ export class AutoTopUpResolver {
   async autoTopUpUpdate(@Ctx() ctx: Context, @Arg('input') input: AutoTopUpUpdateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
-    return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx, actor.organizationId, { ...input, walletId }) }));
+    return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx, actor, { ...input, walletId }) }));
   }
 }
 
-/** An auto top-up event's objects, read for this event alone (the subscription's loaders live as long as it does). */
+/** An auto top-up event's objects, read for this event alone in a unit of work of its own (the subscription's context lives as long as it does). */
 @Resolver(() => AutoTopUpEventType)
 export class AutoTopUpEventResolver {
   @FieldResolver(() => WalletType)

@@ -1,12 +1,9 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
 import type { ApiKey, Identity, Project, Wallet } from '../entities';
-import { autoTopUpPerDay, spendProjection } from '../src/analytics/spend-projection';
+import { spendProjection } from '../src/analytics/spend-projection';
 import { UsageGroup, type UsageRow, usageReport } from '../src/analytics/usage-report';
-import { readScope } from '../src/auth/access';
-import { DomainError } from '../src/errors';
+import { requireReader } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { badUserInput } from '../src/graphql/errors';
-import { parseId, parseIds } from '../src/graphql/ids';
 import { ApiKeyType } from './api-key.types';
 import { IdentityType } from './identity.types';
 import { SpendProjectionType, UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';
@@ -21,23 +18,7 @@ export class UsageReportResolver {
     @Arg('filter', () => UsageFilterInput) filter: UsageFilterInput,
     @Arg('groupBy', () => [UsageGroup]) groupBy: UsageGroup[],
   ) {
-    const scope = readScope(ctx.principal);
-    const organizationId = filter.organizationId ? parseId('organization', filter.organizationId, 'filter.organizationId') : scope;
-    if (organizationId === null) throw badUserInput('filter.organizationId: the platform admin names the organization');
-    if (scope !== null && organizationId !== scope) throw badUserInput('filter.organizationId: no such organization');
-    try {
-      return await usageReport(ctx.em, organizationId, {
-        ...filter,
-        workspaceId: filter.workspaceId ? parseId('workspace', filter.workspaceId, 'filter.workspaceId') : null,
-        projectIds: parseIds('project', filter.projectIds, 'filter.projectIds'),
-        identityIds: parseIds('identity', filter.identityIds, 'filter.identityIds'),
-        apiKeyIds: parseIds('apiKey', filter.apiKeyIds, 'filter.apiKeyIds'),
-      }, groupBy);
-    } catch (error) {
-      // A query has no payload for user errors: bad input is a top-level error naming the field.
-      if (error instanceof DomainError) throw badUserInput(`${(error.field ?? []).join('.')}: ${error.message}`);
-      throw error;
-    }
+    return usageReport(ctx, requireReader(ctx.principal), { filter, groupBy });
   }
 
   @FieldResolver(() => ProjectType, { nullable: true })
@@ -60,6 +41,6 @@ export class UsageReportResolver {
 export class WalletSpendProjectionResolver {
   @FieldResolver(() => SpendProjectionType, { description: 'Average daily gateway spend over the last 7 and 30 days, and when the balance runs out at each rate' })
   spendProjection(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<SpendProjectionType> {
-    return spendProjection(ctx.em, wallet, ctx.now(), autoTopUpPerDay(wallet, ctx.autoTopUp.dailyLimit, ctx.stripe !== null));
+    return spendProjection(ctx, wallet);
   }
 }

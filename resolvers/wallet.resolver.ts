@@ -6,7 +6,7 @@ import { IdentityType } from './identity.types';
 import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../src/auth/access';
 import { badUserInput } from '../src/graphql/errors';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { adjustWallet, transferBetweenWallets } from '../src/ledger/wallet-operations';
 import { loadTransactions } from '../src/ledger/ledger';
 import { TOPICS, type WalletBalanceEvent } from '../src/realtime/pubsub';
@@ -49,9 +49,9 @@ export class WalletResolver {
 
   @Mutation(() => WalletAdjustPayload, { description: 'Platform admin: a MANUAL credit or debit' })
   async walletAdjust(@Ctx() ctx: Context, @Arg('input') input: WalletAdjustInput) {
-    requireAdmin(ctx.principal);
+    const admin = requireAdmin(ctx.principal);
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
-    return withUserErrors(ctx, async () => ({ transaction: await adjustWallet(ctx.em, ctx, { ...input, walletId }) }));
+    return withUserErrors(ctx, async () => ({ transaction: await adjustWallet(ctx, admin, { ...input, walletId }) }));
   }
 
   @Mutation(() => WalletTransferPayload, { description: 'Moves credits between two workspaces of one organization' })
@@ -59,9 +59,7 @@ export class WalletResolver {
     const actor = requireMember(ctx.principal, MANAGERS);
     const fromWalletId = parseId('wallet', input.fromWalletId, 'input.fromWalletId');
     const toWalletId = parseId('wallet', input.toWalletId, 'input.toWalletId');
-    return withUserErrors(ctx, () =>
-      transferBetweenWallets(ctx.em, ctx, actor.organizationId, `member:${actor.memberId}`, { ...input, fromWalletId, toWalletId }),
-    );
+    return withUserErrors(ctx, () => transferBetweenWallets(ctx, actor, { ...input, fromWalletId, toWalletId }));
   }
 
   @Subscription(() => WalletBalanceChange, {
@@ -71,7 +69,7 @@ export class WalletResolver {
       const wallet = await walletToWatch(ctx, args.walletId as string);
       // Subscribed before the balance is read, so that no change falls between the two.
       const changes = ctx.bus.subscribe(TOPICS.walletBalanceChanged, wallet.id);
-      const [now] = await ctx.em.fork().execute<Array<{ balance: string; held: string }>>('select balance::text, held::text from wallets where id = ?', [wallet.id]);
+      const [now] = await ctx.em.execute<Array<{ balance: string; held: string }>>('select balance::text, held::text from wallets where id = ?', [wallet.id]);
       const current: WalletBalanceEvent = {
         walletId: wallet.id,
         organizationId: wallet.organization.id,
@@ -95,6 +93,7 @@ export class WalletResolver {
       const types = (args.types as TransactionType[] | null | undefined) ?? null;
       return flatMapEvents(ctx.bus.subscribe(TOPICS.transactionRecorded, wallet.id), ({ transactions }) => {
         const ids = transactions.filter((row) => !types?.length || types.includes(row.type as TransactionType)).map((row) => row.id);
+        // A unit of work per event: the subscription's context lives as long as it does.
         return ids.length > 0 ? loadTransactions(ctx.em.fork(), ids) : Promise.resolve([]);
       });
     },
@@ -124,14 +123,15 @@ export async function walletToWatch(ctx: Context, rawId: string): Promise<Wallet
 export class WalletBalanceChangeResolver {
   @FieldResolver(() => WalletType, { description: 'The wallet as the change left it, so that a normalized cache (Apollo, Relay, urql) updates by itself' })
   async wallet(@Root() change: WalletBalanceEvent, @Ctx() ctx: Context): Promise<Wallet> {
-    // Read for this event alone (the subscription's loaders live as long as it does), with the
-    // balance this event reports rather than a later one.
+    // Read for this event alone, in a unit of work of its own (the subscription's context lives as
+    // long as it does), with the balance this event reports rather than a later one.
     const wallet = await ctx.em.fork().findOneOrFail(Wallet, change.walletId);
     return Object.assign(wallet, { balance: change.balance, held: change.held });
   }
 
   @FieldResolver(() => TransactionObject, { nullable: true, description: 'The transaction that caused it (the last one, when merged)' })
   async transaction(@Root() change: WalletBalanceChange, @Ctx() ctx: Context): Promise<Transaction | null> {
+    // Per event, as `wallet` above.
     return change.transactionId ? ctx.em.fork().findOne(Transaction, change.transactionId) : null;
   }
 }

@@ -1,10 +1,8 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
 import type { Identity, Organization, Project, Wallet, Workspace } from '../entities';
-import { MANAGERS, requireAdmin, requireMember } from '../src/auth/access';
-import { DomainError, UserErrorCode } from '../src/errors';
-import { badUserInput, unauthenticated } from '../src/graphql/errors';
+import { MANAGERS, requireAdmin, requireAdminOrMember, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/graphql/ids';
+import { parseId } from '../src/ids';
 import { MoneyScalar } from '../src/graphql/money.scalar';
 import { createProject, createWorkspace, updateProject, updateWorkspace } from '../src/workspaces/workspace.service';
 import { ApiKeyConnection } from './api-key.types';
@@ -26,55 +24,37 @@ import {
   WorkspaceUpdatePayload,
 } from './workspace.types';
 
-/** The organization a new workspace goes into: the admin names it, a manager uses their own. */
-function workspaceOrganization(ctx: Context, requested: string | null | undefined): string {
-  if (ctx.principal.kind === 'PLATFORM_ADMIN') {
-    if (!requested) throw badUserInput('input.organizationId is required for the platform admin');
-    return parseId('organization', requested, 'input.organizationId');
-  }
-  if (ctx.principal.kind === 'ANONYMOUS') throw unauthenticated();
-  const actor = requireMember(ctx.principal, MANAGERS);
-  if (requested && parseId('organization', requested, 'input.organizationId') !== actor.organizationId) {
-    throw new DomainError(UserErrorCode.NOT_FOUND, 'No such organization', ['input', 'organizationId']);
-  }
-  return actor.organizationId;
-}
-
 @Resolver(() => WorkspaceType)
 export class WorkspaceResolver {
   @Mutation(() => WorkspaceCreatePayload, { description: 'A new workspace with its own wallet at zero' })
   async workspaceCreate(@Ctx() ctx: Context, @Arg('input') input: WorkspaceCreateInput) {
-    return withUserErrors(ctx, async () => {
-      const organizationId = workspaceOrganization(ctx, input.organizationId);
-      return { workspace: (await createWorkspace(ctx.em, organizationId, input.name)).workspace };
-    });
+    const actor = requireAdminOrMember(ctx.principal, MANAGERS);
+    return withUserErrors(ctx, async () => ({ workspace: (await createWorkspace(ctx, actor, input)).workspace }));
   }
 
   @Mutation(() => WorkspaceUpdatePayload, {
     description: 'Renames a workspace (owners, admins, the platform admin) or sets its markup (the platform admin only)',
   })
   async workspaceUpdate(@Ctx() ctx: Context, @Arg('input') input: WorkspaceUpdateInput) {
-    const organizationId = ctx.principal.kind === 'PLATFORM_ADMIN' ? null : requireMember(ctx.principal, MANAGERS).organizationId;
+    const actor = requireAdminOrMember(ctx.principal, MANAGERS);
     // The markup is the operator's margin on model prices, not the customer's to lower.
     if (input.markupBasisPoints != null) requireAdmin(ctx.principal);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
-    return withUserErrors(ctx, async () => ({ workspace: await updateWorkspace(ctx.em, organizationId, { ...input, workspaceId }) }));
+    return withUserErrors(ctx, async () => ({ workspace: await updateWorkspace(ctx, actor, { ...input, workspaceId }) }));
   }
 
   @Mutation(() => ProjectCreatePayload)
   async projectCreate(@Ctx() ctx: Context, @Arg('input') input: ProjectCreateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
-    return withUserErrors(ctx, async () => ({
-      project: await createProject(ctx.em, actor.organizationId, workspaceId, input.name, input),
-    }));
+    return withUserErrors(ctx, async () => ({ project: await createProject(ctx, actor, { ...input, workspaceId }) }));
   }
 
   @Mutation(() => ProjectUpdatePayload, { description: 'Renames a project or sets its budget' })
   async projectUpdate(@Ctx() ctx: Context, @Arg('input') input: ProjectUpdateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const projectId = parseId('project', input.projectId, 'input.projectId');
-    return withUserErrors(ctx, async () => ({ project: await updateProject(ctx.em, actor.organizationId, { ...input, projectId }) }));
+    return withUserErrors(ctx, async () => ({ project: await updateProject(ctx, actor, { ...input, projectId }) }));
   }
 
   @FieldResolver(() => WalletType)

@@ -10,8 +10,10 @@ import type { BonusTier } from './payments/bonus';
 import type { EventBus } from './realtime/pubsub';
 
 /**
- * What the domain works with, built once by the composition root. A service asks for the part it
- * uses (`Pick<Deps, 'em' | 'bus'>`); a request's context is a `Deps` whose `em` is its own fork.
+ * What the domain works with, built once by the composition root. A domain operation is
+ * `(deps, actor, input)`: `deps` the part of this it uses (`Pick<Deps, 'em' | 'bus'>`), `actor`
+ * who acts (src/actor.ts), `input` the input object. A request's context is a `Deps` whose `em`
+ * is its own fork, so resolvers pass `ctx`; a job or a webhook event forks once for itself.
  */
 export interface Deps {
   /** The request's (or job's) EntityManager, used as is. */

@@ -42,3 +42,28 @@ export class DomainError extends Error {
     return { field: this.field, message: this.message, code: this.code };
   }
 }
+
+/*
+ * Refusals that are not business outcomes: the API answers them as top-level errors (mapped in
+ * one place, src/graphql/errors.ts), never as userErrors.
+ */
+
+/**
+ * A request that cannot be right whatever the data: a malformed id or cursor, a page size out of
+ * range, a filter that contradicts itself. The client's code must change (BAD_USER_INPUT).
+ */
+export class MalformedInputError extends Error {}
+
+/** No one is known to act: no token (UNAUTHENTICATED). */
+export class UnauthenticatedError extends Error {
+  constructor(message = 'Authentication required: send "Authorization: Bearer <token>"') {
+    super(message);
+  }
+}
+
+/** Who acts may not do this (FORBIDDEN). */
+export class ForbiddenError extends Error {
+  constructor(message = 'Your role does not allow this operation') {
+    super(message);
+  }
+}

@@ -1,24 +1,35 @@
 import { randomBytes } from 'node:crypto';
+import type { EntityClass } from '@mikro-orm/core';
+import { AccessToken, Alert, ApiKey, Hold, Identity, LowBalanceThreshold, Member, Organization, Project, Purchase, TaxId, Transaction, Wallet, Workspace } from '../entities';
+import { MalformedInputError } from './errors';
 
-/** Every public id is a type prefix and 22 base62 characters (128 random bits). */
-export const ID_PREFIXES = {
-  organization: 'org',
-  member: 'mem',
-  accessToken: 'tok',
-  workspace: 'ws',
-  wallet: 'wal',
-  project: 'prj',
-  transaction: 'txn',
-  apiKey: 'key',
-  identity: 'idn',
-  hold: 'hold',
-  taxId: 'tax',
-  purchase: 'pur',
-  alert: 'alr',
-  lowBalanceThreshold: 'lbt',
-} as const;
+/**
+ * Every kind of object with a public id, in one table: the prefix of its ids (a type prefix and
+ * 22 base62 characters, 128 random bits), the GraphQL type it is a `Node` of, and its entity.
+ * Entities are named through a function: they import this module for their ids.
+ */
+export const ID_KINDS = {
+  organization: { prefix: 'org', typeName: 'Organization', entity: () => Organization },
+  member: { prefix: 'mem', typeName: 'Member', entity: () => Member },
+  accessToken: { prefix: 'tok', typeName: 'AccessToken', entity: () => AccessToken },
+  workspace: { prefix: 'ws', typeName: 'Workspace', entity: () => Workspace },
+  wallet: { prefix: 'wal', typeName: 'Wallet', entity: () => Wallet },
+  project: { prefix: 'prj', typeName: 'Project', entity: () => Project },
+  transaction: { prefix: 'txn', typeName: 'Transaction', entity: () => Transaction },
+  apiKey: { prefix: 'key', typeName: 'ApiKey', entity: () => ApiKey },
+  identity: { prefix: 'idn', typeName: 'Identity', entity: () => Identity },
+  hold: { prefix: 'hold', typeName: 'GatewayHold', entity: () => Hold },
+  taxId: { prefix: 'tax', typeName: 'TaxId', entity: () => TaxId },
+  purchase: { prefix: 'pur', typeName: 'Purchase', entity: () => Purchase },
+  alert: { prefix: 'alr', typeName: 'Alert', entity: () => Alert },
+  lowBalanceThreshold: { prefix: 'lbt', typeName: 'LowBalanceThreshold', entity: () => LowBalanceThreshold },
+} as const satisfies Record<string, { prefix: string; typeName: string; entity: () => EntityClass<{ id: string }> }>;
 
-export type IdKind = keyof typeof ID_PREFIXES;
+export type IdKind = keyof typeof ID_KINDS;
+
+export const ID_PREFIXES = Object.fromEntries(Object.entries(ID_KINDS).map(([kind, { prefix }]) => [kind, prefix])) as { [K in IdKind]: (typeof ID_KINDS)[K]['prefix'] };
+
+const KIND_OF_PREFIX = new Map(Object.entries(ID_PREFIXES).map(([kind, prefix]) => [prefix as string, kind as IdKind]));
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
@@ -65,7 +76,16 @@ const ID_SHAPE = /^([a-z]+)_([0-9A-Za-z]{22})$/;
 /** The kind an id names, or null when it is not one of ours. */
 export function idKind(id: string): IdKind | null {
   const match = ID_SHAPE.exec(id);
-  if (!match) return null;
-  const entry = Object.entries(ID_PREFIXES).find(([, prefix]) => prefix === match[1]);
-  return entry ? (entry[0] as IdKind) : null;
+  return match ? (KIND_OF_PREFIX.get(match[1]) ?? null) : null;
+}
+
+/** Checks that an input id names the expected kind of object, before any work is done. */
+export function parseId(kind: IdKind, value: string, argument: string): string {
+  if (idKind(value) !== kind) throw new MalformedInputError(`${argument}: "${value.slice(0, 80)}" is not a valid ${ID_PREFIXES[kind]}_… id`);
+  return value;
+}
+
+/** Each id of a list argument, as `parseId` does (null stays null). */
+export function parseIds(kind: IdKind, values: string[] | null | undefined, argument: string): string[] | null | undefined {
+  return values?.map((value, i) => parseId(kind, value, `${argument}[${i}]`));
 }

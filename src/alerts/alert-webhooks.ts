@@ -4,6 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Alert, AlertWebhookStatus, Organization } from '../../entities';
+import type { MemberActor } from '../actor';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { randomBase62 } from '../ids';
@@ -29,10 +30,9 @@ export function signWebhook(secret: string, body: string, at: Date): string {
  * A retry makes another secret and returns it: the last one answered is the one in force.
  */
 export async function setAlertWebhook(
-  em: EntityManager,
-  destinations: WebhookDestinations,
-  organizationId: string,
-  url: string,
+  { em, webhookDestinations: destinations }: Pick<Deps, 'em' | 'webhookDestinations'>,
+  { organizationId }: MemberActor,
+  { url }: { url: string },
 ): Promise<{ organization: Organization; signingSecret: string }> {
   let parsed: URL | null = null;
   try {
@@ -50,16 +50,14 @@ export async function setAlertWebhook(
     throw error;
   }
   const signingSecret = `tgw_${randomBase62(32)}`;
-  const fork = em.fork();
-  await fork.nativeUpdate(Organization, { id: organizationId }, { alertWebhookUrl: parsed.href, alertWebhookSecret: signingSecret });
-  return { organization: await fork.findOneOrFail(Organization, organizationId), signingSecret };
+  await em.nativeUpdate(Organization, { id: organizationId }, { alertWebhookUrl: parsed.href, alertWebhookSecret: signingSecret });
+  return { organization: await em.findOneOrFail(Organization, organizationId), signingSecret };
 }
 
 /** Stops sending alerts; those already owed are marked FAILED when their turn comes. */
-export async function removeAlertWebhook(em: EntityManager, organizationId: string): Promise<Organization> {
-  const fork = em.fork();
-  await fork.nativeUpdate(Organization, { id: organizationId }, { alertWebhookUrl: null, alertWebhookSecret: null });
-  return fork.findOneOrFail(Organization, organizationId);
+export async function removeAlertWebhook({ em }: Pick<Deps, 'em'>, { organizationId }: MemberActor): Promise<Organization> {
+  await em.nativeUpdate(Organization, { id: organizationId }, { alertWebhookUrl: null, alertWebhookSecret: null });
+  return em.findOneOrFail(Organization, organizationId);
 }
 
 /** One job per alert: a UUID derived from its id, so that queuing it twice queues it once. */
@@ -90,7 +88,8 @@ function webhookBody(alert: Alert): string {
   });
 }
 
-export type AlertWebhookServices = Pick<Deps, 'em' | 'logger'> & { jobs: JobQueue; destinations: WebhookDestinations };
+/** `now` signs deliveries; left out (the composition root does not pass it yet), the wall clock. */
+export type AlertWebhookServices = Pick<Deps, 'em' | 'logger'> & Partial<Pick<Deps, 'now'>> & { jobs: JobQueue; destinations: WebhookDestinations };
 
 /** POSTs the body and answers the response's status; a redirect is not followed. */
 function post(url: URL, headers: Record<string, string>, body: string, destinations: WebhookDestinations): Promise<number> {
@@ -162,6 +161,7 @@ export class AlertWebhooks {
 
   /** One attempt; a failure is thrown so that the queue tries again later, until the last attempt. */
   async deliver(alertId: string): Promise<void> {
+    // A unit of work of its own per job: the worker's em is the server's root one.
     const em = this.services.em.fork();
     const alert = await em.findOne(Alert, { id: alertId, webhookStatus: AlertWebhookStatus.QUEUED }, { populate: ['organization'] });
     if (!alert) return;
@@ -173,7 +173,7 @@ export class AlertWebhooks {
     const body = webhookBody(alert);
     let failure: string | null = null;
     try {
-      const status = await post(new URL(url), { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, body, new Date()) }, body, this.services.destinations);
+      const status = await post(new URL(url), { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, body, (this.services.now ?? (() => new Date()))()) }, body, this.services.destinations);
       if (status < 200 || status >= 300) failure = `The webhook answered HTTP ${status}`;
     } catch (error) {
       if (error instanceof NonPublicAddressError) {

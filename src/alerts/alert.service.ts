@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Alert } from '../../entities';
+import type { MemberActor } from '../actor';
 import { keysetPagesByParent, type Page, type PageArgs } from '../db/keyset';
+import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 
 /** Organizations' alerts, newest first; only the open (or only the acknowledged) ones on request. */
@@ -10,11 +12,11 @@ export function alertPagesOfOrganizations(em: EntityManager, organizationIds: st
 }
 
 /** Marks an alert as seen; acknowledging it again keeps the first acknowledgement. */
-export async function acknowledgeAlert(em: EntityManager, organizationId: string, alertId: string, memberId: string): Promise<Alert> {
-  const fork = em.fork();
-  await fork.nativeUpdate(Alert, { id: alertId, organization: organizationId, acknowledgedAt: null }, { acknowledgedAt: new Date(), acknowledgedBy: memberId });
+export async function acknowledgeAlert({ em, now }: Pick<Deps, 'em' | 'now'>, actor: MemberActor, { alertId }: { alertId: string }): Promise<Alert> {
+  const { organizationId, memberId } = actor;
+  await em.nativeUpdate(Alert, { id: alertId, organization: organizationId, acknowledgedAt: null }, { acknowledgedAt: now(), acknowledgedBy: memberId });
   // Read after the update, not refreshed: MikroORM's refresh leaves bigint columns as strings.
-  const alert = await fork.findOne(Alert, { id: alertId, organization: organizationId });
+  const alert = await em.findOne(Alert, { id: alertId, organization: organizationId });
   if (!alert) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such alert', ['input', 'alertId']);
   return alert;
 }

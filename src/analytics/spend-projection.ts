@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Wallet } from '../../entities';
-import { usageReport } from './usage-report';
+import type { Deps } from '../deps';
+import { sumUsage } from './usage-report';
 
 const DAY_MS = 86_400_000n;
 /** Further out than this, a projection says nothing useful (and leaves the range of a date). */
@@ -30,7 +31,7 @@ export function autoTopUpPerDay(wallet: Wallet, dailyLimit: number, paymentsConf
  */
 async function spendRate(em: EntityManager, wallet: Wallet, days: number, now: Date, topUpPerDay: bigint): Promise<SpendRate> {
   const from = new Date(now.getTime() - days * Number(DAY_MS));
-  const { total } = await usageReport(em, wallet.organization.id, { from, to: now, workspaceId: wallet.workspace.id }, []);
+  const { total } = await sumUsage(em, wallet.organization.id, { from, to: now, workspaceId: wallet.workspace.id }, []);
   const spend = total.cost;
   const span = BigInt(days);
   const averageDailySpend = (2n * spend + span) / (2n * span);
@@ -45,7 +46,12 @@ async function spendRate(em: EntityManager, wallet: Wallet, days: number, now: D
 }
 
 /** The wallet's spend rates over the last 7 and 30 days. */
-export async function spendProjection(em: EntityManager, wallet: Wallet, now: Date, topUpPerDay: bigint): Promise<{ last7Days: SpendRate; last30Days: SpendRate }> {
-  const [last7Days, last30Days] = await Promise.all([7, 30].map((days) => spendRate(em.fork(), wallet, days, now, topUpPerDay)));
+export async function spendProjection(
+  { em, now, autoTopUp, stripe }: Pick<Deps, 'em' | 'now' | 'autoTopUp' | 'stripe'>,
+  wallet: Wallet,
+): Promise<{ last7Days: SpendRate; last30Days: SpendRate }> {
+  const at = now();
+  const topUpPerDay = autoTopUpPerDay(wallet, autoTopUp.dailyLimit, stripe !== null);
+  const [last7Days, last30Days] = await Promise.all([7, 30].map((days) => spendRate(em, wallet, days, at, topUpPerDay)));
   return { last7Days, last30Days };
 }

@@ -1,5 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { DomainError, UserErrorCode } from '../errors';
+import { type Actor, organizationScope } from '../actor';
+import type { Deps } from '../deps';
+import { MalformedInputError } from '../errors';
+import { parseId, parseIds } from '../ids';
 
 export enum UsageGroup {
   DAY = 'DAY',
@@ -65,16 +68,45 @@ interface SumRow {
   requests: string;
 }
 
+export interface UsageReportInput {
+  /** `organizationId`: the platform admin names the organization; a member's is their own. */
+  filter: UsageFilter & { organizationId?: string | null };
+  groupBy: UsageGroup[];
+}
+
+/**
+ * The usage report the actor asks for. A query has no payload for user errors: what is wrong with
+ * the input is a malformed request, naming the field.
+ */
+export async function usageReport({ em }: Pick<Deps, 'em'>, actor: Actor, { filter, groupBy }: UsageReportInput): Promise<UsageReport> {
+  const scope = organizationScope(actor);
+  const organizationId = filter.organizationId ? parseId('organization', filter.organizationId, 'filter.organizationId') : scope;
+  if (organizationId === null) throw new MalformedInputError('filter.organizationId: the platform admin names the organization');
+  if (scope !== null && organizationId !== scope) throw new MalformedInputError('filter.organizationId: no such organization');
+  return sumUsage(
+    em,
+    organizationId,
+    {
+      ...filter,
+      workspaceId: filter.workspaceId ? parseId('workspace', filter.workspaceId, 'filter.workspaceId') : null,
+      projectIds: parseIds('project', filter.projectIds, 'filter.projectIds'),
+      identityIds: parseIds('identity', filter.identityIds, 'filter.identityIds'),
+      apiKeyIds: parseIds('apiKey', filter.apiKeyIds, 'filter.apiKeyIds'),
+    },
+    groupBy,
+  );
+}
+
 /**
  * Gateway spend of an organization in [from, to), grouped, exact. Whole UTC hours come from the
  * hourly rollup the gateway keeps; the partial hours at either end from the ledger itself, so
  * any bounds give the same sums as the ledger's DEDUCTION rows.
  */
-export async function usageReport(em: EntityManager, organizationId: string, filter: UsageFilter, groupBy: UsageGroup[]): Promise<UsageReport> {
+export async function sumUsage(em: EntityManager, organizationId: string, filter: UsageFilter, groupBy: UsageGroup[]): Promise<UsageReport> {
   const { from, to } = filter;
-  if (!(from < to)) throw new DomainError(UserErrorCode.INVALID, '`from` must be before `to`', ['filter', 'from']);
+  if (!(from < to)) throw new MalformedInputError('filter.from: `from` must be before `to`');
   if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * 24 * HOUR_MS) {
-    throw new DomainError(UserErrorCode.INVALID, `A report spans at most ${MAX_RANGE_DAYS} days`, ['filter', 'to']);
+    throw new MalformedInputError(`filter.to: A report spans at most ${MAX_RANGE_DAYS} days`);
   }
   const groups = [...new Set(groupBy)];
   const firstHour = new Date(Math.ceil(from.getTime() / HOUR_MS) * HOUR_MS);
@@ -121,7 +153,7 @@ ${edges
     [...(hours ? [...walletParams, firstHour, endHour] : []), ...edges.flatMap((range) => [...walletParams, ...range]), ...params],
   );
   if (rows.length > MAX_GROUPS) {
-    throw new DomainError(UserErrorCode.INVALID, `The report would have more than ${MAX_GROUPS} groups: narrow the range, filter or grouping`, ['groupBy']);
+    throw new MalformedInputError(`groupBy: The report would have more than ${MAX_GROUPS} groups: narrow the range, filter or grouping`);
   }
   const reportRows = rows
     .filter((row) => groups.length > 0 || row.cost !== null)

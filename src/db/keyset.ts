@@ -1,7 +1,7 @@
 import type { EntityName, FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { textArray } from './recordset';
-import { badUserInput } from '../graphql/errors';
+import { MalformedInputError } from '../errors';
 
 export interface PageArgs {
   first?: number | null;
@@ -31,14 +31,14 @@ export function encodeCursor(row: Keyed): string {
 
 function decodeCursor(cursor: string, argument: string): Keyed {
   const match = /^(\d{1,15}):([A-Za-z0-9_]{1,64})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) throw badUserInput(`${argument}: not a cursor from this connection`);
+  if (!match) throw new MalformedInputError(`${argument}: not a cursor from this connection`);
   return { createdAt: new Date(Number(match[1])), id: match[2] };
 }
 
 function pageSize(value: number | null | undefined, argument: string): number | null {
   if (value == null) return null;
   if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
-    throw badUserInput(`${argument} must be between 0 and ${MAX_PAGE_SIZE}`);
+    throw new MalformedInputError(`${argument} must be between 0 and ${MAX_PAGE_SIZE}`);
   }
   return value;
 }
@@ -54,7 +54,7 @@ export interface PageWindow {
 export function pageWindow(args: PageArgs): PageWindow {
   const first = pageSize(args.first, 'first');
   const last = pageSize(args.last, 'last');
-  if (first !== null && last !== null) throw badUserInput('Pass either first or last, not both');
+  if (first !== null && last !== null) throw new MalformedInputError('Pass either first or last, not both');
   const backwards = last !== null;
   return {
     limit: (backwards ? last : first) ?? DEFAULT_PAGE_SIZE,

@@ -2,9 +2,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Member, MemberRole, Organization, TransactionType, Wallet, Workspace } from '../../entities';
-import type { MemberPrincipal } from '../auth/access';
+import { type MemberActor, PLATFORM_ADMIN } from '../actor';
 import { setLowBalanceThreshold } from '../alerts/low-balance';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import type { DebitRequest } from '../gateway/contract';
 import { DebitEngine } from '../gateway/engine';
 import { randomBase62 } from '../ids';
@@ -60,7 +61,7 @@ export async function seedDemo(em: EntityManager, bus: EventBus, settings: DemoS
   const adminToken = settings.adminToken ?? saved.adminToken ?? `tga_${randomBase62(32)}`;
   const gatewayToken = settings.gatewayToken ?? saved.gatewayToken ?? `tgw_${randomBase62(32)}`;
 
-  const existing = await em.fork().findOne(Organization, { name: DEMO_ORGANIZATION });
+  const existing = await em.fork().findOne(Organization, { name: DEMO_ORGANIZATION }); // the seed's own unit of work
   const demo = existing
     ? { adminToken, gatewayToken, ...(await recoverSecrets(em, existing, saved, settings.now)) }
     : { adminToken, gatewayToken, ...(await createDemo(em, bus, settings)) };
@@ -80,18 +81,18 @@ async function recoverSecrets(em: EntityManager, organization: Organization, sav
   let apiKey = saved.apiKey;
   if (!apiKey) {
     const workspace = await fork.findOneOrFail(Workspace, { organization, name: DEMO_WORKSPACE });
-    apiKey = (await createDemoKey(em, ownerPrincipal(owner), workspace.id, `Demo key ${now.toISOString()}`, now)).secret;
+    apiKey = (await createDemoKey({ em: fork, now: () => now }, ownerPrincipal(owner), workspace.id, `Demo key ${now.toISOString()}`)).secret;
   }
   return { ownerToken, apiKey };
 }
 
 /** The owner as the services take an actor; the seed acts without a token of its own. */
-function ownerPrincipal(owner: Member): MemberPrincipal {
+function ownerPrincipal(owner: Member): MemberActor {
   return { kind: 'MEMBER', memberId: owner.id, organizationId: owner.organization.id, role: MemberRole.OWNER, tokenId: '' };
 }
 
-function createDemoKey(em: EntityManager, owner: MemberPrincipal, workspaceId: string, name: string, now: Date) {
-  return createApiKey(em, owner, { workspaceId, name, costLimit: parseMoney('10'), limitPeriod: KeyLimitPeriod.DAILY }, now);
+function createDemoKey(deps: Pick<Deps, 'em' | 'now'>, owner: MemberActor, workspaceId: string, name: string) {
+  return createApiKey(deps, owner, { workspaceId, name, costLimit: parseMoney('10'), limitPeriod: KeyLimitPeriod.DAILY });
 }
 
 const CHAT_USERS = Array.from({ length: 12 }, (_, i) => [`user_${1001 + i}`, i === 0 ? 0.3 : 1 + (i % 4)] as const);
@@ -146,21 +147,23 @@ export const DEMO_TRAFFIC: TrafficProfile[] = [
 async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: DemoSettings) {
   logger.info('first start: seeding the demo organization with 30 days of gateway traffic');
   const started = Date.now();
-  const { organization, owner, secret: ownerToken } = await createOrganization(em, {
+  // The seed is one unit of work of its own, on the server's clock.
+  const deps = { em: em.fork(), now: () => now };
+  const { organization, owner, secret: ownerToken } = await createOrganization(deps, PLATFORM_ADMIN, {
     name: DEMO_ORGANIZATION,
     ownerName: 'Demo Owner',
     ownerEmail: 'owner@demo.tollgate.local',
   });
   const actor = ownerPrincipal(owner);
   for (const { model, input, output } of DEMO_MODEL_PRICES) {
-    await setModelPrice(em, { model, inputPricePerMillion: parseMoney(input), outputPricePerMillion: parseMoney(output) }, now);
+    await setModelPrice(deps, PLATFORM_ADMIN, { model, inputPricePerMillion: parseMoney(input), outputPricePerMillion: parseMoney(output) });
   }
-  const main = await createWorkspace(em, organization.id, DEMO_WORKSPACE);
-  const research = await createWorkspace(em, organization.id, 'Research');
-  const chat = await createProject(em, organization.id, main.workspace.id, 'Chat assistant', { budget: parseMoney('60'), budgetPeriod: Period.MONTHLY });
-  const search = await createProject(em, organization.id, main.workspace.id, 'Document search');
-  const evaluations = await createProject(em, organization.id, research.workspace.id, 'Evaluations');
-  const { secret: apiKey } = await createDemoKey(em, actor, main.workspace.id, 'Demo key', now);
+  const main = await createWorkspace(deps, actor, { name: DEMO_WORKSPACE });
+  const research = await createWorkspace(deps, actor, { name: 'Research' });
+  const chat = await createProject(deps, actor, { workspaceId: main.workspace.id, name: 'Chat assistant', budget: parseMoney('60'), budgetPeriod: Period.MONTHLY });
+  const search = await createProject(deps, actor, { workspaceId: main.workspace.id, name: 'Document search' });
+  const evaluations = await createProject(deps, actor, { workspaceId: research.workspace.id, name: 'Evaluations' });
+  const { secret: apiKey } = await createDemoKey(deps, actor, main.workspace.id, 'Demo key');
   // One key per traffic profile, named after it.
   const keys = new Map<string, { secret: string; workspace: Workspace }>();
   for (const [name, workspace, project] of [
@@ -168,10 +171,10 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
     ['Search indexer', main.workspace, search],
     ['Eval runner', research.workspace, evaluations],
   ] as const) {
-    const { secret } = await createApiKey(em, actor, { workspaceId: workspace.id, name, projectId: project.id }, now);
+    const { secret } = await createApiKey(deps, actor, { workspaceId: workspace.id, name, projectId: project.id });
     keys.set(name, { secret, workspace });
   }
-  await upsertIdentity(em, actor, { workspaceId: main.workspace.id, ...BUDGETED_USER });
+  await upsertIdentity(deps, actor, { workspaceId: main.workspace.id, ...BUDGETED_USER });
 
   const from = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
   const calls = demoHistory(DEMO_TRAFFIC, from, now, seededRandom(20261128));

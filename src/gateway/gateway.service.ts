@@ -1,5 +1,5 @@
-import { badUserInput } from '../graphql/errors';
-import { parseId } from '../graphql/ids';
+import { MalformedInputError } from '../errors';
+import { parseId } from '../ids';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '../idempotency';
 import type { DebitRequest, GatewayOutcome, GatewayRequest } from './contract';
 import type { DebitEngine } from './engine';
@@ -27,13 +27,13 @@ export interface AuthorizeInput extends KeyedInput {
 
 /** Characters are checked at the API edge, for every text input (src/graphql/text-inputs.ts). */
 function text(value: string, field: string, maxLength: number): string {
-  if (value.length === 0 || value.length > maxLength) throw badUserInput(`${field} must be 1 to ${maxLength} characters`);
+  if (value.length === 0 || value.length > maxLength) throw new MalformedInputError(`${field} must be 1 to ${maxLength} characters`);
   return value;
 }
 
 function tokens(value: number, field: string): bigint {
   if (!Number.isInteger(value) || value < 0 || value > MAX_TOKENS_PER_REQUEST) {
-    throw badUserInput(`${field} must be a whole number from 0 to ${MAX_TOKENS_PER_REQUEST}`);
+    throw new MalformedInputError(`${field} must be a whole number from 0 to ${MAX_TOKENS_PER_REQUEST}`);
   }
   return BigInt(value);
 }
@@ -64,7 +64,7 @@ export const gateway = {
 
   debitBatch(engine: DebitEngine, inputs: DebitInput[]): Promise<GatewayOutcome[]> {
     if (inputs.length === 0 || inputs.length > MAX_BATCH_ITEMS) {
-      throw badUserInput(`inputs must hold 1 to ${MAX_BATCH_ITEMS} debits (got ${inputs.length})`);
+      throw new MalformedInputError(`inputs must hold 1 to ${MAX_BATCH_ITEMS} debits (got ${inputs.length})`);
     }
     const requests: GatewayRequest[] = inputs.map((input, i) => debitRequest(input, `inputs[${i}]`));
     return engine.submitAll(requests);

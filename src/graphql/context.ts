@@ -14,7 +14,7 @@ export interface Context extends Deps {
   forgetReads(): void;
 }
 
-/** `deps.em` is the server's root EntityManager: each request gets its own fork of it. */
+/** `deps.em` is the server's root EntityManager: each request gets its own fork of it, used as is by the services. */
 export function createContext(services: Deps, principal: Principal, requestId: string): Context {
   const em = services.em.fork();
   return {

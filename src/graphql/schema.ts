@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema, type PubSub } from 'type-graphql';
 import { RESOLVERS } from '../../resolvers';
+import { mapDomainErrors } from './errors';
 
 /**
  * type-graphql insists on a pub/sub for its `topics` subscriptions; ours use none of them: each
@@ -16,6 +17,6 @@ const noTopics: PubSub = {
   },
 };
 
-export function buildGraphqlSchema(): Promise<GraphQLSchema> {
-  return buildSchema({ resolvers: [...RESOLVERS], validate: false, pubSub: noTopics });
+export async function buildGraphqlSchema(): Promise<GraphQLSchema> {
+  return mapDomainErrors(await buildSchema({ resolvers: [...RESOLVERS], validate: false, pubSub: noTopics }));
 }

@@ -1,9 +1,10 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { ApiKey, Project, Wallet, Workspace } from '../../entities';
-import type { MemberPrincipal } from '../auth/access';
+import type { MemberActor } from '../actor';
 import { newApiKeySecret } from '../auth/tokens';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 import { KeyLimitPeriod } from '../limits/periods';
 import { requireNonNegative, requireText } from '../validation';
@@ -69,9 +70,9 @@ async function findKey(tx: EntityManager, organizationId: string, apiKeyId: stri
  * A new key of a workspace, spending from the workspace's wallet. The secret exists only in the
  * result: the database keeps its SHA-256 and a short prefix to display.
  */
-export async function createApiKey(em: EntityManager, actor: MemberPrincipal, input: ApiKeyCreateInput, now: Date) {
+export async function createApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor: MemberActor, input: ApiKeyCreateInput) {
   const name = requireText(input.name, 'name');
-  checkLimits(input, now);
+  checkLimits(input, now());
   return inTransaction(em, async (tx) => {
     const workspace = await tx.findOne(Workspace, { id: input.workspaceId, organization: actor.organizationId });
     if (!workspace) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
@@ -101,9 +102,9 @@ export async function createApiKey(em: EntityManager, actor: MemberPrincipal, in
  * Changes what the input names: a field left out keeps its value, an explicit null clears a
  * limit, the project or the expiry. A revoked key is final and cannot be changed.
  */
-export async function updateApiKey(em: EntityManager, actor: MemberPrincipal, input: ApiKeyUpdateInput, now: Date) {
+export async function updateApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor: MemberActor, input: ApiKeyUpdateInput) {
   const name = input.name == null ? undefined : requireText(input.name, 'name');
-  checkLimits(input, now);
+  checkLimits(input, now());
   return inTransaction(em, async (tx) => {
     const apiKey = await findKey(tx, actor.organizationId, input.apiKeyId);
     if (apiKey.revokedAt) {
@@ -124,10 +125,11 @@ export async function updateApiKey(em: EntityManager, actor: MemberPrincipal, in
 }
 
 /** Revoking is idempotent: a key already revoked keeps its first revocation time. */
-export async function revokeApiKey(em: EntityManager, actor: MemberPrincipal, apiKeyId: string, now: Date) {
+export async function revokeApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor: MemberActor, { apiKeyId }: { apiKeyId: string }) {
+  const at = now();
   return inTransaction(em, async (tx) => {
     const apiKey = await findKey(tx, actor.organizationId, apiKeyId);
-    apiKey.revokedAt ??= now;
+    apiKey.revokedAt ??= at;
     await tx.flush();
     return apiKey;
   });

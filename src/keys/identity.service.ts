@@ -1,7 +1,7 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { Identity, Workspace } from '../../entities';
-import type { MemberPrincipal } from '../auth/access';
+import type { MemberActor } from '../actor';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 import { newId } from '../ids';
 import type { Period } from '../limits/periods';
@@ -27,7 +27,7 @@ function requireExternalId(value: string): string {
  * stays as it is. One statement decides insert or update, so concurrent upserts of the same
  * external id all succeed and leave one row.
  */
-export async function upsertIdentity(em: EntityManager, actor: MemberPrincipal, input: IdentityUpsertInput) {
+export async function upsertIdentity({ em }: Pick<Deps, 'em'>, actor: MemberActor, input: IdentityUpsertInput) {
   const externalId = requireExternalId(input.externalId);
   const budget = requireBudget(input);
   return inTransaction(em, async (tx) => {

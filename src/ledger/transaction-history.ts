@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Transaction, type TransactionType } from '../../entities';
 import { keysetPagesByParent, type Page, type PageArgs, type SqlConditions } from '../db/keyset';
-import { badUserInput } from '../graphql/errors';
+import { MalformedInputError } from '../errors';
 
 export interface TransactionFilter {
   types?: TransactionType[] | null;
@@ -10,7 +10,7 @@ export interface TransactionFilter {
 }
 
 function checkFilter(filter: TransactionFilter): void {
-  if (filter.from && filter.to && filter.from >= filter.to) throw badUserInput('filter.from must be before filter.to');
+  if (filter.from && filter.to && filter.from >= filter.to) throw new MalformedInputError('filter.from must be before filter.to');
 }
 
 /** A page of each of several wallets' ledgers, newest first, filtered by type and a [from, to) range. */

@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { TransactionType, Wallet } from '../../entities';
+import { actorLabel, type AdminActor, type MemberActor } from '../actor';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
 import { requireText } from '../validation';
@@ -44,11 +46,11 @@ async function postIdempotently(em: EntityManager, listeners: PostingListeners, 
     return { transactionIds: posted.transactionIds, posted };
   });
   if (outcome.posted) publishPosted(listeners, outcome.posted);
-  return loadTransactions(em.fork(), outcome.transactionIds);
+  return loadTransactions(em, outcome.transactionIds);
 }
 
 async function findWallet(em: EntityManager, walletId: string, organizationId: string | null, field: string) {
-  const wallet = await em.fork().findOne(Wallet, organizationId ? { id: walletId, organization: organizationId } : { id: walletId });
+  const wallet = await em.findOne(Wallet, organizationId ? { id: walletId, organization: organizationId } : { id: walletId });
   if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such wallet', ['input', field]);
   return wallet;
 }
@@ -60,17 +62,21 @@ export interface WalletAdjustInput {
   idempotencyKey: string;
 }
 
+/** What posting to a wallet uses: the request's em, and where balance changes (and auto top-ups) go. */
+export type WalletServices = Pick<Deps, 'em' | 'bus' | 'autoTopUps'>;
+
 /** A staff correction: a MANUAL credit (positive) or debit (negative) with a reason. */
-export async function adjustWallet(em: EntityManager, listeners: PostingListeners, input: WalletAdjustInput) {
+export async function adjustWallet(services: WalletServices, admin: AdminActor, input: WalletAdjustInput) {
+  const { em } = services;
   if (input.amount === 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must not be zero', ['input', 'amount']);
   const description = requireText(input.description, 'description', 500);
   const wallet = await findWallet(em, input.walletId, null, 'walletId');
-  const [transaction] = await postIdempotently(em, listeners, {
+  const [transaction] = await postIdempotently(em, services, {
     organizationId: wallet.organization.id,
     idempotencyKey: input.idempotencyKey,
     operation: 'walletAdjust',
     request: { walletId: input.walletId, amount: input.amount.toString(), description: input.description },
-    entries: [{ walletId: wallet.id, type: TransactionType.MANUAL, amount: input.amount, description, actor: 'admin' }],
+    entries: [{ walletId: wallet.id, type: TransactionType.MANUAL, amount: input.amount, description, actor: actorLabel(admin) }],
   });
   return transaction;
 }
@@ -84,7 +90,10 @@ export interface WalletTransferInput {
 }
 
 /** Moves credits between two wallets of one organization: instant, no fee, two rows in one commit. */
-export async function transferBetweenWallets(em: EntityManager, listeners: PostingListeners, organizationId: string, actor: string, input: WalletTransferInput) {
+export async function transferBetweenWallets(services: WalletServices, member: MemberActor, input: WalletTransferInput) {
+  const { em } = services;
+  const { organizationId } = member;
+  const actor = actorLabel(member);
   if (input.amount <= 0n) throw new DomainError(UserErrorCode.INVALID, 'The amount must be positive', ['input', 'amount']);
   if (input.fromWalletId === input.toWalletId) {
     throw new DomainError(UserErrorCode.SAME_WALLET, 'A transfer needs two different wallets', ['input', 'toWalletId']);
@@ -92,7 +101,7 @@ export async function transferBetweenWallets(em: EntityManager, listeners: Posti
   const description = input.description == null ? 'Transfer between workspaces' : requireText(input.description, 'description', 500);
   const from = await findWallet(em, input.fromWalletId, organizationId, 'fromWalletId');
   const to = await findWallet(em, input.toWalletId, organizationId, 'toWalletId');
-  const [transferOut, transferIn] = await postIdempotently(em, listeners, {
+  const [transferOut, transferIn] = await postIdempotently(em, services, {
     organizationId,
     idempotencyKey: input.idempotencyKey,
     operation: 'walletTransfer',

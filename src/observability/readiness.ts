@@ -40,8 +40,8 @@ async function databaseReadiness(em: EntityManager): Promise<DatabaseReadiness> 
   const check = (async (): Promise<DatabaseReadiness> => {
     let done: Set<string>;
     try {
-      const [{ migrated }] = await em.fork().execute<Array<{ migrated: boolean }>>("select to_regclass('mikro_orm_migrations') is not null as migrated");
-      const rows = migrated ? await em.fork().execute<Array<{ name: string }>>('select name from mikro_orm_migrations') : [];
+      const [{ migrated }] = await em.execute<Array<{ migrated: boolean }>>("select to_regclass('mikro_orm_migrations') is not null as migrated");
+      const rows = migrated ? await em.execute<Array<{ name: string }>>('select name from mikro_orm_migrations') : [];
       done = new Set(rows.map((row) => row.name.replace(/\.[jt]s$/, '')));
     } catch {
       return { ready: false, reason: 'the database is unreachable' };

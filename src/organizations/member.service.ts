@@ -1,13 +1,13 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AccessToken, Member, MemberRole } from '../../entities';
-import type { MemberPrincipal } from '../auth/access';
+import type { MemberActor } from '../actor';
 import { inTransaction } from '../db/transaction';
-import { DomainError, UserErrorCode } from '../errors';
-import { forbidden } from '../graphql/errors';
+import type { Deps } from '../deps';
+import { DomainError, ForbiddenError, UserErrorCode } from '../errors';
 import { requireEmail, requireText } from '../validation';
 import { issueToken } from './organization.service';
-import { type EventBus, EVERY_REPLICA, TOPICS } from '../realtime/pubsub';
+import { EVERY_REPLICA, TOPICS } from '../realtime/pubsub';
 
 export interface MemberCreateInput {
   name: string;
@@ -16,9 +16,9 @@ export interface MemberCreateInput {
 }
 
 /** Only an owner may hand out or take away ownership. */
-function assertMayManageRole(actor: MemberPrincipal, role: MemberRole): void {
+function assertMayManageRole(actor: MemberActor, role: MemberRole): void {
   if (role === MemberRole.OWNER && actor.role !== MemberRole.OWNER) {
-    throw forbidden('Only an owner may add or remove an owner');
+    throw new ForbiddenError('Only an owner may add or remove an owner');
   }
 }
 
@@ -33,7 +33,7 @@ async function findActiveMember(tx: EntityManager, organizationId: string, membe
   return member;
 }
 
-export async function createMember(em: EntityManager, actor: MemberPrincipal, input: MemberCreateInput) {
+export async function createMember({ em }: Pick<Deps, 'em'>, actor: MemberActor, input: MemberCreateInput) {
   const name = requireText(input.name, 'name');
   const email = requireEmail(input.email);
   assertMayManageRole(actor, input.role);
@@ -55,7 +55,7 @@ export async function createMember(em: EntityManager, actor: MemberPrincipal, in
  * Removes a member and revokes all of their tokens; the organization always keeps an owner. Open
  * connections of the member, on every replica, are closed once it is committed.
  */
-export async function removeMember(em: EntityManager, bus: EventBus, actor: MemberPrincipal, memberId: string) {
+export async function removeMember({ em, bus, now }: Pick<Deps, 'em' | 'bus' | 'now'>, actor: MemberActor, { memberId }: { memberId: string }) {
   const removed = await inTransaction(em, async (tx) => {
     await lockOrganization(tx, actor.organizationId);
     const member = await findActiveMember(tx, actor.organizationId, memberId, 'memberId');
@@ -66,9 +66,9 @@ export async function removeMember(em: EntityManager, bus: EventBus, actor: Memb
         throw new DomainError(UserErrorCode.LAST_OWNER, 'The last owner of an organization cannot be removed', ['input', 'memberId']);
       }
     }
-    const now = new Date();
-    member.removedAt = now;
-    await tx.nativeUpdate(AccessToken, { member, revokedAt: null }, { revokedAt: now });
+    const at = now();
+    member.removedAt = at;
+    await tx.nativeUpdate(AccessToken, { member, revokedAt: null }, { revokedAt: at });
     await tx.flush();
     return member;
   });
@@ -76,7 +76,7 @@ export async function removeMember(em: EntityManager, bus: EventBus, actor: Memb
   return removed;
 }
 
-export async function createMemberToken(em: EntityManager, actor: MemberPrincipal, memberId: string, name: string) {
+export async function createMemberToken({ em }: Pick<Deps, 'em'>, actor: MemberActor, { memberId, name }: { memberId: string; name: string }) {
   const tokenName = requireText(name, 'name');
   return inTransaction(em, async (tx) => {
     const member = await findActiveMember(tx, actor.organizationId, memberId, 'memberId');
@@ -91,12 +91,12 @@ export async function createMemberToken(em: EntityManager, actor: MemberPrincipa
  * Revoking is idempotent: a token already revoked stays revoked and is returned as it is. Its open
  * connections, on every replica, are closed once it is committed.
  */
-export async function revokeMemberToken(em: EntityManager, bus: EventBus, actor: MemberPrincipal, tokenId: string) {
+export async function revokeMemberToken({ em, bus, now }: Pick<Deps, 'em' | 'bus' | 'now'>, actor: MemberActor, { tokenId }: { tokenId: string }) {
   const revoked = await inTransaction(em, async (tx) => {
     const token = await tx.findOne(AccessToken, { id: tokenId, organization: actor.organizationId }, { populate: ['member'] });
     if (!token) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such token', ['input', 'tokenId']);
     assertMayManageRole(actor, token.member.role);
-    token.revokedAt ??= new Date();
+    token.revokedAt ??= now();
     await tx.flush();
     return token;
   });

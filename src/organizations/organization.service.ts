@@ -1,8 +1,10 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AccessToken, Member, MemberRole, Organization } from '../../entities';
+import type { AdminActor } from '../actor';
 import { newMemberToken } from '../auth/tokens';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 import { requireEmail, requireText } from '../validation';
 
@@ -13,7 +15,7 @@ export interface OrganizationCreateInput {
 }
 
 /** Creates an organization with its owner and the owner's first token (shown once). */
-export async function createOrganization(em: EntityManager, input: OrganizationCreateInput) {
+export async function createOrganization({ em }: Pick<Deps, 'em'>, _admin: AdminActor, input: OrganizationCreateInput) {
   const name = requireText(input.name, 'name');
   const ownerName = requireText(input.ownerName, 'ownerName');
   const ownerEmail = requireEmail(input.ownerEmail, 'ownerEmail');

@@ -1,10 +1,10 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type Stripe from 'stripe';
 import { Wallet } from '../../entities';
+import type { MemberActor } from '../actor';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
-import type { TopUpTrigger } from '../ledger/ledger';
 import { requireNonNegative } from '../validation';
 import { defaultCardOf } from './payment-methods.service';
 import { requirePurchaseAmount } from './purchase.service';
@@ -17,18 +17,14 @@ export interface AutoTopUpInput {
   amount?: bigint | null;
 }
 
-export interface AutoTopUpUpdateServices {
-  em: EntityManager;
-  stripe: Stripe | null;
-  autoTopUps: TopUpTrigger | null;
-}
+export type AutoTopUpUpdateServices = Pick<Deps, 'em' | 'stripe' | 'autoTopUps'>;
 
 /**
  * Sets a wallet's auto top-up. Turning it on needs payments, a threshold, an amount a purchase
  * could be (at least $5, whole cents) and a saved card to charge; turning it off keeps the values.
  * Left on with the balance below the threshold, it starts a top-up at once.
  */
-export async function updateAutoTopUp({ em, stripe, autoTopUps }: AutoTopUpUpdateServices, organizationId: string, input: AutoTopUpInput): Promise<Wallet> {
+export async function updateAutoTopUp({ em, stripe, autoTopUps }: AutoTopUpUpdateServices, { organizationId }: MemberActor, input: AutoTopUpInput): Promise<Wallet> {
   const threshold = input.threshold == null ? undefined : requireNonNegative(input.threshold, 'threshold');
   const amount = input.amount == null ? undefined : requirePurchaseAmount(input.amount);
   if (input.enabled) {

@@ -27,7 +27,8 @@ interface AttemptJob {
   attempt: number;
 }
 
-export type AutoTopUpServices = PaymentServices & Pick<Deps, 'logger' | 'autoTopUp'> & { jobs: JobQueue };
+/** `now` dates the daily-limit alert; left out (the composition root does not pass it yet), the wall clock. */
+export type AutoTopUpServices = PaymentServices & Pick<Deps, 'logger' | 'autoTopUp'> & Partial<Pick<Deps, 'now'>> & { jobs: JobQueue };
 
 /**
  * Auto top-up: a wallet with auto top-up on found below its threshold starts one purchase of
@@ -69,6 +70,7 @@ export class AutoTopUps {
 
   /** Called after a commit with the wallets it left below their threshold; never throws. */
   walletsBelowThreshold(walletIds: string[]): void {
+    // Process time, not business time: how long this process leaves a wallet alone.
     const now = Date.now();
     for (const [walletId, until] of this.quietUntil) if (until <= now) this.quietUntil.delete(walletId);
     for (const walletId of walletIds) {
@@ -100,9 +102,8 @@ export class AutoTopUps {
    */
   async start(walletId: string): Promise<string | null> {
     const { em, jobs, autoTopUp } = this.services;
-    const [wallet] = await em
-      .fork()
-      .execute<Array<{ amount: string }>>(
+    const now = this.services.now ?? (() => new Date());
+    const [wallet] = await em.execute<Array<{ amount: string }>>(
         'select auto_top_up_amount::text as amount from wallets where id = ? and auto_top_up_enabled and balance < auto_top_up_threshold',
         [walletId],
       );
@@ -140,7 +141,7 @@ export class AutoTopUps {
           walletId,
           AlertKind.AUTO_TOP_UP_DAILY_LIMIT,
           `Auto top-up reached its limit of ${autoTopUp.dailyLimit} top-ups in 24 hours; it resumes as the oldest of them ages past a day`,
-          `auto-top-up-limit:${walletId}:${new Date().toISOString().slice(0, 10)}`,
+          `auto-top-up-limit:${walletId}:${now().toISOString().slice(0, 10)}`,
         );
       }
       if (!row?.purchase_id) return null;
@@ -156,28 +157,30 @@ export class AutoTopUps {
 
   /** One attempt of a top-up; a job run again for an attempt that is over does nothing. */
   async runAttempt({ purchaseId, attempt }: AttemptJob): Promise<void> {
-    const { em, logger } = this.services;
-    const stripe = requireStripe(this.services.stripe);
-    const purchase = await em.fork().findOne(Purchase, purchaseId, { populate: ['wallet'] });
+    // The job is a unit of work of its own: the worker's em is the server's root one.
+    const services = { ...this.services, em: this.services.em.fork() };
+    const { em, logger } = services;
+    const stripe = requireStripe(services.stripe);
+    const purchase = await em.findOne(Purchase, purchaseId, { populate: ['wallet'] });
     if (!purchase || purchase.status !== PurchaseStatus.PENDING || purchase.attempt !== attempt) return;
     if (!purchase.wallet.autoTopUpEnabled) {
-      await this.giveUp(purchase, 'Auto top-up was turned off before the payment was made');
+      await this.giveUp(em, purchase, 'Auto top-up was turned off before the payment was made');
       return;
     }
     const card = await defaultCardOf(em, purchase.organization.id);
     if (card === null) {
-      await this.giveUp(purchase, 'The organization has no saved card to charge');
+      await this.giveUp(em, purchase, 'The organization has no saved card to charge');
       return;
     }
     purchase.paymentMethodId = card;
-    await em.fork().nativeUpdate(Purchase, { id: purchaseId }, { paymentMethodId: purchase.paymentMethodId });
+    await em.nativeUpdate(Purchase, { id: purchaseId }, { paymentMethodId: purchase.paymentMethodId });
     let declined: string;
     try {
-      const intent = await createIntent(this.services, stripe, purchase, `tollgate-auto-top-up-${purchaseId}-${attempt}`, true);
+      const intent = await createIntent(services, stripe, purchase, `tollgate-auto-top-up-${purchaseId}-${attempt}`, true);
       if (intent.status === 'succeeded') {
-        await settleIntent(this.services, intent);
+        await settleIntent(services, intent);
         // Stripe failing here leaves the invoice to the payment_intent.succeeded webhook.
-        await issueInvoice(this.services, purchaseId).catch((error) => logger.warn({ err: error, purchaseId }, 'auto top-up invoice not issued yet'));
+        await issueInvoice(services, purchaseId).catch((error) => logger.warn({ err: error, purchaseId }, 'auto top-up invoice not issued yet'));
         return;
       }
       declined = intent.last_payment_error?.message ?? `The payment could not complete without the card holder (${intent.status})`;
@@ -222,8 +225,8 @@ export class AutoTopUps {
   }
 
   /** A top-up that cannot be made (turned off, no card left): it fails without counting as a decline. */
-  private async giveUp(purchase: Purchase, reason: string): Promise<void> {
-    if (await failPurchase(this.services.em, purchase.id, reason, null)) {
+  private async giveUp(em: EntityManager, purchase: Purchase, reason: string): Promise<void> {
+    if (await failPurchase(em, purchase.id, reason, null)) {
       this.publish(purchase.wallet.id, purchase.id, AutoTopUpEventKind.FAILED, purchase.attempt, reason);
     }
   }

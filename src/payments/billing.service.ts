@@ -2,7 +2,9 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
 import { type BillingAddress, Organization, TaxId } from '../../entities';
+import type { MemberActor } from '../actor';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import { DomainError, inputPath, UserErrorCode } from '../errors';
 import { requireText } from '../validation';
 import { stripeCall, unlessMissing } from './stripe';
@@ -69,7 +71,8 @@ function stripeAddress(value: BillingAddress): Stripe.AddressParam {
  * customer.
  */
 export async function stripeCustomer(em: EntityManager, stripe: Stripe, organizationId: string): Promise<string> {
-  const organization = await em.fork().findOneOrFail(Organization, organizationId);
+  // Read anew: another request (or an earlier step of this one) may have made the customer since.
+  const organization = await em.findOneOrFail(Organization, organizationId, { refresh: true });
   if (organization.stripeCustomerId) return organization.stripeCustomerId;
   const customer = await stripeCall(() =>
     stripe.customers.create(
@@ -81,8 +84,8 @@ export async function stripeCustomer(em: EntityManager, stripe: Stripe, organiza
       { idempotencyKey: `tollgate-customer-${organization.id}` },
     ),
   );
-  await em.fork().nativeUpdate(Organization, { id: organization.id, stripeCustomerId: null }, { stripeCustomerId: customer.id });
-  const unsynced = await em.fork().find(TaxId, { organization: organization.id, stripeTaxId: null }, { orderBy: { createdAt: 'asc' } });
+  await em.nativeUpdate(Organization, { id: organization.id, stripeCustomerId: null }, { stripeCustomerId: customer.id });
+  const unsynced = await em.find(TaxId, { organization: organization.id, stripeTaxId: null }, { orderBy: { createdAt: 'asc' } });
   for (const taxId of unsynced) {
     const created = await stripeCall(() =>
       stripe.customers.createTaxId(
@@ -92,7 +95,7 @@ export async function stripeCustomer(em: EntityManager, stripe: Stripe, organiza
         { idempotencyKey: `tollgate-tax-id-${taxId.id}` },
       ),
     );
-    await em.fork().nativeUpdate(TaxId, { id: taxId.id }, { stripeTaxId: created.id });
+    await em.nativeUpdate(TaxId, { id: taxId.id }, { stripeTaxId: created.id });
   }
   return customer.id;
 }
@@ -101,7 +104,7 @@ export async function stripeCustomer(em: EntityManager, stripe: Stripe, organiza
  * Sets who invoices are addressed to. With payments configured, Stripe's customer is updated
  * first: a refusal there changes nothing here.
  */
-export async function updateBillingProfile(em: EntityManager, stripe: Stripe | null, organizationId: string, input: BillingProfileInput): Promise<Organization> {
+export async function updateBillingProfile({ em, stripe }: Pick<Deps, 'em' | 'stripe'>, { organizationId }: MemberActor, input: BillingProfileInput): Promise<Organization> {
   const name = requireText(input.name, 'name');
   const billingAddress = address(input.address);
   if (stripe) {
@@ -117,13 +120,13 @@ export async function updateBillingProfile(em: EntityManager, stripe: Stripe | n
   });
 }
 
-export async function addTaxId(em: EntityManager, stripe: Stripe | null, organizationId: string, input: TaxIdInput): Promise<TaxId> {
+export async function addTaxId({ em, stripe }: Pick<Deps, 'em' | 'stripe'>, { organizationId }: MemberActor, input: TaxIdInput): Promise<TaxId> {
   const country = requireCountry(input.country, 'country');
   const type = input.type.trim().toLowerCase();
   if (!TAX_ID_TYPE.test(type)) throw new DomainError(UserErrorCode.INVALID, 'type must be a Stripe tax ID type such as eu_vat or us_ein', ['input', 'type']);
   const value = requireText(input.value, 'value', 100);
   const taken = () => new DomainError(UserErrorCode.TAKEN, 'This tax ID is already on the billing profile', ['input', 'value']);
-  if (await em.fork().count(TaxId, { organization: organizationId, type, value })) throw taken();
+  if (await em.count(TaxId, { organization: organizationId, type, value })) throw taken();
   let stripeTaxId: string | null = null;
   if (stripe) {
     const customerId = await stripeCustomer(em, stripe, organizationId);
@@ -142,13 +145,13 @@ export async function addTaxId(em: EntityManager, stripe: Stripe | null, organiz
 }
 
 /** Removes a tax ID here and from the Stripe customer; one already gone there is fine. */
-export async function removeTaxId(em: EntityManager, stripe: Stripe | null, organizationId: string, taxIdId: string): Promise<string> {
-  const taxId = await em.fork().findOne(TaxId, { id: taxIdId, organization: organizationId }, { populate: ['organization'] });
+export async function removeTaxId({ em, stripe }: Pick<Deps, 'em' | 'stripe'>, { organizationId }: MemberActor, { id: taxIdId }: { id: string }): Promise<string> {
+  const taxId = await em.findOne(TaxId, { id: taxIdId, organization: organizationId }, { populate: ['organization'] });
   if (!taxId) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such tax ID on this billing profile', ['input', 'id']);
   const customerId = taxId.organization.stripeCustomerId;
   if (stripe && customerId && taxId.stripeTaxId) {
     await stripe.customers.deleteTaxId(customerId, taxId.stripeTaxId).catch(unlessMissing);
   }
-  await em.fork().nativeDelete(TaxId, { id: taxId.id });
+  await em.nativeDelete(TaxId, { id: taxId.id });
   return taxId.id;
 }

@@ -1,16 +1,15 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
 import { PaymentMethod } from '../../entities';
+import type { MemberActor } from '../actor';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 import { disableAutoTopUps } from './auto-top-up.service';
 import { stripeCustomer } from './billing.service';
 import { isPaymentRefusal, requireStripe, unlessMissing } from './stripe';
 
-export interface CardServices {
-  em: EntityManager;
-  stripe: Stripe | null;
-}
+export type CardServices = Pick<Deps, 'em' | 'stripe'>;
 
 /*
  * Card changes of one organization (a card saved or forgotten, the default set) run one at a
@@ -27,7 +26,7 @@ export interface CardServices {
  * A SetupIntent for the dashboard's card form (Stripe.js confirms it with the card); Stripe then
  * reports the saved card with setup_intent.succeeded.
  */
-export async function startCardSetup(services: CardServices, organizationId: string): Promise<string> {
+export async function startCardSetup(services: CardServices, { organizationId }: MemberActor): Promise<string> {
   const stripe = requireStripe(services.stripe);
   const customer = await stripeCustomer(services.em, stripe, organizationId);
   const intent = await stripe.setupIntents.create({ customer, allowed_payment_method_types: ['card'], usage: 'off_session', metadata: { organization_id: organizationId } });
@@ -65,7 +64,7 @@ export async function saveCard(services: CardServices, setupIntent: Stripe.Setup
  * is brought to the default even when it did not move here, so setting it again repairs a Stripe
  * that missed an earlier change (it was unreachable).
  */
-export async function setDefaultCard(services: CardServices, organizationId: string, paymentMethodId: string): Promise<PaymentMethod> {
+export async function setDefaultCard(services: CardServices, { organizationId }: MemberActor, { paymentMethodId }: { paymentMethodId: string }): Promise<PaymentMethod> {
   const stripe = requireStripe(services.stripe);
   const card = await inTransaction(services.em, async (tx) => {
     await lockCards(tx, organizationId);
@@ -85,9 +84,9 @@ export async function setDefaultCard(services: CardServices, organizationId: str
  * default. Stripe first: a failed detach changes nothing, and a card detached but not yet
  * forgotten (the server stopped in between) is forgotten by its payment_method.detached event.
  */
-export async function removeCard(services: CardServices, organizationId: string, paymentMethodId: string): Promise<string> {
+export async function removeCard(services: CardServices, { organizationId }: MemberActor, { paymentMethodId }: { paymentMethodId: string }): Promise<string> {
   const stripe = requireStripe(services.stripe);
-  await ownCard(services.em.fork(), organizationId, paymentMethodId);
+  await ownCard(services.em, organizationId, paymentMethodId);
   try {
     await stripe.paymentMethods.detach(paymentMethodId);
   } catch (error) {
@@ -122,7 +121,7 @@ export async function forgetCard(services: CardServices, paymentMethodId: string
 
 /** The card charged when a purchase names none, and by auto top-up; null when no card is saved. */
 export async function defaultCardOf(em: EntityManager, organizationId: string): Promise<string | null> {
-  const card = await em.fork().findOne(PaymentMethod, { organization: organizationId, isDefault: true });
+  const [card] = await em.execute<Array<{ id: string }>>('select id from payment_methods where organization_id = ? and is_default', [organizationId]);
   return card?.id ?? null;
 }
 

@@ -2,6 +2,7 @@ import type { Deps } from '../deps';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import Stripe from 'stripe';
 import { Purchase, PurchaseKind, PurchaseStatus, TransactionType, Wallet } from '../../entities';
+import type { MemberActor } from '../actor';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { claimIdempotencyKey, recordIdempotentResponse, validateIdempotencyKey } from '../idempotency';
@@ -49,14 +50,14 @@ export type PaymentServices = Pick<Deps, 'em' | 'bus' | 'stripe' | 'bonusTiers'>
  * the purchase's id, so a retry after a crash or a Stripe outage charges the same intent. Credits
  * come when Stripe reports success, here or by webhook, once.
  */
-export async function createPurchase(services: PaymentServices, organizationId: string, input: PurchaseCreateInput): Promise<PurchaseResult> {
+export async function createPurchase(services: PaymentServices, { organizationId }: MemberActor, input: PurchaseCreateInput): Promise<PurchaseResult> {
   const { em } = services;
   const stripe = requireStripe(services.stripe);
   validateIdempotencyKey(input.idempotencyKey);
   requirePurchaseAmount(input.amount);
   const namedCard = input.paymentMethodId == null ? null : requireText(input.paymentMethodId, 'paymentMethodId', 255);
   const defaultCard = namedCard === null ? await defaultCardOf(em, organizationId) : null;
-  const wallet = await em.fork().findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
+  const wallet = await em.findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
   if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
 
   const purchase = await inTransaction(em, async (tx) => {
@@ -162,21 +163,21 @@ async function charge(services: PaymentServices, stripe: Stripe, purchase: Purch
  */
 export async function settleIntent(services: PaymentServices, intent: Stripe.PaymentIntent): Promise<PurchaseResult | null> {
   const purchaseId = intent.metadata?.purchase_id;
-  const found = purchaseId ? await services.em.fork().findOne(Purchase, { id: purchaseId }) : null;
+  const found = purchaseId ? await services.em.findOne(Purchase, { id: purchaseId }) : null;
   if (!found) return null;
   if (found.kind === PurchaseKind.AUTO_TOP_UP) {
     // Each attempt has its own intent; the job that made it settles its failure (and counts it).
     // Only a success matters here: the money was taken, whichever attempt took it.
     if (intent.status !== 'succeeded') return { purchase: found, clientSecret: null };
-    await services.em.fork().nativeUpdate(Purchase, { id: found.id, status: { $ne: PurchaseStatus.SUCCEEDED } }, { paymentIntentId: intent.id });
+    await services.em.nativeUpdate(Purchase, { id: found.id, status: { $ne: PurchaseStatus.SUCCEEDED } }, { paymentIntentId: intent.id });
   } else {
-    await services.em.fork().nativeUpdate(Purchase, { id: found.id, paymentIntentId: null }, { paymentIntentId: intent.id });
+    await services.em.nativeUpdate(Purchase, { id: found.id, paymentIntentId: null }, { paymentIntentId: intent.id });
   }
   let clientSecret: string | null = null;
   if (intent.status === 'succeeded') {
     await grantCredits(services, found.id);
   } else if (intent.status === 'requires_action') {
-    await services.em.fork().nativeUpdate(Purchase, { id: found.id, status: PurchaseStatus.PENDING }, { status: PurchaseStatus.REQUIRES_ACTION });
+    await services.em.nativeUpdate(Purchase, { id: found.id, status: PurchaseStatus.PENDING }, { status: PurchaseStatus.REQUIRES_ACTION });
     clientSecret = intent.client_secret;
   } else if (intent.status === 'requires_payment_method' || intent.status === 'canceled') {
     await failPurchase(services.em, found.id, intent.last_payment_error?.message ?? `The payment was ${intent.status === 'canceled' ? 'canceled' : 'declined'}`, intent.id);
@@ -222,7 +223,7 @@ async function grantCredits(services: PaymentServices, purchaseId: string): Prom
 
 /** Ends a purchase that has not succeeded as FAILED with the reason; whether it did. */
 export async function failPurchase(em: EntityManager, purchaseId: string, reason: string, paymentIntentId: string | null): Promise<boolean> {
-  const ended = await em.fork().execute(
+  const ended = await em.execute(
     `update purchases set status = 'FAILED', failure_reason = ?, completed_at = now(), payment_intent_id = coalesce(payment_intent_id, ?)
       where id = ? and status <> 'SUCCEEDED' returning id`,
     [reason, paymentIntentId, purchaseId],
@@ -230,8 +231,14 @@ export async function failPurchase(em: EntityManager, purchaseId: string, reason
   return ended.length > 0;
 }
 
+/**
+ * The purchase (and its wallet) as committed. The writes before went around the identity map (raw
+ * SQL, transactions of their own), so it is emptied first: it would answer what it read before
+ * them (MikroORM's refresh is no way out: it leaves bigint columns as strings).
+ */
 function reload(em: EntityManager, purchaseId: string): Promise<Purchase> {
-  return em.fork().findOneOrFail(Purchase, purchaseId, { populate: ['wallet'] });
+  em.clear();
+  return em.findOneOrFail(Purchase, purchaseId, { populate: ['wallet'] });
 }
 
 /**
@@ -245,7 +252,7 @@ function reload(em: EntityManager, purchaseId: string): Promise<Purchase> {
 export async function recordRefund(services: PaymentServices, charge: Stripe.Charge): Promise<void> {
   const intentId = typeof charge.payment_intent === 'string' ? charge.payment_intent : charge.payment_intent?.id;
   if (!intentId) return;
-  let purchase = await services.em.fork().findOne(Purchase, { paymentIntentId: intentId });
+  let purchase = await services.em.findOne(Purchase, { paymentIntentId: intentId });
   if (!purchase) {
     const settled = await settleIntent(services, await requireStripe(services.stripe).paymentIntents.retrieve(intentId));
     // Not ours, or a payment the purchase was not credited for: nothing to take back.
@@ -283,7 +290,7 @@ export async function recordRefund(services: PaymentServices, charge: Stripe.Cha
  */
 export async function issueInvoice(services: PaymentServices, purchaseId: string): Promise<void> {
   const stripe = requireStripe(services.stripe);
-  const purchase = await services.em.fork().findOneOrFail(Purchase, purchaseId);
+  const purchase = await services.em.findOneOrFail(Purchase, purchaseId);
   if (purchase.status !== PurchaseStatus.SUCCEEDED || purchase.invoicePdf) return;
   const customer = await stripeCustomer(services.em, stripe, purchase.organization.id);
   const key = (step: string) => ({ idempotencyKey: `tollgate-invoice-${step}-${purchase.id}` });
@@ -311,5 +318,5 @@ export async function issueInvoice(services: PaymentServices, purchaseId: string
   );
   await stripe.invoices.finalizeInvoice(draft.id!, {}, key('finalize'));
   const paid = await stripe.invoices.pay(draft.id!, { paid_out_of_band: true }, key('pay'));
-  await services.em.fork().nativeUpdate(Purchase, { id: purchase.id }, { invoiceId: paid.id, invoiceNumber: paid.number, invoicePdf: paid.invoice_pdf });
+  await services.em.nativeUpdate(Purchase, { id: purchase.id }, { invoiceId: paid.id, invoiceNumber: paid.number, invoicePdf: paid.invoice_pdf });
 }

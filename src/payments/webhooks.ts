@@ -13,12 +13,12 @@ const INTENT_EVENTS = new Set(['payment_intent.succeeded', 'payment_intent.payme
  * SUCCEEDED), so a crash between the two only means a redelivery is handled again, harmlessly.
  */
 export async function handleStripeWebhook(
-  services: PaymentServices,
+  deps: PaymentServices,
   webhookSecret: string | undefined,
   rawBody: string,
   signature: string | undefined,
 ): Promise<{ status: number; body: unknown }> {
-  const { stripe, em } = services;
+  const { stripe } = deps;
   if (!stripe || !webhookSecret) return { status: 404, body: { error: 'payments are not configured' } };
   let event: Stripe.Event;
   try {
@@ -26,7 +26,10 @@ export async function handleStripeWebhook(
   } catch (error) {
     return { status: 400, body: { error: `signature check failed: ${(error as Error).message}` } };
   }
-  const [seen] = await em.fork().execute('select 1 from stripe_events where id = ?', [event.id]);
+  // The event is a unit of work of its own: `deps.em` is the server's root EntityManager.
+  const em = deps.em.fork();
+  const services = { ...deps, em };
+  const [seen] = await em.execute('select 1 from stripe_events where id = ?', [event.id]);
   if (seen) return { status: 200, body: { received: true, duplicate: true } };
   if (INTENT_EVENTS.has(event.type)) {
     const intent = event.data.object as Stripe.PaymentIntent;
@@ -40,6 +43,6 @@ export async function handleStripeWebhook(
   } else if (event.type === 'payment_method.detached') {
     await forgetCard(services, (event.data.object as Stripe.PaymentMethod).id);
   }
-  await em.fork().execute('insert into stripe_events (id, type) values (?, ?) on conflict do nothing', [event.id, event.type]);
+  await em.execute('insert into stripe_events (id, type) values (?, ?) on conflict do nothing', [event.id, event.type]);
   return { status: 200, body: { received: true } };
 }

@@ -1,6 +1,7 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { ModelPrice } from '../../entities';
+import type { AdminActor } from '../actor';
 import { inTransaction } from '../db/transaction';
+import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 import { requireNonNegative, requireText } from '../validation';
 
@@ -15,7 +16,7 @@ export interface ModelPriceSetInput {
 }
 
 /** Sets the price of a model, adding the model if it is new; prices apply to calls authorized afterwards. */
-export async function setModelPrice(em: EntityManager, input: ModelPriceSetInput, now: Date): Promise<ModelPrice> {
+export async function setModelPrice({ em, now }: Pick<Deps, 'em' | 'now'>, _admin: AdminActor, input: ModelPriceSetInput): Promise<ModelPrice> {
   const model = requireText(input.model, 'model', MAX_MODEL_ID_LENGTH);
   const inputPrice = requireNonNegative(input.inputPricePerMillion, 'inputPricePerMillion');
   const outputPrice = requireNonNegative(input.outputPricePerMillion, 'outputPricePerMillion');
@@ -26,15 +27,15 @@ export async function setModelPrice(em: EntityManager, input: ModelPriceSetInput
        values (?, ?::bigint, ?::bigint, ?::timestamptz)
        on conflict (model) do update
           set input_price = excluded.input_price, output_price = excluded.output_price, updated_at = excluded.updated_at`,
-      [model, inputPrice.toString(), outputPrice.toString(), now.toISOString()],
+      [model, inputPrice.toString(), outputPrice.toString(), now().toISOString()],
     );
     return tx.findOneOrFail(ModelPrice, { model });
   });
 }
 
 /** Removes a model from the catalog: the gateway answers UNKNOWN_MODEL for it from then on. */
-export async function removeModelPrice(em: EntityManager, modelId: string): Promise<ModelPrice> {
-  const model = requireText(modelId, 'model', MAX_MODEL_ID_LENGTH);
+export async function removeModelPrice({ em }: Pick<Deps, 'em'>, _admin: AdminActor, input: { model: string }): Promise<ModelPrice> {
+  const model = requireText(input.model, 'model', MAX_MODEL_ID_LENGTH);
   return inTransaction(em, async (tx) => {
     const price = await tx.findOne(ModelPrice, { model });
     if (!price) throw new DomainError(UserErrorCode.NOT_FOUND, 'No price for this model', ['input', 'model']);
@@ -44,7 +45,7 @@ export async function removeModelPrice(em: EntityManager, modelId: string): Prom
 }
 
 /** The whole catalog by model id, compared as strings: the same order under every database collation. */
-export async function listModelPrices(em: EntityManager): Promise<ModelPrice[]> {
+export async function listModelPrices({ em }: Pick<Deps, 'em'>): Promise<ModelPrice[]> {
   const prices = await em.find(ModelPrice, {});
   return prices.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
 }

@@ -1,8 +1,10 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import { Organization, Project, Wallet, Workspace } from '../../entities';
+import { type Actor, type MemberActor, organizationScope } from '../actor';
 import { inTransaction } from '../db/transaction';
-import { DomainError, UserErrorCode } from '../errors';
+import type { Deps } from '../deps';
+import { DomainError, MalformedInputError, UserErrorCode } from '../errors';
+import { parseId } from '../ids';
 import type { Period } from '../limits/periods';
 import { type BudgetInput, requireBudget, requireText } from '../validation';
 
@@ -13,9 +15,28 @@ function nameTaken(what: string): DomainError {
   return new DomainError(UserErrorCode.TAKEN, `A ${what} with this name already exists`, ['input', 'name']);
 }
 
+export interface WorkspaceCreateInput {
+  name: string;
+  /** The platform admin names the organization; a member's is their own. */
+  organizationId?: string | null;
+}
+
+/** The organization a new workspace goes into: the admin names it, a member uses their own. */
+function workspaceOrganization(actor: Actor, requested: string | null | undefined): string {
+  if (actor.kind === 'PLATFORM_ADMIN') {
+    if (!requested) throw new MalformedInputError('input.organizationId is required for the platform admin');
+    return parseId('organization', requested, 'input.organizationId');
+  }
+  if (requested && parseId('organization', requested, 'input.organizationId') !== actor.organizationId) {
+    throw new DomainError(UserErrorCode.NOT_FOUND, 'No such organization', ['input', 'organizationId']);
+  }
+  return actor.organizationId;
+}
+
 /** Creates a workspace together with its wallet, which starts at zero. */
-export async function createWorkspace(em: EntityManager, organizationId: string, name: string) {
-  const workspaceName = requireText(name, 'name');
+export async function createWorkspace({ em }: Pick<Deps, 'em'>, actor: Actor, input: WorkspaceCreateInput) {
+  const organizationId = workspaceOrganization(actor, input.organizationId);
+  const workspaceName = requireText(input.name, 'name');
   try {
     return await inTransaction(em, async (tx) => {
       const organization = await tx.findOne(Organization, organizationId);
@@ -31,15 +52,16 @@ export async function createWorkspace(em: EntityManager, organizationId: string,
   }
 }
 
-export async function createProject(
-  em: EntityManager,
-  organizationId: string,
-  workspaceId: string,
-  name: string,
-  budgetInput: BudgetInput<Period> = {},
-) {
-  const projectName = requireText(name, 'name');
-  const budget = requireBudget(budgetInput);
+export interface ProjectCreateInput extends BudgetInput<Period> {
+  workspaceId: string;
+  name: string;
+}
+
+export async function createProject({ em }: Pick<Deps, 'em'>, actor: MemberActor, input: ProjectCreateInput) {
+  const { organizationId } = actor;
+  const { workspaceId } = input;
+  const projectName = requireText(input.name, 'name');
+  const budget = requireBudget(input);
   try {
     return await inTransaction(em, async (tx) => {
       const workspace = await tx.findOne(Workspace, { id: workspaceId, organization: organizationId });
@@ -66,7 +88,7 @@ export interface ProjectUpdateInput extends BudgetInput<Period> {
 }
 
 /** Renames a project or sets its budget; what the input leaves out stays (see requireBudget). */
-export async function updateProject(em: EntityManager, organizationId: string, input: ProjectUpdateInput) {
+export async function updateProject({ em }: Pick<Deps, 'em'>, { organizationId }: MemberActor, input: ProjectUpdateInput) {
   const name = input.name == null ? undefined : requireText(input.name, 'name');
   const budget = requireBudget(input);
   try {
@@ -91,10 +113,11 @@ export interface WorkspaceUpdateInput {
 }
 
 /**
- * Renames a workspace or sets its markup on model prices; left-out (or null) fields stay.
- * `organizationId` null is the platform admin, who may change any workspace.
+ * Renames a workspace or sets its markup on model prices; left-out (or null) fields stay. A member
+ * changes a workspace of their organization, the platform admin any.
  */
-export async function updateWorkspace(em: EntityManager, organizationId: string | null, input: WorkspaceUpdateInput) {
+export async function updateWorkspace({ em }: Pick<Deps, 'em'>, actor: Actor, input: WorkspaceUpdateInput) {
+  const organizationId = organizationScope(actor);
   const name = input.name == null ? undefined : requireText(input.name, 'name');
   const markup = input.markupBasisPoints;
   if (markup != null && (!Number.isInteger(markup) || markup < 0 || markup > MAX_MARKUP_BASIS_POINTS)) {
