@@ -96,7 +96,7 @@ export class LowBalanceThresholdResolver {
     const walletId = parseId('wallet', input.walletId, 'input.walletId');
     const recipientMemberIds = parseIds('member', input.recipientMemberIds, 'input.recipientMemberIds');
     return withUserErrors(ctx, async () => ({
-      threshold: await setLowBalanceThreshold(ctx.em, ctx.bus, actor.organizationId, actor.memberId, { ...input, walletId, recipientMemberIds }),
+      threshold: await setLowBalanceThreshold(ctx, actor, { ...input, walletId, recipientMemberIds }),
     }));
   }
 
@@ -104,7 +104,7 @@ export class LowBalanceThresholdResolver {
   async lowBalanceThresholdRemove(@Ctx() ctx: Context, @Arg('input') input: LowBalanceThresholdRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const thresholdId = parseId('lowBalanceThreshold', input.thresholdId, 'input.thresholdId');
-    return withUserErrors(ctx, async () => ({ removedThresholdId: await removeLowBalanceThreshold(ctx.em, actor.organizationId, thresholdId) }));
+    return withUserErrors(ctx, async () => ({ removedThresholdId: await removeLowBalanceThreshold(ctx, actor, { thresholdId }) }));
   }
 }
 

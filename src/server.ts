@@ -131,10 +131,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const bonusTiers = options.bonusTiers ?? DEFAULT_BONUS_TIERS;
   const jobs = options.jobs ? await startJobQueue({ em, jobTimeoutSeconds: options.jobs.timeoutSeconds ?? 60, logger }) : null;
   const autoTopUpSettings = options.autoTopUp ?? DEFAULT_AUTO_TOP_UP_SETTINGS;
-  const autoTopUps = jobs && stripe ? new AutoTopUps({ em, bus, stripe, bonusTiers, jobs, logger, autoTopUp: autoTopUpSettings }) : null;
+  const autoTopUps = jobs && stripe ? new AutoTopUps({ em, bus, now, stripe, bonusTiers, jobs, logger, autoTopUp: autoTopUpSettings }) : null;
   await autoTopUps?.startWorkers(options.jobs?.pollingSeconds ?? 2);
   const webhookDestinations = new WebhookDestinations(options.alertWebhookAllowPrivate ?? false);
-  const alertWebhooks = jobs ? new AlertWebhooks({ em, jobs, logger, destinations: webhookDestinations }) : null;
+  const alertWebhooks = jobs ? new AlertWebhooks({ em, now, jobs, logger, destinations: webhookDestinations }) : null;
   await alertWebhooks?.start(options.jobs?.alertRelayMs ?? 1000, options.jobs?.pollingSeconds ?? 2);
   const gateway = new DebitEngine({
     em,

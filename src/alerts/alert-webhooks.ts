@@ -88,8 +88,8 @@ function webhookBody(alert: Alert): string {
   });
 }
 
-/** `now` signs deliveries; left out (the composition root does not pass it yet), the wall clock. */
-export type AlertWebhookServices = Pick<Deps, 'em' | 'logger'> & Partial<Pick<Deps, 'now'>> & { jobs: JobQueue; destinations: WebhookDestinations };
+/** `now` signs deliveries. */
+export type AlertWebhookServices = Pick<Deps, 'em' | 'logger' | 'now'> & { jobs: JobQueue; destinations: WebhookDestinations };
 
 /** POSTs the body and answers the response's status; a redirect is not followed. */
 function post(url: URL, headers: Record<string, string>, body: string, destinations: WebhookDestinations): Promise<number> {
@@ -173,7 +173,7 @@ export class AlertWebhooks {
     const body = webhookBody(alert);
     let failure: string | null = null;
     try {
-      const status = await post(new URL(url), { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, body, (this.services.now ?? (() => new Date()))()) }, body, this.services.destinations);
+      const status = await post(new URL(url), { 'content-type': 'application/json', [SIGNATURE_HEADER]: signWebhook(secret, body, this.services.now()) }, body, this.services.destinations);
       if (status < 200 || status >= 300) failure = `The webhook answered HTTP ${status}`;
     } catch (error) {
       if (error instanceof NonPublicAddressError) {

@@ -5,6 +5,8 @@ import { DomainError, UserErrorCode } from '../errors';
 import { textArray } from '../db/recordset';
 import { raw, sql, type Statement } from '../db/sql';
 import { newId } from '../ids';
+import type { MemberActor } from '../actor';
+import type { Deps } from '../deps';
 import { type EventBus, type LowBalanceAlertEvent, TOPICS } from '../realtime/pubsub';
 
 /** Enough for a warning and an urgent level with room to spare; more is a misconfiguration. */
@@ -71,14 +73,13 @@ export interface LowBalanceThresholdInput {
  * that amount). A new threshold is armed; when the balance is already below it, it fires at once.
  */
 export async function setLowBalanceThreshold(
-  em: EntityManager,
-  bus: EventBus,
-  organizationId: string,
-  actorMemberId: string,
+  { em, bus }: Pick<Deps, 'em' | 'bus'>,
+  actor: MemberActor,
   input: LowBalanceThresholdInput,
 ): Promise<LowBalanceThreshold> {
+  const { organizationId } = actor;
   if (input.amount <= 0n) throw new DomainError(UserErrorCode.INVALID, 'The threshold must be above zero', ['input', 'amount']);
-  const recipients = [...new Set(input.recipientMemberIds ?? [actorMemberId])];
+  const recipients = [...new Set(input.recipientMemberIds ?? [actor.memberId])];
   if (recipients.length === 0) throw new DomainError(UserErrorCode.INVALID, 'A threshold needs at least one recipient', ['input', 'recipientMemberIds']);
   const { thresholdId, alerts } = await inTransaction(em, async (tx) => {
     const members = await tx.execute<Array<{ id: string }>>('select id from members where id in (?) and organization_id = ? and removed_at is null', [
@@ -107,12 +108,12 @@ export async function setLowBalanceThreshold(
     return { thresholdId: id, alerts: await settleLowBalance(tx, [input.walletId]) };
   });
   publishLowBalanceAlerts(bus, alerts);
-  return em.fork().findOneOrFail(LowBalanceThreshold, thresholdId);
+  return em.findOneOrFail(LowBalanceThreshold, thresholdId);
 }
 
 /** Removes a threshold; its past alerts stay, with what they were about. */
-export async function removeLowBalanceThreshold(em: EntityManager, organizationId: string, thresholdId: string): Promise<string> {
-  const removed = await em.fork().nativeDelete(LowBalanceThreshold, { id: thresholdId, organization: organizationId });
+export async function removeLowBalanceThreshold({ em }: Pick<Deps, 'em'>, actor: MemberActor, { thresholdId }: { thresholdId: string }): Promise<string> {
+  const removed = await em.nativeDelete(LowBalanceThreshold, { id: thresholdId, organization: actor.organizationId });
   if (removed === 0) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such low-balance threshold', ['input', 'thresholdId']);
   return thresholdId;
 }

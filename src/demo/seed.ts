@@ -149,7 +149,7 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
   const started = Date.now();
   // The seed is one unit of work of its own, on the server's clock.
   const deps = { em: em.fork(), now: () => now };
-  const { organization, owner, secret: ownerToken } = await createOrganization(deps, PLATFORM_ADMIN, {
+  const { owner, secret: ownerToken } = await createOrganization(deps, PLATFORM_ADMIN, {
     name: DEMO_ORGANIZATION,
     ownerName: 'Demo Owner',
     ownerEmail: 'owner@demo.tollgate.local',
@@ -208,7 +208,7 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
   }
 
   for (const amount of ['10', '5']) {
-    await setLowBalanceThreshold(em, bus, organization.id, owner.id, { walletId: main.wallet.id, amount: parseMoney(amount) });
+    await setLowBalanceThreshold({ em, bus }, actor, { walletId: main.wallet.id, amount: parseMoney(amount) });
   }
   const wallet = await em.fork().findOneOrFail(Wallet, main.wallet.id);
   if (wallet.balance !== DEMO_AVAILABLE) throw new Error(`the demo wallet ended at ${wallet.balance} nano-USD instead of ${DEMO_AVAILABLE}`);

@@ -27,8 +27,8 @@ interface AttemptJob {
   attempt: number;
 }
 
-/** `now` dates the daily-limit alert; left out (the composition root does not pass it yet), the wall clock. */
-export type AutoTopUpServices = PaymentServices & Pick<Deps, 'logger' | 'autoTopUp'> & Partial<Pick<Deps, 'now'>> & { jobs: JobQueue };
+/** `now` dates the daily-limit alert. */
+export type AutoTopUpServices = PaymentServices & Pick<Deps, 'logger' | 'autoTopUp' | 'now'> & { jobs: JobQueue };
 
 /**
  * Auto top-up: a wallet with auto top-up on found below its threshold starts one purchase of
@@ -101,8 +101,7 @@ export class AutoTopUps {
    * and the daily limit allows; the purchase's id, or null when none was started.
    */
   async start(walletId: string): Promise<string | null> {
-    const { em, jobs, autoTopUp } = this.services;
-    const now = this.services.now ?? (() => new Date());
+    const { em, jobs, autoTopUp, now } = this.services;
     const [wallet] = await em.execute<Array<{ amount: string }>>(
         'select auto_top_up_amount::text as amount from wallets where id = ? and auto_top_up_enabled and balance < auto_top_up_threshold',
         [walletId],
