@@ -10,7 +10,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { Client } from 'pg';
 import { ormConfig } from '../mikro-orm.config';
 import { createLogger } from '../src/logger';
-import { startServer } from '../src/server';
+import { startApp } from '../src/app';
 
 const SERVER_URL = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     const migrator = orm.getMigrator();
     const pending = (await migrator.getPendingMigrations()).map((migration) => migration.name);
     await migrator.up({ to: pending[pending.indexOf(ROLLUP_MIGRATION) - 1] });
-    const server = await startServer({ em: orm.em, logger: createLogger('warn'), auth: { adminTokens: [ADMIN], gatewayTokens: [] }, port: 0, host: '127.0.0.1' });
+    const server = await startApp({ em: orm.em, logger: createLogger('warn'), auth: { adminTokens: [ADMIN], gatewayTokens: [] }, port: 0, host: '127.0.0.1' });
     try {
       const { organizationCreate } = await graphql(
         server.url,

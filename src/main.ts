@@ -6,7 +6,7 @@ import { seedDemo } from './demo/seed';
 import { createLogger } from './logger';
 import { createStripe } from './payments/stripe';
 import { createEventBus, createRedisEventBus } from './realtime/pubsub';
-import { startServer } from './server';
+import { startApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const adminTokens = demo ? [demo.adminToken] : config.TOLLGATE_ADMIN_TOKEN ? [config.TOLLGATE_ADMIN_TOKEN] : [];
   const gatewayTokens = demo ? [...new Set([...config.TOLLGATE_GATEWAY_TOKENS, demo.gatewayToken])] : config.TOLLGATE_GATEWAY_TOKENS;
 
-  const server = await startServer({
+  const app = await startApp({
     em,
     bus,
     logger,
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down');
-    await server.close();
+    await app.close();
     await bus.close();
     await database.close();
     process.exit(0);
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 
   // Plain lines on stdout, for people and for scripts that read them.
-  const lines = [`GraphQL: ${server.url}/graphql`];
+  const lines = [`GraphQL: ${app.url}/graphql`];
   if (demo) {
     lines.push(
       `Demo owner token: ${demo.ownerToken}`,
@@ -71,11 +71,11 @@ async function main(): Promise<void> {
       `Demo gateway token: ${demo.gatewayToken}`,
       `Demo API key: ${demo.apiKey}`,
       'Try a debit (paste it again for another; watch the balance move in GraphiQL):',
-      demoDebitCurl(`${server.url}/graphql`, demo),
+      demoDebitCurl(`${app.url}/graphql`, demo),
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
-  logger.info({ url: server.url, embedded: database.embedded }, 'tollgate is serving');
+  logger.info({ url: app.url, embedded: database.embedded }, 'tollgate is serving');
 }
 
 main().catch((error) => {

@@ -153,11 +153,11 @@ describe('auto top-up', () => {
     try {
       // The threshold raised above the balance: the update's own start races 500 others.
       const raised = app.data(AUTO_TOP_UP, { input: { walletId: fixture.walletId, enabled: true, threshold: '5' } }, fixture.ownerToken);
-      started = await Promise.all(Array.from({ length: 500 }, () => app.server.autoTopUps!.start(fixture.walletId)));
+      started = await Promise.all(Array.from({ length: 500 }, () => app.server.workers.autoTopUps!.startTopUp(fixture.walletId)));
       expect((await raised).autoTopUpUpdate.userErrors).toEqual([]);
-      await app.server.autoTopUps!.drain();
+      await app.server.workers.autoTopUps!.drain();
       expect(await topUpsOf(fixture)).toEqual([expect.objectContaining({ status: 'PENDING' })]);
-      whileInFlight = await Promise.all(Array.from({ length: 500 }, () => app.server.autoTopUps!.start(fixture.walletId)));
+      whileInFlight = await Promise.all(Array.from({ length: 500 }, () => app.server.workers.autoTopUps!.startTopUp(fixture.walletId)));
     } finally {
       release();
       stripe.beforeIntentAnswer = null;
@@ -209,7 +209,7 @@ describe('auto top-up', () => {
     // Off means off: the next debit below the threshold starts nothing.
     await new Promise((resolve) => setTimeout(resolve, 1100));
     expect((await debit(app, fixture)).allowed).toBe(true);
-    expect(await app.server.autoTopUps!.start(fixture.walletId)).toBeNull();
+    expect(await app.server.workers.autoTopUps!.startTopUp(fixture.walletId)).toBeNull();
     expect(await topUpsOf(fixture)).toHaveLength(1);
 
     // A viewer sees the alert but may not acknowledge it; a member acknowledges it once.
@@ -260,15 +260,15 @@ describe('auto top-up', () => {
     const fixture = await walletWithAutoTopUp('1', '100', '5', 'pm_card_visa');
     await settled(fixture, 1);
     for (let n = 2; n <= DAILY_LIMIT; n += 1) {
-      expect(await app.server.autoTopUps!.start(fixture.walletId)).not.toBeNull();
+      expect(await app.server.workers.autoTopUps!.startTopUp(fixture.walletId)).not.toBeNull();
       await settled(fixture, n);
     }
-    expect(await app.server.autoTopUps!.start(fixture.walletId)).toBeNull();
-    expect(await app.server.autoTopUps!.start(fixture.walletId)).toBeNull();
+    expect(await app.server.workers.autoTopUps!.startTopUp(fixture.walletId)).toBeNull();
+    expect(await app.server.workers.autoTopUps!.startTopUp(fixture.walletId)).toBeNull();
     // A debit refused for lack of credits starts none either, and promises none.
     const refused = await debit(app, fixture, DEBIT_OF_22);
     expect(refused.denial).toMatchObject({ code: 'INSUFFICIENT_CREDITS', retryAfterSeconds: null });
-    await app.server.autoTopUps!.drain();
+    await app.server.workers.autoTopUps!.drain();
     expect(await topUpsOf(fixture)).toHaveLength(DAILY_LIMIT);
     const alerts = await alertsOf(fixture);
     expect(alerts.filter((alert) => alert.kind === 'AUTO_TOP_UP_DAILY_LIMIT')).toHaveLength(1);
@@ -303,7 +303,7 @@ describe('auto top-up', () => {
   it('resumes a top-up whose server died in the middle of the payment, and credits it once', async () => {
     const fixture = await walletWithAutoTopUp('1', '0.5', '10', 'pm_card_visa');
     // Only the other process works on jobs until it is killed.
-    await app.server.autoTopUps!.stop();
+    await app.server.workers.autoTopUps!.stop();
     const other = await spawnServer({
       STRIPE_SECRET_KEY: stripe.secretKey,
       STRIPE_API_BASE: stripe.url,
@@ -332,7 +332,7 @@ describe('auto top-up', () => {
     const [pending] = await topUpsOf(fixture);
     expect(pending.status).toBe('PENDING');
 
-    await app.server.autoTopUps!.startWorkers(0.5);
+    await app.server.workers.autoTopUps!.start();
     const [topUp] = await settled(fixture);
     expect(topUp).toMatchObject({ id: pending.id, status: 'SUCCEEDED' });
     // Asked twice under the same idempotency key: one payment.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import { graphqlClient } from './support/app';
 import { DEBIT, requestKey } from './support/gateway';
-import { embeddedEnv, npmStart, ROOT, stop } from './support/embedded';
+import { type EmbeddedServer, embeddedEnv, npmStart, ROOT, startBuilt, stop } from './support/embedded';
 import { spawnServer } from './support/process';
 
 const demoDebit = (apiKey: string) => ({ apiKey, model: 'openai/gpt-4o-mini', idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 });
@@ -53,32 +53,39 @@ function graphiqlHtml(host: string, port: string, headers: Record<string, string
 }
 
 describe('npm start on a fresh machine (embedded PGlite)', () => {
-  const dataDirs: string[] = [];
-  const freshDataDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'tollgate-embedded-'));
-    dataDirs.push(dir);
-    return dir;
-  };
-  const dataDir = freshDataDir();
-  afterAll(() => dataDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-embedded-'));
+  // One cold start for the tests that only read; the later ones restart on its data directory.
+  let first: EmbeddedServer;
+  beforeAll(async () => {
+    first = await npmStart(dataDir);
+  }, 120_000);
+  afterAll(async () => {
+    await stop(first);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
-  it('serves the demo organization with $25, and keeps data, tokens and the demo key across a restart', async () => {
-    const first = await npmStart(dataDir);
-    try {
-      expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
-      const answer = await query(first.url, first.ownerToken, ACCEPTANCE_QUERY);
-      expect(answer.data.viewer.organization.name).toBe('Demo Organization');
-      expect(answer.data.viewer.organization.workspaces).toEqual([
-        { name: 'Default', wallet: { balance: '25', transactions: { edges: [{ node: { type: 'DEDUCTION' } }] } } },
-        { name: 'Research', wallet: expect.objectContaining({ balance: expect.any(String) }) },
-      ]);
-      const admin = await query(first.url, first.adminToken, '{ viewer { kind } }');
-      expect(admin).toEqual({ data: { viewer: { kind: 'PLATFORM_ADMIN' } } });
-    } finally {
-      await stop(first);
-    }
+  it('serves the demo organization with $25', async () => {
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
+    const answer = await query(first.url, first.ownerToken, ACCEPTANCE_QUERY);
+    expect(answer.data.viewer.organization.name).toBe('Demo Organization');
+    expect(answer.data.viewer.organization.workspaces).toEqual([
+      { name: 'Default', wallet: { balance: '25', transactions: { edges: [{ node: { type: 'DEDUCTION' } }] } } },
+      { name: 'Research', wallet: expect.objectContaining({ balance: expect.any(String) }) },
+    ]);
+    const admin = await query(first.url, first.adminToken, '{ viewer { kind } }');
+    expect(admin).toEqual({ data: { viewer: { kind: 'PLATFORM_ADMIN' } } });
+  });
 
-    const second = await npmStart(dataDir);
+  it('listens on 127.0.0.1 only', async () => {
+    const { port } = new URL(first.url);
+    const listening = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' });
+    expect(listening.trim().split('\n').map((line) => line.trim().split(/\s+/)[3])).toEqual([`127.0.0.1:${port}`]);
+    if (OUTSIDE_ADDRESS) await expect(connectTo(OUTSIDE_ADDRESS, Number(port))).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('keeps data, tokens and the demo key across a restart', async () => {
+    await stop(first);
+    const second = await startBuilt(dataDir);
     try {
       for (const printed of ['ownerToken', 'adminToken', 'gatewayToken', 'apiKey'] as const) expect(second[printed]).toBe(first[printed]);
       const again = await query(second.url, second.ownerToken, ACCEPTANCE_QUERY);
@@ -89,22 +96,10 @@ describe('npm start on a fresh machine (embedded PGlite)', () => {
     } finally {
       await stop(second);
     }
-  }, 180_000);
-
-  it('listens on 127.0.0.1 only', async () => {
-    const started = await npmStart(freshDataDir());
-    try {
-      const { port } = new URL(started.url);
-      const listening = execFileSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' });
-      expect(listening.trim().split('\n').map((line) => line.trim().split(/\s+/)[3])).toEqual([`127.0.0.1:${port}`]);
-      if (OUTSIDE_ADDRESS) await expect(connectTo(OUTSIDE_ADDRESS, Number(port))).rejects.toThrow(/ECONNREFUSED/);
-    } finally {
-      await stop(started);
-    }
   }, 120_000);
 
   (OUTSIDE_ADDRESS ? it : it.skip)('pre-fills the demo token in GraphiQL for a browser on this machine only, whatever HOST is', async () => {
-    const started = await npmStart(freshDataDir(), { HOST: '0.0.0.0' });
+    const started = await startBuilt(dataDir, { HOST: '0.0.0.0' });
     try {
       const { port } = new URL(started.url);
       const token = `Bearer ${started.ownerToken}`;

@@ -1,4 +1,4 @@
-import { MAX_BODY_BYTES } from '../src/server';
+import { MAX_BODY_BYTES } from '../src/http/body';
 import { useTestApp } from './support/app';
 
 const app = useTestApp();

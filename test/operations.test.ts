@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ormConfig } from '../mikro-orm.config';
 import { createLogger } from '../src/logger';
-import { startServer } from '../src/server';
+import { startApp } from '../src/app';
 import { GATEWAY_TOKEN, subscriptionClient, useTestApp } from './support/app';
 import { onFreshDatabase } from './support/database';
 import { DEBIT, debit, gatewaySetup, requestKey } from './support/gateway';
@@ -20,7 +20,7 @@ describe('/readyz', () => {
   it('is not ready, with the reason, on a database that was not migrated', () =>
     onFreshDatabase('unmigrated', async (url) => {
       const orm = await MikroORM.init(ormConfig(url, 2));
-      const server = await startServer({ em: orm.em, logger: createLogger('silent'), auth: { adminTokens: [], gatewayTokens: [] }, port: 0, host: '127.0.0.1' });
+      const server = await startApp({ em: orm.em, logger: createLogger('silent'), auth: { adminTokens: [], gatewayTokens: [] }, port: 0, host: '127.0.0.1' });
       try {
         const response = await fetch(`${server.url}/readyz`);
         expect(response.status).toBe(503);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { getIntrospectionQuery } from 'graphql';
-import { MAX_BODY_BYTES } from '../src/server';
+import { MAX_BODY_BYTES } from '../src/http/body';
 import { subscriptionClient, useTestApp } from './support/app';
 import { createOrganization } from './support/fixtures';
 

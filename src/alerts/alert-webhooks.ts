@@ -11,6 +11,7 @@ import { randomBase62 } from '../ids';
 import { inTransactionOf, type JobQueue, QUEUES } from '../jobs/queue';
 import { formatMoney } from '../money';
 import { NonPublicAddressError, type WebhookDestinations } from './webhook-destinations';
+import type { Worker } from '../worker';
 
 /** The header that carries `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export const SIGNATURE_HEADER = 'tollgate-signature';
@@ -121,20 +122,26 @@ function post(url: URL, headers: Record<string, string>, body: string, destinati
  * turns PENDING alerts into jobs in one transaction, so that none is lost or sent twice by a
  * crash between the two. Jobs retry with the queue's backoff until delivered or out of attempts.
  */
-export class AlertWebhooks {
+export class AlertWebhooks implements Worker {
+  readonly name = 'alert webhooks';
   private relayTimer: NodeJS.Timeout | null = null;
   private relaying: Promise<void> = Promise.resolve();
   private workerId: string | null = null;
 
-  constructor(private readonly services: AlertWebhookServices) {}
+  constructor(
+    private readonly services: AlertWebhookServices,
+    private readonly intervals: { relayMs: number; pollingSeconds: number },
+  ) {}
 
-  async start(relayIntervalMs: number, pollingIntervalSeconds: number): Promise<void> {
-    this.workerId = await this.services.jobs.work<DeliveryJob>(QUEUES.alertWebhook, { batchSize: 1, pollingIntervalSeconds }, ([job]) =>
+  /** Relays PENDING alerts every `relayMs` and takes delivery jobs. */
+  async start(): Promise<void> {
+    const { relayMs, pollingSeconds } = this.intervals;
+    this.workerId = await this.services.jobs.work<DeliveryJob>(QUEUES.alertWebhook, { batchSize: 1, pollingIntervalSeconds: pollingSeconds }, ([job]) =>
       this.deliver(job.data.alertId),
     );
     this.relayTimer = setInterval(() => {
       this.relaying = this.relaying.then(async () => void (await this.relay())).catch((error) => this.services.logger.warn({ err: error }, 'alert webhooks not queued'));
-    }, relayIntervalMs);
+    }, relayMs);
   }
 
   async stop(): Promise<void> {

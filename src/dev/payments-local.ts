@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { deliveryLine } from './payments-pages';
-import { type ActionResult, startPaymentsServer } from './payments-server';
+import type { ActionResult } from './payments-objects';
+import { startPaymentsServer } from './payments-server';
 
 const USAGE = `Usage: npm run payments:local [-- <command>]
 

@@ -1,5 +1,6 @@
 /** The pages of the local payments server: what Stripe.js and Stripe's hosted pages show a card holder. */
-import type { TestCard, WebhookDelivery } from './payments-server';
+import type { TestCard } from './payments-objects';
+import type { WebhookDelivery } from './payments-webhooks';
 
 /** Cents as dollars, for people: 5000 → $50.00. */
 export const dollars = (cents: number) => `$${Math.trunc(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;

@@ -60,3 +60,10 @@ export function mapDomainErrors(schema: GraphQLSchema): GraphQLSchema {
 export function isVariableCoercionError(error: unknown): boolean {
   return error instanceof GraphQLError && error.nodes?.length === 1 && error.nodes[0].kind === Kind.VARIABLE_DEFINITION;
 }
+
+/** An operation refused because the server is stopping: nothing of it ran, so it may be sent again. */
+export function shuttingDown() {
+  return new GraphQLError('The server is shutting down: send it again, to another replica (with the same idempotency key)', {
+    extensions: { code: 'SHUTTING_DOWN' },
+  });
+}

@@ -4,6 +4,7 @@ import PgBoss from 'pg-boss';
 import type { ClientBase } from 'pg';
 import { withConnection } from '../db/pool';
 import type { Logger } from '../logger';
+import type { Worker } from '../worker';
 
 export type JobQueue = PgBoss;
 
@@ -25,22 +26,35 @@ export interface JobQueueOptions {
  * sees one client. Transient failures (Stripe unreachable) are retried with backoff; a job
  * whose worker died is expired after its timeout and retried.
  */
-export async function startJobQueue(options: JobQueueOptions): Promise<JobQueue> {
-  const knex = options.em.getConnection().getKnex();
-  const boss = new PgBoss({
-    db: { executeSql: (text, values) => withConnection(knex, (client) => queryOrRollBack(client, text, values)) },
-    schedule: false,
-    expireInSeconds: options.jobTimeoutSeconds,
-    // Lost jobs are noticed by the maintenance run, so it runs at least as often as they time out.
-    maintenanceIntervalSeconds: Math.max(1, Math.min(60, options.jobTimeoutSeconds)),
-    retryLimit: 12,
-    retryDelay: 2,
-    retryBackoff: true,
-  });
-  boss.on('error', (error) => options.logger.error({ err: error }, 'job queue error'));
-  await boss.start();
-  for (const name of Object.values(QUEUES)) await createQueue(boss, name);
-  return boss;
+export class JobQueueWorker implements Worker {
+  readonly name = 'jobs';
+  /** Jobs may be sent and worked on once it has started. */
+  readonly queue: JobQueue;
+
+  constructor(options: JobQueueOptions) {
+    const knex = options.em.getConnection().getKnex();
+    this.queue = new PgBoss({
+      db: { executeSql: (text, values) => withConnection(knex, (client) => queryOrRollBack(client, text, values)) },
+      schedule: false,
+      expireInSeconds: options.jobTimeoutSeconds,
+      // Lost jobs are noticed by the maintenance run, so it runs at least as often as they time out.
+      maintenanceIntervalSeconds: Math.max(1, Math.min(60, options.jobTimeoutSeconds)),
+      retryLimit: 12,
+      retryDelay: 2,
+      retryBackoff: true,
+    });
+    this.queue.on('error', (error) => options.logger.error({ err: error }, 'job queue error'));
+  }
+
+  async start(): Promise<void> {
+    await this.queue.start();
+    for (const name of Object.values(QUEUES)) await createQueue(this.queue, name);
+  }
+
+  /** Jobs being worked on are given up to 10 s to finish. */
+  async stop(): Promise<void> {
+    await this.queue.stop({ graceful: true, timeout: 10_000 });
+  }
 }
 
 /**

@@ -9,6 +9,7 @@ import { bonusFor } from './bonus';
 import { defaultCardOf } from './payment-methods.service';
 import { createIntent, failPurchase, issueInvoice, type PaymentServices, settleIntent } from './purchase.service';
 import { isPaymentRefusal, requireStripe } from './stripe';
+import type { Worker } from '../worker';
 
 /** Declined payments in a row after which auto top-up turns itself off. */
 export const MAX_FAILURES_IN_A_ROW = 3;
@@ -47,16 +48,23 @@ export type AutoTopUpServices = PaymentServices & Pick<Deps, 'logger' | 'autoTop
  *   the third decline in a row turns auto top-up off with its reason and raises an alert.
  * - At most `dailyLimit` top-ups per wallet in any 24 hours; reaching it raises an alert, once a day.
  */
-export class AutoTopUps {
+export class AutoTopUps implements Worker {
+  readonly name = 'auto top-ups';
   /** Starts under way, by wallet: a wallet reported meanwhile is left to its start. */
   private readonly starting = new Map<string, Promise<void>>();
   /** Until when wallets whose start found nothing to do are left alone. */
   private readonly quietUntil = new Map<string, number>();
   private workerIds: string[] = [];
 
-  constructor(private readonly services: AutoTopUpServices) {}
+  constructor(
+    private readonly services: AutoTopUpServices,
+    /** How often an idle worker looks for a job. */
+    private readonly pollingIntervalSeconds: number,
+  ) {}
 
-  async startWorkers(pollingIntervalSeconds: number): Promise<void> {
+  /** Takes attempt jobs, a few at once. */
+  async start(): Promise<void> {
+    const { pollingIntervalSeconds } = this;
     for (let i = 0; i < WORKERS; i += 1) {
       const id = await this.services.jobs.work<AttemptJob>(QUEUES.autoTopUp, { batchSize: 1, pollingIntervalSeconds }, ([job]) => this.runAttempt(job.data));
       this.workerIds.push(id);
@@ -75,7 +83,7 @@ export class AutoTopUps {
     for (const [walletId, until] of this.quietUntil) if (until <= now) this.quietUntil.delete(walletId);
     for (const walletId of walletIds) {
       if (this.starting.has(walletId) || this.quietUntil.has(walletId)) continue;
-      const started = this.start(walletId)
+      const started = this.startTopUp(walletId)
         .then(
           (purchaseId) => purchaseId === null,
           (error) => {
@@ -100,12 +108,12 @@ export class AutoTopUps {
    * Starts a top-up if the wallet is below its threshold with auto top-up on, none is in flight
    * and the daily limit allows; the purchase's id, or null when none was started.
    */
-  async start(walletId: string): Promise<string | null> {
+  async startTopUp(walletId: string): Promise<string | null> {
     const { em, jobs, autoTopUp, now } = this.services;
     const [wallet] = await em.execute<Array<{ amount: string }>>(
-        'select auto_top_up_amount::text as amount from wallets where id = ? and auto_top_up_enabled and balance < auto_top_up_threshold',
-        [walletId],
-      );
+      'select auto_top_up_amount::text as amount from wallets where id = ? and auto_top_up_enabled and balance < auto_top_up_threshold',
+      [walletId],
+    );
     if (!wallet) return null;
     const amount = BigInt(wallet.amount);
     const bonus = autoTopUp.bonus ? bonusFor(amount, this.services.bonusTiers) : 0n;

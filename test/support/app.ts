@@ -4,7 +4,7 @@ import { type Client, createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ormConfig } from '../../mikro-orm.config';
 import { createLogger, type Logger } from '../../src/logger';
-import { type RunningServer, type ServerOptions, startServer } from '../../src/server';
+import { type App, type AppOptions, startApp } from '../../src/app';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const GATEWAY_TOKEN = 'test-gateway-token-0123456789abcdef';
@@ -17,7 +17,7 @@ export interface GraphQLResult<T = any> {
 
 export interface TestApp {
   orm: MikroORM;
-  server: RunningServer;
+  server: App;
   /** Sends one GraphQL request over HTTP, as a client would. */
   gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>>;
   /** Like gql, but fails the test on any top-level error. */
@@ -27,7 +27,7 @@ export interface TestApp {
 
 export type TestAppOptions = Partial<
   Pick<
-    ServerOptions,
+    AppOptions,
     'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'cors' | 'tokenRecheckMs' | 'alertWebhookAllowPrivate' | 'logger'
   >
 > & {
@@ -71,7 +71,7 @@ export async function startTestApp({ databaseUrl, migrate, ...options }: TestApp
   if (!url) throw new Error('TOLLGATE_TEST_DATABASE_URL is not set: run the tests with jest (see test/support/global-setup.ts)');
   const orm = await MikroORM.init(ormConfig(url, 10));
   if (migrate) await orm.getMigrator().up();
-  const server = await startServer({
+  const server = await startApp({
     em: orm.em,
     logger: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     auth: { adminTokens: [ADMIN_TOKEN], gatewayTokens: [GATEWAY_TOKEN] },

@@ -38,10 +38,22 @@ const PRINTED = {
 
 /** Runs the README's `npm start` (with `extraEnv`) and waits for what it prints. */
 export function npmStart(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<EmbeddedServer> {
-  const child = spawn('npm', ['start'], { cwd: ROOT, env: { ...embeddedEnv(dataDir), ...extraEnv }, detached: true });
+  return printed(spawn('npm', ['start'], { cwd: ROOT, env: { ...embeddedEnv(dataDir), ...extraEnv }, detached: true }), 'npm start');
+}
+
+/**
+ * Starts the server that `npm start` built (dist/) without building it again, as `npm start`
+ * runs it, and waits for what it prints: for a restart, once `npm start` itself was seen to work.
+ */
+export function startBuilt(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<EmbeddedServer> {
+  const main = join(ROOT, 'dist/src/main.js');
+  return printed(spawn(process.execPath, [main], { cwd: ROOT, env: { ...embeddedEnv(dataDir), ...extraEnv }, detached: true }), 'the built server');
+}
+
+function printed(child: ChildProcessWithoutNullStreams, what: string): Promise<EmbeddedServer> {
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start printed no URL in time:\n${output}`)), 120_000);
+    const timer = setTimeout(() => reject(new Error(`${what} printed no URL in time:\n${output}`)), 120_000);
     const read = (chunk: Buffer) => {
       output += chunk.toString();
       const found = Object.fromEntries(Object.entries(PRINTED).map(([name, pattern]) => [name, pattern.exec(output)?.[1]]));
@@ -55,12 +67,12 @@ export function npmStart(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Pro
     child.stderr.on('data', read);
     child.on('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`npm start exited with ${code}:\n${output}`));
+      reject(new Error(`${what} exited with ${code}:\n${output}`));
     });
   });
 }
 
-/** SIGTERM to npm and the server under it; resolves once both have exited (at once if they have). */
+/** SIGTERM to the server (and npm above it); resolves once both have exited (at once if they have). */
 export async function stop(server: Pick<EmbeddedServer, 'child'>): Promise<void> {
   const group = -server.child.pid!;
   const alive = () => {

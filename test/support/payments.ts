@@ -1,6 +1,7 @@
 import { createStripe } from '../../src/payments/stripe';
 import { randomBytes } from 'node:crypto';
-import { type PaymentsServer, signedEvent } from '../../src/dev/payments-server';
+import type { PaymentsServer } from '../../src/dev/payments-server';
+import { signedEvent } from '../../src/dev/payments-webhooks';
 import type { TestApp } from './app';
 
 /** The signing secret of the test apps' webhook endpoint. */
