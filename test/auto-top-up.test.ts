@@ -1,10 +1,12 @@
 import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { TOP_UP_RETRY_AFTER_SECONDS } from '../src/gateway/contract';
 import { createStripe } from '../src/payments/stripe';
+import { TOPICS } from '../src/realtime/pubsub';
 import { startTestApp, subscriptionClient, type TestApp } from './support/app';
 import { createMemberWithToken, createWorkspace, eventually, TRANSFER, unique } from './support/fixtures';
 import { debit, debitAtOnce, type GatewayFixture, gatewaySetup, postDebit, walletState } from './support/gateway';
 import { paymentsOptions, saveCard, sendWebhook, WEBHOOK_SECRET } from './support/payments';
+import { subscriptionsListening, untilListening } from './support/metrics';
 import { spawnServer } from './support/process';
 
 /** Three top-ups of $5 from $1 leave $16. */
@@ -92,13 +94,13 @@ const intentRequestsOf = (purchaseId: string) =>
 /** Collects a wallet's auto top-up events from the moment the subscription is registered. */
 async function watchTopUps(fixture: GatewayFixture) {
   const client = subscriptionClient(app, fixture.ownerToken);
+  const listening = await subscriptionsListening(app.server.url, TOPICS.autoTopUp);
   const events: Array<{ kind: string; attempt: number; reason: string | null }> = [];
   client.subscribe(
     { query: 'subscription ($walletId: ID!) { autoTopUpEvent(walletId: $walletId) { kind attempt reason } }', variables: { walletId: fixture.walletId } },
     { next: (value) => events.push((value.data as { autoTopUpEvent: (typeof events)[number] }).autoTopUpEvent), error: () => undefined, complete: () => undefined },
   );
-  // A subscription has no acknowledgement: give the server time to register it.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await untilListening(app.server.url, TOPICS.autoTopUp, listening + 1);
   return { events, close: () => client.dispose() };
 }
 
@@ -206,10 +208,11 @@ describe('auto top-up', () => {
     const [alert] = await alertsOf(fixture, false);
     expect(alert).toMatchObject({ kind: 'AUTO_TOP_UP_DISABLED', message: wallet.autoTopUp.disabledReason, acknowledgedAt: null, wallet: { id: fixture.walletId } });
 
-    // Off means off: the next debit below the threshold starts nothing.
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // Off means off: a debit below the threshold goes through, and the start rule itself (what a
+    // debit's report of the wallet runs) starts nothing.
     expect((await debit(app, fixture)).allowed).toBe(true);
     expect(await app.server.workers.autoTopUps!.startTopUp(fixture.walletId)).toBeNull();
+    await app.server.workers.autoTopUps!.drain();
     expect(await topUpsOf(fixture)).toHaveLength(1);
 
     // A viewer sees the alert but may not acknowledge it; a member acknowledges it once.

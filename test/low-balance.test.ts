@@ -295,8 +295,12 @@ describe('low-balance alerts', () => {
       expect(balance).toBeLessThan(0.5);
       expect(balance).toBeGreaterThanOrEqual(0.45);
       await watch.until(1);
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(watch.received).toEqual(alerts);
+      // A later alert on the same channel, fired at once by a threshold above the balance: had the
+      // crossing been published twice, the copy would have arrived before it.
+      await setThreshold(fixture, '0.9');
+      const marker = (await lowBalanceAlertsOf(fixture.ownerToken)).filter((alert) => alert.threshold === '0.9');
+      await watch.until(2);
+      expect(watch.received).toEqual([...alerts, ...marker]);
     } finally {
       await watch.close();
     }
