@@ -8,7 +8,7 @@ import type { AuthSettings } from './auth/principal';
 import type { Deps } from './deps';
 import { DebitEngine } from './gateway/engine';
 import { buildGraphqlSchema } from './graphql/schema';
-import { startApollo } from './http/apollo';
+import { startApollo } from './graphql/http';
 import type { CorsSettings } from './http/cors';
 import { router } from './http/router';
 import { JobQueueWorker } from './jobs/queue';
@@ -18,7 +18,7 @@ import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments
 import { AutoTopUps } from './payments/auto-top-up.worker';
 import { type BonusTier, DEFAULT_BONUS_TIERS } from './payments/bonus';
 import { createEventBus, type EventBus, measuredBus } from './realtime/pubsub';
-import { startWsServer } from './realtime/ws-server';
+import { startWsServer } from './graphql/ws';
 import { Admission, type Stoppable, stoppable, type Worker } from './worker';
 
 /** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */

@@ -2,13 +2,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import type { Deps } from '../deps';
 import { GRAPHIQL_ASSET_PATH, graphiqlAssets, graphiqlPages } from '../graphiql';
-import { shuttingDown } from '../graphql/errors';
 import { withRequestId } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import { readiness } from '../observability/readiness';
 import { handleStripeWebhook } from '../payments/webhooks';
 import type { Admission } from '../worker';
-import type { GraphQLOverHttp } from './apollo';
+import type { GraphQLOverHttp } from '../graphql/http';
 import { readBody, sendJson } from './body';
 import { type CorsSettings, corsHandler } from './cors';
 
@@ -58,9 +57,7 @@ export function router(options: RouterOptions): (req: IncomingMessage, res: Serv
       res.writeHead(200, { 'content-type': asset.contentType, 'cache-control': 'public, max-age=3600' });
       res.end(asset.body);
     } else if (path === GRAPHQL_PATH && admission.stopping) {
-      // Not run, so nothing of it is committed: the client sends it again elsewhere.
-      res.setHeader('connection', 'close');
-      sendJson(res, 503, { errors: [shuttingDown().toJSON()] });
+      graphql.refuseWhileStopping(res);
     } else if (path === GRAPHQL_PATH) {
       // CORS answers a preflight itself; everything else goes on to GraphQL.
       cors(req, res, () =>

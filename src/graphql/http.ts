@@ -5,15 +5,15 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import type { GraphQLSchema } from 'graphql';
 import { type AuthSettings, authenticate, InvalidTokenError, type Principal } from '../auth/principal';
 import type { Deps } from '../deps';
-import { type Context, createContext } from '../graphql/context';
-import { unauthenticated } from '../graphql/errors';
-import { maskedFault } from '../graphql/faults';
-import { MAX_QUERY_COST, MAX_QUERY_DEPTH, maxDepthRule, operationCost, tooCostly } from '../graphql/limits';
-import { textInputError } from '../graphql/text-inputs';
+import { type Context, createContext } from './context';
+import { shuttingDown, unauthenticated } from './errors';
+import { maskedFault } from './faults';
+import { MAX_QUERY_COST, MAX_QUERY_DEPTH, maxDepthRule, operationCost, tooCostly } from './limits';
+import { textInputError } from './text-inputs';
 import { currentRequestId } from '../logger';
 import type { Metrics } from '../observability/metrics';
 import type { Admission, Stoppable } from '../worker';
-import { BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson } from './body';
+import { BodyTooLargeError, MAX_BODY_BYTES, readBody, sendJson } from '../http/body';
 
 export interface ApolloOptions {
   schema: GraphQLSchema;
@@ -28,6 +28,8 @@ export interface ApolloOptions {
 /** GraphQL over HTTP; stopping it drains the HTTP server. */
 export interface GraphQLOverHttp extends Stoppable {
   handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void>;
+  /** Answers a request that arrives once the shutdown began: not run, so nothing of it is committed. */
+  refuseWhileStopping(res: ServerResponse): void;
 }
 
 /**
@@ -78,6 +80,11 @@ export async function startApollo(options: ApolloOptions): Promise<GraphQLOverHt
   return {
     name: 'apollo',
     stop: () => apollo.stop(),
+    refuseWhileStopping(res) {
+      // The client sends it again elsewhere.
+      res.setHeader('connection', 'close');
+      sendJson(res, 503, { errors: [shuttingDown().toJSON()] });
+    },
     async handle(req, res, requestId) {
       const headers = new HeaderMap();
       for (const [name, value] of Object.entries(req.headers)) {

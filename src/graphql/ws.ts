@@ -6,18 +6,18 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import type { MemberPrincipal } from '../auth/access';
 import { type AuthSettings, authenticate, InvalidTokenError, type Principal, stillValidTokens } from '../auth/principal';
 import type { Deps } from '../deps';
-import { type Context, createContext } from '../graphql/context';
-import { documentCache } from '../graphql/document-cache';
-import { shuttingDown, unauthenticated } from '../graphql/errors';
-import { formatWsError } from '../graphql/faults';
-import { costLimited } from '../graphql/limits';
-import { textInputError } from '../graphql/text-inputs';
+import { type Context, createContext } from './context';
+import { documentCache } from './document-cache';
+import { shuttingDown, unauthenticated } from './errors';
+import { formatWsError } from './faults';
+import { costLimited } from './limits';
+import { textInputError } from './text-inputs';
 import { MAX_BODY_BYTES } from '../http/body';
 import { GRAPHQL_PATH } from '../http/router';
 import { withRequestId } from '../logger';
 import { type Metrics, operationLabel } from '../observability/metrics';
 import type { Admission, Stoppable, Worker } from '../worker';
-import { EVERY_REPLICA, TOPICS } from './pubsub';
+import { EVERY_REPLICA, TOPICS } from '../realtime/pubsub';
 
 /** graphql-ws close codes: a token refused (not retried by clients), a fault of ours (retried). */
 const CLOSE_UNAUTHORIZED = 4401;
