@@ -21,23 +21,11 @@ import { RATE_WINDOW_SECONDS } from './lock';
 import type { BatchReads, BatchSettings, HoldRow, IdentityRow, KeyRow, LockedState, RateWindow, Subjects, Triage } from './state';
 import { type CountersOf, gatewayRequestHash, identityOf, subjectsOf } from './triage';
 
-/** A hold this batch creates, as its row is written. */
-export interface NewHold {
-  id: string;
-  organization_id: string;
-  wallet_id: string;
-  api_key_id: string;
-  identity_id: string | null;
-  project_id: string | null;
-  model: string;
-  input_price: string;
-  output_price: string;
-  markup_bps: number;
-  amount: string;
-  tokens: string;
+/** A hold this batch creates, as its row is written (timestamps as ISO text). */
+export type NewHold = Omit<HoldRow, 'status' | 'created_at' | 'expires_at' | 'settle_request_hash' | 'settle_response'> & {
   created_at: string;
   expires_at: string;
-}
+};
 
 export interface SettledHold {
   status: 'CAPTURED' | 'RELEASED';
