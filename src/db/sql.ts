@@ -26,6 +26,9 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Statem
   return new Statement(text, params);
 }
 
+/** Runs one statement: on a transaction of the ORM (`runOn` in src/ledger/ledger.ts) or on the gateway's session. */
+export type Sql = <T>(statement: Statement) => Promise<T[]>;
+
 /** SQL text of our own (never input), without parameters. */
 export function raw(text: string): Statement {
   return new Statement(text, []);

@@ -4,12 +4,12 @@ import type { GatewayOutcome, GatewayRequest } from './contract';
 import { awaitingTopUp, decide, toldOfTopUps } from './decide';
 import { lockHolds, lockRateWindows, lockWalletsAndCounters } from './lock';
 import { loadIdentities, readKeys } from './read';
-import type { BatchSettings, Sql } from './state';
+import type { Sql } from '../db/sql';
+import type { BatchSettings } from './state';
 import { batchCounters, copyDuplicates, lockTargets, triage, triageHolds } from './triage';
 import { writeStatement } from './write';
 
 export { IDEMPOTENCY_RACE, isIdempotencyRace } from './write';
-export type { Sql } from './state';
 
 export interface BatchTransaction {
   /** A statement in the transaction (the first one opens it). */

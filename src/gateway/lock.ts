@@ -1,11 +1,11 @@
 import { recordset, textArray } from '../db/recordset';
-import { raw, sql } from '../db/sql';
+import { raw, type Sql, sql } from '../db/sql';
 import { lockedWallet, type LockedWalletRow, lockWalletsStatement } from '../ledger/ledger';
 import { PERIOD_UNITS } from '../limits/periods';
 import { type Counter, counterKey } from '../limits/usage';
 import type { GatewayRequest } from './contract';
 import type { CounterSpec } from './triage';
-import type { ExpiredHold, HoldRow, LockedState, RateWindow, Sql } from './state';
+import type { ExpiredHold, HoldRow, LockedState, RateWindow } from './state';
 
 /** The 60 seconds over which a key's requests per minute are counted. */
 export const RATE_WINDOW_SECONDS = 60;

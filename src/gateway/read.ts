@@ -4,7 +4,8 @@ import { sql } from '../db/sql';
 import { newId } from '../ids';
 import type { TokenPrice } from '../pricing/cost';
 import type { GatewayRequest, KeyedRequest } from './contract';
-import type { BatchReads, IdentityRow, KeyRow, Sql } from './state';
+import type { Sql } from '../db/sql';
+import type { BatchReads, IdentityRow, KeyRow } from './state';
 
 /**
  * What a batch reads before its transaction (the hot wallet waits on what happens while it is

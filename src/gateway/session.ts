@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Knex } from '@mikro-orm/knex';
 import type { ClientBase, QueryResult } from 'pg';
 import { withConnection } from '../db/pool';
-import type { Statement } from '../db/sql';
-import type { BatchDatabase, BatchTransaction, Sql } from './batch';
+import type { Sql, Statement } from '../db/sql';
+import type { BatchDatabase, BatchTransaction } from './batch';
 
 /**
  * A string as a dollar-quoted literal, with a tag that does not occur in it (also not across

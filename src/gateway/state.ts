@@ -1,4 +1,3 @@
-import type { Statement } from '../db/sql';
 import type { LockedWallet } from '../ledger/plan';
 import type { KeyLimitPeriod, Period } from '../limits/periods';
 import type { Counter } from '../limits/usage';
@@ -6,9 +5,6 @@ import type { TokenPrice } from '../pricing/cost';
 import type { GatewayOutcome } from './contract';
 
 /** The shapes a batch reads, locks and decides on: plain data, so that `decide` can be tested without a database. */
-
-/** Runs one statement. */
-export type Sql = <T>(statement: Statement) => Promise<T[]>;
 
 export interface KeyRow {
   id: string;

@@ -3,7 +3,7 @@ import { Transaction } from '../../entities';
 import { DomainError, UserErrorCode } from '../errors';
 import { publishLowBalanceAlerts, lowBalanceCtes, LOW_BALANCE_ALERTS_JSON } from '../alerts/low-balance';
 import { recordset, textArray } from '../db/recordset';
-import { raw, sql, type Statement } from '../db/sql';
+import { raw, type Sql, sql, type Statement } from '../db/sql';
 import { type EventBus, type LowBalanceAlertEvent, TOPICS } from '../realtime/pubsub';
 import { BalanceOutOfRange, GuardRefusal, type LedgerEntry, LedgerPlan, type LockedWallet } from './plan';
 
@@ -18,10 +18,7 @@ export { Guard, type LedgerEntry, type LockedWallet, LedgerPlan } from './plan';
  * `ledgerWrite` into the statement that commits the rest of its decisions.
  */
 
-/** Runs one statement. */
-export type Run = <T>(statement: Statement) => Promise<T[]>;
-
-export function runOn(tx: EntityManager): Run {
+export function runOn(tx: EntityManager): Sql {
   return <T>(statement: Statement) => tx.execute<T[]>(statement.text, [...statement.params]);
 }
 
