@@ -1,10 +1,9 @@
 import { hashToken } from '../auth/tokens';
 import { recordset, textArray } from '../db/recordset';
-import { sql } from '../db/sql';
+import { type Sql, sql } from '../db/sql';
 import { newId } from '../ids';
 import type { TokenPrice } from '../pricing/cost';
 import type { GatewayRequest, KeyedRequest } from './contract';
-import type { Sql } from '../db/sql';
 import type { BatchReads, IdentityRow, KeyRow } from './state';
 
 /**
