@@ -14,6 +14,7 @@ import {
   AlertAcknowledgePayload,
   AlertConnection,
   AlertType,
+  AlertWebhookRemoveInput,
   AlertWebhookRemovePayload,
   AlertWebhookSetInput,
   AlertWebhookSetPayload,
@@ -141,8 +142,8 @@ export class OrganizationAlertsResolver {
   }
 
   @Mutation(() => AlertWebhookRemovePayload, { description: 'Owners and admins: stop sending alerts to the webhook' })
-  async alertWebhookRemove(@Ctx() ctx: Context) {
+  async alertWebhookRemove(@Ctx() ctx: Context, @Arg('input') input: AlertWebhookRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ organization: await removeAlertWebhook(ctx, actor) }));
+    return withUserErrors(ctx, async () => ({ organization: await removeAlertWebhook(ctx, actor, input) }));
   }
 }

@@ -111,6 +111,12 @@ export class AlertWebhookSetPayload extends MutationPayload {
   signingSecret?: string;
 }
 
+@InputType()
+export class AlertWebhookRemoveInput {
+  @Field(() => ID, { nullable: true, description: 'Your organization (the default when left out)' })
+  organizationId?: string | null;
+}
+
 @ObjectType()
 export class AlertWebhookRemovePayload extends MutationPayload {
   @Field(() => OrganizationType, { nullable: true })

@@ -8,6 +8,7 @@ import {
   GatewayAuthorizePayload,
   GatewayCaptureInput,
   GatewayCapturePayload,
+  GatewayDebitBatchInput,
   GatewayDebitBatchPayload,
   GatewayDebitInput,
   GatewayDebitPayload,
@@ -51,8 +52,8 @@ export class GatewayResolver {
   }
 
   @Mutation(() => GatewayDebitBatchPayload, { description: 'Up to 1,000 debits in one request, one answer each, in order' })
-  async gatewayDebitBatch(@Ctx() ctx: Context, @Arg('inputs', () => [GatewayDebitInput]) inputs: GatewayDebitInput[]) {
-    return { results: await gateway.debitBatch(gatewayOf(ctx), inputs) };
+  async gatewayDebitBatch(@Ctx() ctx: Context, @Arg('input') input: GatewayDebitBatchInput) {
+    return { results: await gateway.debitBatch(gatewayOf(ctx), input.debits) };
   }
 
   @Mutation(() => GatewayAuthorizePayload, {

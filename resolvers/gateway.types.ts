@@ -137,6 +137,12 @@ export class GatewayDebitInput {
 }
 
 @InputType()
+export class GatewayDebitBatchInput {
+  @Field(() => [GatewayDebitInput], { description: '1 to 1,000 debits, each decided as gatewayDebit would' })
+  debits!: GatewayDebitInput[];
+}
+
+@InputType()
 export class GatewayAuthorizeInput {
   @Field()
   apiKey!: string;

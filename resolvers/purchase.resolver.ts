@@ -14,9 +14,11 @@ import {
   AutoTopUpType,
   AutoTopUpUpdateInput,
   AutoTopUpUpdatePayload,
-  PaymentMethodInput,
+  PaymentMethodRemoveInput,
   PaymentMethodRemovePayload,
+  PaymentMethodSetDefaultInput,
   PaymentMethodSetDefaultPayload,
+  PaymentMethodSetupStartInput,
   PaymentMethodSetupStartPayload,
   PaymentMethodType,
   PurchaseConnection,
@@ -45,19 +47,19 @@ export class PurchaseResolver {
 @Resolver(() => PaymentMethodType)
 export class PaymentMethodResolver {
   @Mutation(() => PaymentMethodSetupStartPayload, { description: 'Owners and admins: start saving a card (the dashboard completes it with Stripe.js)' })
-  async paymentMethodSetupStart(@Ctx() ctx: Context) {
+  async paymentMethodSetupStart(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodSetupStartInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ clientSecret: await startCardSetup(ctx, actor) }));
+    return withUserErrors(ctx, async () => ({ clientSecret: await startCardSetup(ctx, actor, input) }));
   }
 
   @Mutation(() => PaymentMethodSetDefaultPayload)
-  async paymentMethodSetDefault(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
+  async paymentMethodSetDefault(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodSetDefaultInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     return withUserErrors(ctx, async () => ({ paymentMethod: await setDefaultCard(ctx, actor, input) }));
   }
 
   @Mutation(() => PaymentMethodRemovePayload)
-  async paymentMethodRemove(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodInput) {
+  async paymentMethodRemove(@Ctx() ctx: Context, @Arg('input') input: PaymentMethodRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     return withUserErrors(ctx, async () => ({ removedId: await removeCard(ctx, actor, input) }));
   }

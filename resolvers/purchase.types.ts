@@ -94,6 +94,12 @@ export class PaymentMethodType {
   createdAt!: Date;
 }
 
+@InputType()
+export class PaymentMethodSetupStartInput {
+  @Field(() => ID, { nullable: true, description: 'Your organization (the default when left out)' })
+  organizationId?: string | null;
+}
+
 @ObjectType()
 export class PaymentMethodSetupStartPayload extends MutationPayload {
   @Field(() => String, { nullable: true, description: "For Stripe.js's card form (confirmCardSetup)" })
@@ -101,7 +107,13 @@ export class PaymentMethodSetupStartPayload extends MutationPayload {
 }
 
 @InputType()
-export class PaymentMethodInput {
+export class PaymentMethodSetDefaultInput {
+  @Field(() => ID)
+  paymentMethodId!: string;
+}
+
+@InputType()
+export class PaymentMethodRemoveInput {
   @Field(() => ID)
   paymentMethodId!: string;
 }

@@ -196,7 +196,7 @@ describe('the embedded default runs the whole product', () => {
       inputTokens: 800,
       outputTokens: 200,
     }));
-    const { gatewayDebitBatch } = await gateway(DEBIT_BATCH, { inputs });
+    const { gatewayDebitBatch } = await gateway(DEBIT_BATCH, { input: { debits: inputs } });
     expect(gatewayDebitBatch.results.filter((result: { allowed: boolean }) => result.allowed)).toHaveLength(500);
   });
 

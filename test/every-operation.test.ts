@@ -126,7 +126,7 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
   alertWebhookSet: async (w) => ({ token: w.admin.token, variables: { input: { url: receiverUrl() } } }),
   async alertWebhookRemove(w) {
     expectNoUserErrors((await app.data(WEBHOOK_SET, { input: { url: receiverUrl() } }, w.ownerToken)).alertWebhookSet);
-    return { token: w.ownerToken, variables: {} };
+    return { token: w.ownerToken, variables: { input: {} } };
   },
   billingProfileUpdate: async (w) => ({
     token: w.ownerToken,
@@ -139,7 +139,7 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
     return { token: w.ownerToken, variables: { input: { id: taxIdAdd.taxId.id } } };
   },
   gatewayDebit: async (w) => ({ token: GATEWAY_TOKEN, variables: { input: debitInput(w) } }),
-  gatewayDebitBatch: async (w) => ({ token: GATEWAY_TOKEN, variables: { inputs: [debitInput(w), debitInput(w)] } }),
+  gatewayDebitBatch: async (w) => ({ token: GATEWAY_TOKEN, variables: { input: { debits: [debitInput(w), debitInput(w)] } } }),
   gatewayAuthorize: async (w) => ({
     token: GATEWAY_TOKEN,
     variables: { input: { apiKey: w.key.secret, idempotencyKey: requestKey(), model: w.model, identity: w.externalId, maxInputTokens: 1000, maxOutputTokens: 1000 } },
@@ -189,7 +189,7 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
     variables: { input: { fromWalletId: w.main.walletId, toWalletId: w.other.walletId, amount: '5', description: 'for research', idempotencyKey: requestKey() } },
   }),
   purchaseCreate: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, amount: '50', idempotencyKey: requestKey() } } }),
-  paymentMethodSetupStart: async (w) => ({ token: w.admin.token, variables: {} }),
+  paymentMethodSetupStart: async (w) => ({ token: w.admin.token, variables: { input: {} } }),
   paymentMethodSetDefault: async (w) => ({ token: w.ownerToken, variables: { input: { paymentMethodId: await saveCard(app, stripe, w.ownerToken, 'pm_card_mastercard') } } }),
   paymentMethodRemove: async (w) => ({ token: w.ownerToken, variables: { input: { paymentMethodId: await saveCard(app, stripe, w.ownerToken, 'pm_card_visa') } } }),
   autoTopUpUpdate: async (w) => ({ token: w.ownerToken, variables: { input: { walletId: w.main.walletId, enabled: true, threshold: '1', amount: '20' } } }),

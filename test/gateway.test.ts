@@ -196,8 +196,8 @@ describe('idempotent retries: one charge, the first answer', () => {
   it('gatewayDebitBatch', async () => {
     const fixture = await gatewaySetup(app, '1');
     const inputs = [0, 1, 2].map((i) => ({ apiKey: fixture.secret, model: fixture.model, idempotencyKey: `b${i}`, inputTokens: 1000, outputTokens: 0 }));
-    const first = await app.data(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
-    const second = await app.data(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
+    const first = await app.data(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
+    const second = await app.data(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
     expect(second).toEqual(first);
     expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 3 });
   });
@@ -340,7 +340,7 @@ describe('bad input: a clear error, nothing changed', () => {
   it('more than 1,000 batch items', async () => {
     const fixture = await gatewaySetup(app, '1');
     const inputs = Array.from({ length: 1001 }, () => ({ apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1, outputTokens: 0 }));
-    const result = await app.gql(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
+    const result = await app.gql(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
     expect(result.errors?.[0]).toMatchObject({ message: expect.stringMatching(/1 to 1000 debits \(got 1001\)/), extensions: { code: 'BAD_USER_INPUT' } });
     expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 0 });
   });
@@ -349,8 +349,8 @@ describe('bad input: a clear error, nothing changed', () => {
     const fixture = await gatewaySetup(app, '1');
     const good = { apiKey: fixture.secret, model: fixture.model, inputTokens: 1, outputTokens: 0 };
     const inputs = [{ ...good, idempotencyKey: 'g1' }, { ...good, idempotencyKey: 'g2', inputTokens: -5 }];
-    const result = await app.gql(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
-    expect(result.errors?.[0].message).toMatch(/inputs\[1\]\.inputTokens/);
+    const result = await app.gql(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
+    expect(result.errors?.[0].message).toMatch(/input\.debits\[1\]\.inputTokens/);
     expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 0 });
   });
 

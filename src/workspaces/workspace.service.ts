@@ -1,6 +1,6 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Organization, Project, Wallet, Workspace } from '../../entities';
-import { type Actor, type MemberActor, organizationScope } from '../actor';
+import { type Actor, type MemberActor, organizationScope, ownOrganization } from '../actor';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
 import { DomainError, MalformedInputError, UserErrorCode } from '../errors';
@@ -27,10 +27,7 @@ function workspaceOrganization(actor: Actor, requested: string | null | undefine
     if (!requested) throw new MalformedInputError('input.organizationId is required for the platform admin');
     return parseId('organization', requested, 'input.organizationId');
   }
-  if (requested && parseId('organization', requested, 'input.organizationId') !== actor.organizationId) {
-    throw new DomainError(UserErrorCode.NOT_FOUND, 'No such organization', ['input', 'organizationId']);
-  }
-  return actor.organizationId;
+  return ownOrganization(actor, requested);
 }
 
 /** Creates a workspace together with its wallet, which starts at zero. */
