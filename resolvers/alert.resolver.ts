@@ -104,8 +104,8 @@ export class LowBalanceThresholdResolver {
   @Mutation(() => LowBalanceThresholdRemovePayload, { description: 'Owners and admins: remove a low-balance threshold (its past alerts stay)' })
   async lowBalanceThresholdRemove(@Ctx() ctx: Context, @Arg('input') input: LowBalanceThresholdRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    const thresholdId = parseId('lowBalanceThreshold', input.thresholdId, 'input.thresholdId');
-    return withUserErrors(ctx, async () => ({ removedThresholdId: await removeLowBalanceThreshold(ctx, actor, { thresholdId }) }));
+    const lowBalanceThresholdId = parseId('lowBalanceThreshold', input.lowBalanceThresholdId, 'input.lowBalanceThresholdId');
+    return withUserErrors(ctx, async () => ({ removedId: await removeLowBalanceThreshold(ctx, actor, { lowBalanceThresholdId }) }));
   }
 }
 

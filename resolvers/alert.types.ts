@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { AlertKind, AlertWebhookStatus } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
-import { Connection, MutationPayload, NodeInterface } from './common.types';
+import { Connection, MutationPayload, NodeInterface, RemovePayload } from './common.types';
 import { OrganizationType } from './organization.types';
 
 registerEnumType(AlertKind, { name: 'AlertKind', description: 'What the alert is about' });
@@ -84,13 +84,11 @@ export class LowBalanceThresholdSetPayload extends MutationPayload {
 @InputType()
 export class LowBalanceThresholdRemoveInput {
   @Field(() => ID)
-  thresholdId!: string;
+  lowBalanceThresholdId!: string;
 }
 
 @ObjectType()
-export class LowBalanceThresholdRemovePayload extends MutationPayload {
-  @Field(() => ID, { nullable: true })
-  removedThresholdId?: string;
+export class LowBalanceThresholdRemovePayload extends RemovePayload {
 }
 
 @InputType()

@@ -42,7 +42,7 @@ export class BillingResolver {
   @Mutation(() => TaxIdRemovePayload)
   async taxIdRemove(@Ctx() ctx: Context, @Arg('input') input: TaxIdRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    const id = parseId('taxId', input.id, 'input.id');
-    return withUserErrors(ctx, async () => ({ removedId: await removeTaxId(ctx, actor, { id }) }));
+    const taxIdId = parseId('taxId', input.taxIdId, 'input.taxIdId');
+    return withUserErrors(ctx, async () => ({ removedId: await removeTaxId(ctx, actor, { taxIdId }) }));
   }
 }

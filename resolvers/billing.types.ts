@@ -1,5 +1,5 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { MutationPayload, NodeInterface } from './common.types';
+import { MutationPayload, NodeInterface, RemovePayload } from './common.types';
 import { OrganizationType } from './organization.types';
 
 @ObjectType('BillingAddress')
@@ -107,11 +107,8 @@ export class TaxIdAddPayload extends MutationPayload {
 @InputType()
 export class TaxIdRemoveInput {
   @Field(() => ID)
-  id!: string;
+  taxIdId!: string;
 }
 
 @ObjectType()
-export class TaxIdRemovePayload extends MutationPayload {
-  @Field(() => ID, { nullable: true })
-  removedId?: string;
-}
+export class TaxIdRemovePayload extends RemovePayload {}

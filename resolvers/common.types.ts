@@ -34,6 +34,13 @@ export abstract class MutationPayload {
   userErrors!: UserError[];
 }
 
+/** Every `<object>Remove` payload: the id of what is gone, for a client to drop from its cache and lists. */
+@ObjectType()
+export abstract class RemovePayload extends MutationPayload {
+  @Field(() => ID, { nullable: true, description: 'The id of what was removed' })
+  removedId?: string;
+}
+
 @ObjectType()
 export class PageInfo {
   @Field()

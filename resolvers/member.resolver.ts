@@ -27,7 +27,10 @@ export class MemberResolver {
   async memberRemove(@Ctx() ctx: Context, @Arg('input') input: MemberRemoveInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const memberId = parseId('member', input.memberId, 'input.memberId');
-    return withUserErrors(ctx, async () => ({ member: await removeMember(ctx, actor, { memberId }) }));
+    return withUserErrors(ctx, async () => {
+      const member = await removeMember(ctx, actor, { memberId });
+      return { member, removedId: member.id };
+    });
   }
 
   @Mutation(() => MemberTokenCreatePayload)

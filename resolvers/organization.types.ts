@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { MemberRole } from '../entities';
-import { MutationPayload, NodeInterface } from './common.types';
+import { MutationPayload, NodeInterface, RemovePayload } from './common.types';
 
 registerEnumType(MemberRole, {
   name: 'MemberRole',
@@ -101,8 +101,8 @@ export class MemberRemoveInput {
 }
 
 @ObjectType()
-export class MemberRemovePayload extends MutationPayload {
-  @Field(() => MemberType, { nullable: true })
+export class MemberRemovePayload extends RemovePayload {
+  @Field(() => MemberType, { nullable: true, description: 'The member as removed (removedAt set); it stays in the history' })
   member?: MemberType;
 }
 

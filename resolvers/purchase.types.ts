@@ -2,7 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { PurchaseKind, PurchaseStatus } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
 import { AutoTopUpEventKind } from '../src/realtime/pubsub';
-import { Connection, MutationPayload, NodeInterface } from './common.types';
+import { Connection, MutationPayload, NodeInterface, RemovePayload } from './common.types';
 import { WalletType } from './wallet.types';
 
 registerEnumType(PurchaseKind, { name: 'PurchaseKind', description: 'A purchase made by a member, or an automatic top-up' });
@@ -125,10 +125,7 @@ export class PaymentMethodSetDefaultPayload extends MutationPayload {
 }
 
 @ObjectType()
-export class PaymentMethodRemovePayload extends MutationPayload {
-  @Field(() => ID, { nullable: true })
-  removedId?: string;
-}
+export class PaymentMethodRemovePayload extends RemovePayload {}
 
 @ObjectType('AutoTopUp', { description: "A wallet's automatic purchase when its balance drops below the threshold" })
 export class AutoTopUpType {

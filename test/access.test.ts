@@ -373,6 +373,7 @@ describe('authentication', () => {
     const { memberRemove } = await app.data(MEMBER_REMOVE, { input: { memberId: member.memberId } }, org.ownerToken);
     expectNoUserErrors(memberRemove);
     expect(memberRemove.member).toEqual({ id: member.memberId, role: 'ADMIN', removedAt: expect.any(String) });
+    expect(memberRemove.removedId).toBe(member.memberId);
 
     for (const token of [member.token, memberTokenCreate.secret]) {
       expectTopLevelError(await app.gql(VIEWER, {}, token), 'UNAUTHENTICATED', 401);
@@ -423,6 +424,7 @@ describe('owners', () => {
     const before = await organizationState(app, org.organizationId);
     const alone = await app.data(MEMBER_REMOVE, { input: { memberId: org.ownerId } }, org.ownerToken);
     expect(alone.memberRemove).toEqual({
+      removedId: null,
       member: null,
       userErrors: [expect.objectContaining({ code: 'LAST_OWNER', field: ['input', 'memberId'] })],
     });

@@ -122,7 +122,7 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
     return { token: w.member.token, variables: { input: { alertId } } };
   },
   lowBalanceThresholdSet: async (w) => ({ token: w.ownerToken, variables: { input: { walletId: w.main.walletId, amount: '10', recipientMemberIds: [w.ownerId, w.admin.memberId] } } }),
-  lowBalanceThresholdRemove: async (w) => ({ token: w.ownerToken, variables: { input: { thresholdId: await thresholdOf(w, '5') } } }),
+  lowBalanceThresholdRemove: async (w) => ({ token: w.ownerToken, variables: { input: { lowBalanceThresholdId: await thresholdOf(w, '5') } } }),
   alertWebhookSet: async (w) => ({ token: w.admin.token, variables: { input: { url: receiverUrl() } } }),
   async alertWebhookRemove(w) {
     expectNoUserErrors((await app.data(WEBHOOK_SET, { input: { url: receiverUrl() } }, w.ownerToken)).alertWebhookSet);
@@ -136,7 +136,7 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
   async taxIdRemove(w) {
     const { taxIdAdd } = await app.data(TAX_ID_ADD, { input: { country: 'DE', type: 'eu_vat', value: 'DE987654321' } }, w.ownerToken);
     expectNoUserErrors(taxIdAdd);
-    return { token: w.ownerToken, variables: { input: { id: taxIdAdd.taxId.id } } };
+    return { token: w.ownerToken, variables: { input: { taxIdId: taxIdAdd.taxId.id } } };
   },
   gatewayDebit: async (w) => ({ token: GATEWAY_TOKEN, variables: { input: debitInput(w) } }),
   gatewayDebitBatch: async (w) => ({ token: GATEWAY_TOKEN, variables: { input: { debits: [debitInput(w), debitInput(w)] } } }),
