@@ -4,7 +4,7 @@ import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/ids';
 import { MoneyScalar } from '../src/graphql/money.scalar';
-import { TokenCountScalar } from '../src/graphql/token-count.scalar';
+import { TokenCountScalar } from '../src/graphql/count.scalar';
 import { createApiKey, revokeApiKey, updateApiKey } from '../src/keys/api-key.service';
 import { withUserErrors } from './common.types';
 import {

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { KeyLimitPeriod } from '../src/limits/periods';
 import { MoneyScalar } from '../src/graphql/money.scalar';
-import { TokenCountScalar } from '../src/graphql/token-count.scalar';
+import { TokenCountScalar } from '../src/graphql/count.scalar';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
 import './usage.types';
 

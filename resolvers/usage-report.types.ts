@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { UsageGroup } from '../src/analytics/usage-report';
 import { MoneyScalar } from '../src/graphql/money.scalar';
-import { TokenCountScalar } from '../src/graphql/token-count.scalar';
+import { CountScalar, TokenCountScalar } from '../src/graphql/count.scalar';
 
 registerEnumType(UsageGroup, { name: 'UsageGroup', description: 'What a usage report groups by; DAY is the UTC day' });
 
@@ -43,7 +43,7 @@ export class UsageAmountsType {
   @Field(() => TokenCountScalar)
   outputTokens!: bigint;
 
-  @Field(() => TokenCountScalar, { description: 'Charged requests' })
+  @Field(() => CountScalar, { description: 'Charged requests' })
   requests!: bigint;
 }
 

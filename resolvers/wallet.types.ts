@@ -1,7 +1,7 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { TransactionType } from '../entities';
 import { MoneyScalar } from '../src/graphql/money.scalar';
-import { TokenCountScalar } from '../src/graphql/token-count.scalar';
+import { TokenCountScalar } from '../src/graphql/count.scalar';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
 
 registerEnumType(TransactionType, {
