@@ -3,8 +3,6 @@ import type { ApiKey, Project, Workspace } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/ids';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { TokenCountScalar } from '../src/graphql/count.scalar';
 import { createApiKey, revokeApiKey, updateApiKey } from '../src/keys/api-key.service';
 import { withUserErrors } from './common.types';
 import {
@@ -16,6 +14,7 @@ import {
   ApiKeyUpdateInput,
   ApiKeyUpdatePayload,
 } from './api-key.types';
+import { type BudgetOf, budgetOf, BudgetType, TokenBudgetType } from './budget.types';
 import { Usage, usageOf } from './usage.types';
 import { ProjectType, WorkspaceType } from './workspace.types';
 
@@ -66,26 +65,13 @@ export class ApiKeyResolver {
     return usageOf(await ctx.loaders.usage.load(apiKey.id));
   }
 
-  @FieldResolver(() => MoneyScalar, {
-    nullable: true,
-    description: 'What costLimit still allows in the current limitPeriod, counting captured spend and active holds, never below 0; null: no cost limit',
-  })
-  async limitRemaining(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<bigint | null> {
-    if (apiKey.costLimit == null) return null;
-    return (await ctx.loaders.usage.load(apiKey.id)).costRemaining(apiKey.costLimit, apiKey.limitPeriod);
+  @FieldResolver(() => BudgetType, { nullable: true, description: 'Most the key may spend per period; null: no budget' })
+  budget(@Root() apiKey: ApiKey): BudgetOf | null {
+    return budgetOf(apiKey.id, apiKey.costLimit, apiKey.limitPeriod);
   }
 
-  @FieldResolver(() => TokenCountScalar, {
-    nullable: true,
-    description: 'What tokenLimit still allows in the current limitPeriod, counting captured and held tokens, never below 0; null: no token limit',
-  })
-  async tokensRemaining(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<bigint | null> {
-    if (apiKey.tokenLimit == null) return null;
-    return (await ctx.loaders.usage.load(apiKey.id)).tokensRemaining(apiKey.tokenLimit, apiKey.limitPeriod);
-  }
-
-  @FieldResolver(() => Date, { description: 'When the current limitPeriod ends and the limits start again from zero' })
-  async limitResetAt(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<Date> {
-    return (await ctx.loaders.usage.load(apiKey.id)).resetAt(apiKey.limitPeriod);
+  @FieldResolver(() => TokenBudgetType, { nullable: true, description: 'Most tokens (input + output) the key may use per period; null: no token budget' })
+  tokenBudget(@Root() apiKey: ApiKey): BudgetOf | null {
+    return budgetOf(apiKey.id, apiKey.tokenLimit, apiKey.limitPeriod);
   }
 }

@@ -1,9 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { KeyLimitPeriod } from '../src/limits/periods';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { TokenCountScalar } from '../src/graphql/count.scalar';
+import { BudgetInput, TokenBudgetInput } from './budget.types';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
-import './usage.types';
 
 @ObjectType('ApiKey', {
   implements: NodeInterface,
@@ -15,15 +12,6 @@ export class ApiKeyType extends NodeInterface {
 
   @Field({ description: 'The first characters of the secret, to recognise the key' })
   prefix!: string;
-
-  @Field(() => MoneyScalar, { nullable: true, description: 'Most the key may spend per limitPeriod; null: no cost limit' })
-  costLimit!: bigint | null;
-
-  @Field(() => TokenCountScalar, { nullable: true, description: 'Most tokens (input + output) per limitPeriod; null: no token limit' })
-  tokenLimit!: bigint | null;
-
-  @Field(() => KeyLimitPeriod)
-  limitPeriod!: KeyLimitPeriod;
 
   @Field(() => Int, { nullable: true, description: 'Most requests in any 60 seconds; null: no rate limit' })
   requestsPerMinute!: number | null;
@@ -41,6 +29,7 @@ export class ApiKeyType extends NodeInterface {
 export const ApiKeyConnection = Connection(ApiKeyType, 'ApiKey');
 
 const CLEARS = 'Left out: unchanged; null: removed.';
+const ONE_PERIOD = "A key's budget and token budget reset on one period: DAILY, WEEKLY or MONTHLY.";
 
 @InputType()
 export class ApiKeyCreateInput {
@@ -53,14 +42,11 @@ export class ApiKeyCreateInput {
   @Field(() => ID, { nullable: true, description: 'A project of the same workspace whose budget the key spends from' })
   projectId?: string | null;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Most the key may spend per limitPeriod; not negative' })
-  costLimit?: bigint | null;
+  @Field(() => BudgetInput, { nullable: true, description: `Most the key may spend per period. ${ONE_PERIOD}` })
+  budget?: BudgetInput | null;
 
-  @Field(() => TokenCountScalar, { nullable: true, description: 'Most tokens per limitPeriod' })
-  tokenLimit?: bigint | null;
-
-  @Field(() => KeyLimitPeriod, { nullable: true, description: 'Default MONTHLY' })
-  limitPeriod?: KeyLimitPeriod | null;
+  @Field(() => TokenBudgetInput, { nullable: true, description: `Most tokens per period. ${ONE_PERIOD}` })
+  tokenBudget?: TokenBudgetInput | null;
 
   @Field(() => Int, { nullable: true, description: '1 to 1000000' })
   requestsPerMinute?: number | null;
@@ -78,7 +64,7 @@ export class ApiKeyCreatePayload extends MutationPayload {
   secret?: string;
 }
 
-@InputType({ description: `Only the fields given change. ${CLEARS} (name and limitPeriod cannot be removed: null leaves them unchanged.)` })
+@InputType({ description: `Only the fields given change. ${CLEARS} (name cannot be removed: null leaves it unchanged.)` })
 export class ApiKeyUpdateInput {
   @Field(() => ID)
   apiKeyId!: string;
@@ -89,14 +75,11 @@ export class ApiKeyUpdateInput {
   @Field(() => ID, { nullable: true, description: `A project of the key's workspace. ${CLEARS}` })
   projectId?: string | null;
 
-  @Field(() => MoneyScalar, { nullable: true, description: `Not negative. ${CLEARS}` })
-  costLimit?: bigint | null;
+  @Field(() => BudgetInput, { nullable: true, description: `${ONE_PERIOD} ${CLEARS}` })
+  budget?: BudgetInput | null;
 
-  @Field(() => TokenCountScalar, { nullable: true, description: CLEARS })
-  tokenLimit?: bigint | null;
-
-  @Field(() => KeyLimitPeriod, { nullable: true })
-  limitPeriod?: KeyLimitPeriod | null;
+  @Field(() => TokenBudgetInput, { nullable: true, description: `${ONE_PERIOD} ${CLEARS}` })
+  tokenBudget?: TokenBudgetInput | null;
 
   @Field(() => Int, { nullable: true, description: `1 to 1000000. ${CLEARS}` })
   requestsPerMinute?: number | null;

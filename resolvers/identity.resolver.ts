@@ -3,11 +3,11 @@ import type { Identity, Workspace } from '../entities';
 import { MANAGERS, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/ids';
-import { MoneyScalar } from '../src/graphql/money.scalar';
 import { upsertIdentity } from '../src/keys/identity.service';
 import { withUserErrors } from './common.types';
 import { IdentityType, IdentityUpsertInput, IdentityUpsertPayload } from './identity.types';
-import { BUDGET_REMAINING, BUDGET_RESET_AT, Usage, usageOf } from './usage.types';
+import { type BudgetOf, budgetOf, BudgetType } from './budget.types';
+import { Usage, usageOf } from './usage.types';
 import { WorkspaceType } from './workspace.types';
 
 @Resolver(() => IdentityType)
@@ -31,15 +31,8 @@ export class IdentityResolver {
     return usageOf(await ctx.loaders.usage.load(identity.id));
   }
 
-  @FieldResolver(() => MoneyScalar, { nullable: true, description: BUDGET_REMAINING })
-  async budgetRemaining(@Root() identity: Identity, @Ctx() ctx: Context): Promise<bigint | null> {
-    if (identity.budget == null || identity.budgetPeriod == null) return null;
-    return (await ctx.loaders.usage.load(identity.id)).costRemaining(identity.budget, identity.budgetPeriod);
-  }
-
-  @FieldResolver(() => Date, { nullable: true, description: BUDGET_RESET_AT })
-  async budgetResetAt(@Root() identity: Identity, @Ctx() ctx: Context): Promise<Date | null> {
-    if (identity.budgetPeriod == null) return null;
-    return (await ctx.loaders.usage.load(identity.id)).resetAt(identity.budgetPeriod);
+  @FieldResolver(() => BudgetType, { nullable: true, description: 'Most the identity may spend per period; null: no budget' })
+  budget(@Root() identity: Identity): BudgetOf | null {
+    return budgetOf(identity.id, identity.budget, identity.budgetPeriod);
   }
 }

@@ -1,8 +1,6 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { Period } from '../src/limits/periods';
+import { BudgetInput } from './budget.types';
 import { Connection, MutationPayload, NodeInterface } from './common.types';
-import './usage.types';
 
 @ObjectType('Identity', {
   implements: NodeInterface,
@@ -12,22 +10,13 @@ export class IdentityType extends NodeInterface {
   @Field({ description: "The customer's id of the user, exactly as the gateway sends it" })
   externalId!: string;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Most the identity may spend per budgetPeriod; null: no budget' })
-  budget!: bigint | null;
-
-  @Field(() => Period, { nullable: true })
-  budgetPeriod!: Period | null;
-
   @Field()
   createdAt!: Date;
 }
 
 export const IdentityConnection = Connection(IdentityType, 'Identity');
 
-@InputType({
-  description:
-    'budget and budgetPeriod go together: give both to set the budget, null to remove it, leave both out to keep it as it is',
-})
+@InputType()
 export class IdentityUpsertInput {
   @Field(() => ID)
   workspaceId!: string;
@@ -35,11 +24,8 @@ export class IdentityUpsertInput {
   @Field({ description: '1 to 255 characters, taken verbatim' })
   externalId!: string;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Not negative' })
-  budget?: bigint | null;
-
-  @Field(() => Period, { nullable: true })
-  budgetPeriod?: Period | null;
+  @Field(() => BudgetInput, { nullable: true, description: 'Most the identity may spend per period. Left out: unchanged; null: removed' })
+  budget?: BudgetInput | null;
 }
 
 @ObjectType()

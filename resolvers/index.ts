@@ -1,5 +1,6 @@
 import { AlertResolver, LowBalanceThresholdResolver, OrganizationAlertsResolver, WalletLowBalanceThresholdsResolver } from './alert.resolver';
 import { BillingResolver } from './billing.resolver';
+import { BudgetResolver, TokenBudgetResolver } from './budget.types';
 import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway.resolver';
 import { ApiKeyResolver } from './api-key.resolver';
 import { IdentityResolver } from './identity.resolver';
@@ -27,6 +28,8 @@ export const RESOLVERS = [
   GatewayCapturePayloadResolver,
   ProjectResolver,
   ApiKeyResolver,
+  BudgetResolver,
+  TokenBudgetResolver,
   IdentityResolver,
   ModelPriceResolver,
   BillingResolver,

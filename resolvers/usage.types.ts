@@ -1,12 +1,7 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
 import { MoneyScalar } from '../src/graphql/money.scalar';
-import { KeyLimitPeriod, Period } from '../src/limits/periods';
+import { Period } from '../src/limits/periods';
 import type { UsageSnapshot } from '../src/limits/usage';
-
-registerEnumType(KeyLimitPeriod, {
-  name: 'KeyLimitPeriod',
-  description: "The UTC calendar period an API key's cost and token limits reset on (weeks start on Monday)",
-});
 
 registerEnumType(Period, {
   name: 'BudgetPeriod',
@@ -39,7 +34,3 @@ export function usageOf(snapshot: UsageSnapshot): Usage {
     yearly: snapshot.spent(Period.YEARLY),
   };
 }
-
-export const BUDGET_REMAINING =
-  'What the budget still allows in the current budgetPeriod, counting captured spend and active holds, never below 0; null: no budget';
-export const BUDGET_RESET_AT = 'When the current budgetPeriod ends and the budget starts again from zero; null: no budget';

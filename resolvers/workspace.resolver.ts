@@ -3,13 +3,13 @@ import type { Identity, Organization, Project, Wallet, Workspace } from '../enti
 import { MANAGERS, requireAdmin, requireAdminOrMember, requireMember } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/ids';
-import { MoneyScalar } from '../src/graphql/money.scalar';
 import { createProject, createWorkspace, updateProject, updateWorkspace } from '../src/workspaces/workspace.service';
 import { ApiKeyConnection } from './api-key.types';
 import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
 import { IdentityConnection, IdentityType } from './identity.types';
 import { OrganizationType } from './organization.types';
-import { BUDGET_REMAINING, BUDGET_RESET_AT, Usage, usageOf } from './usage.types';
+import { type BudgetOf, budgetOf, BudgetType } from './budget.types';
+import { Usage, usageOf } from './usage.types';
 import { WalletType } from './wallet.types';
 import {
   ProjectCreateInput,
@@ -100,15 +100,8 @@ export class ProjectResolver {
     return usageOf(await ctx.loaders.usage.load(project.id));
   }
 
-  @FieldResolver(() => MoneyScalar, { nullable: true, description: BUDGET_REMAINING })
-  async budgetRemaining(@Root() project: Project, @Ctx() ctx: Context): Promise<bigint | null> {
-    if (project.budget == null || project.budgetPeriod == null) return null;
-    return (await ctx.loaders.usage.load(project.id)).costRemaining(project.budget, project.budgetPeriod);
-  }
-
-  @FieldResolver(() => Date, { nullable: true, description: BUDGET_RESET_AT })
-  async budgetResetAt(@Root() project: Project, @Ctx() ctx: Context): Promise<Date | null> {
-    if (project.budgetPeriod == null) return null;
-    return (await ctx.loaders.usage.load(project.id)).resetAt(project.budgetPeriod);
+  @FieldResolver(() => BudgetType, { nullable: true, description: "Most the project's keys may spend together per period; null: no budget" })
+  budget(@Root() project: Project): BudgetOf | null {
+    return budgetOf(project.id, project.budget, project.budgetPeriod);
   }
 }

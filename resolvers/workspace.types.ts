@@ -1,8 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { Period } from '../src/limits/periods';
+import { BudgetInput } from './budget.types';
 import { MutationPayload, NodeInterface } from './common.types';
-import './usage.types';
 
 @ObjectType('Workspace', { implements: NodeInterface, description: 'A workspace of an organization, with one shared wallet' })
 export class WorkspaceType extends NodeInterface {
@@ -23,12 +21,6 @@ export class WorkspaceType extends NodeInterface {
 export class ProjectType extends NodeInterface {
   @Field()
   name!: string;
-
-  @Field(() => MoneyScalar, { nullable: true, description: "Most the project's keys may spend together per budgetPeriod; null: no budget" })
-  budget!: bigint | null;
-
-  @Field(() => Period, { nullable: true })
-  budgetPeriod!: Period | null;
 
   @Field()
   createdAt!: Date;
@@ -75,11 +67,8 @@ export class ProjectCreateInput {
   @Field()
   name!: string;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Not negative; needs budgetPeriod' })
-  budget?: bigint | null;
-
-  @Field(() => Period, { nullable: true, description: 'Needs budget' })
-  budgetPeriod?: Period | null;
+  @Field(() => BudgetInput, { nullable: true, description: "Most the project's keys may spend together per period" })
+  budget?: BudgetInput | null;
 }
 
 @ObjectType()
@@ -88,10 +77,7 @@ export class ProjectCreatePayload extends MutationPayload {
   project?: ProjectType;
 }
 
-@InputType({
-  description:
-    'Only the fields given change. budget and budgetPeriod go together: give both to set the budget, null to remove it, leave both out to keep it',
-})
+@InputType({ description: 'Only the fields given change' })
 export class ProjectUpdateInput {
   @Field(() => ID)
   projectId!: string;
@@ -99,11 +85,8 @@ export class ProjectUpdateInput {
   @Field(() => String, { nullable: true, description: 'null leaves the name unchanged' })
   name?: string | null;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Not negative' })
-  budget?: bigint | null;
-
-  @Field(() => Period, { nullable: true })
-  budgetPeriod?: Period | null;
+  @Field(() => BudgetInput, { nullable: true, description: 'Left out: unchanged; null: removed' })
+  budget?: BudgetInput | null;
 }
 
 @ObjectType()

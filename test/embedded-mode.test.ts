@@ -62,17 +62,17 @@ describe('the embedded default runs the whole product', () => {
     expect(modelPrices.length).toBeGreaterThanOrEqual(8);
     expect(new Set(modelPrices.map((price: { model: string }) => price.model.split('/')[0])).size).toBeGreaterThanOrEqual(3);
 
-    const { viewer } = await owner(`{ viewer { organization { workspaces { name projects { name budget }
-      identity(externalId: "user_1001") { budget budgetPeriod }
-      apiKeys(first: 10) { edges { node { name costLimit limitPeriod } } }
+    const { viewer } = await owner(`{ viewer { organization { workspaces { name projects { name budget { amount period } }
+      identity(externalId: "user_1001") { budget { amount period remaining resetAt } }
+      apiKeys(first: 10) { edges { node { name budget { amount period } } } }
       wallet { balance lowBalanceThresholds { amount armed }
         transactions(first: 5, filter: { types: [DEDUCTION] }) { edges { node { model project { name } apiKey { name } } } }
         spendProjection { last7Days { spend depletesAt } last30Days { spend depletesAt } } } } } } }`);
     const [main, research] = viewer.organization.workspaces;
     expect([main.name, research.name]).toEqual(['Default', 'Research']);
     expect(main.projects.length + research.projects.length).toBeGreaterThanOrEqual(2);
-    expect(main.identity).toEqual({ budget: expect.any(String), budgetPeriod: 'MONTHLY' });
-    expect(main.apiKeys.edges.map((edge: any) => edge.node)).toContainEqual({ name: 'Demo key', costLimit: '10', limitPeriod: 'DAILY' });
+    expect(main.identity).toEqual({ budget: { amount: '5', period: 'MONTHLY', remaining: expect.any(String), resetAt: expect.any(String) } });
+    expect(main.apiKeys.edges.map((edge: any) => edge.node)).toContainEqual({ name: 'Demo key', budget: { amount: '10', period: 'DAILY' } });
     expect(main.wallet.balance).toBe('25');
     expect(main.wallet.lowBalanceThresholds).toEqual([
       { amount: '10', armed: true },

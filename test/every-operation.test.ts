@@ -69,11 +69,11 @@ async function world() {
   const main = await createWorkspace(app, org.ownerToken);
   const other = await createWorkspace(app, org.ownerToken);
   await fund(app, main.walletId, '100');
-  const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: main.workspaceId, name: unique('Project'), budget: '50', budgetPeriod: 'MONTHLY' } }, org.ownerToken);
+  const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: main.workspaceId, name: unique('Project'), budget: { amount: '50', period: 'MONTHLY' } } }, org.ownerToken);
   expectNoUserErrors(projectCreate);
   const model = unique('model').replace(' ', '-');
   await setModelPrice(app, model);
-  const key = await createApiKey(app, org.ownerToken, main.workspaceId, { projectId: projectCreate.project.id, costLimit: '20', requestsPerMinute: 1000 });
+  const key = await createApiKey(app, org.ownerToken, main.workspaceId, { projectId: projectCreate.project.id, budget: { amount: '20', period: 'MONTHLY' }, requestsPerMinute: 1000 });
   const externalId = unique('user').replace(' ', '-');
   expect(await debit(app, { ...key, model }, { identity: externalId })).toMatchObject({ allowed: true });
   await saveCard(app, stripe, org.ownerToken, 'pm_card_visa');
@@ -153,17 +153,16 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
         workspaceId: w.main.workspaceId,
         name: unique('key'),
         projectId: w.projectId,
-        costLimit: '10',
-        tokenLimit: '1000000',
-        limitPeriod: 'WEEKLY',
+        budget: { amount: '10', period: 'WEEKLY' },
+        tokenBudget: { amount: '1000000', period: 'WEEKLY' },
         requestsPerMinute: 600,
         expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
       },
     },
   }),
-  apiKeyUpdate: async (w) => ({ token: w.admin.token, variables: { input: { apiKeyId: w.key.apiKeyId, name: unique('key'), tokenLimit: '5000000' } } }),
+  apiKeyUpdate: async (w) => ({ token: w.admin.token, variables: { input: { apiKeyId: w.key.apiKeyId, name: unique('key'), tokenBudget: { amount: '5000000', period: 'MONTHLY' } } } }),
   apiKeyRevoke: async (w) => ({ token: w.ownerToken, variables: { input: { apiKeyId: (await createApiKey(app, w.ownerToken, w.main.workspaceId)).apiKeyId } } }),
-  identityUpsert: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, externalId: w.externalId, budget: '25', budgetPeriod: 'MONTHLY' } } }),
+  identityUpsert: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, externalId: w.externalId, budget: { amount: '25', period: 'MONTHLY' } } } }),
   memberCreate: async (w) => ({ token: w.ownerToken, variables: { input: { name: 'Vera Viewer', email: `${unique('vera').replace(' ', '-')}@example.com`, role: 'VIEWER' } } }),
   async memberRemove(w) {
     const { memberCreate } = await app.data(MEMBER_CREATE, { input: { name: 'Max Member', email: `${unique('max').replace(' ', '-')}@example.com`, role: 'MEMBER' } }, w.ownerToken);
@@ -195,8 +194,8 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
   autoTopUpUpdate: async (w) => ({ token: w.ownerToken, variables: { input: { walletId: w.main.walletId, enabled: true, threshold: '1', amount: '20' } } }),
   workspaceCreate: async (w) => ({ token: w.ownerToken, variables: { input: { name: unique('Workspace') } } }),
   workspaceUpdate: async (w) => ({ token: ADMIN_TOKEN, variables: { input: { workspaceId: w.main.workspaceId, name: unique('Workspace'), markupBasisPoints: 1500 } } }),
-  projectCreate: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, name: unique('Project'), budget: '80', budgetPeriod: 'WEEKLY' } } }),
-  projectUpdate: async (w) => ({ token: w.admin.token, variables: { input: { projectId: w.projectId, name: unique('Project'), budget: '90', budgetPeriod: 'DAILY' } } }),
+  projectCreate: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, name: unique('Project'), budget: { amount: '80', period: 'WEEKLY' } } } }),
+  projectUpdate: async (w) => ({ token: w.admin.token, variables: { input: { projectId: w.projectId, name: unique('Project'), budget: { amount: '90', period: 'DAILY' } } } }),
 };
 
 function receiverUrl(): string {

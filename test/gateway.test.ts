@@ -92,10 +92,10 @@ describe('denials, each with the HTTP status of the contract', () => {
   });
 
   it('KEY_COST_LIMIT_REACHED and KEY_TOKEN_LIMIT_REACHED 429', async () => {
-    const costly = await gatewaySetup(app, '1', { costLimit: formatMoney(COST_OF_1000_INPUT) });
+    const costly = await gatewaySetup(app, '1', { budget: { amount: formatMoney(COST_OF_1000_INPUT), period: 'MONTHLY' } });
     expect((await debit(app, costly)).allowed).toBe(true);
     expect((await debit(app, costly)).denial).toMatchObject({ code: 'KEY_COST_LIMIT_REACHED', httpStatus: 429 });
-    const wordy = await gatewaySetup(app, '1', { tokenLimit: '1500' });
+    const wordy = await gatewaySetup(app, '1', { tokenBudget: { amount: '1500', period: 'MONTHLY' } });
     expect((await debit(app, wordy)).allowed).toBe(true);
     expect((await debit(app, wordy)).denial).toMatchObject({ code: 'KEY_TOKEN_LIMIT_REACHED', httpStatus: 429 });
     expect((await debit(app, wordy, { inputTokens: 500 })).allowed).toBe(true);
@@ -115,7 +115,7 @@ describe('denials, each with the HTTP status of the contract', () => {
     const fixture = await gatewaySetup(app, '1');
     await app.data(
       `mutation ($input: IdentityUpsertInput!) { identityUpsert(input: $input) { userErrors { code } } }`,
-      { input: { workspaceId: fixture.workspaceId, externalId: 'alice', budget: formatMoney(COST_OF_1000_INPUT), budgetPeriod: 'DAILY' } },
+      { input: { workspaceId: fixture.workspaceId, externalId: 'alice', budget: { amount: formatMoney(COST_OF_1000_INPUT), period: 'DAILY' } } },
       fixture.ownerToken,
     );
     expect((await debit(app, fixture, { identity: 'alice' })).allowed).toBe(true);
@@ -124,7 +124,7 @@ describe('denials, each with the HTTP status of the contract', () => {
 
     const { projectCreate } = await app.data(
       `mutation ($input: ProjectCreateInput!) { projectCreate(input: $input) { project { id } userErrors { code } } }`,
-      { input: { workspaceId: fixture.workspaceId, name: 'capped', budget: formatMoney(COST_OF_1000_INPUT), budgetPeriod: 'MONTHLY' } },
+      { input: { workspaceId: fixture.workspaceId, name: 'capped', budget: { amount: formatMoney(COST_OF_1000_INPUT), period: 'MONTHLY' } } },
       fixture.ownerToken,
     );
     const projectKey = await createApiKey(app, fixture.ownerToken, fixture.workspaceId, { projectId: projectCreate.project.id });

@@ -16,9 +16,8 @@ export async function setModelPrice(app: GraphQLClient, model: string, price = P
 
 export interface KeyOptions {
   projectId?: string;
-  costLimit?: string;
-  tokenLimit?: string;
-  limitPeriod?: string;
+  budget?: { amount: string; period: string };
+  tokenBudget?: { amount: string; period: string };
   requestsPerMinute?: number;
   expiresAt?: string;
 }

@@ -1,0 +1,85 @@
+import { Ctx, Field, FieldResolver, InputType, ObjectType, Resolver, Root } from 'type-graphql';
+import type { Context } from '../src/graphql/context';
+import { TokenCountScalar } from '../src/graphql/count.scalar';
+import { MoneyScalar } from '../src/graphql/money.scalar';
+import { KeyLimitPeriod, Period } from '../src/limits/periods';
+import './usage.types';
+
+/**
+ * A budget as its owner (an API key, a project, an identity) has it: what its remaining and
+ * reset time are computed from, when asked for, from the owner's usage.
+ */
+export interface BudgetOf {
+  subjectId: string;
+  amount: bigint;
+  period: Period | KeyLimitPeriod;
+}
+
+/** The budget of a subject, or null when it has none. */
+export function budgetOf(subjectId: string, amount: bigint | null | undefined, period: Period | KeyLimitPeriod | null | undefined): BudgetOf | null {
+  return amount == null || period == null ? null : { subjectId, amount, period };
+}
+
+@ObjectType('Budget', { description: 'Most that may be spent per UTC calendar period, and what the current period still allows' })
+export class BudgetType {
+  @Field(() => MoneyScalar, { description: 'Most that may be spent per period' })
+  amount!: bigint;
+
+  @Field(() => Period)
+  period!: Period;
+}
+
+@ObjectType('TokenBudget', { description: 'Most tokens (input + output) per UTC calendar period, and what the current period still allows' })
+export class TokenBudgetType {
+  @Field(() => TokenCountScalar, { description: 'Most tokens per period' })
+  amount!: bigint;
+
+  @Field(() => Period)
+  period!: Period;
+}
+
+const RESET_AT = 'When the current period ends and the budget starts again from zero';
+
+@Resolver(() => BudgetType)
+export class BudgetResolver {
+  @FieldResolver(() => MoneyScalar, { description: 'What the current period still allows, counting captured spend and active holds, never below 0' })
+  async remaining(@Root() budget: BudgetOf, @Ctx() ctx: Context): Promise<bigint> {
+    return (await ctx.loaders.usage.load(budget.subjectId)).costRemaining(budget.amount, budget.period)!;
+  }
+
+  @FieldResolver(() => Date, { description: RESET_AT })
+  async resetAt(@Root() budget: BudgetOf, @Ctx() ctx: Context): Promise<Date> {
+    return (await ctx.loaders.usage.load(budget.subjectId)).resetAt(budget.period);
+  }
+}
+
+@Resolver(() => TokenBudgetType)
+export class TokenBudgetResolver {
+  @FieldResolver(() => TokenCountScalar, { description: 'What the current period still allows, counting captured and held tokens, never below 0' })
+  async remaining(@Root() budget: BudgetOf, @Ctx() ctx: Context): Promise<bigint> {
+    return (await ctx.loaders.usage.load(budget.subjectId)).tokensRemaining(budget.amount, budget.period)!;
+  }
+
+  @FieldResolver(() => Date, { description: RESET_AT })
+  async resetAt(@Root() budget: BudgetOf, @Ctx() ctx: Context): Promise<Date> {
+    return (await ctx.loaders.usage.load(budget.subjectId)).resetAt(budget.period);
+  }
+}
+
+@InputType({ description: 'A budget to set: at most amount per period' })
+export class BudgetInput {
+  @Field(() => MoneyScalar, { description: 'USD, not negative' })
+  amount!: bigint;
+
+  @Field(() => Period)
+  period!: Period;
+}
+
+@InputType({ description: 'A token budget to set: at most amount tokens (input + output) per period' })
+export class TokenBudgetInput {
+  @Field(() => TokenCountScalar)
+  amount!: bigint;
+
+  @Field(() => Period)
+  period!: Period;
+}
