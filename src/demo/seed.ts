@@ -208,7 +208,7 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
   }
 
   for (const amount of ['10', '5']) {
-    await setLowBalanceThreshold({ em, bus }, actor, { walletId: main.wallet.id, amount: parseMoney(amount) });
+    await setLowBalanceThreshold({ ...deps, bus }, actor, { walletId: main.wallet.id, amount: parseMoney(amount) });
   }
   const wallet = await em.fork().findOneOrFail(Wallet, main.wallet.id);
   if (wallet.balance !== DEMO_AVAILABLE) throw new Error(`the demo wallet ended at ${wallet.balance} nano-USD instead of ${DEMO_AVAILABLE}`);
