@@ -103,8 +103,11 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
   return ConnectionType;
 }
 
-export function toConnection<T extends { id: string; createdAt: Date }>(page: Page<T>): ConnectionShape<T> {
-  const edges = page.nodes.map((node) => ({ cursor: encodeCursor(node), node }));
+/** A page as a connection; its cursors are (created_at, id) unless `cursorOf` says otherwise. */
+export function toConnection<T extends { id: string; createdAt: Date }>(page: Page<T>): ConnectionShape<T>;
+export function toConnection<T>(page: Page<T>, cursorOf: (node: T) => string): ConnectionShape<T>;
+export function toConnection<T>(page: Page<T>, cursorOf = encodeCursor as (node: T) => string): ConnectionShape<T> {
+  const edges = page.nodes.map((node) => ({ cursor: cursorOf(node), node }));
   return {
     edges,
     nodes: page.nodes,

@@ -1,23 +1,28 @@
-import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import type { ModelPrice } from '../entities';
+import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
+import { encodeTextCursor } from '../src/db/keyset';
 import { readScope, requireAdmin } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
-import { listModelPrices, removeModelPrice, setModelPrice } from '../src/pricing/model-price.service';
-import { withUserErrors } from './common.types';
+import { modelPricePage, removeModelPrice, setModelPrice } from '../src/pricing/model-price.service';
+import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
 import {
   ModelPriceRemoveInput,
   ModelPriceRemovePayload,
   ModelPriceSetInput,
   ModelPriceSetPayload,
+  ModelPriceConnection,
   ModelPriceType,
 } from './model-price.types';
 
 @Resolver(() => ModelPriceType)
 export class ModelPriceResolver {
-  @Query(() => [ModelPriceType], { description: 'The price catalog, by model id' })
-  modelPrices(@Ctx() ctx: Context): Promise<ModelPrice[]> {
+  @Query(() => ModelPriceConnection, { description: 'The price catalog, by model id' })
+  async modelPrices(
+    @Ctx() ctx: Context,
+    @Args() page: ConnectionArgs,
+    @Arg('models', () => [String], { nullable: true, description: 'Only these models' }) models?: string[] | null,
+  ) {
     readScope(ctx.principal);
-    return listModelPrices(ctx);
+    return toConnection(await modelPricePage(ctx, page, models ?? null), (price) => encodeTextCursor(price.model));
   }
 
   @Mutation(() => ModelPriceSetPayload, { description: 'Platform admin: adds a model to the catalog or changes its price' })

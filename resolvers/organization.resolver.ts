@@ -1,12 +1,12 @@
-import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Member, Organization, Workspace } from '../entities';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { Organization } from '../entities';
 import { readScope, requireAdmin } from '../src/auth/access';
 import type { Context } from '../src/graphql/context';
 import { parseId } from '../src/ids';
 import { createOrganization } from '../src/organizations/organization.service';
-import { withUserErrors } from './common.types';
-import { MemberType, OrganizationCreateInput, OrganizationCreatePayload, OrganizationType } from './organization.types';
-import { WorkspaceType } from './workspace.types';
+import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
+import { MemberConnection, OrganizationCreateInput, OrganizationCreatePayload, OrganizationType } from './organization.types';
+import { WorkspaceConnection } from './workspace.types';
 
 @Resolver(() => OrganizationType)
 export class OrganizationResolver {
@@ -30,13 +30,13 @@ export class OrganizationResolver {
     });
   }
 
-  @FieldResolver(() => [WorkspaceType])
-  workspaces(@Root() organization: Organization, @Ctx() ctx: Context): Promise<Workspace[]> {
-    return ctx.loaders.workspacesOfOrganization.load(organization.id);
+  @FieldResolver(() => WorkspaceConnection, { description: 'Its workspaces, oldest first' })
+  async workspaces(@Root() organization: Organization, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
+    return toConnection(await ctx.loaders.workspacePage.load({ parentId: organization.id, page: { ...page } }));
   }
 
-  @FieldResolver(() => [MemberType], { description: 'Current members (removed ones are left out)' })
-  members(@Root() organization: Organization, @Ctx() ctx: Context): Promise<Member[]> {
-    return ctx.loaders.membersOfOrganization.load(organization.id);
+  @FieldResolver(() => MemberConnection, { description: 'Current members (removed ones are left out), oldest first' })
+  async members(@Root() organization: Organization, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
+    return toConnection(await ctx.loaders.memberPage.load({ parentId: organization.id, page: { ...page } }));
   }
 }

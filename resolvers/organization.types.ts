@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { MemberRole } from '../entities';
-import { MutationPayload, NodeInterface, RemovePayload } from './common.types';
+import { Connection, MutationPayload, NodeInterface, RemovePayload } from './common.types';
 
 registerEnumType(MemberRole, {
   name: 'MemberRole',
@@ -33,6 +33,8 @@ export class MemberType extends NodeInterface {
   @Field(() => Date, { nullable: true })
   removedAt!: Date | null;
 }
+
+export const MemberConnection = Connection(MemberType, 'Member');
 
 @ObjectType('AccessToken', {
   implements: NodeInterface,

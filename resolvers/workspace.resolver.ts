@@ -13,6 +13,7 @@ import { Usage, usageOf } from './usage.types';
 import { WalletType } from './wallet.types';
 import {
   ProjectCreateInput,
+  ProjectConnection,
   ProjectCreatePayload,
   ProjectType,
   ProjectUpdateInput,
@@ -67,9 +68,9 @@ export class WorkspaceResolver {
     return (await ctx.loaders.organization.load(workspace.organization.id))!;
   }
 
-  @FieldResolver(() => [ProjectType])
-  projects(@Root() workspace: Workspace, @Ctx() ctx: Context): Promise<Project[]> {
-    return ctx.loaders.projectsOfWorkspace.load(workspace.id);
+  @FieldResolver(() => ProjectConnection, { description: 'Its projects, oldest first' })
+  async projects(@Root() workspace: Workspace, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
+    return toConnection(await ctx.loaders.projectPage.load({ parentId: workspace.id, page: { ...page } }));
   }
 
   @FieldResolver(() => ApiKeyConnection, { description: 'The API keys of this workspace, revoked ones included, newest first' })

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { BudgetInput } from './budget.types';
-import { MutationPayload, NodeInterface } from './common.types';
+import { Connection, MutationPayload, NodeInterface } from './common.types';
 
 @ObjectType('Workspace', { implements: NodeInterface, description: 'A workspace of an organization, with one shared wallet' })
 export class WorkspaceType extends NodeInterface {
@@ -25,6 +25,9 @@ export class ProjectType extends NodeInterface {
   @Field()
   createdAt!: Date;
 }
+
+export const WorkspaceConnection = Connection(WorkspaceType, 'Workspace');
+export const ProjectConnection = Connection(ProjectType, 'Project');
 
 @InputType()
 export class WorkspaceCreateInput {
