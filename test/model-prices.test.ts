@@ -79,10 +79,12 @@ describe('the model price catalog', () => {
     const seen: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const { modelPrices } = await app.data(LIST, { models, first: 3, after }, ADMIN_TOKEN);
-      seen.push(...modelPrices.nodes.map((price: { model: string }) => price.model));
-      if (!modelPrices.pageInfo.hasNextPage) break;
-      after = modelPrices.pageInfo.endCursor;
+      const page: { nodes: Array<{ model: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } = (
+        await app.data(LIST, { models, first: 3, after }, ADMIN_TOKEN)
+      ).modelPrices;
+      seen.push(...page.nodes.map((price) => price.model));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
     }
     expect(seen).toEqual(sorted);
     const { modelPrices: last } = await app.data(LIST, { models, last: 2 }, ADMIN_TOKEN);
