@@ -1,17 +1,17 @@
-import { AlertResolver, LowBalanceThresholdResolver, OrganizationAlertsResolver, WalletLowBalanceThresholdsResolver } from './alert.resolver';
-import { BillingResolver } from './billing.resolver';
-import { BudgetResolver, TokenBudgetResolver } from './budget.types';
-import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway.resolver';
-import { ApiKeyResolver } from './api-key.resolver';
-import { IdentityResolver } from './identity.resolver';
-import { MemberResolver } from './member.resolver';
-import { ModelPriceResolver } from './model-price.resolver';
-import { OrganizationResolver } from './organization.resolver';
-import { AutoTopUpEventResolver, AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
-import { UsageReportResolver, WalletSpendProjectionResolver } from './usage-report.resolver';
-import { ViewerResolver } from './viewer.resolver';
-import { TransactionResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet.resolver';
-import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
+import { AlertResolver, LowBalanceThresholdResolver, OrganizationAlertsResolver, WalletLowBalanceThresholdsResolver } from './alert/alert.resolver';
+import { BillingResolver } from './billing-profile/billing-profile.resolver';
+import { BudgetResolver, TokenBudgetResolver } from './budget/budget.types';
+import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway/gateway.resolver';
+import { ApiKeyResolver } from './api-key/api-key.resolver';
+import { IdentityResolver } from './identity/identity.resolver';
+import { MemberResolver } from './member/member.resolver';
+import { ModelPriceResolver } from './model-price/model-price.resolver';
+import { OrganizationResolver } from './organization/organization.resolver';
+import { AutoTopUpEventResolver, AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase/purchase.resolver';
+import { UsageReportResolver, WalletSpendProjectionResolver } from './usage-report/usage-report.resolver';
+import { ViewerResolver } from './viewer/viewer.resolver';
+import { TransactionResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet/wallet.resolver';
+import { ProjectResolver, WorkspaceResolver } from './workspace/workspace.resolver';
 
 export const RESOLVERS = [
   ViewerResolver,

@@ -1,14 +1,14 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { Alert, type LowBalanceThreshold, type Member, MemberRole, type Organization, type Wallet } from '../entities';
-import { removeAlertWebhook, setAlertWebhook } from '../src/alerts/alert-webhooks';
-import { acknowledgeAlert } from '../src/alerts/alert.service';
-import { removeLowBalanceThreshold, setLowBalanceThreshold } from '../src/alerts/low-balance';
-import { inScope, MANAGERS, readScope, requireMember } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { badUserInput } from '../src/graphql/errors';
-import { parseId, parseIds } from '../src/ids';
-import { TOPICS } from '../src/realtime/pubsub';
-import { flatMapEvents } from '../src/realtime/streams';
+import { Alert, type LowBalanceThreshold, type Member, MemberRole, type Organization, type Wallet } from '../../entities';
+import { removeAlertWebhook, setAlertWebhook } from '../../src/alerts/alert-webhooks';
+import { acknowledgeAlert } from '../../src/alerts/alert.service';
+import { removeLowBalanceThreshold, setLowBalanceThreshold } from '../../src/alerts/low-balance';
+import { inScope, MANAGERS, readScope, requireMember } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { badUserInput } from '../../src/graphql/errors';
+import { parseId, parseIds } from '../../src/ids';
+import { TOPICS } from '../../src/realtime/pubsub';
+import { flatMapEvents } from '../../src/realtime/streams';
 import {
   AlertAcknowledgeInput,
   AlertAcknowledgePayload,
@@ -24,9 +24,9 @@ import {
   LowBalanceThresholdSetPayload,
   LowBalanceThresholdType,
 } from './alert.types';
-import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
-import { MemberType, OrganizationType } from './organization.types';
-import { WalletType } from './wallet.types';
+import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
+import { MemberType, OrganizationType } from '../organization/organization.types';
+import { WalletType } from '../wallet/wallet.types';
 
 /** The members of a list of ids that still exist, in its order. */
 async function membersOf(ctx: Context, memberIds: string[]): Promise<Member[]> {

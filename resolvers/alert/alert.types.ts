@@ -1,8 +1,8 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { AlertKind, AlertWebhookStatus } from '../entities';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { Connection, MutationPayload, NodeInterface, RemovePayload } from './common.types';
-import { OrganizationType } from './organization.types';
+import { AlertKind, AlertWebhookStatus } from '../../entities';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { Connection, MutationPayload, NodeInterface, RemovePayload } from '../common.types';
+import { OrganizationType } from '../organization/organization.types';
 
 registerEnumType(AlertKind, { name: 'AlertKind', description: 'What the alert is about' });
 registerEnumType(AlertWebhookStatus, {

@@ -1,10 +1,10 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { ApiKey, Project, Workspace } from '../entities';
-import { MANAGERS, requireMember } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/ids';
-import { createApiKey, revokeApiKey, updateApiKey } from '../src/keys/api-key.service';
-import { withUserErrors } from './common.types';
+import type { ApiKey, Project, Workspace } from '../../entities';
+import { MANAGERS, requireMember } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { parseId } from '../../src/ids';
+import { createApiKey, revokeApiKey, updateApiKey } from '../../src/keys/api-key.service';
+import { withUserErrors } from '../common.types';
 import {
   ApiKeyCreateInput,
   ApiKeyCreatePayload,
@@ -14,9 +14,9 @@ import {
   ApiKeyUpdateInput,
   ApiKeyUpdatePayload,
 } from './api-key.types';
-import { type BudgetOf, budgetOf, BudgetType, TokenBudgetType } from './budget.types';
-import { Usage, usageOf } from './usage.types';
-import { ProjectType, WorkspaceType } from './workspace.types';
+import { type BudgetOf, budgetOf, BudgetType, TokenBudgetType } from '../budget/budget.types';
+import { Usage, usageOf } from '../usage/usage.types';
+import { ProjectType, WorkspaceType } from '../workspace/workspace.types';
 
 /** An optional input id: checked when given, kept as null or undefined otherwise. */
 function optionalId(kind: 'project', value: string | null | undefined, argument: string): string | null | undefined {

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { BudgetInput, TokenBudgetInput } from './budget.types';
-import { Connection, MutationPayload, NodeInterface } from './common.types';
+import { BudgetInput, TokenBudgetInput } from '../budget/budget.types';
+import { Connection, MutationPayload, NodeInterface } from '../common.types';
 
 @ObjectType('ApiKey', {
   implements: NodeInterface,

@@ -1,9 +1,9 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Organization } from '../entities';
-import { MANAGERS, requireMember } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/ids';
-import { addTaxId, removeTaxId, updateBillingProfile } from '../src/payments/billing.service';
+import type { Organization } from '../../entities';
+import { MANAGERS, requireMember } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { parseId } from '../../src/ids';
+import { addTaxId, removeTaxId, updateBillingProfile } from '../../src/payments/billing.service';
 import {
   BillingProfileType,
   BillingProfileUpdateInput,
@@ -12,9 +12,9 @@ import {
   TaxIdAddPayload,
   TaxIdRemoveInput,
   TaxIdRemovePayload,
-} from './billing.types';
-import { withUserErrors } from './common.types';
-import { OrganizationType } from './organization.types';
+} from './billing-profile.types';
+import { withUserErrors } from '../common.types';
+import { OrganizationType } from '../organization/organization.types';
 
 @Resolver(() => OrganizationType)
 export class BillingResolver {

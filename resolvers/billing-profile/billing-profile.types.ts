@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { MutationPayload, NodeInterface, RemovePayload } from './common.types';
-import { OrganizationType } from './organization.types';
+import { MutationPayload, NodeInterface, RemovePayload } from '../common.types';
+import { OrganizationType } from '../organization/organization.types';
 
 @ObjectType('BillingAddress')
 export class BillingAddressType {

@@ -1,9 +1,9 @@
 import { Ctx, Field, FieldResolver, InputType, ObjectType, Resolver, Root } from 'type-graphql';
-import type { Context } from '../src/graphql/context';
-import { TokenCountScalar } from '../src/graphql/count.scalar';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { KeyLimitPeriod, Period } from '../src/limits/periods';
-import './usage.types';
+import type { Context } from '../../src/graphql/context';
+import { TokenCountScalar } from '../../src/graphql/count.scalar';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { KeyLimitPeriod, Period } from '../../src/limits/periods';
+import '../usage/usage.types';
 
 /**
  * A budget as its owner (an API key, a project, an identity) has it: what its remaining and

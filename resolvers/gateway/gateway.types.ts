@@ -1,8 +1,8 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DenialCode } from '../src/gateway/contract';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { TokenCountScalar } from '../src/graphql/count.scalar';
-import { NodeInterface } from './common.types';
+import { DenialCode } from '../../src/gateway/contract';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { TokenCountScalar } from '../../src/graphql/count.scalar';
+import { NodeInterface } from '../common.types';
 
 registerEnumType(DenialCode, {
   name: 'GatewayDenialCode',

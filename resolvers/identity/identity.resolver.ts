@@ -1,14 +1,14 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Identity, Workspace } from '../entities';
-import { MANAGERS, requireMember } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/ids';
-import { upsertIdentity } from '../src/keys/identity.service';
-import { withUserErrors } from './common.types';
+import type { Identity, Workspace } from '../../entities';
+import { MANAGERS, requireMember } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { parseId } from '../../src/ids';
+import { upsertIdentity } from '../../src/keys/identity.service';
+import { withUserErrors } from '../common.types';
 import { IdentityType, IdentityUpsertInput, IdentityUpsertPayload } from './identity.types';
-import { type BudgetOf, budgetOf, BudgetType } from './budget.types';
-import { Usage, usageOf } from './usage.types';
-import { WorkspaceType } from './workspace.types';
+import { type BudgetOf, budgetOf, BudgetType } from '../budget/budget.types';
+import { Usage, usageOf } from '../usage/usage.types';
+import { WorkspaceType } from '../workspace/workspace.types';
 
 @Resolver(() => IdentityType)
 export class IdentityResolver {

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType } from 'type-graphql';
-import { BudgetInput } from './budget.types';
-import { Connection, MutationPayload, NodeInterface } from './common.types';
+import { BudgetInput } from '../budget/budget.types';
+import { Connection, MutationPayload, NodeInterface } from '../common.types';
 
 @ObjectType('Identity', {
   implements: NodeInterface,

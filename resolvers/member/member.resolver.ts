@@ -1,9 +1,9 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
-import { MANAGERS, requireMember } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/ids';
-import { createMember, createMemberToken, removeMember, revokeMemberToken } from '../src/organizations/member.service';
-import { withUserErrors } from './common.types';
+import { MANAGERS, requireMember } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { parseId } from '../../src/ids';
+import { createMember, createMemberToken, removeMember, revokeMemberToken } from '../../src/organizations/member.service';
+import { withUserErrors } from '../common.types';
 import {
   MemberCreateInput,
   MemberCreatePayload,
@@ -13,7 +13,7 @@ import {
   MemberTokenCreatePayload,
   MemberTokenRevokeInput,
   MemberTokenRevokePayload,
-} from './organization.types';
+} from '../organization/organization.types';
 
 @Resolver()
 export class MemberResolver {

@@ -1,9 +1,9 @@
 import { Arg, Args, Ctx, Mutation, Query, Resolver } from 'type-graphql';
-import { encodeTextCursor } from '../src/db/keyset';
-import { readScope, requireAdmin } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { modelPricePage, removeModelPrice, setModelPrice } from '../src/pricing/model-price.service';
-import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
+import { encodeTextCursor } from '../../src/db/keyset';
+import { readScope, requireAdmin } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { modelPricePage, removeModelPrice, setModelPrice } from '../../src/pricing/model-price.service';
+import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
 import {
   ModelPriceRemoveInput,
   ModelPriceRemovePayload,

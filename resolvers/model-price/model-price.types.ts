@@ -1,6 +1,6 @@
 import { Field, InputType, ObjectType } from 'type-graphql';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { Connection, MutationPayload } from './common.types';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { Connection, MutationPayload } from '../common.types';
 
 @ObjectType('ModelPrice', { description: "The operator's price of a model, before each workspace's markup" })
 export class ModelPriceType {

@@ -1,12 +1,12 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import type { Organization } from '../entities';
-import { readScope, requireAdmin } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/ids';
-import { createOrganization } from '../src/organizations/organization.service';
-import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
+import type { Organization } from '../../entities';
+import { readScope, requireAdmin } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { parseId } from '../../src/ids';
+import { createOrganization } from '../../src/organizations/organization.service';
+import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
 import { MemberConnection, OrganizationCreateInput, OrganizationCreatePayload, OrganizationType } from './organization.types';
-import { WorkspaceConnection } from './workspace.types';
+import { WorkspaceConnection } from '../workspace/workspace.types';
 
 @Resolver(() => OrganizationType)
 export class OrganizationResolver {

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { MemberRole } from '../entities';
-import { Connection, MutationPayload, NodeInterface, RemovePayload } from './common.types';
+import { MemberRole } from '../../entities';
+import { Connection, MutationPayload, NodeInterface, RemovePayload } from '../common.types';
 
 registerEnumType(MemberRole, {
   name: 'MemberRole',

@@ -1,14 +1,14 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { type Organization, type PaymentMethod, Purchase, PurchaseKind, Wallet } from '../entities';
-import { MANAGERS, requireMember } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/ids';
-import { updateAutoTopUp } from '../src/payments/auto-top-up.service';
-import { removeCard, setDefaultCard, startCardSetup } from '../src/payments/payment-methods.service';
-import { createPurchase } from '../src/payments/purchase.service';
-import { type AutoTopUpEvent, TOPICS } from '../src/realtime/pubsub';
-import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
-import { OrganizationType } from './organization.types';
+import { type Organization, type PaymentMethod, Purchase, PurchaseKind, Wallet } from '../../entities';
+import { MANAGERS, requireMember } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { parseId } from '../../src/ids';
+import { updateAutoTopUp } from '../../src/payments/auto-top-up.service';
+import { removeCard, setDefaultCard, startCardSetup } from '../../src/payments/payment-methods.service';
+import { createPurchase } from '../../src/payments/purchase.service';
+import { type AutoTopUpEvent, TOPICS } from '../../src/realtime/pubsub';
+import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
+import { OrganizationType } from '../organization/organization.types';
 import {
   AutoTopUpEventType,
   AutoTopUpType,
@@ -26,8 +26,8 @@ import {
   PurchaseCreatePayload,
   PurchaseType,
 } from './purchase.types';
-import { walletToWatch } from './wallet.resolver';
-import { WalletType } from './wallet.types';
+import { walletToWatch } from '../wallet/wallet.resolver';
+import { WalletType } from '../wallet/wallet.types';
 
 @Resolver(() => PurchaseType)
 export class PurchaseResolver {

@@ -1,9 +1,9 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { PurchaseKind, PurchaseStatus } from '../entities';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { AutoTopUpEventKind } from '../src/realtime/pubsub';
-import { Connection, MutationPayload, NodeInterface, RemovePayload } from './common.types';
-import { WalletType } from './wallet.types';
+import { PurchaseKind, PurchaseStatus } from '../../entities';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { AutoTopUpEventKind } from '../../src/realtime/pubsub';
+import { Connection, MutationPayload, NodeInterface, RemovePayload } from '../common.types';
+import { WalletType } from '../wallet/wallet.types';
 
 registerEnumType(PurchaseKind, { name: 'PurchaseKind', description: 'A purchase made by a member, or an automatic top-up' });
 registerEnumType(PurchaseStatus, {

@@ -1,14 +1,14 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import type { ApiKey, Identity, Project, Wallet } from '../entities';
-import { spendProjection } from '../src/analytics/spend-projection';
-import { UsageGroup, type UsageRow, usageReport } from '../src/analytics/usage-report';
-import { requireReader } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { ApiKeyType } from './api-key.types';
-import { IdentityType } from './identity.types';
+import type { ApiKey, Identity, Project, Wallet } from '../../entities';
+import { spendProjection } from '../../src/analytics/spend-projection';
+import { UsageGroup, type UsageRow, usageReport } from '../../src/analytics/usage-report';
+import { requireReader } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { ApiKeyType } from '../api-key/api-key.types';
+import { IdentityType } from '../identity/identity.types';
 import { SpendProjectionType, UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';
-import { WalletType } from './wallet.types';
-import { ProjectType } from './workspace.types';
+import { WalletType } from '../wallet/wallet.types';
+import { ProjectType } from '../workspace/workspace.types';
 
 @Resolver(() => UsageRowType)
 export class UsageReportResolver {

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { UsageGroup } from '../src/analytics/usage-report';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { CountScalar, TokenCountScalar } from '../src/graphql/count.scalar';
+import { UsageGroup } from '../../src/analytics/usage-report';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { CountScalar, TokenCountScalar } from '../../src/graphql/count.scalar';
 
 registerEnumType(UsageGroup, { name: 'UsageGroup', description: 'What a usage report groups by; DAY is the UTC day' });
 

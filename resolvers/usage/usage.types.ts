@@ -1,7 +1,7 @@
 import { Field, ObjectType, registerEnumType } from 'type-graphql';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { Period } from '../src/limits/periods';
-import type { UsageSnapshot } from '../src/limits/usage';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { Period } from '../../src/limits/periods';
+import type { UsageSnapshot } from '../../src/limits/usage';
 
 registerEnumType(Period, {
   name: 'BudgetPeriod',

@@ -1,17 +1,17 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { type ApiKey, type Identity, type Project, Transaction, TransactionType, Wallet, type Workspace } from '../entities';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { ApiKeyType } from './api-key.types';
-import { IdentityType } from './identity.types';
-import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../src/auth/access';
-import { badUserInput } from '../src/graphql/errors';
-import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/ids';
-import { adjustWallet, transferBetweenWallets } from '../src/ledger/wallet-operations';
-import { loadTransactions } from '../src/ledger/ledger';
-import { TOPICS, type WalletBalanceEvent } from '../src/realtime/pubsub';
-import { flatMapEvents, latestWithin } from '../src/realtime/streams';
-import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
+import { type ApiKey, type Identity, type Project, Transaction, TransactionType, Wallet, type Workspace } from '../../entities';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { ApiKeyType } from '../api-key/api-key.types';
+import { IdentityType } from '../identity/identity.types';
+import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../../src/auth/access';
+import { badUserInput } from '../../src/graphql/errors';
+import type { Context } from '../../src/graphql/context';
+import { parseId } from '../../src/ids';
+import { adjustWallet, transferBetweenWallets } from '../../src/ledger/wallet-operations';
+import { loadTransactions } from '../../src/ledger/ledger';
+import { TOPICS, type WalletBalanceEvent } from '../../src/realtime/pubsub';
+import { flatMapEvents, latestWithin } from '../../src/realtime/streams';
+import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
 import {
   TransactionConnection,
   TransactionFilter,
@@ -23,7 +23,7 @@ import {
   WalletTransferPayload,
   WalletType,
 } from './wallet.types';
-import { ProjectType, WorkspaceType } from './workspace.types';
+import { ProjectType, WorkspaceType } from '../workspace/workspace.types';
 
 @Resolver(() => WalletType)
 export class WalletResolver {

@@ -1,8 +1,8 @@
 import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { TransactionType } from '../entities';
-import { MoneyScalar } from '../src/graphql/money.scalar';
-import { TokenCountScalar } from '../src/graphql/count.scalar';
-import { Connection, MutationPayload, NodeInterface } from './common.types';
+import { TransactionType } from '../../entities';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { TokenCountScalar } from '../../src/graphql/count.scalar';
+import { Connection, MutationPayload, NodeInterface } from '../common.types';
 
 registerEnumType(TransactionType, {
   name: 'TransactionType',

@@ -1,16 +1,16 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Identity, Organization, Project, Wallet, Workspace } from '../entities';
-import { MANAGERS, requireAdmin, requireAdminOrMember, requireMember } from '../src/auth/access';
-import type { Context } from '../src/graphql/context';
-import { parseId } from '../src/ids';
-import { createProject, createWorkspace, updateProject, updateWorkspace } from '../src/workspaces/workspace.service';
-import { ApiKeyConnection } from './api-key.types';
-import { ConnectionArgs, toConnection, withUserErrors } from './common.types';
-import { IdentityConnection, IdentityType } from './identity.types';
-import { OrganizationType } from './organization.types';
-import { type BudgetOf, budgetOf, BudgetType } from './budget.types';
-import { Usage, usageOf } from './usage.types';
-import { WalletType } from './wallet.types';
+import type { Identity, Organization, Project, Wallet, Workspace } from '../../entities';
+import { MANAGERS, requireAdmin, requireAdminOrMember, requireMember } from '../../src/auth/access';
+import type { Context } from '../../src/graphql/context';
+import { parseId } from '../../src/ids';
+import { createProject, createWorkspace, updateProject, updateWorkspace } from '../../src/workspaces/workspace.service';
+import { ApiKeyConnection } from '../api-key/api-key.types';
+import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
+import { IdentityConnection, IdentityType } from '../identity/identity.types';
+import { OrganizationType } from '../organization/organization.types';
+import { type BudgetOf, budgetOf, BudgetType } from '../budget/budget.types';
+import { Usage, usageOf } from '../usage/usage.types';
+import { WalletType } from '../wallet/wallet.types';
 import {
   ProjectCreateInput,
   ProjectConnection,

@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { BudgetInput } from './budget.types';
-import { Connection, MutationPayload, NodeInterface } from './common.types';
+import { BudgetInput } from '../budget/budget.types';
+import { Connection, MutationPayload, NodeInterface } from '../common.types';
 
 @ObjectType('Workspace', { implements: NodeInterface, description: 'A workspace of an organization, with one shared wallet' })
 export class WorkspaceType extends NodeInterface {
