@@ -1,45 +1,45 @@
-import { AlertResolver, LowBalanceThresholdResolver, OrganizationAlertsResolver, WalletLowBalanceThresholdsResolver } from './alert/alert.resolver';
-import { BillingResolver } from './billing-profile/billing-profile.resolver';
-import { BudgetResolver, TokenBudgetResolver } from './budget/budget.types';
-import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway/gateway.resolver';
+import { AlertResolver } from './alert/alert.resolver';
 import { ApiKeyResolver } from './api-key/api-key.resolver';
+import { BillingProfileResolver } from './billing-profile/billing-profile.resolver';
+import { BudgetResolver, TokenBudgetResolver } from './budget/budget.resolver';
+import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway/gateway.resolver';
 import { IdentityResolver } from './identity/identity.resolver';
+import { LowBalanceThresholdResolver } from './low-balance-threshold/low-balance-threshold.resolver';
 import { MemberResolver } from './member/member.resolver';
 import { ModelPriceResolver } from './model-price/model-price.resolver';
 import { OrganizationResolver } from './organization/organization.resolver';
-import { AutoTopUpEventResolver, AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase/purchase.resolver';
-import { UsageReportResolver, WalletSpendProjectionResolver } from './usage-report/usage-report.resolver';
+import { PaymentMethodResolver } from './payment-method/payment-method.resolver';
+import { ProjectResolver } from './project/project.resolver';
+import { PurchaseResolver } from './purchase/purchase.resolver';
+import { TransactionResolver } from './transaction/transaction.resolver';
+import { UsageReportResolver } from './usage-report/usage-report.resolver';
 import { ViewerResolver } from './viewer/viewer.resolver';
-import { TransactionResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet/wallet.resolver';
-import { ProjectResolver, WorkspaceResolver } from './workspace/workspace.resolver';
+import { AutoTopUpEventResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet/wallet.resolver';
+import { WorkspaceResolver } from './workspace/workspace.resolver';
 
+/** One resolver class per GraphQL type, in its type's folder (the root queries and the gateway's mutations have none). */
 export const RESOLVERS = [
   ViewerResolver,
   UsageReportResolver,
-  WalletSpendProjectionResolver,
   OrganizationResolver,
+  BillingProfileResolver,
   MemberResolver,
   WorkspaceResolver,
+  ProjectResolver,
   WalletResolver,
-  TransactionResolver,
   WalletBalanceChangeResolver,
+  AutoTopUpEventResolver,
+  TransactionResolver,
   GatewayResolver,
   GatewayDebitPayloadResolver,
   GatewayCapturePayloadResolver,
-  ProjectResolver,
   ApiKeyResolver,
+  IdentityResolver,
   BudgetResolver,
   TokenBudgetResolver,
-  IdentityResolver,
   ModelPriceResolver,
-  BillingResolver,
   PurchaseResolver,
-  OrganizationPurchasesResolver,
   PaymentMethodResolver,
-  AutoTopUpResolver,
-  AutoTopUpEventResolver,
   AlertResolver,
   LowBalanceThresholdResolver,
-  OrganizationAlertsResolver,
-  WalletLowBalanceThresholdsResolver,
 ] as const;

@@ -1,38 +1,18 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { Alert, type LowBalanceThreshold, type Member, MemberRole, type Organization, type Wallet } from '../../entities';
-import { removeAlertWebhook, setAlertWebhook } from '../../src/alerts/alert-webhooks';
+import { Arg, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
+import { Alert, type LowBalanceThreshold, type Member, MemberRole, Wallet } from '../../entities';
 import { acknowledgeAlert } from '../../src/alerts/alert.service';
-import { removeLowBalanceThreshold, setLowBalanceThreshold } from '../../src/alerts/low-balance';
-import { inScope, MANAGERS, readScope, requireMember } from '../../src/auth/access';
+import { inScope, readScope, requireMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { badUserInput } from '../../src/graphql/errors';
-import { parseId, parseIds } from '../../src/ids';
+import { parseId } from '../../src/ids';
 import { TOPICS } from '../../src/realtime/pubsub';
 import { flatMapEvents } from '../../src/realtime/streams';
-import {
-  AlertAcknowledgeInput,
-  AlertAcknowledgePayload,
-  AlertConnection,
-  AlertType,
-  AlertWebhookRemoveInput,
-  AlertWebhookRemovePayload,
-  AlertWebhookSetInput,
-  AlertWebhookSetPayload,
-  LowBalanceThresholdRemoveInput,
-  LowBalanceThresholdRemovePayload,
-  LowBalanceThresholdSetInput,
-  LowBalanceThresholdSetPayload,
-  LowBalanceThresholdType,
-} from './alert.types';
-import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
-import { MemberType, OrganizationType } from '../organization/organization.types';
+import { withUserErrors } from '../common.types';
+import { LowBalanceThresholdType } from '../low-balance-threshold/low-balance-threshold.types';
+import { membersOf } from '../member/member.resolver';
+import { MemberType } from '../member/member.types';
 import { WalletType } from '../wallet/wallet.types';
-
-/** The members of a list of ids that still exist, in its order. */
-async function membersOf(ctx: Context, memberIds: string[]): Promise<Member[]> {
-  const members = await ctx.loaders.member.loadMany(memberIds);
-  return members.filter((member): member is Member => member !== null && !(member instanceof Error));
-}
+import { AlertAcknowledgeInput, AlertAcknowledgePayload, AlertType } from './alert.types';
 
 @Resolver(() => AlertType)
 export class AlertResolver {
@@ -79,71 +59,3 @@ export class AlertResolver {
   }
 }
 
-@Resolver(() => LowBalanceThresholdType)
-export class LowBalanceThresholdResolver {
-  @FieldResolver(() => WalletType)
-  async wallet(@Root() threshold: LowBalanceThreshold, @Ctx() ctx: Context): Promise<Wallet> {
-    return (await ctx.loaders.wallet.load(threshold.wallet.id))!;
-  }
-
-  @FieldResolver(() => [MemberType], { description: 'The members who receive its alerts' })
-  recipients(@Root() threshold: LowBalanceThreshold, @Ctx() ctx: Context): Promise<Member[]> {
-    return membersOf(ctx, threshold.recipientMemberIds);
-  }
-
-  @Mutation(() => LowBalanceThresholdSetPayload, { description: "Owners and admins: alert members when a wallet's balance falls below an amount" })
-  async lowBalanceThresholdSet(@Ctx() ctx: Context, @Arg('input') input: LowBalanceThresholdSetInput) {
-    const actor = requireMember(ctx.principal, MANAGERS);
-    const walletId = parseId('wallet', input.walletId, 'input.walletId');
-    const recipientMemberIds = parseIds('member', input.recipientMemberIds, 'input.recipientMemberIds');
-    return withUserErrors(ctx, async () => ({
-      threshold: await setLowBalanceThreshold(ctx, actor, { ...input, walletId, recipientMemberIds }),
-    }));
-  }
-
-  @Mutation(() => LowBalanceThresholdRemovePayload, { description: 'Owners and admins: remove a low-balance threshold (its past alerts stay)' })
-  async lowBalanceThresholdRemove(@Ctx() ctx: Context, @Arg('input') input: LowBalanceThresholdRemoveInput) {
-    const actor = requireMember(ctx.principal, MANAGERS);
-    const lowBalanceThresholdId = parseId('lowBalanceThreshold', input.lowBalanceThresholdId, 'input.lowBalanceThresholdId');
-    return withUserErrors(ctx, async () => ({ removedId: await removeLowBalanceThreshold(ctx, actor, { lowBalanceThresholdId }) }));
-  }
-}
-
-@Resolver(() => WalletType)
-export class WalletLowBalanceThresholdsResolver {
-  @FieldResolver(() => [LowBalanceThresholdType], { description: 'Its low-balance thresholds, highest first' })
-  lowBalanceThresholds(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<LowBalanceThreshold[]> {
-    return ctx.loaders.lowBalanceThresholdsOfWallet.load(wallet.id);
-  }
-}
-
-@Resolver(() => OrganizationType)
-export class OrganizationAlertsResolver {
-  @FieldResolver(() => AlertConnection, { description: 'Alerts, newest first' })
-  async alerts(
-    @Root() organization: Organization,
-    @Ctx() ctx: Context,
-    @Args() page: ConnectionArgs,
-    @Arg('acknowledged', () => Boolean, { nullable: true, description: 'Only the acknowledged (true) or the open (false) ones' })
-    acknowledged?: boolean | null,
-  ) {
-    return toConnection(await ctx.loaders.alertPage.load({ parentId: organization.id, page: { ...page }, filter: acknowledged ?? null }));
-  }
-
-  @FieldResolver(() => String, { nullable: true, description: 'Where alerts are also sent (alertWebhookSet)' })
-  alertWebhookUrl(@Root() organization: Organization): string | null {
-    return organization.alertWebhookUrl ?? null;
-  }
-
-  @Mutation(() => AlertWebhookSetPayload, { description: "Owners and admins: send the organization's alerts to a URL too, signed; returns a new signing secret" })
-  async alertWebhookSet(@Ctx() ctx: Context, @Arg('input') input: AlertWebhookSetInput) {
-    const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, () => setAlertWebhook(ctx, actor, input));
-  }
-
-  @Mutation(() => AlertWebhookRemovePayload, { description: 'Owners and admins: stop sending alerts to the webhook' })
-  async alertWebhookRemove(@Ctx() ctx: Context, @Arg('input') input: AlertWebhookRemoveInput) {
-    const actor = requireMember(ctx.principal, MANAGERS);
-    return withUserErrors(ctx, async () => ({ organization: await removeAlertWebhook(ctx, actor, input) }));
-  }
-}

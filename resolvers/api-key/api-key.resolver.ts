@@ -4,7 +4,11 @@ import { MANAGERS, requireMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { parseId } from '../../src/ids';
 import { createApiKey, revokeApiKey, updateApiKey } from '../../src/keys/api-key.service';
+import { budgetOf, type BudgetOf, BudgetType, TokenBudgetType } from '../budget/budget.types';
 import { withUserErrors } from '../common.types';
+import { ProjectType } from '../project/project.types';
+import { Usage, usageOf } from '../usage/usage.types';
+import { WorkspaceType } from '../workspace/workspace.types';
 import {
   ApiKeyCreateInput,
   ApiKeyCreatePayload,
@@ -14,9 +18,6 @@ import {
   ApiKeyUpdateInput,
   ApiKeyUpdatePayload,
 } from './api-key.types';
-import { type BudgetOf, budgetOf, BudgetType, TokenBudgetType } from '../budget/budget.types';
-import { Usage, usageOf } from '../usage/usage.types';
-import { ProjectType, WorkspaceType } from '../workspace/workspace.types';
 
 /** An optional input id: checked when given, kept as null or undefined otherwise. */
 function optionalId(kind: 'project', value: string | null | undefined, argument: string): string | null | undefined {

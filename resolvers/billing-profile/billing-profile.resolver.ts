@@ -1,9 +1,9 @@
-import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Organization } from '../../entities';
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { MANAGERS, requireMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { parseId } from '../../src/ids';
 import { addTaxId, removeTaxId, updateBillingProfile } from '../../src/payments/billing.service';
+import { withUserErrors } from '../common.types';
 import {
   BillingProfileType,
   BillingProfileUpdateInput,
@@ -13,19 +13,9 @@ import {
   TaxIdRemoveInput,
   TaxIdRemovePayload,
 } from './billing-profile.types';
-import { withUserErrors } from '../common.types';
-import { OrganizationType } from '../organization/organization.types';
 
-@Resolver(() => OrganizationType)
-export class BillingResolver {
-  @FieldResolver(() => BillingProfileType)
-  async billingProfile(@Root() organization: Organization, @Ctx() ctx: Context): Promise<BillingProfileType> {
-    return {
-      name: organization.billingName ?? null,
-      address: organization.billingAddress ?? null,
-      taxIds: await ctx.loaders.taxIdsOfOrganization.load(organization.id),
-    };
-  }
+@Resolver(() => BillingProfileType)
+export class BillingProfileResolver {
 
   @Mutation(() => BillingProfileUpdatePayload, { description: "Owners and admins: the name and address on the organization's invoices" })
   async billingProfileUpdate(@Ctx() ctx: Context, @Arg('input') input: BillingProfileUpdateInput) {

@@ -1,5 +1,4 @@
-import { Ctx, Field, FieldResolver, InputType, ObjectType, Resolver, Root } from 'type-graphql';
-import type { Context } from '../../src/graphql/context';
+import { Field, InputType, ObjectType } from 'type-graphql';
 import { TokenCountScalar } from '../../src/graphql/count.scalar';
 import { MoneyScalar } from '../../src/graphql/money.scalar';
 import { KeyLimitPeriod, Period } from '../../src/limits/periods';
@@ -36,34 +35,6 @@ export class TokenBudgetType {
 
   @Field(() => Period)
   period!: Period;
-}
-
-const RESET_AT = 'When the current period ends and the budget starts again from zero';
-
-@Resolver(() => BudgetType)
-export class BudgetResolver {
-  @FieldResolver(() => MoneyScalar, { description: 'What the current period still allows, counting captured spend and active holds, never below 0' })
-  async remaining(@Root() budget: BudgetOf, @Ctx() ctx: Context): Promise<bigint> {
-    return (await ctx.loaders.usage.load(budget.subjectId)).costRemaining(budget.amount, budget.period)!;
-  }
-
-  @FieldResolver(() => Date, { description: RESET_AT })
-  async resetAt(@Root() budget: BudgetOf, @Ctx() ctx: Context): Promise<Date> {
-    return (await ctx.loaders.usage.load(budget.subjectId)).resetAt(budget.period);
-  }
-}
-
-@Resolver(() => TokenBudgetType)
-export class TokenBudgetResolver {
-  @FieldResolver(() => TokenCountScalar, { description: 'What the current period still allows, counting captured and held tokens, never below 0' })
-  async remaining(@Root() budget: BudgetOf, @Ctx() ctx: Context): Promise<bigint> {
-    return (await ctx.loaders.usage.load(budget.subjectId)).tokensRemaining(budget.amount, budget.period)!;
-  }
-
-  @FieldResolver(() => Date, { description: RESET_AT })
-  async resetAt(@Root() budget: BudgetOf, @Ctx() ctx: Context): Promise<Date> {
-    return (await ctx.loaders.usage.load(budget.subjectId)).resetAt(budget.period);
-  }
 }
 
 @InputType({ description: 'A budget to set: at most amount per period' })

@@ -1,8 +1,9 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Transaction } from '../../entities';
+import { Transaction } from '../../entities';
 import { requireGateway } from '../../src/auth/access';
-import type { Context } from '../../src/graphql/context';
 import { gateway } from '../../src/gateway/gateway.service';
+import type { Context } from '../../src/graphql/context';
+import { TransactionObject } from '../transaction/transaction.types';
 import {
   GatewayAuthorizeInput,
   GatewayAuthorizePayload,
@@ -15,7 +16,6 @@ import {
   GatewayReleaseInput,
   GatewayReleasePayload,
 } from './gateway.types';
-import { TransactionObject } from '../wallet/wallet.types';
 
 /** The ledger row of a charge, as an object that a normalized cache can keep. */
 function chargedTransaction(answer: { transactionId: string | null }, ctx: Context): Promise<Transaction | null> {

@@ -1,4 +1,5 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { Member } from '../../entities';
 import { MANAGERS, requireMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { parseId } from '../../src/ids';
@@ -13,9 +14,10 @@ import {
   MemberTokenCreatePayload,
   MemberTokenRevokeInput,
   MemberTokenRevokePayload,
-} from '../organization/organization.types';
+  MemberType,
+} from './member.types';
 
-@Resolver()
+@Resolver(() => MemberType)
 export class MemberResolver {
   @Mutation(() => MemberCreatePayload)
   async memberCreate(@Ctx() ctx: Context, @Arg('input') input: MemberCreateInput) {
@@ -46,4 +48,10 @@ export class MemberResolver {
     const tokenId = parseId('accessToken', input.tokenId, 'input.tokenId');
     return withUserErrors(ctx, async () => ({ token: await revokeMemberToken(ctx, actor, { tokenId }) }));
   }
+}
+
+/** The members of a list of ids that still exist, in its order. */
+export async function membersOf(ctx: Context, memberIds: string[]): Promise<Member[]> {
+  const members = await ctx.loaders.member.loadMany(memberIds);
+  return members.filter((member): member is Member => member !== null && !(member instanceof Error));
 }

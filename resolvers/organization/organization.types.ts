@@ -1,11 +1,6 @@
-import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { MemberRole } from '../../entities';
-import { Connection, MutationPayload, NodeInterface, RemovePayload } from '../common.types';
-
-registerEnumType(MemberRole, {
-  name: 'MemberRole',
-  description: 'OWNER and ADMIN manage members, workspaces and transfers; MEMBER uses; VIEWER only reads',
-});
+import { Field, ID, InputType, ObjectType } from 'type-graphql';
+import { MutationPayload, NodeInterface } from '../common.types';
+import { MemberType } from '../member/member.types';
 
 @ObjectType('Organization', { implements: NodeInterface })
 export class OrganizationType extends NodeInterface {
@@ -14,44 +9,6 @@ export class OrganizationType extends NodeInterface {
 
   @Field()
   createdAt!: Date;
-}
-
-@ObjectType('Member', { implements: NodeInterface })
-export class MemberType extends NodeInterface {
-  @Field()
-  name!: string;
-
-  @Field()
-  email!: string;
-
-  @Field(() => MemberRole)
-  role!: MemberRole;
-
-  @Field()
-  createdAt!: Date;
-
-  @Field(() => Date, { nullable: true })
-  removedAt!: Date | null;
-}
-
-export const MemberConnection = Connection(MemberType, 'Member');
-
-@ObjectType('AccessToken', {
-  implements: NodeInterface,
-  description: 'A member token; its secret is shown only once, when created',
-})
-export class AccessTokenType extends NodeInterface {
-  @Field()
-  name!: string;
-
-  @Field({ description: 'The first characters of the secret, to recognise it' })
-  prefix!: string;
-
-  @Field()
-  createdAt!: Date;
-
-  @Field(() => Date, { nullable: true })
-  revokedAt!: Date | null;
 }
 
 @InputType()
@@ -79,61 +36,31 @@ export class OrganizationCreatePayload extends MutationPayload {
 }
 
 @InputType()
-export class MemberCreateInput {
-  @Field()
-  name!: string;
-
-  @Field()
-  email!: string;
-
-  @Field(() => MemberRole)
-  role!: MemberRole;
+export class AlertWebhookSetInput {
+  @Field({ description: 'An http(s) URL; each alert is POSTed to it as JSON, signed in the Tollgate-Signature header' })
+  url!: string;
 }
 
 @ObjectType()
-export class MemberCreatePayload extends MutationPayload {
-  @Field(() => MemberType, { nullable: true })
-  member?: MemberType;
+export class AlertWebhookSetPayload extends MutationPayload {
+  @Field(() => OrganizationType, { nullable: true })
+  organization?: OrganizationType;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The new signing secret, shown only here: Tollgate-Signature is t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">',
+  })
+  signingSecret?: string;
 }
 
 @InputType()
-export class MemberRemoveInput {
-  @Field(() => ID)
-  memberId!: string;
+export class AlertWebhookRemoveInput {
+  @Field(() => ID, { nullable: true, description: 'Your organization (the default when left out)' })
+  organizationId?: string | null;
 }
 
 @ObjectType()
-export class MemberRemovePayload extends RemovePayload {
-  @Field(() => MemberType, { nullable: true, description: 'The member as removed (removedAt set); it stays in the history' })
-  member?: MemberType;
-}
-
-@InputType()
-export class MemberTokenCreateInput {
-  @Field(() => ID)
-  memberId!: string;
-
-  @Field({ description: 'A label to tell the token apart, e.g. "CI" or "laptop"' })
-  name!: string;
-}
-
-@ObjectType()
-export class MemberTokenCreatePayload extends MutationPayload {
-  @Field(() => AccessTokenType, { nullable: true })
-  token?: AccessTokenType;
-
-  @Field(() => String, { nullable: true, description: 'The bearer secret; shown only this once' })
-  secret?: string;
-}
-
-@InputType()
-export class MemberTokenRevokeInput {
-  @Field(() => ID)
-  tokenId!: string;
-}
-
-@ObjectType()
-export class MemberTokenRevokePayload extends MutationPayload {
-  @Field(() => AccessTokenType, { nullable: true })
-  token?: AccessTokenType;
+export class AlertWebhookRemovePayload extends MutationPayload {
+  @Field(() => OrganizationType, { nullable: true })
+  organization?: OrganizationType;
 }

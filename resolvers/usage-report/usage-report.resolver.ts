@@ -1,14 +1,12 @@
 import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from 'type-graphql';
-import type { ApiKey, Identity, Project, Wallet } from '../../entities';
-import { spendProjection } from '../../src/analytics/spend-projection';
-import { UsageGroup, type UsageRow, usageReport } from '../../src/analytics/usage-report';
+import type { ApiKey, Identity, Project } from '../../entities';
+import { UsageGroup, usageReport, type UsageRow } from '../../src/analytics/usage-report';
 import { requireReader } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { ApiKeyType } from '../api-key/api-key.types';
 import { IdentityType } from '../identity/identity.types';
-import { SpendProjectionType, UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';
-import { WalletType } from '../wallet/wallet.types';
-import { ProjectType } from '../workspace/workspace.types';
+import { ProjectType } from '../project/project.types';
+import { UsageFilterInput, UsageReportType, UsageRowType } from './usage-report.types';
 
 @Resolver(() => UsageRowType)
 export class UsageReportResolver {
@@ -37,10 +35,3 @@ export class UsageReportResolver {
   }
 }
 
-@Resolver(() => WalletType)
-export class WalletSpendProjectionResolver {
-  @FieldResolver(() => SpendProjectionType, { description: 'Average daily gateway spend over the last 7 and 30 days, and when the balance runs out at each rate' })
-  spendProjection(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<SpendProjectionType> {
-    return spendProjection(ctx, wallet);
-  }
-}

@@ -1,7 +1,7 @@
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { UsageGroup } from '../../src/analytics/usage-report';
-import { MoneyScalar } from '../../src/graphql/money.scalar';
 import { CountScalar, TokenCountScalar } from '../../src/graphql/count.scalar';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
 
 registerEnumType(UsageGroup, { name: 'UsageGroup', description: 'What a usage report groups by; DAY is the UTC day' });
 
@@ -65,33 +65,3 @@ export class UsageReportType {
   total!: UsageAmountsType;
 }
 
-@ObjectType('SpendRate', { description: "A wallet's gateway spend over a window and where it leads" })
-export class SpendRateType {
-  @Field(() => Int)
-  days!: number;
-
-  @Field(() => MoneyScalar)
-  spend!: bigint;
-
-  @Field(() => MoneyScalar, { description: 'spend / days' })
-  averageDailySpend!: bigint;
-
-  @Field(() => Date, {
-    nullable: true,
-    description:
-      'When the available balance (less active holds) runs out at this rate, less what auto top-up can add per day (its amount times the daily limit of top-ups, bonuses not counted); null when spend is zero, when auto top-up covers it, or beyond 100 years',
-  })
-  depletesAt!: Date | null;
-
-  @Field({ description: 'Auto top-up can add at least as much per day as is spent' })
-  coveredByAutoTopUp!: boolean;
-}
-
-@ObjectType('SpendProjection')
-export class SpendProjectionType {
-  @Field(() => SpendRateType)
-  last7Days!: SpendRateType;
-
-  @Field(() => SpendRateType)
-  last30Days!: SpendRateType;
-}

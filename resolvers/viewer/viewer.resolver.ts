@@ -1,11 +1,12 @@
 import { Arg, Ctx, Field, ID, ObjectType, Query, registerEnumType, Resolver } from 'type-graphql';
 import { type Member, Organization } from '../../entities';
 import { inScope, readScope } from '../../src/auth/access';
-import type { Context } from '../../src/graphql/context';
 import { MalformedInputError, UnauthenticatedError } from '../../src/errors';
+import type { Context } from '../../src/graphql/context';
 import { ID_KINDS, idKind } from '../../src/ids';
 import { NodeInterface } from '../common.types';
-import { MemberType, OrganizationType } from '../organization/organization.types';
+import { MemberType } from '../member/member.types';
+import { OrganizationType } from '../organization/organization.types';
 
 enum ViewerKind {
   PLATFORM_ADMIN = 'PLATFORM_ADMIN',

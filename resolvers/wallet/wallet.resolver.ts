@@ -1,29 +1,23 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root, Subscription } from 'type-graphql';
-import { type ApiKey, type Identity, type Project, Transaction, TransactionType, Wallet, type Workspace } from '../../entities';
-import { MoneyScalar } from '../../src/graphql/money.scalar';
-import { ApiKeyType } from '../api-key/api-key.types';
-import { IdentityType } from '../identity/identity.types';
+import { type LowBalanceThreshold, Purchase, Transaction, Wallet, type Workspace } from '../../entities';
+import { spendProjection } from '../../src/analytics/spend-projection';
 import { inScope, MANAGERS, readScope, requireAdmin, requireMember } from '../../src/auth/access';
-import { badUserInput } from '../../src/graphql/errors';
 import type { Context } from '../../src/graphql/context';
+import { badUserInput } from '../../src/graphql/errors';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
 import { parseId } from '../../src/ids';
 import { adjustWallet, transferBetweenWallets } from '../../src/ledger/wallet-operations';
-import { loadTransactions } from '../../src/ledger/ledger';
-import { TOPICS, type WalletBalanceEvent } from '../../src/realtime/pubsub';
-import { flatMapEvents, latestWithin } from '../../src/realtime/streams';
+import { updateAutoTopUp } from '../../src/payments/auto-top-up.service';
+import { type AutoTopUpEvent, TOPICS, type WalletBalanceEvent } from '../../src/realtime/pubsub';
+import { latestWithin } from '../../src/realtime/streams';
 import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
-import {
-  TransactionConnection,
-  TransactionFilter,
-  TransactionObject,
-  WalletAdjustInput,
-  WalletAdjustPayload,
-  WalletBalanceChange,
-  WalletTransferInput,
-  WalletTransferPayload,
-  WalletType,
-} from './wallet.types';
-import { ProjectType, WorkspaceType } from '../workspace/workspace.types';
+import { LowBalanceThresholdType } from '../low-balance-threshold/low-balance-threshold.types';
+import { PurchaseType } from '../purchase/purchase.types';
+import { TransactionConnection, TransactionFilter, TransactionObject } from '../transaction/transaction.types';
+import { WorkspaceType } from '../workspace/workspace.types';
+import { AutoTopUpEventType, AutoTopUpType, AutoTopUpUpdateInput, AutoTopUpUpdatePayload } from './auto-top-up.types';
+import { SpendProjectionType } from './spend-projection.types';
+import { WalletAdjustInput, WalletAdjustPayload, WalletBalanceChange, WalletTransferInput, WalletTransferPayload, WalletType } from './wallet.types';
 
 @Resolver(() => WalletType)
 export class WalletResolver {
@@ -85,25 +79,43 @@ export class WalletResolver {
     return { ...event, availableBalance: event.balance - event.held };
   }
 
-  @Subscription(() => TransactionObject, {
-    description: 'Each new ledger row of a wallet of your organization, of the given types (all when left out)',
+  @FieldResolver(() => [LowBalanceThresholdType], { description: 'Its low-balance thresholds, highest first' })
+  lowBalanceThresholds(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<LowBalanceThreshold[]> {
+    return ctx.loaders.lowBalanceThresholdsOfWallet.load(wallet.id);
+  }
+
+  @FieldResolver(() => AutoTopUpType)
+  autoTopUp(@Root() wallet: Wallet): AutoTopUpType {
+    return {
+      enabled: wallet.autoTopUpEnabled,
+      threshold: wallet.autoTopUpThreshold ?? null,
+      amount: wallet.autoTopUpAmount ?? null,
+      disabledReason: wallet.autoTopUpDisabledReason ?? null,
+    };
+  }
+
+  @Subscription(() => AutoTopUpEventType, {
+    description: "The steps of a wallet's auto top-ups: started, succeeded, failed (an attempt declined), disabled",
     subscribe: async ({ args, context }) => {
       const ctx = context as Context;
       const wallet = await walletToWatch(ctx, args.walletId as string);
-      const types = (args.types as TransactionType[] | null | undefined) ?? null;
-      return flatMapEvents(ctx.bus.subscribe(TOPICS.transactionRecorded, wallet.id), ({ transactions }) => {
-        const ids = transactions.filter((row) => !types?.length || types.includes(row.type as TransactionType)).map((row) => row.id);
-        // A unit of work per event: the subscription's context lives as long as it does.
-        return ids.length > 0 ? loadTransactions(ctx.em.fork(), ids) : Promise.resolve([]);
-      });
+      return ctx.bus.subscribe(TOPICS.autoTopUp, wallet.id);
     },
   })
-  transactionRecorded(
-    @Root() transaction: Transaction,
-    @Arg('walletId', () => ID) _walletId: string,
-    @Arg('types', () => [TransactionType], { nullable: true }) _types?: TransactionType[] | null,
-  ): Transaction {
-    return transaction;
+  autoTopUpEvent(@Root() event: AutoTopUpEvent, @Arg('walletId', () => ID) _walletId: string): AutoTopUpEvent {
+    return event;
+  }
+
+  @Mutation(() => AutoTopUpUpdatePayload, { description: "Owners and admins: a wallet's auto top-up (needs a saved card to turn on)" })
+  async autoTopUpUpdate(@Ctx() ctx: Context, @Arg('input') input: AutoTopUpUpdateInput) {
+    const actor = requireMember(ctx.principal, MANAGERS);
+    const walletId = parseId('wallet', input.walletId, 'input.walletId');
+    return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx, actor, { ...input, walletId }) }));
+  }
+
+  @FieldResolver(() => SpendProjectionType, { description: 'Average daily gateway spend over the last 7 and 30 days, and when the balance runs out at each rate' })
+  spendProjection(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<SpendProjectionType> {
+    return spendProjection(ctx, wallet);
   }
 }
 
@@ -136,30 +148,16 @@ export class WalletBalanceChangeResolver {
   }
 }
 
-@Resolver(() => TransactionObject)
-export class TransactionResolver {
+/** An auto top-up event's objects, read for this event alone in a unit of work of its own (the subscription's context lives as long as it does). */
+@Resolver(() => AutoTopUpEventType)
+export class AutoTopUpEventResolver {
   @FieldResolver(() => WalletType)
-  async wallet(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<Wallet> {
-    return (await ctx.loaders.wallet.load(transaction.wallet.id))!;
+  wallet(@Root() event: AutoTopUpEvent, @Ctx() ctx: Context): Promise<Wallet> {
+    return ctx.em.fork().findOneOrFail(Wallet, event.walletId);
   }
 
-  @FieldResolver(() => WalletType, { nullable: true, description: 'The other wallet of a transfer' })
-  async counterpartyWallet(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<Wallet | null> {
-    return transaction.counterpartyWallet ? ctx.loaders.wallet.load(transaction.counterpartyWallet.id) : null;
-  }
-
-  @FieldResolver(() => ApiKeyType, { nullable: true, description: 'Gateway charges: the API key' })
-  apiKey(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<ApiKey | null> {
-    return transaction.apiKeyId ? ctx.loaders.apiKey.load(transaction.apiKeyId) : Promise.resolve(null);
-  }
-
-  @FieldResolver(() => IdentityType, { nullable: true, description: 'Gateway charges: the end user, when given' })
-  identity(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<Identity | null> {
-    return transaction.identityId ? ctx.loaders.identity.load(transaction.identityId) : Promise.resolve(null);
-  }
-
-  @FieldResolver(() => ProjectType, { nullable: true, description: "Gateway charges: the key's project" })
-  project(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<Project | null> {
-    return transaction.projectId ? ctx.loaders.project.load(transaction.projectId) : Promise.resolve(null);
+  @FieldResolver(() => PurchaseType)
+  purchase(@Root() event: AutoTopUpEvent, @Ctx() ctx: Context): Promise<Purchase> {
+    return ctx.em.fork().findOneOrFail(Purchase, event.purchaseId);
   }
 }

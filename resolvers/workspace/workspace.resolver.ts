@@ -1,29 +1,16 @@
 import { Arg, Args, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { Identity, Organization, Project, Wallet, Workspace } from '../../entities';
-import { MANAGERS, requireAdmin, requireAdminOrMember, requireMember } from '../../src/auth/access';
+import { type Identity, Organization, Wallet, type Workspace } from '../../entities';
+import { MANAGERS, requireAdmin, requireAdminOrMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { parseId } from '../../src/ids';
-import { createProject, createWorkspace, updateProject, updateWorkspace } from '../../src/workspaces/workspace.service';
+import { createWorkspace, updateWorkspace } from '../../src/workspaces/workspace.service';
 import { ApiKeyConnection } from '../api-key/api-key.types';
 import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
 import { IdentityConnection, IdentityType } from '../identity/identity.types';
 import { OrganizationType } from '../organization/organization.types';
-import { type BudgetOf, budgetOf, BudgetType } from '../budget/budget.types';
-import { Usage, usageOf } from '../usage/usage.types';
+import { ProjectConnection } from '../project/project.types';
 import { WalletType } from '../wallet/wallet.types';
-import {
-  ProjectCreateInput,
-  ProjectConnection,
-  ProjectCreatePayload,
-  ProjectType,
-  ProjectUpdateInput,
-  ProjectUpdatePayload,
-  WorkspaceCreateInput,
-  WorkspaceCreatePayload,
-  WorkspaceType,
-  WorkspaceUpdateInput,
-  WorkspaceUpdatePayload,
-} from './workspace.types';
+import { WorkspaceCreateInput, WorkspaceCreatePayload, WorkspaceType, WorkspaceUpdateInput, WorkspaceUpdatePayload } from './workspace.types';
 
 @Resolver(() => WorkspaceType)
 export class WorkspaceResolver {
@@ -42,20 +29,6 @@ export class WorkspaceResolver {
     if (input.markupBasisPoints != null) requireAdmin(ctx.principal);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
     return withUserErrors(ctx, async () => ({ workspace: await updateWorkspace(ctx, actor, { ...input, workspaceId }) }));
-  }
-
-  @Mutation(() => ProjectCreatePayload)
-  async projectCreate(@Ctx() ctx: Context, @Arg('input') input: ProjectCreateInput) {
-    const actor = requireMember(ctx.principal, MANAGERS);
-    const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
-    return withUserErrors(ctx, async () => ({ project: await createProject(ctx, actor, { ...input, workspaceId }) }));
-  }
-
-  @Mutation(() => ProjectUpdatePayload, { description: 'Renames a project or sets its budget' })
-  async projectUpdate(@Ctx() ctx: Context, @Arg('input') input: ProjectUpdateInput) {
-    const actor = requireMember(ctx.principal, MANAGERS);
-    const projectId = parseId('project', input.projectId, 'input.projectId');
-    return withUserErrors(ctx, async () => ({ project: await updateProject(ctx, actor, { ...input, projectId }) }));
   }
 
   @FieldResolver(() => WalletType)
@@ -89,20 +62,3 @@ export class WorkspaceResolver {
   }
 }
 
-@Resolver(() => ProjectType)
-export class ProjectResolver {
-  @FieldResolver(() => WorkspaceType)
-  async workspace(@Root() project: Project, @Ctx() ctx: Context): Promise<Workspace> {
-    return (await ctx.loaders.workspace.load(project.workspace.id))!;
-  }
-
-  @FieldResolver(() => Usage, { description: "Captured spend of the project's keys in the current periods" })
-  async usage(@Root() project: Project, @Ctx() ctx: Context): Promise<Usage> {
-    return usageOf(await ctx.loaders.usage.load(project.id));
-  }
-
-  @FieldResolver(() => BudgetType, { nullable: true, description: "Most the project's keys may spend together per period; null: no budget" })
-  budget(@Root() project: Project): BudgetOf | null {
-    return budgetOf(project.id, project.budget, project.budgetPeriod);
-  }
-}

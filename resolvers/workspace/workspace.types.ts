@@ -1,5 +1,4 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
-import { BudgetInput } from '../budget/budget.types';
 import { Connection, MutationPayload, NodeInterface } from '../common.types';
 
 @ObjectType('Workspace', { implements: NodeInterface, description: 'A workspace of an organization, with one shared wallet' })
@@ -17,17 +16,7 @@ export class WorkspaceType extends NodeInterface {
   createdAt!: Date;
 }
 
-@ObjectType('Project', { implements: NodeInterface })
-export class ProjectType extends NodeInterface {
-  @Field()
-  name!: string;
-
-  @Field()
-  createdAt!: Date;
-}
-
 export const WorkspaceConnection = Connection(WorkspaceType, 'Workspace');
-export const ProjectConnection = Connection(ProjectType, 'Project');
 
 @InputType()
 export class WorkspaceCreateInput {
@@ -62,38 +51,3 @@ export class WorkspaceUpdatePayload extends MutationPayload {
   workspace?: WorkspaceType;
 }
 
-@InputType()
-export class ProjectCreateInput {
-  @Field(() => ID)
-  workspaceId!: string;
-
-  @Field()
-  name!: string;
-
-  @Field(() => BudgetInput, { nullable: true, description: "Most the project's keys may spend together per period" })
-  budget?: BudgetInput | null;
-}
-
-@ObjectType()
-export class ProjectCreatePayload extends MutationPayload {
-  @Field(() => ProjectType, { nullable: true })
-  project?: ProjectType;
-}
-
-@InputType({ description: 'Only the fields given change' })
-export class ProjectUpdateInput {
-  @Field(() => ID)
-  projectId!: string;
-
-  @Field(() => String, { nullable: true, description: 'null leaves the name unchanged' })
-  name?: string | null;
-
-  @Field(() => BudgetInput, { nullable: true, description: 'Left out: unchanged; null: removed' })
-  budget?: BudgetInput | null;
-}
-
-@ObjectType()
-export class ProjectUpdatePayload extends MutationPayload {
-  @Field(() => ProjectType, { nullable: true })
-  project?: ProjectType;
-}
