@@ -9,20 +9,11 @@ import type { BatchReads, HoldRow, KeyRow, Subjects, Triage } from './state';
  * field the client sent, as sent (a maximum left out is not 0), the API key by its hash.
  */
 export function gatewayRequestHash(request: GatewayRequest, secretHash = ''): string {
-  switch (request.kind) {
-    case 'debit': {
-      const { idempotencyKey, model, identity, inputTokens, outputTokens } = request;
-      return requestHash('gateway.debit', [secretHash, idempotencyKey, model, identity, String(inputTokens), String(outputTokens)]);
-    }
-    case 'authorize': {
-      const { idempotencyKey, model, identity, maxInputTokens, maxOutputTokens } = request;
-      return requestHash('gateway.authorize', [secretHash, idempotencyKey, model, identity, String(maxInputTokens), String(maxOutputTokens)]);
-    }
-    case 'capture':
-      return requestHash('gateway.capture', [request.holdId, String(request.inputTokens), String(request.outputTokens)]);
-    case 'release':
-      return requestHash('gateway.release', [request.holdId]);
-  }
+  const { kind, ...sent } = request;
+  const fields = Object.entries(sent)
+    .map(([name, value]): [string, unknown] => (name === 'apiKey' ? [name, secretHash] : [name, typeof value === 'bigint' ? String(value) : value]))
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return requestHash(`gateway.${kind}`, fields);
 }
 
 /**

@@ -91,6 +91,9 @@ export async function lockWallets(tx: EntityManager, walletIds: Iterable<string>
   return (await runOn(tx)<LockedWalletRow>(lockWalletsStatement(walletIds))).map(lockedWallet);
 }
 
+/** A count beyond input and output: stored only where the call reported some, so plain rows stay small. */
+const usageFigure = (value: bigint | undefined) => (value ? String(value) : null);
+
 /**
  * The ledger's part of the statement that commits a posting: common table expressions (with no
  * leading `with`), a check that is false when a wallet is not as it was locked, and the
@@ -130,6 +133,14 @@ export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: St
       input_tokens: 'bigint',
       output_tokens: 'bigint',
       hold_id: 'text',
+      routing_mode: 'text',
+      cached_input_tokens: 'bigint',
+      cache_write_tokens: 'bigint',
+      reasoning_tokens: 'bigint',
+      images: 'bigint',
+      provider_cost: 'bigint',
+      markup: 'bigint',
+      provider_reported: 'boolean',
     },
     plan.rows.map((row) => ({
       id: row.id,
@@ -149,6 +160,14 @@ export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: St
       input_tokens: row.usage ? String(row.usage.inputTokens) : null,
       output_tokens: row.usage ? String(row.usage.outputTokens) : null,
       hold_id: row.usage?.holdId ?? null,
+      routing_mode: row.usage?.routingMode ?? null,
+      cached_input_tokens: usageFigure(row.usage?.cachedInputTokens),
+      cache_write_tokens: usageFigure(row.usage?.cacheWriteTokens),
+      reasoning_tokens: usageFigure(row.usage?.reasoningTokens),
+      images: usageFigure(row.usage?.images),
+      provider_cost: row.usage ? String(row.usage.providerCost) : null,
+      markup: row.usage ? String(row.usage.markup) : null,
+      provider_reported: row.usage?.providerReported ?? null,
     })),
   );
   const inQuestion = accounts.filter((account) => account.lowBalanceInQuestion);
@@ -165,21 +184,24 @@ export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: St
        ledger_rows as (
          insert into transactions (id, wallet_id, organization_id, type, amount, balance_after, description, actor,
                                    counterparty_wallet_id, idempotency_key, api_key_id, identity_id, project_id, model,
-                                   input_tokens, output_tokens, hold_id, created_at)
+                                   input_tokens, output_tokens, hold_id, routing_mode, cached_input_tokens, cache_write_tokens,
+                                   reasoning_tokens, images, provider_cost, markup, provider_reported, created_at)
          select x.*, posted_at.t
            from ${rows}
           cross join (select coalesce(${postedAt}::timestamptz, clock_timestamp()) as t) as posted_at
-         returning wallet_id, api_key_id, identity_id, project_id, model, amount, input_tokens, output_tokens, created_at),
+         returning wallet_id, api_key_id, identity_id, project_id, model, amount, input_tokens, output_tokens, provider_cost, markup, created_at),
        ledger_usage as (
-         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests)
+         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests,
+                                   provider_cost, markup)
          select wallet_id, date_trunc('hour', created_at, 'UTC'), api_key_id, identity_id, project_id, model,
-                -sum(amount), sum(input_tokens), sum(output_tokens), count(*)
+                -sum(amount), sum(input_tokens), sum(output_tokens), count(*), sum(provider_cost), sum(markup)
            from ledger_rows
           where api_key_id is not null
           group by 1, 2, 3, 4, 5, 6
          on conflict on constraint usage_hourly_key do update
             set cost = usage_hourly.cost + excluded.cost, input_tokens = usage_hourly.input_tokens + excluded.input_tokens,
-                output_tokens = usage_hourly.output_tokens + excluded.output_tokens, requests = usage_hourly.requests + excluded.requests)${
+                output_tokens = usage_hourly.output_tokens + excluded.output_tokens, requests = usage_hourly.requests + excluded.requests,
+                provider_cost = usage_hourly.provider_cost + excluded.provider_cost, markup = usage_hourly.markup + excluded.markup)${
                   lowBalance ? sql`,\n       ${lowBalanceCtes(lowBalance)}` : raw('')
                 }`;
   return {

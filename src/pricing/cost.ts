@@ -30,6 +30,13 @@ export interface CallUsage {
   images?: bigint;
 }
 
+/** How a call is priced: the model's price, the markup of its routing mode in its workspace, a negotiated discount. */
+export interface CallPricing {
+  price: TokenPrice;
+  markupBps: number;
+  discountBps: number;
+}
+
 /** A call's charge: `cost` = `providerCost` + `markup`, each rounded half up once from the exact figure. */
 export interface Charge {
   /** The price of what was used (after any negotiated discount), before the markup. */
@@ -83,4 +90,15 @@ export function chargeProviderCost(providerCost: bigint, markupBps: number): Cha
  */
 export function usageCost(inputTokens: bigint, outputTokens: bigint, price: TokenPrice, markupBps: number): bigint {
   return priceCall({ inputTokens, outputTokens }, price, markupBps)!.cost;
+}
+
+/** The charge of what a call reported: the provider's own cost when it gave one, else its quantities at the price. */
+export function chargeOfUsage(usage: CallUsage & { providerCost: bigint | null }, pricing: CallPricing): Charge | null {
+  if (usage.providerCost !== null) return chargeProviderCost(usage.providerCost, pricing.markupBps);
+  return priceCall(usage, pricing.price, pricing.markupBps, pricing.discountBps);
+}
+
+/** Every token a call used, whatever its kind: what token limits count. */
+export function tokensOf(usage: CallUsage): bigint {
+  return usage.inputTokens + usage.outputTokens + (usage.cachedInputTokens ?? 0n) + (usage.cacheWriteTokens ?? 0n) + (usage.reasoningTokens ?? 0n);
 }
