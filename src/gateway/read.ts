@@ -2,7 +2,7 @@ import { hashToken } from '../auth/tokens';
 import { recordset, textArray } from '../db/recordset';
 import { raw, type Sql, sql } from '../db/sql';
 import { newId } from '../ids';
-import type { TokenPrice } from '../pricing/cost';
+import type { CallPricing, TokenPrice } from '../pricing/cost';
 import { type GatewayRequest, type KeyedRequest, RoutingMode } from './contract';
 import type { BatchReads, IdentityRow, KeyRow } from './state';
 
@@ -19,6 +19,23 @@ function priceOf(row: Record<string, string | null>): TokenPrice {
     requestPrice: big(row.request_price),
     imagePrice: big(row.image_price),
   };
+}
+
+type NegotiatedTerms = Record<string, string | null> & { discount_bps: number | null };
+
+/** The terms for a model: its own, unless they ended (neither a discount nor a price); else the organization's. */
+function inForce(terms: Map<string, NegotiatedTerms>, organizationId: string, model: string): NegotiatedTerms | null {
+  const ended = (row: NegotiatedTerms | undefined) => !row || (row.discount_bps === null && row.input_price === null);
+  const own = terms.get(`${organizationId}|${model}`);
+  if (!ended(own)) return own!;
+  const general = terms.get(`${organizationId}|`);
+  return ended(general) ? null : general!;
+}
+
+/** A fixed negotiated price replaces the catalog's; a discount comes off it. Null: the model has no price. */
+function pricingOf(listed: TokenPrice | undefined, terms: NegotiatedTerms | null, markupBps: number): CallPricing | null {
+  if (terms?.input_price != null) return { price: priceOf(terms), markupBps, discountBps: 0 };
+  return listed ? { price: listed, markupBps, discountBps: terms?.discount_bps ?? 0 } : null;
 }
 
 /** The markups of the routing modes: the operator's, and the overrides of the keys' workspaces. */
@@ -54,7 +71,7 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
   });
   if (wanted.length === 0) return reads;
   // Each kind of row has its own shape, told apart by `kind`.
-  const found = await query<{ kind: 'key' | 'price' | 'markup' | 'seen'; row: any }>(
+  const found = await query<{ kind: 'key' | 'price' | 'markup' | 'terms' | 'seen'; row: any }>(
     sql`with wanted as (
          select * from ${recordset({ i: 'integer', secret_hash: 'text', key: 'text' }, wanted)}),
        keys as (
@@ -73,6 +90,16 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
               'reasoning_price', reasoning_price::text, 'request_price', request_price::text, 'image_price', image_price::text)
          from model_prices where model in (select unnest(${textArray(models)}::text[]))
        union all${routed ? ROUTING_MARKUPS : raw('')}
+       select 'terms', to_jsonb(t) from (
+         select distinct on (n.organization_id, n.model) n.organization_id, n.model, n.discount_bps, n.input_price::text,
+                n.output_price::text, n.cached_input_price::text, n.cache_write_price::text, n.reasoning_price::text,
+                n.request_price::text, n.image_price::text
+           from negotiated_prices n
+          where n.organization_id in (select organization_id from keys)
+            and (n.model is null or n.model in (select unnest(${textArray(models)}::text[])))
+            and n.effective_from <= ${now}::timestamptz
+          order by n.organization_id, n.model, n.effective_from desc, n.created_at desc) as t
+       union all
        -- A lateral subquery kept apart (offset 0), so that each request probes the primary key
        -- on both columns instead of scanning all of its organization's ever-growing keys.
        select 'seen', jsonb_build_object('i', w.i, 'request_hash', ik.request_hash, 'response', ik.response)
@@ -86,11 +113,14 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
   const prices = new Map<string, TokenPrice>();
   /** By `${workspace_id}|${mode}`, the operator's under `|${mode}`. */
   const markups = new Map<string, number>();
+  /** The negotiated terms in force, by `${organization_id}|${model}`, the organization-wide under `${organization_id}|`. */
+  const terms = new Map<string, NegotiatedTerms>();
   const seen = new Map<number, { request_hash: string; response: unknown }>();
   for (const { kind, row } of found) {
     if (kind === 'key') keysByHash.set(row.secret_hash, row);
     else if (kind === 'price') prices.set(row.model, priceOf(row));
     else if (kind === 'markup') markups.set(`${row.workspace_id ?? ''}|${row.mode}`, row.markup_bps);
+    else if (kind === 'terms') terms.set(`${row.organization_id}|${row.model ?? ''}`, row);
     else seen.set(row.i, row);
   }
   for (const { i, secret_hash: secretHash } of wanted) {
@@ -98,16 +128,12 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
     if (key) reads.keys.set(i, key);
     reads.seen.set(i, seen.get(i) ?? null);
     const request = requests[i] as KeyedRequest;
-    const price = prices.get(request.model);
-    if (!key || !price) {
-      reads.pricing.set(i, null);
-      continue;
-    }
+    if (!key) continue;
     const markupBps =
       request.routingMode === RoutingMode.DIRECT
         ? key.markup_bps
         : (markups.get(`${key.workspace_id}|${request.routingMode}`) ?? markups.get(`|${request.routingMode}`)!);
-    reads.pricing.set(i, { price, markupBps, discountBps: 0 });
+    reads.pricing.set(i, pricingOf(prices.get(request.model), inForce(terms, key.organization_id, request.model), markupBps));
   }
   return reads;
 }
