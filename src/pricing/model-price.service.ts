@@ -24,15 +24,16 @@ export interface ModelPriceSetInput extends PriceInput {
 
 /** The price's components as columns (null: none), each checked. */
 export function priceColumns(input: PriceInput): Record<(typeof PRICE_COLUMNS)[number], string | null> {
-  const optional = (value: bigint | null | undefined, field: string) => (value == null ? null : requireNonNegative(value, field).toString());
+  const { cachedInputPricePerMillion: cached, cacheWritePricePerMillion: cacheWrite, reasoningPricePerMillion: reasoning, pricePerRequest, pricePerImage } = input;
+  const text = (value: bigint | null) => (value === null ? null : value.toString());
   return {
-    input_price: requireNonNegative(input.inputPricePerMillion, 'inputPricePerMillion').toString(),
-    output_price: requireNonNegative(input.outputPricePerMillion, 'outputPricePerMillion').toString(),
-    cached_input_price: optional(input.cachedInputPricePerMillion, 'cachedInputPricePerMillion'),
-    cache_write_price: optional(input.cacheWritePricePerMillion, 'cacheWritePricePerMillion'),
-    reasoning_price: optional(input.reasoningPricePerMillion, 'reasoningPricePerMillion'),
-    request_price: optional(input.pricePerRequest, 'pricePerRequest'),
-    image_price: optional(input.pricePerImage, 'pricePerImage'),
+    input_price: text(requireNonNegative(input.inputPricePerMillion, 'inputPricePerMillion')),
+    output_price: text(requireNonNegative(input.outputPricePerMillion, 'outputPricePerMillion')),
+    cached_input_price: text(cached == null ? null : requireNonNegative(cached, 'cachedInputPricePerMillion')),
+    cache_write_price: text(cacheWrite == null ? null : requireNonNegative(cacheWrite, 'cacheWritePricePerMillion')),
+    reasoning_price: text(reasoning == null ? null : requireNonNegative(reasoning, 'reasoningPricePerMillion')),
+    request_price: text(pricePerRequest == null ? null : requireNonNegative(pricePerRequest, 'pricePerRequest')),
+    image_price: text(pricePerImage == null ? null : requireNonNegative(pricePerImage, 'pricePerImage')),
   };
 }
 
