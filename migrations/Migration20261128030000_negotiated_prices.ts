@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261128010000_negotiated_prices extends Migration {
+export class Migration20261128030000_negotiated_prices extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
       -- Prices agreed with an organization, kept as a history: each row is in force from its

@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261128000000_call_pricing extends Migration {
+export class Migration20261128020000_call_pricing extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
       -- A price's other components: per 1M tokens (cached input read, cache write, reasoning),
