@@ -135,7 +135,7 @@ async function seed(base: string): Promise<Setup> {
 }
 
 const DEBIT = 'mutation ($input: GatewayDebitInput!) { gatewayDebit(input: $input) { allowed denial { code } } }';
-const BATCH = 'mutation ($inputs: [GatewayDebitInput!]!) { gatewayDebitBatch(inputs: $inputs) { results { allowed } } }';
+const BATCH = 'mutation ($input: GatewayDebitBatchInput!) { gatewayDebitBatch(input: $input) { results { allowed } } }';
 const NOOP = 'mutation { __typename }';
 
 function debitInput(apiKey: string, model: string) {
@@ -256,7 +256,7 @@ async function run(base: string, databaseUrl: string): Promise<void> {
     await checkLedger(databaseUrl, '3');
   }
   if (RUNS.has('4')) {
-    await wsLoad('4. gatewayDebitBatch of 500, hot wallet, graphql-ws (8 connections)', base, 8, () => ({ query: BATCH, variables: { inputs: batch() } }), 500);
+    await wsLoad('4. gatewayDebitBatch of 500, hot wallet, graphql-ws (8 connections)', base, 8, () => ({ query: BATCH, variables: { input: { debits: batch() } } }), 500);
     await checkLedger(databaseUrl, '4');
   }
   if (RUNS.has('5')) {

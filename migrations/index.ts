@@ -13,6 +13,7 @@ import { Migration20261123110000_low_balance_alerts } from './Migration202611231
 import { Migration20261123120000_alert_webhooks } from './Migration20261123120000_alert_webhooks';
 import { Migration20261124000000_usage_rollup } from './Migration20261124000000_usage_rollup';
 import { Migration20261126000000_one_default_card } from './Migration20261126000000_one_default_card';
+import { Migration20261128000000_list_pages } from './Migration20261128000000_list_pages';
 import { Migration20261128020000_call_pricing } from './Migration20261128020000_call_pricing';
 import { Migration20261128030000_negotiated_prices } from './Migration20261128030000_negotiated_prices';
 
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   { name: 'Migration20261123120000_alert_webhooks', class: Migration20261123120000_alert_webhooks },
   { name: 'Migration20261124000000_usage_rollup', class: Migration20261124000000_usage_rollup },
   { name: 'Migration20261126000000_one_default_card', class: Migration20261126000000_one_default_card },
+  { name: 'Migration20261128000000_list_pages', class: Migration20261128000000_list_pages },
   { name: 'Migration20261128020000_call_pricing', class: Migration20261128020000_call_pricing },
   { name: 'Migration20261128030000_negotiated_prices', class: Migration20261128030000_negotiated_prices },
 ];

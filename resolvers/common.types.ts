@@ -34,6 +34,13 @@ export abstract class MutationPayload {
   userErrors!: UserError[];
 }
 
+/** Every `<object>Remove` payload: the id of what is gone, for a client to drop from its cache and lists. */
+@ObjectType()
+export abstract class RemovePayload extends MutationPayload {
+  @Field(() => ID, { nullable: true, description: 'The id of what was removed' })
+  removedId?: string;
+}
+
 @ObjectType()
 export class PageInfo {
   @Field()
@@ -96,8 +103,11 @@ export function Connection<T extends object>(nodeType: ClassType<T>, name: strin
   return ConnectionType;
 }
 
-export function toConnection<T extends { id: string; createdAt: Date }>(page: Page<T>): ConnectionShape<T> {
-  const edges = page.nodes.map((node) => ({ cursor: encodeCursor(node), node }));
+/** A page as a connection; its cursors are (created_at, id) unless `cursorOf` says otherwise. */
+export function toConnection<T extends { id: string; createdAt: Date }>(page: Page<T>): ConnectionShape<T>;
+export function toConnection<T>(page: Page<T>, cursorOf: (node: T) => string): ConnectionShape<T>;
+export function toConnection<T>(page: Page<T>, cursorOf = encodeCursor as (node: T) => string): ConnectionShape<T> {
+  const edges = page.nodes.map((node) => ({ cursor: cursorOf(node), node }));
   return {
     edges,
     nodes: page.nodes,

@@ -1,42 +1,45 @@
-import { AlertResolver, LowBalanceThresholdResolver, OrganizationAlertsResolver, WalletLowBalanceThresholdsResolver } from './alert.resolver';
-import { BillingResolver } from './billing.resolver';
-import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway.resolver';
-import { ApiKeyResolver } from './api-key.resolver';
-import { IdentityResolver } from './identity.resolver';
-import { MemberResolver } from './member.resolver';
-import { ModelPriceResolver } from './model-price.resolver';
-import { OrganizationResolver } from './organization.resolver';
-import { AutoTopUpEventResolver, AutoTopUpResolver, OrganizationPurchasesResolver, PaymentMethodResolver, PurchaseResolver } from './purchase.resolver';
-import { UsageReportResolver, WalletSpendProjectionResolver } from './usage-report.resolver';
-import { ViewerResolver } from './viewer.resolver';
-import { TransactionResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet.resolver';
-import { ProjectResolver, WorkspaceResolver } from './workspace.resolver';
+import { AlertResolver } from './alert/alert.resolver';
+import { ApiKeyResolver } from './api-key/api-key.resolver';
+import { BillingProfileResolver } from './billing-profile/billing-profile.resolver';
+import { BudgetResolver, TokenBudgetResolver } from './budget/budget.resolver';
+import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway/gateway.resolver';
+import { IdentityResolver } from './identity/identity.resolver';
+import { LowBalanceThresholdResolver } from './low-balance-threshold/low-balance-threshold.resolver';
+import { MemberResolver } from './member/member.resolver';
+import { ModelPriceResolver } from './model-price/model-price.resolver';
+import { OrganizationResolver } from './organization/organization.resolver';
+import { PaymentMethodResolver } from './payment-method/payment-method.resolver';
+import { ProjectResolver } from './project/project.resolver';
+import { PurchaseResolver } from './purchase/purchase.resolver';
+import { TransactionResolver } from './transaction/transaction.resolver';
+import { UsageReportResolver } from './usage-report/usage-report.resolver';
+import { ViewerResolver } from './viewer/viewer.resolver';
+import { AutoTopUpEventResolver, WalletBalanceChangeResolver, WalletResolver } from './wallet/wallet.resolver';
+import { WorkspaceResolver } from './workspace/workspace.resolver';
 
+/** One resolver class per GraphQL type, in its type's folder (the root queries and the gateway's mutations have none). */
 export const RESOLVERS = [
   ViewerResolver,
   UsageReportResolver,
-  WalletSpendProjectionResolver,
   OrganizationResolver,
+  BillingProfileResolver,
   MemberResolver,
   WorkspaceResolver,
+  ProjectResolver,
   WalletResolver,
-  TransactionResolver,
   WalletBalanceChangeResolver,
+  AutoTopUpEventResolver,
+  TransactionResolver,
   GatewayResolver,
   GatewayDebitPayloadResolver,
   GatewayCapturePayloadResolver,
-  ProjectResolver,
   ApiKeyResolver,
   IdentityResolver,
+  BudgetResolver,
+  TokenBudgetResolver,
   ModelPriceResolver,
-  BillingResolver,
   PurchaseResolver,
-  OrganizationPurchasesResolver,
   PaymentMethodResolver,
-  AutoTopUpResolver,
-  AutoTopUpEventResolver,
   AlertResolver,
   LowBalanceThresholdResolver,
-  OrganizationAlertsResolver,
-  WalletLowBalanceThresholdsResolver,
 ] as const;

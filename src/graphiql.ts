@@ -44,9 +44,11 @@ query Wallets {
   viewer {
     organization {
       name
-      workspaces {
-        name
-        wallet { id balance }
+      workspaces(first: 10) {
+        nodes {
+          name
+          wallet { id balance }
+        }
       }
     }
   }

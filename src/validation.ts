@@ -25,29 +25,17 @@ export function requireNonNegative(value: bigint, field: string): bigint {
   return value;
 }
 
-/** A budget and its period as a mutation input gives them: a key left out is undefined, an explicit null is null. */
-export interface BudgetInput<P> {
-  budget?: bigint | null;
-  budgetPeriod?: P | null;
+/** A budget as a mutation input sets it: at most `amount` per calendar `period`. */
+export interface BudgetSetting<P> {
+  amount: bigint;
+  period: P;
 }
 
 /**
- * What a budget input asks for: `undefined` keeps the budget as it is (both left out), a pair
- * of nulls clears it (`budget: null` alone clears it too), two values set it. A budget without
- * a period, or a period without a budget, is refused.
+ * What a budget input asks for: left out (undefined) keeps the budget as it is, null removes it,
+ * a value sets it, its amount not negative. `field` is the input's name, e.g. "budget".
  */
-export function requireBudget<P>(input: BudgetInput<P>): { budget: bigint | null; budgetPeriod: P | null } | undefined {
-  const { budget, budgetPeriod } = input;
-  if (budget === undefined && budgetPeriod === undefined) return undefined;
-  if (budget == null) {
-    if (budgetPeriod != null) {
-      throw new DomainError(UserErrorCode.INVALID, 'budgetPeriod needs a budget: give both, or clear both with null', ['input', 'budget']);
-    }
-    return { budget: null, budgetPeriod: null };
-  }
-  requireNonNegative(budget, 'budget');
-  if (budgetPeriod == null) {
-    throw new DomainError(UserErrorCode.INVALID, 'budget needs a budgetPeriod: give both, or clear both with null', ['input', 'budgetPeriod']);
-  }
-  return { budget, budgetPeriod };
+export function requireBudget<P>(budget: BudgetSetting<P> | null | undefined, field: string): BudgetSetting<P> | null | undefined {
+  if (budget != null) requireNonNegative(budget.amount, `${field}.amount`);
+  return budget;
 }

@@ -25,7 +25,7 @@ const app = useTestApp();
 
 const VIEWER = `{ viewer { kind member { id role } organization { id name } } }`;
 const NODE = `query ($id: ID!) { node(id: $id) { __typename id } }`;
-const ORGANIZATION = `query ($id: ID) { organization(id: $id) { id name workspaces { id wallet { id balance } } members { id } } }`;
+const ORGANIZATION = `query ($id: ID) { organization(id: $id) { id name workspaces { nodes { id wallet { id balance } } } members { nodes { id } } } }`;
 
 /** The codes of a response's top-level errors. */
 
@@ -221,13 +221,13 @@ describe('roles: only owners and admins write', () => {
     expect(viewer).toEqual({ kind: 'MEMBER', member: { id: reader.memberId, role }, organization: { id: org.organizationId, name: expect.any(String) } });
 
     const { organization } = await app.data(
-      `{ organization { id members { id role } workspaces { id wallet { balance transactions(first: 5) { nodes { type amount } } } } } }`,
+      `{ organization { id members { nodes { id role } } workspaces { nodes { id wallet { balance transactions(first: 5) { nodes { type amount } } } } } } }`,
       {},
       reader.token,
     );
     expect(organization.id).toBe(org.organizationId);
-    expect(organization.members.map((m: { id: string }) => m.id).sort()).toEqual([org.ownerId, reader.memberId].sort());
-    expect(organization.workspaces).toEqual([
+    expect(organization.members.nodes.map((m: { id: string }) => m.id).sort()).toEqual([org.ownerId, reader.memberId].sort());
+    expect(organization.workspaces.nodes).toEqual([
       { id: main.workspaceId, wallet: { balance: '12.5', transactions: { nodes: [{ type: 'MANUAL', amount: '12.5' }] } } },
     ]);
     expect(await balanceOf(app, main.walletId, reader.token)).toBe('12.5');
@@ -373,6 +373,7 @@ describe('authentication', () => {
     const { memberRemove } = await app.data(MEMBER_REMOVE, { input: { memberId: member.memberId } }, org.ownerToken);
     expectNoUserErrors(memberRemove);
     expect(memberRemove.member).toEqual({ id: member.memberId, role: 'ADMIN', removedAt: expect.any(String) });
+    expect(memberRemove.removedId).toBe(member.memberId);
 
     for (const token of [member.token, memberTokenCreate.secret]) {
       expectTopLevelError(await app.gql(VIEWER, {}, token), 'UNAUTHENTICATED', 401);
@@ -383,7 +384,7 @@ describe('authentication', () => {
     expect(active).toBe(0);
 
     const { organization } = await app.data(ORGANIZATION, {}, org.ownerToken);
-    expect(organization.members).toEqual([{ id: org.ownerId }]);
+    expect(organization.members.nodes).toEqual([{ id: org.ownerId }]);
     // Removed once: a second removal and a new token for them find no such member.
     const again = await app.data(MEMBER_REMOVE, { input: { memberId: member.memberId } }, org.ownerToken);
     expect(again.memberRemove.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: ['input', 'memberId'] })]);
@@ -423,6 +424,7 @@ describe('owners', () => {
     const before = await organizationState(app, org.organizationId);
     const alone = await app.data(MEMBER_REMOVE, { input: { memberId: org.ownerId } }, org.ownerToken);
     expect(alone.memberRemove).toEqual({
+      removedId: null,
       member: null,
       userErrors: [expect.objectContaining({ code: 'LAST_OWNER', field: ['input', 'memberId'] })],
     });
@@ -439,7 +441,7 @@ describe('owners', () => {
     const last = await app.data(MEMBER_REMOVE, { input: { memberId: second.memberId } }, second.token);
     expect(last.memberRemove.userErrors).toEqual([expect.objectContaining({ code: 'LAST_OWNER' })]);
     const { organization } = await app.data(ORGANIZATION, {}, second.token);
-    expect(organization.members).toEqual([{ id: second.memberId }]);
+    expect(organization.members.nodes).toEqual([{ id: second.memberId }]);
   });
 
   it('keeps one owner when two owners remove each other at the same time', async () => {

@@ -69,6 +69,21 @@ describe('alert webhook destinations', () => {
     }
   });
 
+  it('alertWebhookRemove takes the organization, by default your own; another answers NOT_FOUND and changes nothing', async () => {
+    const REMOVE = `mutation ($input: AlertWebhookRemoveInput!) {
+      alertWebhookRemove(input: $input) { organization { alertWebhookUrl } userErrors { code field } }
+    }`;
+    const [org, other] = [await createOrganization(app), await createOrganization(app)];
+    const url = 'https://hooks.tollgate.invalid/alerts';
+    expectNoUserErrors((await app.data(WEBHOOK_SET, { input: { url } }, org.ownerToken)).alertWebhookSet);
+    const refused = await app.data(REMOVE, { input: { organizationId: other.organizationId } }, org.ownerToken);
+    expect(refused.alertWebhookRemove).toEqual({ organization: null, userErrors: [{ code: 'NOT_FOUND', field: ['input', 'organizationId'] }] });
+    const named = await app.data(REMOVE, { input: { organizationId: org.organizationId } }, org.ownerToken);
+    expect(named.alertWebhookRemove).toEqual({ organization: { alertWebhookUrl: null }, userErrors: [] });
+    expectNoUserErrors((await app.data(WEBHOOK_SET, { input: { url } }, org.ownerToken)).alertWebhookSet);
+    expect((await app.data(REMOVE, { input: {} }, org.ownerToken)).alertWebhookRemove).toEqual({ organization: { alertWebhookUrl: null }, userErrors: [] });
+  });
+
   /** An organization whose webhook URL was stored before it was checked, and an alert owed to it. */
   async function alertOwedTo(url: string): Promise<OrgFixture> {
     const org = await createOrganization(app);

@@ -15,8 +15,11 @@ beforeEach(() => {
   clock.now = WEDNESDAY_NOON;
 });
 
-const KEY_FIELDS = `id name prefix costLimit tokenLimit limitPeriod requestsPerMinute expiresAt revokedAt createdAt
+const KEY_FIELDS = `id name prefix budget { amount period } tokenBudget { amount period } requestsPerMinute expiresAt revokedAt createdAt
   workspace { id } project { id }`;
+
+/** A MONTHLY budget of `amount`, as an input gives it and as a key answers it. */
+const monthly = (amount: string | number) => ({ amount, period: 'MONTHLY' });
 
 const CREATE = `mutation ($input: ApiKeyCreateInput!) {
   apiKeyCreate(input: $input) { apiKey { ${KEY_FIELDS} } secret userErrors { field code message } }
@@ -29,7 +32,7 @@ const REVOKE = `mutation ($input: ApiKeyRevokeInput!) {
 }`;
 const LIMITS = `query ($id: ID!) {
   node(id: $id) {
-    ... on ApiKey { limitPeriod usage { daily weekly monthly yearly } limitRemaining tokensRemaining limitResetAt }
+    ... on ApiKey { usage { daily weekly monthly yearly } budget { amount period remaining resetAt } tokenBudget { amount period remaining resetAt } }
   }
 }`;
 const KEYS_PAGE = `query ($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
@@ -70,9 +73,8 @@ describe('apiKeyCreate', () => {
           workspaceId: org.workspaceId,
           name: '  Production  ',
           projectId,
-          costLimit: '25.50',
-          tokenLimit: '5000000000',
-          limitPeriod: 'DAILY',
+          budget: { amount: '25.50', period: 'DAILY' },
+          tokenBudget: { amount: '5000000000', period: 'DAILY' },
           requestsPerMinute: 600,
           expiresAt: '2027-01-01T00:00:00.000Z',
         },
@@ -84,9 +86,8 @@ describe('apiKeyCreate', () => {
         id: expect.stringMatching(/^key_[0-9A-Za-z]{22}$/),
         name: 'Production',
         prefix: apiKeyCreate.secret.slice(0, 10),
-        costLimit: '25.5',
-        tokenLimit: '5000000000',
-        limitPeriod: 'DAILY',
+        budget: { amount: '25.5', period: 'DAILY' },
+        tokenBudget: { amount: '5000000000', period: 'DAILY' },
         requestsPerMinute: 600,
         expiresAt: '2027-01-01T00:00:00.000Z',
         revokedAt: null,
@@ -120,15 +121,14 @@ describe('apiKeyCreate', () => {
     expect(read.node).toEqual({ id: apiKey.id, prefix: secret.slice(0, 10) });
   });
 
-  it('makes a different secret every time, with no limits and a MONTHLY period by default', async () => {
+  it('makes a different secret every time, with no budgets by default', async () => {
     const org = await organizationWithWorkspace(app);
     const first = await createKey(org.ownerToken, { workspaceId: org.workspaceId });
     const second = await createKey(org.ownerToken, { workspaceId: org.workspaceId, name: 'Production' });
     expect(first.secret).not.toBe(second.secret);
     expect(first.apiKey).toMatchObject({
-      costLimit: null,
-      tokenLimit: null,
-      limitPeriod: 'MONTHLY',
+      budget: null,
+      tokenBudget: null,
       requestsPerMinute: null,
       expiresAt: null,
       revokedAt: null,
@@ -142,13 +142,13 @@ describe('apiKeyCreate', () => {
     const org = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(org.ownerToken, {
       workspaceId: org.workspaceId,
-      costLimit: '0',
-      tokenLimit: '9223372036854775807',
+      budget: monthly('0'),
+      tokenBudget: monthly('9223372036854775807'),
       requestsPerMinute: 1_000_000,
     });
-    expect(apiKey).toMatchObject({ costLimit: '0', tokenLimit: '9223372036854775807', requestsPerMinute: 1_000_000 });
-    const small = await createKey(org.ownerToken, { workspaceId: org.workspaceId, tokenLimit: 0, requestsPerMinute: 1 });
-    expect(small.apiKey).toMatchObject({ tokenLimit: '0', requestsPerMinute: 1 });
+    expect(apiKey).toMatchObject({ budget: monthly('0'), tokenBudget: monthly('9223372036854775807'), requestsPerMinute: 1_000_000 });
+    const small = await createKey(org.ownerToken, { workspaceId: org.workspaceId, tokenBudget: monthly(0), requestsPerMinute: 1 });
+    expect(small.apiKey).toMatchObject({ tokenBudget: monthly('0'), requestsPerMinute: 1 });
   });
 
   it('refuses invalid limits, names and expiries with INVALID on the field, and creates nothing', async () => {
@@ -157,8 +157,10 @@ describe('apiKeyCreate', () => {
       [{ name: '' }, 'name'],
       [{ name: '   ' }, 'name'],
       [{ name: 'x'.repeat(201) }, 'name'],
-      [{ costLimit: '-0.000000001' }, 'costLimit'],
-      [{ costLimit: '-5' }, 'costLimit'],
+      [{ budget: monthly('-0.000000001') }, 'budget.amount'],
+      [{ budget: monthly('-5') }, 'budget.amount'],
+      [{ budget: { amount: '5', period: 'YEARLY' } }, 'budget.period'],
+      [{ budget: { amount: '5', period: 'DAILY' }, tokenBudget: { amount: '5', period: 'WEEKLY' } }, 'tokenBudget.period'],
       [{ requestsPerMinute: 0 }, 'requestsPerMinute'],
       [{ requestsPerMinute: -10 }, 'requestsPerMinute'],
       [{ requestsPerMinute: 1_000_001 }, 'requestsPerMinute'],
@@ -173,7 +175,7 @@ describe('apiKeyCreate', () => {
         payload: {
           apiKey: null,
           secret: null,
-          userErrors: [{ field: ['input', field], code: 'INVALID', message: expect.stringContaining(field) }],
+          userErrors: [{ field: ['input', ...field.split('.')], code: 'INVALID', message: expect.stringMatching(new RegExp(field.split('.')[0].replace(/([A-Z])/g, ' ?$1'), 'i')) }],
         },
       });
     }
@@ -183,14 +185,15 @@ describe('apiKeyCreate', () => {
   it('refuses malformed token counts, amounts and ids as BAD_USER_INPUT', async () => {
     const org = await organizationWithWorkspace(app);
     const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ tokenLimit: -1 }, /cannot be negative/],
-      [{ tokenLimit: '-1' }, /cannot be negative/],
-      [{ tokenLimit: 1.5 }, /whole number/],
-      [{ tokenLimit: '9223372036854775808' }, /at most 9223372036854775807/],
-      [{ costLimit: 5 }, /Money must be a decimal string/],
-      [{ costLimit: '0.0000000001' }, /at most 9 fractional digits/],
+      [{ tokenBudget: monthly(-1) }, /cannot be negative/],
+      [{ tokenBudget: monthly('-1') }, /cannot be negative/],
+      [{ tokenBudget: monthly(1.5) }, /whole number/],
+      [{ tokenBudget: monthly('9223372036854775808') }, /at most 9223372036854775807/],
+      [{ budget: monthly(5) }, /Money must be a decimal string/],
+      [{ budget: monthly('0.0000000001') }, /at most 9 fractional digits/],
+      [{ budget: { amount: '5' } }, /Field "period" of required type "BudgetPeriod!" was not provided/],
       [{ expiresAt: 'tomorrow' }, /DateTime/],
-      [{ limitPeriod: 'YEARLY' }, /KeyLimitPeriod/],
+      [{ budget: { amount: '5', period: 'HOURLY' } }, /BudgetPeriod/],
       [{ projectId: 'prj_nope' }, /input.projectId/],
       [{ workspaceId: org.walletId }, /input.workspaceId/],
     ];
@@ -233,14 +236,14 @@ describe('apiKeyUpdate', () => {
     const projectId = await createProject(org.ownerToken, org.workspaceId);
     const { apiKey } = await createKey(org.ownerToken, {
       workspaceId: org.workspaceId,
-      costLimit: '10',
-      tokenLimit: 1000,
+      budget: monthly('10'),
+      tokenBudget: monthly(1000),
       requestsPerMinute: 60,
       expiresAt: '2027-01-01T00:00:00.000Z',
     });
     const { apiKeyUpdate } = await app.data(
       UPDATE,
-      { input: { apiKeyId: apiKey.id, name: 'Renamed', projectId, costLimit: '12.25', limitPeriod: 'WEEKLY' } },
+      { input: { apiKeyId: apiKey.id, name: 'Renamed', projectId, budget: { amount: '12.25', period: 'WEEKLY' }, tokenBudget: { amount: '1000', period: 'WEEKLY' } } },
       org.ownerToken,
     );
     expect(apiKeyUpdate).toEqual({
@@ -248,8 +251,8 @@ describe('apiKeyUpdate', () => {
         ...apiKey,
         name: 'Renamed',
         project: { id: projectId },
-        costLimit: '12.25',
-        limitPeriod: 'WEEKLY',
+        budget: { amount: '12.25', period: 'WEEKLY' },
+        tokenBudget: { amount: '1000', period: 'WEEKLY' },
       },
       userErrors: [],
     });
@@ -258,15 +261,14 @@ describe('apiKeyUpdate', () => {
     expect(unchanged.apiKeyUpdate).toEqual(apiKeyUpdate);
   });
 
-  it('clears a limit, the project or the expiry on an explicit null; null name or period leaves them as they are', async () => {
+  it('clears a budget, the project or the expiry on an explicit null; a null name leaves it as it is', async () => {
     const org = await organizationWithWorkspace(app);
     const projectId = await createProject(org.ownerToken, org.workspaceId);
     const { apiKey } = await createKey(org.ownerToken, {
       workspaceId: org.workspaceId,
       projectId,
-      costLimit: '10',
-      tokenLimit: '5000000000',
-      limitPeriod: 'DAILY',
+      budget: { amount: '10', period: 'DAILY' },
+      tokenBudget: { amount: '5000000000', period: 'DAILY' },
       requestsPerMinute: 60,
       expiresAt: '2027-01-01T00:00:00.000Z',
     });
@@ -276,10 +278,9 @@ describe('apiKeyUpdate', () => {
         input: {
           apiKeyId: apiKey.id,
           name: null,
-          limitPeriod: null,
           projectId: null,
-          costLimit: null,
-          tokenLimit: null,
+          budget: null,
+          tokenBudget: null,
           requestsPerMinute: null,
           expiresAt: null,
         },
@@ -287,7 +288,7 @@ describe('apiKeyUpdate', () => {
       org.ownerToken,
     );
     expect(apiKeyUpdate).toEqual({
-      apiKey: { ...apiKey, project: null, costLimit: null, tokenLimit: null, requestsPerMinute: null, expiresAt: null },
+      apiKey: { ...apiKey, project: null, budget: null, tokenBudget: null, requestsPerMinute: null, expiresAt: null },
       userErrors: [],
     });
     const [row] = await keyRows(org.workspaceId);
@@ -306,11 +307,13 @@ describe('apiKeyUpdate', () => {
     const org = await organizationWithWorkspace(app);
     const side = await createWorkspace(app, org.ownerToken, 'Side');
     const sideProject = await createProject(org.ownerToken, side.workspaceId);
-    const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId, costLimit: '1' });
+    const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId, budget: monthly('1') });
     const before = await keyRows(org.workspaceId);
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ name: ' ' }, 'name', 'INVALID'],
-      [{ costLimit: '-1' }, 'costLimit', 'INVALID'],
+      [{ budget: monthly('-1') }, 'budget.amount', 'INVALID'],
+      // The budget keeps MONTHLY: a token budget must share it, unless both change.
+      [{ tokenBudget: { amount: '5', period: 'DAILY' } }, 'tokenBudget.period', 'INVALID'],
       [{ requestsPerMinute: 0 }, 'requestsPerMinute', 'INVALID'],
       [{ requestsPerMinute: 2_000_000 }, 'requestsPerMinute', 'INVALID'],
       [{ expiresAt: '2026-03-18T00:00:00Z' }, 'expiresAt', 'INVALID'],
@@ -321,10 +324,10 @@ describe('apiKeyUpdate', () => {
       const { apiKeyUpdate } = await app.data(UPDATE, { input: { apiKeyId: apiKey.id, ...input } }, org.ownerToken);
       expect({ input, payload: apiKeyUpdate }).toEqual({
         input,
-        payload: { apiKey: null, userErrors: [{ field: ['input', field], code, message: expect.any(String) }] },
+        payload: { apiKey: null, userErrors: [{ field: ['input', ...field.split('.')], code, message: expect.any(String) }] },
       });
     }
-    const negativeTokens = await app.gql(UPDATE, { input: { apiKeyId: apiKey.id, tokenLimit: -1 } }, org.ownerToken);
+    const negativeTokens = await app.gql(UPDATE, { input: { apiKeyId: apiKey.id, tokenBudget: monthly(-1) } }, org.ownerToken);
     expect(codes(negativeTokens)).toEqual(['BAD_USER_INPUT']);
     expect(await keyRows(org.workspaceId)).toEqual(before);
   });
@@ -333,7 +336,7 @@ describe('apiKeyUpdate', () => {
     const org = await organizationWithWorkspace(app);
     const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId });
     expectNoUserErrors((await app.data(REVOKE, { input: { apiKeyId: apiKey.id } }, org.ownerToken)).apiKeyRevoke);
-    const { apiKeyUpdate } = await app.data(UPDATE, { input: { apiKeyId: apiKey.id, costLimit: '5' } }, org.ownerToken);
+    const { apiKeyUpdate } = await app.data(UPDATE, { input: { apiKeyId: apiKey.id, budget: monthly('5') } }, org.ownerToken);
     expect(apiKeyUpdate).toEqual({
       apiKey: null,
       userErrors: [{ field: ['input', 'apiKeyId'], code: 'INVALID', message: 'A revoked API key cannot be changed' }],
@@ -407,7 +410,7 @@ describe('who may manage keys', () => {
     const org = await organizationWithWorkspace(app);
     const admin = await createMemberWithToken(app, org.ownerToken, 'ADMIN');
     const { apiKey } = await createKey(admin.token, { workspaceId: org.workspaceId });
-    expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, costLimit: '3' } }, admin.token)).apiKeyUpdate);
+    expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, budget: monthly('3') } }, admin.token)).apiKeyUpdate);
     expectNoUserErrors((await app.data(REVOKE, { input: { apiKeyId: apiKey.id } }, admin.token)).apiKeyRevoke);
   });
 
@@ -458,19 +461,17 @@ describe('usage and what the limits leave', () => {
     return { org, apiKey, limits };
   }
 
-  it('is zero with no counters yet, and the limits are whole', async () => {
-    const { limits } = await keyWith({ costLimit: '10', tokenLimit: 1000, limitPeriod: 'DAILY' });
+  it('is zero with no counters yet, and the budgets are whole', async () => {
+    const { limits } = await keyWith({ budget: { amount: '10', period: 'DAILY' }, tokenBudget: { amount: 1000, period: 'DAILY' } });
     expect(await limits()).toEqual({
-      limitPeriod: 'DAILY',
       usage: { daily: '0', weekly: '0', monthly: '0', yearly: '0' },
-      limitRemaining: '10',
-      tokensRemaining: '1000',
-      limitResetAt: '2026-03-19T00:00:00.000Z',
+      budget: { amount: '10', period: 'DAILY', remaining: '10', resetAt: '2026-03-19T00:00:00.000Z' },
+      tokenBudget: { amount: '1000', period: 'DAILY', remaining: '1000', resetAt: '2026-03-19T00:00:00.000Z' },
     });
   });
 
   it('reads the counters of the current day, week (from Monday), month and year; past periods do not count', async () => {
-    const { apiKey, limits } = await keyWith({ costLimit: '100', tokenLimit: '10000000000' });
+    const { apiKey, limits } = await keyWith({ budget: monthly('100'), tokenBudget: monthly('10000000000') });
     const now = WEDNESDAY_NOON;
     await setCounter(app, apiKey.id, Period.DAILY, now, { cost: usd('1.5'), tokens: 100n, heldCost: usd('0.25'), heldTokens: 10n });
     await setCounter(app, apiKey.id, Period.WEEKLY, now, { cost: usd('7'), tokens: 700n, heldCost: usd('0.25'), heldTokens: 10n });
@@ -488,18 +489,22 @@ describe('usage and what the limits leave', () => {
     await setCounter(app, apiKey.id, Period.YEARLY, new Date('2025-12-31T23:00:00Z'), { cost: usd('1000'), tokens: 1n });
 
     expect(await limits()).toEqual({
-      limitPeriod: 'MONTHLY',
       usage: { daily: '1.5', weekly: '7', monthly: '30.000000001', yearly: '300' },
       // 100 - (30.000000001 captured + 0.25 held)
-      limitRemaining: '69.749999999',
+      budget: { amount: '100', period: 'MONTHLY', remaining: '69.749999999', resetAt: '2026-04-01T00:00:00.000Z' },
       // 10,000,000,000 - (3,000,000,000 + 10 held): beyond a 32-bit Int
-      tokensRemaining: '6999999990',
-      limitResetAt: '2026-04-01T00:00:00.000Z',
+      tokenBudget: { amount: '10000000000', period: 'MONTHLY', remaining: '6999999990', resetAt: '2026-04-01T00:00:00.000Z' },
     });
   });
 
-  it("follows the key's limit period, and a new period starts from zero", async () => {
-    const { org, apiKey, limits } = await keyWith({ costLimit: '10', tokenLimit: 500, limitPeriod: 'DAILY' });
+  it("follows the key's budget period, and a new period starts from zero", async () => {
+    const budgets = (period: string) => ({ budget: { amount: '10', period }, tokenBudget: { amount: 500, period } });
+    const { org, apiKey, limits } = await keyWith(budgets('DAILY'));
+    const remaining = (node: { budget: { remaining: string; resetAt: string }; tokenBudget: { remaining: string } }) => ({
+      remaining: node.budget.remaining,
+      tokens: node.tokenBudget.remaining,
+      resetAt: node.budget.resetAt,
+    });
     const costs: Array<[Period, bigint]> = [
       [Period.DAILY, usd('2')],
       [Period.WEEKLY, usd('4')],
@@ -507,56 +512,50 @@ describe('usage and what the limits leave', () => {
     ];
     // Tokens: 100 per dollar.
     for (const [period, cost] of costs) await setCounter(app, apiKey.id, period, WEDNESDAY_NOON, { cost, tokens: cost / 10_000_000n });
-    expect(await limits()).toMatchObject({ limitRemaining: '8', tokensRemaining: '300', limitResetAt: '2026-03-19T00:00:00.000Z' });
+    expect(remaining(await limits())).toEqual({ remaining: '8', tokens: '300', resetAt: '2026-03-19T00:00:00.000Z' });
 
     const expectations: Array<[KeyLimitPeriod, string, string, string]> = [
       [KeyLimitPeriod.WEEKLY, '6', '100', '2026-03-23T00:00:00.000Z'],
       [KeyLimitPeriod.MONTHLY, '4', '0', '2026-04-01T00:00:00.000Z'],
     ];
-    for (const [limitPeriod, remaining, tokens, resetAt] of expectations) {
-      expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, limitPeriod } }, org.ownerToken)).apiKeyUpdate);
-      expect(await limits()).toMatchObject({ limitPeriod, limitRemaining: remaining, tokensRemaining: tokens, limitResetAt: resetAt });
+    for (const [period, left, tokens, resetAt] of expectations) {
+      expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, ...budgets(period) } }, org.ownerToken)).apiKeyUpdate);
+      const node = await limits();
+      expect([node.budget.period, node.tokenBudget.period]).toEqual([period, period]);
+      expect(remaining(node)).toEqual({ remaining: left, tokens, resetAt });
     }
 
     // The next day the daily counter is a past period's; the week and month go on.
     clock.now = new Date('2026-03-19T00:00:00.000Z');
-    expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, limitPeriod: 'DAILY' } }, org.ownerToken)).apiKeyUpdate);
+    expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, ...budgets('DAILY') } }, org.ownerToken)).apiKeyUpdate);
     expect(await limits()).toEqual({
-      limitPeriod: 'DAILY',
       usage: { daily: '0', weekly: '4', monthly: '6', yearly: '0' },
-      limitRemaining: '10',
-      tokensRemaining: '500',
-      limitResetAt: '2026-03-20T00:00:00.000Z',
+      budget: { amount: '10', period: 'DAILY', remaining: '10', resetAt: '2026-03-20T00:00:00.000Z' },
+      tokenBudget: { amount: '500', period: 'DAILY', remaining: '500', resetAt: '2026-03-20T00:00:00.000Z' },
     });
     // The last instant of a Sunday is still in the week that began on Monday.
     clock.now = new Date('2026-03-22T23:59:59.999Z');
-    expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, limitPeriod: 'WEEKLY' } }, org.ownerToken)).apiKeyUpdate);
-    expect(await limits()).toMatchObject({ usage: { daily: '0', weekly: '4', monthly: '6', yearly: '0' }, limitResetAt: '2026-03-23T00:00:00.000Z' });
+    expectNoUserErrors((await app.data(UPDATE, { input: { apiKeyId: apiKey.id, ...budgets('WEEKLY') } }, org.ownerToken)).apiKeyUpdate);
+    expect(await limits()).toMatchObject({ usage: { daily: '0', weekly: '4', monthly: '6', yearly: '0' }, budget: { resetAt: '2026-03-23T00:00:00.000Z' } });
     clock.now = new Date('2026-03-23T00:00:00.000Z');
-    expect(await limits()).toMatchObject({ usage: { daily: '0', weekly: '0', monthly: '6', yearly: '0' }, limitRemaining: '10' });
+    expect(await limits()).toMatchObject({ usage: { daily: '0', weekly: '0', monthly: '6', yearly: '0' }, budget: { remaining: '10' } });
   });
 
-  it('never goes below zero, and is null without a limit', async () => {
-    const over = await keyWith({ costLimit: '5', tokenLimit: 100 });
+  it('never goes below zero, and is null without a budget', async () => {
+    const over = await keyWith({ budget: monthly('5'), tokenBudget: monthly(100) });
     await setCounter(app, over.apiKey.id, Period.MONTHLY, WEDNESDAY_NOON, { cost: usd('4'), heldCost: usd('2'), tokens: 90n, heldTokens: 20n });
-    expect(await over.limits()).toMatchObject({ limitRemaining: '0', tokensRemaining: '0' });
+    expect(await over.limits()).toMatchObject({ budget: { remaining: '0' }, tokenBudget: { remaining: '0' } });
 
     const unlimited = await keyWith({});
     await setCounter(app, unlimited.apiKey.id, Period.MONTHLY, WEDNESDAY_NOON, { cost: usd('4'), tokens: 90n });
-    expect(await unlimited.limits()).toEqual({
-      limitPeriod: 'MONTHLY',
-      usage: { daily: '0', weekly: '0', monthly: '4', yearly: '0' },
-      limitRemaining: null,
-      tokensRemaining: null,
-      limitResetAt: '2026-04-01T00:00:00.000Z',
-    });
+    expect(await unlimited.limits()).toEqual({ usage: { daily: '0', weekly: '0', monthly: '4', yearly: '0' }, budget: null, tokenBudget: null });
   });
 
   it('loads the counters of a whole page of keys with one query', async () => {
     const org = await organizationWithWorkspace(app);
     const ids: string[] = [];
     for (let i = 0; i < 5; i += 1) {
-      const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId, costLimit: '10' });
+      const { apiKey } = await createKey(org.ownerToken, { workspaceId: org.workspaceId, budget: monthly('10') });
       await setCounter(app, apiKey.id, Period.MONTHLY, WEDNESDAY_NOON, { cost: usd(String(i)) });
       ids.push(apiKey.id);
     }
@@ -564,12 +563,12 @@ describe('usage and what the limits leave', () => {
     const execute = jest.spyOn(connection, 'execute');
     try {
       const { node } = await app.data(
-        `query ($id: ID!) { node(id: $id) { ... on Workspace { apiKeys(first: 10) { nodes { id usage { monthly } limitRemaining limitResetAt } } } } }`,
+        `query ($id: ID!) { node(id: $id) { ... on Workspace { apiKeys(first: 10) { nodes { id usage { monthly } budget { remaining resetAt } } } } } }`,
         { id: org.workspaceId },
         org.ownerToken,
       );
       expect(node.apiKeys.nodes.map((key: { usage: { monthly: string } }) => key.usage.monthly)).toEqual(['4', '3', '2', '1', '0']);
-      expect(node.apiKeys.nodes.map((key: { limitRemaining: string }) => key.limitRemaining)).toEqual(['6', '7', '8', '9', '10']);
+      expect(node.apiKeys.nodes.map((key: { budget: { remaining: string } }) => key.budget.remaining)).toEqual(['6', '7', '8', '9', '10']);
       const counterQueries = execute.mock.calls.filter(([sql]) => typeof sql === 'string' && sql.includes('usage_counters'));
       expect(counterQueries).toHaveLength(1);
     } finally {

@@ -8,7 +8,7 @@ const UPDATE = `mutation ($input: BillingProfileUpdateInput!) {
   billingProfileUpdate(input: $input) { organization { id billingProfile { name address { line1 line2 city postalCode state country } } } userErrors { field code message } }
 }`;
 const TAX_ID_ADD = `mutation ($input: TaxIdAddInput!) { taxIdAdd(input: $input) { taxId { id country type value } userErrors { field code message } } }`;
-const TAX_ID_REMOVE = `mutation ($input: TaxIdRemoveInput!) { taxIdRemove(input: $input) { removedId userErrors { code message } } }`;
+const TAX_ID_REMOVE = `mutation ($input: TaxIdRemoveInput!) { taxIdRemove(input: $input) { removedId userErrors { code field message } } }`;
 const ADDRESS = { line1: 'Alexanderplatz 1', city: 'Berlin', postalCode: '10178', country: 'de' };
 
 /** Two servers on the run's database: one without payments configured, one talking to the Stripe stand-in. */
@@ -42,7 +42,7 @@ describe('billing profile without payments configured', () => {
     const { taxIdAdd } = await local.data(TAX_ID_ADD, { input: { country: 'DE', type: 'eu_vat', value: 'DE123456789' } }, org.ownerToken);
     expect(taxIdAdd).toMatchObject({ taxId: { country: 'DE', type: 'eu_vat', value: 'DE123456789' }, userErrors: [] });
     expect((await profileOf(local, org)).taxIds).toEqual([taxIdAdd.taxId]);
-    const { taxIdRemove } = await local.data(TAX_ID_REMOVE, { input: { id: taxIdAdd.taxId.id } }, org.ownerToken);
+    const { taxIdRemove } = await local.data(TAX_ID_REMOVE, { input: { taxIdId: taxIdAdd.taxId.id } }, org.ownerToken);
     expect(taxIdRemove).toEqual({ removedId: taxIdAdd.taxId.id, userErrors: [] });
     expect((await profileOf(local, org)).taxIds).toEqual([]);
   });
@@ -69,8 +69,8 @@ describe('billing profile without payments configured', () => {
     const input = { country: 'GB', type: 'gb_vat', value: 'GB123456789' };
     const { taxIdAdd } = await local.data(TAX_ID_ADD, { input }, org.ownerToken);
     expect((await local.data(TAX_ID_ADD, { input }, org.ownerToken)).taxIdAdd.userErrors).toEqual([expect.objectContaining({ code: 'TAKEN' })]);
-    expect((await local.data(TAX_ID_REMOVE, { input: { id: taxIdAdd.taxId.id } }, other.ownerToken)).taxIdRemove.userErrors).toEqual([
-      expect.objectContaining({ code: 'NOT_FOUND' }),
+    expect((await local.data(TAX_ID_REMOVE, { input: { taxIdId: taxIdAdd.taxId.id } }, other.ownerToken)).taxIdRemove.userErrors).toEqual([
+      expect.objectContaining({ code: 'NOT_FOUND', field: ['input', 'taxIdId'] }),
     ]);
     expect((await profileOf(local, org)).taxIds).toHaveLength(1);
   });
@@ -110,7 +110,7 @@ describe('billing profile kept in sync with a Stripe customer', () => {
       ['eu_vat', 'DE111111111'],
       ['us_ein', '12-3456789'],
     ]);
-    await paid.data(TAX_ID_REMOVE, { input: { id: taxIdAdd.taxId.id } }, org.ownerToken);
+    await paid.data(TAX_ID_REMOVE, { input: { taxIdId: taxIdAdd.taxId.id } }, org.ownerToken);
     expect(customer.tax_ids.map((taxId: { value: string }) => taxId.value)).toEqual(['DE111111111']);
     expect((await profileOf(paid, org)).taxIds.map((taxId: { value: string }) => taxId.value)).toEqual(['DE111111111']);
   });

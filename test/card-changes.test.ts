@@ -41,10 +41,10 @@ afterAll(async () => {
   await payments?.close();
 });
 
-const SETUP = `mutation { paymentMethodSetupStart { clientSecret userErrors { code } } }`;
+const SETUP = `mutation { paymentMethodSetupStart(input: {}) { clientSecret userErrors { code } } }`;
 const CARDS = `{ organization { paymentMethods { id isDefault } } }`;
-const SET_DEFAULT = `mutation ($input: PaymentMethodInput!) { paymentMethodSetDefault(input: $input) { paymentMethod { id isDefault } userErrors { code } } }`;
-const REMOVE = `mutation ($input: PaymentMethodInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`;
+const SET_DEFAULT = `mutation ($input: PaymentMethodSetDefaultInput!) { paymentMethodSetDefault(input: $input) { paymentMethod { id isDefault } userErrors { code } } }`;
+const REMOVE = `mutation ($input: PaymentMethodRemoveInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`;
 
 /** The dashboard's card form confirmed with a test card; Stripe's event brings the card to tollgate. The SetupIntent. */
 async function saveCard(org: OrgFixture, testCard: string): Promise<Record<string, any>> {

@@ -87,7 +87,7 @@ describe('CORS: a dashboard on its own origin, in Chromium', () => {
     const no = await preflight('https://evil.example');
     expect(no.headers.get('access-control-allow-origin')).toBeNull();
     // Apollo's CSRF prevention still refuses a simple cross-site GET.
-    const simple = await fetch(`${app.server.url}/graphql?query=${encodeURIComponent('{ modelPrices { model } }')}`, { headers: { origin: 'https://evil.example' } });
+    const simple = await fetch(`${app.server.url}/graphql?query=${encodeURIComponent('{ modelPrices { nodes { model } } }')}`, { headers: { origin: 'https://evil.example' } });
     expect(simple.status).toBe(400);
   });
 });

@@ -29,11 +29,11 @@ describe('the embedded default runs the whole product', () => {
     server = await npmStart(dataDir, { TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE: 'true' });
     http = graphqlClient(server.baseUrl);
     const { viewer } = await http.data(
-      '{ viewer { organization { id workspaces { id name wallet { id } } } } }',
+      '{ viewer { organization { id workspaces { nodes { id name wallet { id } } } } } }',
       {},
       server.ownerToken,
     );
-    const workspace = (name: string) => viewer.organization.workspaces.find((w: { name: string }) => w.name === name);
+    const workspace = (name: string) => viewer.organization.workspaces.nodes.find((w: { name: string }) => w.name === name);
     demo = {
       organizationId: viewer.organization.id,
       mainWorkspaceId: workspace('Default').id,
@@ -58,21 +58,21 @@ describe('the embedded default runs the whole product', () => {
   };
 
   it('starts with a demo to explore: prices, workspaces, projects, an end user with a budget, thresholds, 30 days of usage and $25', async () => {
-    const { modelPrices } = await owner('{ modelPrices { model inputPricePerMillion outputPricePerMillion } }');
-    expect(modelPrices.length).toBeGreaterThanOrEqual(8);
-    expect(new Set(modelPrices.map((price: { model: string }) => price.model.split('/')[0])).size).toBeGreaterThanOrEqual(3);
+    const { modelPrices } = await owner('{ modelPrices(first: 100) { nodes { model inputPricePerMillion outputPricePerMillion } } }');
+    expect(modelPrices.nodes.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(modelPrices.nodes.map((price: { model: string }) => price.model.split('/')[0])).size).toBeGreaterThanOrEqual(3);
 
-    const { viewer } = await owner(`{ viewer { organization { workspaces { name projects { name budget }
-      identity(externalId: "user_1001") { budget budgetPeriod }
-      apiKeys(first: 10) { edges { node { name costLimit limitPeriod } } }
+    const { viewer } = await owner(`{ viewer { organization { workspaces { nodes { name projects { nodes { name budget { amount period } } }
+      identity(externalId: "user_1001") { budget { amount period remaining resetAt } }
+      apiKeys(first: 10) { edges { node { name budget { amount period } } } }
       wallet { balance lowBalanceThresholds { amount armed }
         transactions(first: 5, filter: { types: [DEDUCTION] }) { edges { node { model project { name } apiKey { name } } } }
-        spendProjection { last7Days { spend depletesAt } last30Days { spend depletesAt } } } } } } }`);
-    const [main, research] = viewer.organization.workspaces;
+        spendProjection { last7Days { spend depletesAt } last30Days { spend depletesAt } } } } } } } }`);
+    const [main, research] = viewer.organization.workspaces.nodes;
     expect([main.name, research.name]).toEqual(['Default', 'Research']);
-    expect(main.projects.length + research.projects.length).toBeGreaterThanOrEqual(2);
-    expect(main.identity).toEqual({ budget: expect.any(String), budgetPeriod: 'MONTHLY' });
-    expect(main.apiKeys.edges.map((edge: any) => edge.node)).toContainEqual({ name: 'Demo key', costLimit: '10', limitPeriod: 'DAILY' });
+    expect(main.projects.nodes.length + research.projects.nodes.length).toBeGreaterThanOrEqual(2);
+    expect(main.identity).toEqual({ budget: { amount: '5', period: 'MONTHLY', remaining: expect.any(String), resetAt: expect.any(String) } });
+    expect(main.apiKeys.edges.map((edge: any) => edge.node)).toContainEqual({ name: 'Demo key', budget: { amount: '10', period: 'DAILY' } });
     expect(main.wallet.balance).toBe('25');
     expect(main.wallet.lowBalanceThresholds).toEqual([
       { amount: '10', armed: true },
@@ -196,7 +196,7 @@ describe('the embedded default runs the whole product', () => {
       inputTokens: 800,
       outputTokens: 200,
     }));
-    const { gatewayDebitBatch } = await gateway(DEBIT_BATCH, { inputs });
+    const { gatewayDebitBatch } = await gateway(DEBIT_BATCH, { input: { debits: inputs } });
     expect(gatewayDebitBatch.results.filter((result: { allowed: boolean }) => result.allowed)).toHaveLength(500);
   });
 

@@ -13,8 +13,8 @@ import { spawnServer } from './support/process';
 
 const demoDebit = (apiKey: string) => ({ apiKey, model: 'openai/gpt-4o-mini', idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 });
 
-const ACCEPTANCE_QUERY = `{ viewer { organization { name workspaces { name wallet { balance
-  transactions(first: 1) { edges { node { type } } } } } } } }`;
+const ACCEPTANCE_QUERY = `{ viewer { organization { name workspaces { nodes { name wallet { balance
+  transactions(first: 1) { edges { node { type } } } } } } } } }`;
 
 async function query(url: string, token: string, source: string) {
   const response = await fetch(url, {
@@ -68,7 +68,7 @@ describe('npm start on a fresh machine (embedded PGlite)', () => {
     expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/graphql$/);
     const answer = await query(first.url, first.ownerToken, ACCEPTANCE_QUERY);
     expect(answer.data.viewer.organization.name).toBe('Demo Organization');
-    expect(answer.data.viewer.organization.workspaces).toEqual([
+    expect(answer.data.viewer.organization.workspaces.nodes).toEqual([
       { name: 'Default', wallet: { balance: '25', transactions: { edges: [{ node: { type: 'DEDUCTION' } }] } } },
       { name: 'Research', wallet: expect.objectContaining({ balance: expect.any(String) }) },
     ]);
@@ -89,7 +89,7 @@ describe('npm start on a fresh machine (embedded PGlite)', () => {
     try {
       for (const printed of ['ownerToken', 'adminToken', 'gatewayToken', 'apiKey'] as const) expect(second[printed]).toBe(first[printed]);
       const again = await query(second.url, second.ownerToken, ACCEPTANCE_QUERY);
-      expect(again.data.viewer.organization.workspaces[0].wallet.balance).toBe('25');
+      expect(again.data.viewer.organization.workspaces.nodes[0].wallet.balance).toBe('25');
       const client = graphqlClient(second.baseUrl);
       const { gatewayDebit } = await client.data(DEBIT, { input: demoDebit(second.apiKey) }, second.gatewayToken);
       expect(gatewayDebit).toMatchObject({ allowed: true });

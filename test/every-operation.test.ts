@@ -69,11 +69,11 @@ async function world() {
   const main = await createWorkspace(app, org.ownerToken);
   const other = await createWorkspace(app, org.ownerToken);
   await fund(app, main.walletId, '100');
-  const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: main.workspaceId, name: unique('Project'), budget: '50', budgetPeriod: 'MONTHLY' } }, org.ownerToken);
+  const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: main.workspaceId, name: unique('Project'), budget: { amount: '50', period: 'MONTHLY' } } }, org.ownerToken);
   expectNoUserErrors(projectCreate);
   const model = unique('model').replace(' ', '-');
   await setModelPrice(app, model);
-  const key = await createApiKey(app, org.ownerToken, main.workspaceId, { projectId: projectCreate.project.id, costLimit: '20', requestsPerMinute: 1000 });
+  const key = await createApiKey(app, org.ownerToken, main.workspaceId, { projectId: projectCreate.project.id, budget: { amount: '20', period: 'MONTHLY' }, requestsPerMinute: 1000 });
   const externalId = unique('user').replace(' ', '-');
   expect(await debit(app, { ...key, model }, { identity: externalId })).toMatchObject({ allowed: true });
   await saveCard(app, stripe, org.ownerToken, 'pm_card_visa');
@@ -122,11 +122,11 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
     return { token: w.member.token, variables: { input: { alertId } } };
   },
   lowBalanceThresholdSet: async (w) => ({ token: w.ownerToken, variables: { input: { walletId: w.main.walletId, amount: '10', recipientMemberIds: [w.ownerId, w.admin.memberId] } } }),
-  lowBalanceThresholdRemove: async (w) => ({ token: w.ownerToken, variables: { input: { thresholdId: await thresholdOf(w, '5') } } }),
+  lowBalanceThresholdRemove: async (w) => ({ token: w.ownerToken, variables: { input: { lowBalanceThresholdId: await thresholdOf(w, '5') } } }),
   alertWebhookSet: async (w) => ({ token: w.admin.token, variables: { input: { url: receiverUrl() } } }),
   async alertWebhookRemove(w) {
     expectNoUserErrors((await app.data(WEBHOOK_SET, { input: { url: receiverUrl() } }, w.ownerToken)).alertWebhookSet);
-    return { token: w.ownerToken, variables: {} };
+    return { token: w.ownerToken, variables: { input: {} } };
   },
   billingProfileUpdate: async (w) => ({
     token: w.ownerToken,
@@ -136,10 +136,10 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
   async taxIdRemove(w) {
     const { taxIdAdd } = await app.data(TAX_ID_ADD, { input: { country: 'DE', type: 'eu_vat', value: 'DE987654321' } }, w.ownerToken);
     expectNoUserErrors(taxIdAdd);
-    return { token: w.ownerToken, variables: { input: { id: taxIdAdd.taxId.id } } };
+    return { token: w.ownerToken, variables: { input: { taxIdId: taxIdAdd.taxId.id } } };
   },
   gatewayDebit: async (w) => ({ token: GATEWAY_TOKEN, variables: { input: debitInput(w) } }),
-  gatewayDebitBatch: async (w) => ({ token: GATEWAY_TOKEN, variables: { inputs: [debitInput(w), debitInput(w)] } }),
+  gatewayDebitBatch: async (w) => ({ token: GATEWAY_TOKEN, variables: { input: { debits: [debitInput(w), debitInput(w)] } } }),
   gatewayAuthorize: async (w) => ({
     token: GATEWAY_TOKEN,
     variables: { input: { apiKey: w.key.secret, idempotencyKey: requestKey(), model: w.model, identity: w.externalId, maxInputTokens: 1000, maxOutputTokens: 1000 } },
@@ -153,17 +153,16 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
         workspaceId: w.main.workspaceId,
         name: unique('key'),
         projectId: w.projectId,
-        costLimit: '10',
-        tokenLimit: '1000000',
-        limitPeriod: 'WEEKLY',
+        budget: { amount: '10', period: 'WEEKLY' },
+        tokenBudget: { amount: '1000000', period: 'WEEKLY' },
         requestsPerMinute: 600,
         expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
       },
     },
   }),
-  apiKeyUpdate: async (w) => ({ token: w.admin.token, variables: { input: { apiKeyId: w.key.apiKeyId, name: unique('key'), tokenLimit: '5000000' } } }),
+  apiKeyUpdate: async (w) => ({ token: w.admin.token, variables: { input: { apiKeyId: w.key.apiKeyId, name: unique('key'), tokenBudget: { amount: '5000000', period: 'MONTHLY' } } } }),
   apiKeyRevoke: async (w) => ({ token: w.ownerToken, variables: { input: { apiKeyId: (await createApiKey(app, w.ownerToken, w.main.workspaceId)).apiKeyId } } }),
-  identityUpsert: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, externalId: w.externalId, budget: '25', budgetPeriod: 'MONTHLY' } } }),
+  identityUpsert: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, externalId: w.externalId, budget: { amount: '25', period: 'MONTHLY' } } } }),
   memberCreate: async (w) => ({ token: w.ownerToken, variables: { input: { name: 'Vera Viewer', email: `${unique('vera').replace(' ', '-')}@example.com`, role: 'VIEWER' } } }),
   async memberRemove(w) {
     const { memberCreate } = await app.data(MEMBER_CREATE, { input: { name: 'Max Member', email: `${unique('max').replace(' ', '-')}@example.com`, role: 'MEMBER' } }, w.ownerToken);
@@ -189,14 +188,14 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
     variables: { input: { fromWalletId: w.main.walletId, toWalletId: w.other.walletId, amount: '5', description: 'for research', idempotencyKey: requestKey() } },
   }),
   purchaseCreate: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, amount: '50', idempotencyKey: requestKey() } } }),
-  paymentMethodSetupStart: async (w) => ({ token: w.admin.token, variables: {} }),
+  paymentMethodSetupStart: async (w) => ({ token: w.admin.token, variables: { input: {} } }),
   paymentMethodSetDefault: async (w) => ({ token: w.ownerToken, variables: { input: { paymentMethodId: await saveCard(app, stripe, w.ownerToken, 'pm_card_mastercard') } } }),
   paymentMethodRemove: async (w) => ({ token: w.ownerToken, variables: { input: { paymentMethodId: await saveCard(app, stripe, w.ownerToken, 'pm_card_visa') } } }),
   autoTopUpUpdate: async (w) => ({ token: w.ownerToken, variables: { input: { walletId: w.main.walletId, enabled: true, threshold: '1', amount: '20' } } }),
   workspaceCreate: async (w) => ({ token: w.ownerToken, variables: { input: { name: unique('Workspace') } } }),
   workspaceUpdate: async (w) => ({ token: ADMIN_TOKEN, variables: { input: { workspaceId: w.main.workspaceId, name: unique('Workspace'), markupBasisPoints: 1500 } } }),
-  projectCreate: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, name: unique('Project'), budget: '80', budgetPeriod: 'WEEKLY' } } }),
-  projectUpdate: async (w) => ({ token: w.admin.token, variables: { input: { projectId: w.projectId, name: unique('Project'), budget: '90', budgetPeriod: 'DAILY' } } }),
+  projectCreate: async (w) => ({ token: w.ownerToken, variables: { input: { workspaceId: w.main.workspaceId, name: unique('Project'), budget: { amount: '80', period: 'WEEKLY' } } } }),
+  projectUpdate: async (w) => ({ token: w.admin.token, variables: { input: { projectId: w.projectId, name: unique('Project'), budget: { amount: '90', period: 'DAILY' } } } }),
 };
 
 function receiverUrl(): string {

@@ -62,7 +62,7 @@ describe('limit periods reset on UTC calendar boundaries', () => {
     ['MONTHLY', '2026-03-31T23:59:59.999Z', '2026-04-01T00:00:00.000Z'],
   ])("a key's %s cost limit", async (period, before, after) => {
     at(before);
-    const fixture = await gatewaySetup(app, '1', { costLimit: cost, limitPeriod: period });
+    const fixture = await gatewaySetup(app, '1', { budget: { amount: cost, period } });
     const spent = await debit(app, fixture);
     expect(spent).toMatchObject({ allowed: true, limits: { costRemaining: '0', resetAt: new Date(after).toISOString() } });
     expect((await debit(app, fixture)).denial.code).toBe('KEY_COST_LIMIT_REACHED');
@@ -80,7 +80,7 @@ describe('limit periods reset on UTC calendar boundaries', () => {
     const fixture = await gatewaySetup(app, '1');
     await app.data(
       `mutation ($input: IdentityUpsertInput!) { identityUpsert(input: $input) { userErrors { code } } }`,
-      { input: { workspaceId: fixture.workspaceId, externalId: 'carol', budget: cost, budgetPeriod: period } },
+      { input: { workspaceId: fixture.workspaceId, externalId: 'carol', budget: { amount: cost, period } } },
       fixture.ownerToken,
     );
     expect((await debit(app, fixture, { identity: 'carol' })).allowed).toBe(true);

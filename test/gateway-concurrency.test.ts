@@ -22,7 +22,7 @@ describe(`${CALLS} concurrent debits against limits that admit exactly ${FUNDED_
   });
 
   it("the key's cost limit", async () => {
-    const fixture = await gatewaySetup(app, '100', { costLimit: exactly(COST_OF_1000_INPUT, FUNDED_FOR) });
+    const fixture = await gatewaySetup(app, '100', { budget: { amount: exactly(COST_OF_1000_INPUT, FUNDED_FOR), period: 'MONTHLY' } });
     const { allowed, denials } = await debitAtOnce([app.server.url], fixture, CALLS);
     expect(allowed).toBe(FUNDED_FOR);
     expect(denials).toEqual(new Map([['KEY_COST_LIMIT_REACHED', CALLS - FUNDED_FOR]]));
@@ -35,7 +35,7 @@ describe(`${CALLS} concurrent debits against limits that admit exactly ${FUNDED_
     const fixture = await gatewaySetup(app, '100');
     await app.data(
       `mutation ($input: IdentityUpsertInput!) { identityUpsert(input: $input) { userErrors { code } } }`,
-      { input: { workspaceId: fixture.workspaceId, externalId: 'heavy-user', budget: exactly(COST_OF_1000_INPUT, FUNDED_FOR), budgetPeriod: 'WEEKLY' } },
+      { input: { workspaceId: fixture.workspaceId, externalId: 'heavy-user', budget: { amount: exactly(COST_OF_1000_INPUT, FUNDED_FOR), period: 'WEEKLY' } } },
       fixture.ownerToken,
     );
     const { allowed, denials } = await debitAtOnce([app.server.url], fixture, CALLS, { identity: 'heavy-user' });

@@ -92,10 +92,10 @@ describe('denials, each with the HTTP status of the contract', () => {
   });
 
   it('KEY_COST_LIMIT_REACHED and KEY_TOKEN_LIMIT_REACHED 429', async () => {
-    const costly = await gatewaySetup(app, '1', { costLimit: formatMoney(COST_OF_1000_INPUT) });
+    const costly = await gatewaySetup(app, '1', { budget: { amount: formatMoney(COST_OF_1000_INPUT), period: 'MONTHLY' } });
     expect((await debit(app, costly)).allowed).toBe(true);
     expect((await debit(app, costly)).denial).toMatchObject({ code: 'KEY_COST_LIMIT_REACHED', httpStatus: 429 });
-    const wordy = await gatewaySetup(app, '1', { tokenLimit: '1500' });
+    const wordy = await gatewaySetup(app, '1', { tokenBudget: { amount: '1500', period: 'MONTHLY' } });
     expect((await debit(app, wordy)).allowed).toBe(true);
     expect((await debit(app, wordy)).denial).toMatchObject({ code: 'KEY_TOKEN_LIMIT_REACHED', httpStatus: 429 });
     expect((await debit(app, wordy, { inputTokens: 500 })).allowed).toBe(true);
@@ -115,7 +115,7 @@ describe('denials, each with the HTTP status of the contract', () => {
     const fixture = await gatewaySetup(app, '1');
     await app.data(
       `mutation ($input: IdentityUpsertInput!) { identityUpsert(input: $input) { userErrors { code } } }`,
-      { input: { workspaceId: fixture.workspaceId, externalId: 'alice', budget: formatMoney(COST_OF_1000_INPUT), budgetPeriod: 'DAILY' } },
+      { input: { workspaceId: fixture.workspaceId, externalId: 'alice', budget: { amount: formatMoney(COST_OF_1000_INPUT), period: 'DAILY' } } },
       fixture.ownerToken,
     );
     expect((await debit(app, fixture, { identity: 'alice' })).allowed).toBe(true);
@@ -124,7 +124,7 @@ describe('denials, each with the HTTP status of the contract', () => {
 
     const { projectCreate } = await app.data(
       `mutation ($input: ProjectCreateInput!) { projectCreate(input: $input) { project { id } userErrors { code } } }`,
-      { input: { workspaceId: fixture.workspaceId, name: 'capped', budget: formatMoney(COST_OF_1000_INPUT), budgetPeriod: 'MONTHLY' } },
+      { input: { workspaceId: fixture.workspaceId, name: 'capped', budget: { amount: formatMoney(COST_OF_1000_INPUT), period: 'MONTHLY' } } },
       fixture.ownerToken,
     );
     const projectKey = await createApiKey(app, fixture.ownerToken, fixture.workspaceId, { projectId: projectCreate.project.id });
@@ -196,8 +196,8 @@ describe('idempotent retries: one charge, the first answer', () => {
   it('gatewayDebitBatch', async () => {
     const fixture = await gatewaySetup(app, '1');
     const inputs = [0, 1, 2].map((i) => ({ apiKey: fixture.secret, model: fixture.model, idempotencyKey: `b${i}`, inputTokens: 1000, outputTokens: 0 }));
-    const first = await app.data(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
-    const second = await app.data(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
+    const first = await app.data(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
+    const second = await app.data(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
     expect(second).toEqual(first);
     expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 3 });
   });
@@ -340,7 +340,7 @@ describe('bad input: a clear error, nothing changed', () => {
   it('more than 1,000 batch items', async () => {
     const fixture = await gatewaySetup(app, '1');
     const inputs = Array.from({ length: 1001 }, () => ({ apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1, outputTokens: 0 }));
-    const result = await app.gql(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
+    const result = await app.gql(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
     expect(result.errors?.[0]).toMatchObject({ message: expect.stringMatching(/1 to 1000 debits \(got 1001\)/), extensions: { code: 'BAD_USER_INPUT' } });
     expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 0 });
   });
@@ -349,8 +349,8 @@ describe('bad input: a clear error, nothing changed', () => {
     const fixture = await gatewaySetup(app, '1');
     const good = { apiKey: fixture.secret, model: fixture.model, inputTokens: 1, outputTokens: 0 };
     const inputs = [{ ...good, idempotencyKey: 'g1' }, { ...good, idempotencyKey: 'g2', inputTokens: -5 }];
-    const result = await app.gql(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
-    expect(result.errors?.[0].message).toMatch(/inputs\[1\]\.inputTokens/);
+    const result = await app.gql(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
+    expect(result.errors?.[0].message).toMatch(/input\.debits\[1\]\.inputTokens/);
     expect(await walletState(app, fixture.walletId)).toMatchObject({ deductions: 0 });
   });
 

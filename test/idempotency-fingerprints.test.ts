@@ -31,7 +31,7 @@ describe('purchaseCreate', () => {
   const PURCHASE = `mutation ($input: PurchaseCreateInput!) {
     purchaseCreate(input: $input) { purchase { id status amount bonus } clientSecret userErrors { field code message } }
   }`;
-  const CARD_MUTATION = (name: string) => `mutation ($input: PaymentMethodInput!) { ${name}(input: $input) { userErrors { code } } }`;
+  const CARD_MUTATION = (name: string) => `mutation ($input: ${name[0].toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { userErrors { code } } }`;
 
   it('a retry after the default card changed, or went, gets the first purchase; naming a card is another request', async () => {
     const org = await organizationWithWorkspace(app);
@@ -136,7 +136,7 @@ describe('the gateway', () => {
     expect((await app.data(REVOKE, { input: { apiKeyId: fixture.apiKeyId } }, fixture.ownerToken)).apiKeyRevoke.userErrors).toEqual([]);
     expect((await gateway(DEBIT, { input })).gatewayDebit).toEqual(first);
     expect((await gateway(DEBIT, { input: { ...input, identity: null } })).gatewayDebit).toEqual(first);
-    const [fromBatch] = (await gateway(DEBIT_BATCH, { inputs: [input] })).gatewayDebitBatch.results;
+    const [fromBatch] = (await gateway(DEBIT_BATCH, { input: { debits: [input] } })).gatewayDebitBatch.results;
     expect(fromBatch).toEqual({ allowed: true, denial: null, availableBalance: first.availableBalance, cost: first.cost, transactionId: first.transactionId });
     // A new request with the revoked key is refused.
     expect((await gateway(DEBIT, { input: { ...input, idempotencyKey: requestKey() } })).gatewayDebit.denial.code).toBe('INVALID_API_KEY');

@@ -16,12 +16,12 @@ beforeEach(() => {
 
 const UPSERT = `mutation ($input: IdentityUpsertInput!) {
   identityUpsert(input: $input) {
-    identity { id externalId budget budgetPeriod createdAt workspace { id } }
+    identity { id externalId budget { amount period } createdAt workspace { id } }
     userErrors { field code message }
   }
 }`;
 const BUDGET = `query ($id: ID!) {
-  node(id: $id) { ... on Identity { budget budgetPeriod usage { daily weekly monthly yearly } budgetRemaining budgetResetAt } }
+  node(id: $id) { ... on Identity { usage { daily weekly monthly yearly } budget { amount period remaining resetAt } } }
 }`;
 const IDENTITIES_PAGE = `query ($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
   node(id: $id) {
@@ -54,27 +54,23 @@ describe('identityUpsert', () => {
         id: expect.stringMatching(/^idn_[0-9A-Za-z]{22}$/),
         externalId: 'user-42',
         budget: null,
-        budgetPeriod: null,
         createdAt: expect.any(String),
         workspace: { id: org.workspaceId },
       },
       userErrors: [],
     });
-    const withBudget = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-42', budget: '5.50', budgetPeriod: 'WEEKLY' });
-    expect(withBudget).toEqual({ identity: { ...created.identity, budget: '5.5', budgetPeriod: 'WEEKLY' }, userErrors: [] });
+    const withBudget = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-42', budget: { amount: '5.50', period: 'WEEKLY' } });
+    expect(withBudget).toEqual({ identity: { ...created.identity, budget: { amount: '5.5', period: 'WEEKLY' } }, userErrors: [] });
 
     // Left out: the budget stays. Null: it goes.
     expect(await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-42' })).toEqual(withBudget);
-    const cleared = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-42', budget: null, budgetPeriod: null });
+    const cleared = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-42', budget: null });
     expect(cleared).toEqual(created);
-    await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-42', budget: '1', budgetPeriod: 'YEARLY' });
-    const clearedByBudget = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-42', budget: null });
-    expect(clearedByBudget).toEqual(created);
     expect(await identityRows(org.workspaceId)).toEqual([{ id: created.identity.id, external_id: 'user-42', budget: null, budget_period: null }]);
 
     // A new identity may come with its budget.
-    const fresh = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-43', budget: '0', budgetPeriod: 'DAILY' });
-    expect(fresh.identity).toMatchObject({ externalId: 'user-43', budget: '0', budgetPeriod: 'DAILY' });
+    const fresh = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'user-43', budget: { amount: '0', period: 'DAILY' } });
+    expect(fresh.identity).toMatchObject({ externalId: 'user-43', budget: { amount: '0', period: 'DAILY' } });
   });
 
   it('takes the external id verbatim, one identity per workspace and id', async () => {
@@ -92,28 +88,28 @@ describe('identityUpsert', () => {
 
   it('refuses invalid external ids and budgets with INVALID on the field, and changes nothing', async () => {
     const org = await organizationWithWorkspace(app);
-    await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'kept', budget: '3', budgetPeriod: 'MONTHLY' });
+    await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'kept', budget: { amount: '3', period: 'MONTHLY' } });
     const before = await identityRows(org.workspaceId);
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ externalId: '' }, 'externalId'],
       [{ externalId: 'x'.repeat(256) }, 'externalId'],
-      [{ externalId: 'kept', budget: '-1', budgetPeriod: 'MONTHLY' }, 'budget'],
-      [{ externalId: 'kept', budget: '5' }, 'budgetPeriod'],
-      [{ externalId: 'kept', budget: '5', budgetPeriod: null }, 'budgetPeriod'],
-      [{ externalId: 'kept', budgetPeriod: 'DAILY' }, 'budget'],
-      [{ externalId: 'kept', budget: null, budgetPeriod: 'DAILY' }, 'budget'],
-      [{ externalId: 'new', budget: '5' }, 'budgetPeriod'],
+      [{ externalId: 'kept', budget: { amount: '-1', period: 'MONTHLY' } }, 'budget.amount'],
+      [{ externalId: 'new', budget: { amount: '-0.5', period: 'DAILY' } }, 'budget.amount'],
     ];
     for (const [input, field] of cases) {
       const payload = await upsert(org.ownerToken, { workspaceId: org.workspaceId, ...input });
       expect({ input, payload }).toEqual({
         input,
-        payload: { identity: null, userErrors: [{ field: ['input', field], code: 'INVALID', message: expect.stringContaining(field) }] },
+        payload: { identity: null, userErrors: [{ field: ['input', ...field.split('.')], code: 'INVALID', message: expect.stringContaining(field) }] },
       });
     }
     expect(await identityRows(org.workspaceId)).toEqual(before);
-    const badPeriod = await app.gql(UPSERT, { input: { workspaceId: org.workspaceId, externalId: 'kept', budget: '1', budgetPeriod: 'HOURLY' } }, org.ownerToken);
+    const badPeriod = await app.gql(UPSERT, { input: { workspaceId: org.workspaceId, externalId: 'kept', budget: { amount: '1', period: 'HOURLY' } } }, org.ownerToken);
     expect(codes(badPeriod)).toEqual(['BAD_USER_INPUT']);
+    // A budget is a whole: an amount without its period does not fit the input type.
+    const noPeriod = await app.gql(UPSERT, { input: { workspaceId: org.workspaceId, externalId: 'kept', budget: { amount: '5' } } }, org.ownerToken);
+    expect(codes(noPeriod)).toEqual(['BAD_USER_INPUT']);
+    expect(await identityRows(org.workspaceId)).toEqual(before);
   });
 
   it('lets concurrent upserts of one external id all succeed, leaving one identity', async () => {
@@ -132,7 +128,7 @@ describe('identityUpsert', () => {
       ]);
       const pending = Promise.all(
         Array.from({ length: racers }, (_, i) =>
-          app.gql(UPSERT, { input: { workspaceId: org.workspaceId, externalId: 'racer', budget: String(i + 1), budgetPeriod: 'DAILY' } }, org.ownerToken),
+          app.gql(UPSERT, { input: { workspaceId: org.workspaceId, externalId: 'racer', budget: { amount: String(i + 1), period: 'DAILY' } } }, org.ownerToken),
         ),
       );
       for (let waited = 0; ; waited += 1) {
@@ -222,14 +218,11 @@ describe('reading identities', () => {
 
   it('computes usage and what the budget leaves from the counters of the current periods', async () => {
     const org = await organizationWithWorkspace(app);
-    const { identity } = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'spender', budget: '20', budgetPeriod: 'YEARLY' });
+    const { identity } = await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'spender', budget: { amount: '20', period: 'YEARLY' } });
     const read = async () => (await app.data(BUDGET, { id: identity.id }, org.ownerToken)).node;
     expect(await read()).toEqual({
-      budget: '20',
-      budgetPeriod: 'YEARLY',
       usage: { daily: '0', weekly: '0', monthly: '0', yearly: '0' },
-      budgetRemaining: '20',
-      budgetResetAt: '2027-01-01T00:00:00.000Z',
+      budget: { amount: '20', period: 'YEARLY', remaining: '20', resetAt: '2027-01-01T00:00:00.000Z' },
     });
 
     await setCounter(app, identity.id, Period.DAILY, NOW, { cost: usd('1') });
@@ -238,18 +231,15 @@ describe('reading identities', () => {
     await setCounter(app, identity.id, Period.YEARLY, NOW, { cost: usd('12'), heldCost: usd('0.75') });
     await setCounter(app, identity.id, Period.YEARLY, new Date('2025-06-01T00:00:00Z'), { cost: usd('500') });
     expect(await read()).toEqual({
-      budget: '20',
-      budgetPeriod: 'YEARLY',
       usage: { daily: '1', weekly: '2', monthly: '3', yearly: '12' },
-      budgetRemaining: '7.25',
-      budgetResetAt: '2027-01-01T00:00:00.000Z',
+      budget: { amount: '20', period: 'YEARLY', remaining: '7.25', resetAt: '2027-01-01T00:00:00.000Z' },
     });
 
-    await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'spender', budget: '3', budgetPeriod: 'MONTHLY' });
-    expect(await read()).toMatchObject({ budgetRemaining: '0', budgetResetAt: '2026-04-01T00:00:00.000Z' });
+    await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'spender', budget: { amount: '3', period: 'MONTHLY' } });
+    expect(await read()).toMatchObject({ budget: { remaining: '0', resetAt: '2026-04-01T00:00:00.000Z' } });
 
     await upsert(org.ownerToken, { workspaceId: org.workspaceId, externalId: 'spender', budget: null });
-    expect(await read()).toMatchObject({ budget: null, budgetPeriod: null, budgetRemaining: null, budgetResetAt: null });
+    expect(await read()).toMatchObject({ budget: null });
 
     // Next year the yearly counter above is last year's.
     clock.now = new Date('2027-01-01T00:00:00.000Z');
@@ -262,17 +252,16 @@ describe('reading identities', () => {
     await setCounter(app, first.identity.id, Period.DAILY, NOW, { cost: usd('0.5') });
     const { identityUpsert } = await app.data(
       `mutation ($input: IdentityUpsertInput!) {
-         identityUpsert(input: $input) { identity { id usage { daily } budgetRemaining budgetResetAt } userErrors { code } }
+         identityUpsert(input: $input) { identity { id usage { daily } budget { remaining resetAt } } userErrors { code } }
        }`,
-      { input: { workspaceId: org.workspaceId, externalId: 'payload', budget: '2', budgetPeriod: 'DAILY' } },
+      { input: { workspaceId: org.workspaceId, externalId: 'payload', budget: { amount: '2', period: 'DAILY' } } },
       org.ownerToken,
     );
     expectNoUserErrors(identityUpsert);
     expect(identityUpsert.identity).toEqual({
       id: first.identity.id,
       usage: { daily: '0.5' },
-      budgetRemaining: '1.5',
-      budgetResetAt: '2026-03-19T00:00:00.000Z',
+      budget: { remaining: '1.5', resetAt: '2026-03-19T00:00:00.000Z' },
     });
   });
 });

@@ -42,7 +42,7 @@ const SET = `mutation ($input: LowBalanceThresholdSetInput!) {
   lowBalanceThresholdSet(input: $input) { threshold { id amount armed recipients { id } wallet { id } } userErrors { code field message } }
 }`;
 const REMOVE = `mutation ($input: LowBalanceThresholdRemoveInput!) {
-  lowBalanceThresholdRemove(input: $input) { removedThresholdId userErrors { code field message } }
+  lowBalanceThresholdRemove(input: $input) { removedId userErrors { code field message } }
 }`;
 const THRESHOLDS = 'query ($id: ID!) { node(id: $id) { ... on Wallet { lowBalanceThresholds { id amount armed recipients { id } } } } }';
 const ALERT_FIELDS = 'id kind message threshold balance acknowledgedAt wallet { id } lowBalanceThreshold { id amount } recipients { id }';
@@ -146,8 +146,8 @@ describe('lowBalanceThresholdSet / lowBalanceThresholdRemove', () => {
       expect.objectContaining({ id: urgent.id, amount: '5' }),
     ]);
 
-    const { lowBalanceThresholdRemove } = await app.data(REMOVE, { input: { thresholdId: urgent.id } }, org.ownerToken);
-    expect(lowBalanceThresholdRemove).toEqual({ removedThresholdId: urgent.id, userErrors: [] });
+    const { lowBalanceThresholdRemove } = await app.data(REMOVE, { input: { lowBalanceThresholdId: urgent.id } }, org.ownerToken);
+    expect(lowBalanceThresholdRemove).toEqual({ removedId: urgent.id, userErrors: [] });
     expect((await thresholdsOf(fixture)).map((threshold) => threshold.amount)).toEqual(['20']);
   });
 
@@ -172,8 +172,8 @@ describe('lowBalanceThresholdSet / lowBalanceThresholdRemove', () => {
     expect(await thresholdsOf(fixture)).toHaveLength(10);
     expect(await thresholdsOf({ ...stranger, walletId: strangerWallet.walletId })).toEqual([]);
 
-    const { lowBalanceThresholdRemove } = await app.data(REMOVE, { input: { thresholdId: 'lbt_0000000000000000000000' } }, org.ownerToken);
-    expect(lowBalanceThresholdRemove.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: ['input', 'thresholdId'] })]);
+    const { lowBalanceThresholdRemove } = await app.data(REMOVE, { input: { lowBalanceThresholdId: 'lbt_0000000000000000000000' } }, org.ownerToken);
+    expect(lowBalanceThresholdRemove.userErrors).toEqual([expect.objectContaining({ code: 'NOT_FOUND', field: ['input', 'lowBalanceThresholdId'] })]);
 
     const member = await createMemberWithToken(app, org.ownerToken, 'MEMBER');
     const forbidden = await app.gql(SET, { input: { walletId: fixture.walletId, amount: '50' } }, member.token);
@@ -258,7 +258,7 @@ describe('low-balance alerts', () => {
       await adminWatch.until(2);
 
       // A removed threshold fires no more; its alerts stay, without it.
-      await app.data(REMOVE, { input: { thresholdId: warning.id } }, org.ownerToken);
+      await app.data(REMOVE, { input: { lowBalanceThresholdId: warning.id } }, org.ownerToken);
       await adjust('27');
       await adjust('-27');
       alerts = await lowBalanceAlertsOf(org.ownerToken);

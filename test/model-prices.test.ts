@@ -14,7 +14,12 @@ const SET = `mutation ($input: ModelPriceSetInput!) {
 const REMOVE = `mutation ($input: ModelPriceRemoveInput!) {
   modelPriceRemove(input: $input) { modelPrice { model inputPricePerMillion outputPricePerMillion } userErrors { field code message } }
 }`;
-const LIST = `{ modelPrices { model inputPricePerMillion outputPricePerMillion updatedAt } }`;
+const LIST = `query ($models: [String!], $first: Int, $after: String, $last: Int, $before: String) {
+  modelPrices(models: $models, first: $first, after: $after, last: $last, before: $before) {
+    nodes { model inputPricePerMillion outputPricePerMillion updatedAt }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}`;
 
 /** A model id no other test uses: the catalog is shared by the whole run. */
 function modelId(label: string): string {
@@ -26,8 +31,8 @@ async function priceRows(model: string) {
 }
 
 async function listed(token: string, models: string[]) {
-  const { modelPrices } = await app.data(LIST, {}, token);
-  return modelPrices.filter((price: { model: string }) => models.includes(price.model));
+  const { modelPrices } = await app.data(LIST, { models }, token);
+  return modelPrices.nodes;
 }
 
 describe('the model price catalog', () => {
@@ -62,9 +67,33 @@ describe('the model price catalog', () => {
     for (const token of [ADMIN_TOKEN, org.ownerToken, viewer.token]) {
       expect((await listed(token, [a, b])).map((price: { model: string }) => price.model)).toEqual([b, a]);
     }
-    const { modelPrices } = await app.data(LIST, {}, viewer.token);
-    const models = modelPrices.map((price: { model: string }) => price.model);
+    const { modelPrices } = await app.data(LIST, { first: 100 }, viewer.token);
+    const models = modelPrices.nodes.map((price: { model: string }) => price.model);
     expect(models).toEqual([...models].sort());
+  });
+
+  it('pages the catalog by model id with first/after and last/before', async () => {
+    const models = ['c', 'a', 'b/x', 'a-1'].map((label) => modelId(`paged-${label}`));
+    for (const model of models) await app.data(SET, { input: { model, inputPricePerMillion: '1', outputPricePerMillion: '2' } }, ADMIN_TOKEN);
+    const sorted = [...models].sort();
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page: { nodes: Array<{ model: string }>; pageInfo: { hasNextPage: boolean; endCursor: string } } = (
+        await app.data(LIST, { models, first: 3, after }, ADMIN_TOKEN)
+      ).modelPrices;
+      seen.push(...page.nodes.map((price) => price.model));
+      if (!page.pageInfo.hasNextPage) break;
+      after = page.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(sorted);
+    const { modelPrices: last } = await app.data(LIST, { models, last: 2 }, ADMIN_TOKEN);
+    expect(last.nodes.map((price: { model: string }) => price.model)).toEqual(sorted.slice(2));
+    expect(last.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+    const { modelPrices: before } = await app.data(LIST, { models, last: 2, before: last.pageInfo.startCursor }, ADMIN_TOKEN);
+    expect(before.nodes.map((price: { model: string }) => price.model)).toEqual(sorted.slice(0, 2));
+    const wrong = await app.gql(LIST, { after: 'bm90IGEgY3Vyc29y' }, ADMIN_TOKEN);
+    expect(wrong.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('removes a model, and answers NOT_FOUND for a model not in the catalog', async () => {

@@ -46,8 +46,8 @@ describe('organizationCreate', () => {
       member: { id: owner.id, name: 'Ada Owner', email: 'ada@acme.example', role: 'OWNER' },
       organization: { id: organization.id, name },
     });
-    const mine = await app.data(`{ organization { id name workspaces { id } members { id role } } }`, {}, ownerToken);
-    expect(mine.organization).toEqual({ id: organization.id, name, workspaces: [], members: [{ id: owner.id, role: 'OWNER' }] });
+    const mine = await app.data(`{ organization { id name workspaces { nodes { id } } members { nodes { id role } } } }`, {}, ownerToken);
+    expect(mine.organization).toEqual({ id: organization.id, name, workspaces: { nodes: [] }, members: { nodes: [{ id: owner.id, role: 'OWNER' }] } });
     // The platform admin reads any organization by id; its viewer is no member.
     const admin = await app.data(`query ($id: ID) { organization(id: $id) { id name } }`, { id: organization.id }, ADMIN_TOKEN);
     expect(admin.organization).toEqual({ id: organization.id, name });
@@ -110,8 +110,8 @@ describe('members and their tokens', () => {
     expectNoUserErrors(again.memberCreate);
     expect(again.memberCreate.member.id).not.toBe(memberCreate.member.id);
 
-    const { organization } = await app.data(`{ organization { members { id email role } } }`, {}, org.ownerToken);
-    expect(organization.members).toEqual([
+    const { organization } = await app.data(`{ organization { members { nodes { id email role } } } }`, {}, org.ownerToken);
+    expect(organization.members.nodes).toEqual([
       { id: org.ownerId, email: 'olivia@example.com', role: 'OWNER' },
       { id: again.memberCreate.member.id, email: 'vera@example.com', role: 'MEMBER' },
     ]);
@@ -199,8 +199,8 @@ describe('workspaces and projects', () => {
       .fork()
       .execute('select balance::text as balance, organization_id from wallets where id = ?', [workspace.wallet.id]);
     expect(row).toEqual({ balance: '0', organization_id: org.organizationId });
-    const { organization } = await app.data(`{ organization { workspaces { id name wallet { id } } } }`, {}, org.ownerToken);
-    expect(organization.workspaces).toEqual([{ id: workspace.id, name: 'Production', wallet: { id: workspace.wallet.id } }]);
+    const { organization } = await app.data(`{ organization { workspaces { nodes { id name wallet { id } } } } }`, {}, org.ownerToken);
+    expect(organization.workspaces.nodes).toEqual([{ id: workspace.id, name: 'Production', wallet: { id: workspace.wallet.id } }]);
   });
 
   it('refuses a workspace name taken in the organization, but not in another', async () => {
@@ -229,8 +229,8 @@ describe('workspaces and projects', () => {
       workspace: { id: expect.any(String), name: 'Made by staff', organization: { id: org.organizationId }, wallet: { id: expect.any(String), balance: '0' } },
       userErrors: [],
     });
-    const { organization } = await app.data(`{ organization { workspaces { id } } }`, {}, org.ownerToken);
-    expect(organization.workspaces).toEqual([{ id: workspaceCreate.workspace.id }]);
+    const { organization } = await app.data(`{ organization { workspaces { nodes { id } } } }`, {}, org.ownerToken);
+    expect(organization.workspaces.nodes).toEqual([{ id: workspaceCreate.workspace.id }]);
 
     const unnamed = await app.gql(WORKSPACE_CREATE, { input: { name: 'Nowhere' } }, ADMIN_TOKEN);
     expect(codes(unnamed)).toEqual(['BAD_USER_INPUT']);
@@ -256,11 +256,64 @@ describe('workspaces and projects', () => {
     expect(duplicate.projectCreate).toEqual({ project: null, userErrors: [expect.objectContaining({ code: 'TAKEN', field: ['input', 'name'] })] });
     expectNoUserErrors((await app.data(PROJECT_CREATE, { input: { workspaceId: side.workspaceId, name: 'Search' } }, org.ownerToken)).projectCreate);
 
-    const { organization } = await app.data(`{ organization { workspaces { id projects { id name } } } }`, {}, org.ownerToken);
-    expect(organization.workspaces).toEqual([
-      { id: main.workspaceId, projects: created.map((id, i) => ({ id, name: ['Chatbot', 'Search', 'Agents'][i] })) },
-      { id: side.workspaceId, projects: [{ id: expect.any(String), name: 'Search' }] },
+    const { organization } = await app.data(`{ organization { workspaces { nodes { id projects { nodes { id name } } } } } }`, {}, org.ownerToken);
+    expect(organization.workspaces.nodes).toEqual([
+      { id: main.workspaceId, projects: { nodes: created.map((id, i) => ({ id, name: ['Chatbot', 'Search', 'Agents'][i] })) } },
+      { id: side.workspaceId, projects: { nodes: [{ id: expect.any(String), name: 'Search' }] } },
     ]);
+  });
+});
+
+describe('the workspaces, members and projects connections', () => {
+  const PAGE = (field: string) => `query ($first: Int, $after: String, $last: Int, $before: String) { organization {
+    ${field}(first: $first, after: $after, last: $last, before: $before) { edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } }
+  } }`;
+  const PROJECTS = `query ($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on Workspace {
+    projects(first: $first, after: $after) { nodes { id } pageInfo { hasNextPage endCursor } }
+  } } }`;
+
+  /** Every id of a connection, oldest first, in pages of two. */
+  async function walk(read: (after: string | null) => Promise<{ ids: string[]; hasNextPage: boolean; endCursor: string | null }>) {
+    const ids: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const page = await read(after);
+      expect(page.ids.length).toBeLessThanOrEqual(2);
+      ids.push(...page.ids);
+      if (!page.hasNextPage) return ids;
+      after = page.endCursor;
+    }
+  }
+
+  it('page oldest first with first/after and back with last/before; removed members are left out', async () => {
+    const org = await createOrganization(app);
+    const workspaces: string[] = [];
+    for (const name of ['One', 'Two', 'Three', 'Four', 'Five']) workspaces.push((await createWorkspace(app, org.ownerToken, name)).workspaceId);
+    const members = [org.ownerId];
+    for (let i = 0; i < 4; i += 1) members.push((await createMemberWithToken(app, org.ownerToken, 'MEMBER')).memberId);
+    expectNoUserErrors((await app.data(MEMBER_REMOVE, { input: { memberId: members[2] } }, org.ownerToken)).memberRemove);
+
+    for (const [field, expected] of [['workspaces', workspaces], ['members', members.filter((_, i) => i !== 2)]] as const) {
+      const ids = await walk(async (after) => {
+        const { organization } = await app.data(PAGE(field), { first: 2, after }, org.ownerToken);
+        const { edges, pageInfo } = organization[field];
+        return { ids: edges.map((edge: { node: { id: string } }) => edge.node.id), ...pageInfo };
+      });
+      expect({ field, ids }).toEqual({ field, ids: expected });
+      const { organization } = await app.data(PAGE(field), { last: 2 }, org.ownerToken);
+      expect(organization[field].edges.map((edge: { node: { id: string } }) => edge.node.id)).toEqual(expected.slice(-2));
+      expect(organization[field].pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
+      const before = await app.data(PAGE(field), { last: 1, before: organization[field].pageInfo.startCursor }, org.ownerToken);
+      expect(before.organization[field].edges.map((edge: { node: { id: string } }) => edge.node.id)).toEqual(expected.slice(-3, -2));
+    }
+
+    const projects: string[] = [];
+    for (const name of ['A', 'B', 'C']) projects.push((await app.data(PROJECT_CREATE, { input: { workspaceId: workspaces[0], name } }, org.ownerToken)).projectCreate.project.id);
+    const ids = await walk(async (after) => {
+      const { node } = await app.data(PROJECTS, { id: workspaces[0], first: 2, after }, org.ownerToken);
+      return { ids: node.projects.nodes.map((project: { id: string }) => project.id), ...node.projects.pageInfo };
+    });
+    expect(ids).toEqual(projects);
   });
 });
 
@@ -509,7 +562,7 @@ describe('the acceptance query', () => {
     await createWorkspace(app, org.ownerToken, 'Empty');
 
     const result = await app.gql(
-      `{ viewer { organization { name workspaces { name wallet { balance transactions(first: 10) { edges { node { type amount } } } } } } } }`,
+      `{ viewer { organization { name workspaces { nodes { name wallet { balance transactions(first: 10) { edges { node { type amount } } } } } } } } }`,
       {},
       org.ownerToken,
     );
@@ -519,17 +572,19 @@ describe('the acceptance query', () => {
         viewer: {
           organization: {
             name,
-            workspaces: [
-              {
-                name: 'Main',
-                wallet: {
-                  balance: '87.5',
-                  transactions: { edges: [{ node: { type: 'TRANSFER_OUT', amount: '-12.5' } }, { node: { type: 'MANUAL', amount: '100' } }] },
+            workspaces: {
+              nodes: [
+                {
+                  name: 'Main',
+                  wallet: {
+                    balance: '87.5',
+                    transactions: { edges: [{ node: { type: 'TRANSFER_OUT', amount: '-12.5' } }, { node: { type: 'MANUAL', amount: '100' } }] },
+                  },
                 },
-              },
-              { name: 'Research', wallet: { balance: '12.5', transactions: { edges: [{ node: { type: 'TRANSFER_IN', amount: '12.5' } }] } } },
-              { name: 'Empty', wallet: { balance: '0', transactions: { edges: [] } } },
-            ],
+                { name: 'Research', wallet: { balance: '12.5', transactions: { edges: [{ node: { type: 'TRANSFER_IN', amount: '12.5' } }] } } },
+                { name: 'Empty', wallet: { balance: '0', transactions: { edges: [] } } },
+              ],
+            },
           },
         },
       },

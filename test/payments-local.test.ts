@@ -94,7 +94,7 @@ describe('the payments server with tollgate', () => {
 
   it('saves a card from its page: its signed webhook brings the card to tollgate', async () => {
     const org = await organizationWithWorkspace(app);
-    const { paymentMethodSetupStart } = await app.data(`mutation { paymentMethodSetupStart { clientSecret } }`, {}, org.ownerToken);
+    const { paymentMethodSetupStart } = await app.data(`mutation { paymentMethodSetupStart(input: {}) { clientSecret } }`, {}, org.ownerToken);
     const setupId = paymentMethodSetupStart.clientSecret.split('_secret_')[0];
     expect(logged).toContain(`SetupIntent ${setupId} waits for a card: open ${payments.url}/setup/${setupId}, or run: npm run payments:local -- save-card ${setupId} pm_card_visa`);
 
@@ -114,7 +114,7 @@ describe('the payments server with tollgate', () => {
     expect(again).toMatchObject({ status: 400, page: expect.stringContaining('This SetupIntent has already succeeded') });
 
     // Removed in tollgate, the card is detached here, and Stripe's event about it follows.
-    await app.data(`mutation ($input: PaymentMethodInput!) { paymentMethodRemove(input: $input) { removedId } }`, { input: { paymentMethodId: card } }, org.ownerToken);
+    await app.data(`mutation ($input: PaymentMethodRemoveInput!) { paymentMethodRemove(input: $input) { removedId } }`, { input: { paymentMethodId: card } }, org.ownerToken);
     await eventually(async () => logged.includes(`Webhook payment_method.detached: answered 200 (${card})`));
   });
 
@@ -214,15 +214,15 @@ describe('the payments server with tollgate', () => {
 
   it('takes a customer it does not know (tollgate made it before a restart) as a new one; the cards it forgot can be removed', async () => {
     const org = await organizationWithWorkspace(app);
-    const { paymentMethodSetupStart: before } = await app.data(`mutation { paymentMethodSetupStart { clientSecret } }`, {}, org.ownerToken);
+    const { paymentMethodSetupStart: before } = await app.data(`mutation { paymentMethodSetupStart(input: {}) { clientSecret } }`, {}, org.ownerToken);
     const card = (await payments.confirmSetup(before.clientSecret, 'pm_card_visa')).object.payment_method;
     await payments.close();
     payments = await start();
-    const { paymentMethodSetupStart } = await app.data(`mutation { paymentMethodSetupStart { clientSecret userErrors { code } } }`, {}, org.ownerToken);
+    const { paymentMethodSetupStart } = await app.data(`mutation { paymentMethodSetupStart(input: {}) { clientSecret userErrors { code } } }`, {}, org.ownerToken);
     expect(paymentMethodSetupStart).toEqual({ clientSecret: expect.stringMatching(/^seti_\w+_secret_\w+$/), userErrors: [] });
     expect(logged.some((line) => /^Customer cus_\w+ is not known \(it was made before a restart\): taken as a new customer$/.test(line))).toBe(true);
     const { paymentMethodRemove } = await app.data(
-      `mutation ($input: PaymentMethodInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`,
+      `mutation ($input: PaymentMethodRemoveInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`,
       { input: { paymentMethodId: card } },
       org.ownerToken,
     );

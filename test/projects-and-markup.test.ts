@@ -13,7 +13,7 @@ beforeEach(() => {
   clock.now = NOW;
 });
 
-const PROJECT_FIELDS = 'id name budget budgetPeriod workspace { id }';
+const PROJECT_FIELDS = 'id name budget { amount period } workspace { id }';
 const PROJECT_CREATE = `mutation ($input: ProjectCreateInput!) {
   projectCreate(input: $input) { project { ${PROJECT_FIELDS} } userErrors { field code message } }
 }`;
@@ -21,7 +21,7 @@ const PROJECT_UPDATE = `mutation ($input: ProjectUpdateInput!) {
   projectUpdate(input: $input) { project { ${PROJECT_FIELDS} } userErrors { field code message } }
 }`;
 const PROJECT_BUDGET = `query ($id: ID!) {
-  node(id: $id) { ... on Project { budget budgetPeriod usage { daily weekly monthly yearly } budgetRemaining budgetResetAt } }
+  node(id: $id) { ... on Project { usage { daily weekly monthly yearly } budget { amount period remaining resetAt } } }
 }`;
 const WORKSPACE_UPDATE = `mutation ($input: WorkspaceUpdateInput!) {
   workspaceUpdate(input: $input) { workspace { id name markupBasisPoints } userErrors { field code message } }
@@ -36,29 +36,27 @@ describe('project budgets', () => {
     const org = await organizationWithWorkspace(app);
     const plain = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: 'Plain' } }, org.ownerToken);
     expect(plain.projectCreate).toEqual({
-      project: { id: expect.stringMatching(/^prj_/), name: 'Plain', budget: null, budgetPeriod: null, workspace: { id: org.workspaceId } },
+      project: { id: expect.stringMatching(/^prj_/), name: 'Plain', budget: null, workspace: { id: org.workspaceId } },
       userErrors: [],
     });
     const budgeted = await app.data(
       PROJECT_CREATE,
-      { input: { workspaceId: org.workspaceId, name: 'Budgeted', budget: '100.00', budgetPeriod: 'MONTHLY' } },
+      { input: { workspaceId: org.workspaceId, name: 'Budgeted', budget: { amount: '100.00', period: 'MONTHLY' } } },
       org.ownerToken,
     );
-    expect(budgeted.projectCreate.project).toMatchObject({ name: 'Budgeted', budget: '100', budgetPeriod: 'MONTHLY' });
+    expect(budgeted.projectCreate.project).toMatchObject({ name: 'Budgeted', budget: { amount: '100', period: 'MONTHLY' } });
   });
 
-  it('refuses a budget without its period, a period without its budget, and a negative budget', async () => {
+  it('refuses a negative budget, and a budget without its period', async () => {
     const org = await organizationWithWorkspace(app);
-    const cases: Array<[Record<string, unknown>, string]> = [
-      [{ budget: '5' }, 'budgetPeriod'],
-      [{ budgetPeriod: 'DAILY' }, 'budget'],
-      [{ budget: '-5', budgetPeriod: 'DAILY' }, 'budget'],
-    ];
+    const noPeriod = await app.gql(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: 'P', budget: { amount: '5' } } }, org.ownerToken);
+    expect(noPeriod.errors?.[0]).toMatchObject({ message: expect.stringContaining('Field "period" of required type "BudgetPeriod!" was not provided'), extensions: { code: 'BAD_USER_INPUT' } });
+    const cases: Array<[Record<string, unknown>, string]> = [[{ budget: { amount: '-5', period: 'DAILY' } }, 'budget.amount']];
     for (const [input, field] of cases) {
       const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name: 'P', ...input } }, org.ownerToken);
       expect({ input, payload: projectCreate }).toEqual({
         input,
-        payload: { project: null, userErrors: [{ field: ['input', field], code: 'INVALID', message: expect.stringContaining(field) }] },
+        payload: { project: null, userErrors: [{ field: ['input', ...field.split('.')], code: 'INVALID', message: expect.stringContaining(field) }] },
       });
     }
     expect(await projectRows(org.workspaceId)).toEqual([]);
@@ -71,19 +69,19 @@ describe('project budgets', () => {
     const update = async (input: Record<string, unknown>) =>
       (await app.data(PROJECT_UPDATE, { input: { projectId: project.id, ...input } }, org.ownerToken)).projectUpdate;
 
-    expect(await update({ budget: '50', budgetPeriod: 'WEEKLY' })).toEqual({
-      project: { ...project, budget: '50', budgetPeriod: 'WEEKLY' },
+    expect(await update({ budget: { amount: '50', period: 'WEEKLY' } })).toEqual({
+      project: { ...project, budget: { amount: '50', period: 'WEEKLY' } },
       userErrors: [],
     });
     expect(await update({ name: '  Support bot ' })).toEqual({
-      project: { ...project, name: 'Support bot', budget: '50', budgetPeriod: 'WEEKLY' },
+      project: { ...project, name: 'Support bot', budget: { amount: '50', period: 'WEEKLY' } },
       userErrors: [],
     });
     expect(await update({ name: null })).toEqual({
-      project: { ...project, name: 'Support bot', budget: '50', budgetPeriod: 'WEEKLY' },
+      project: { ...project, name: 'Support bot', budget: { amount: '50', period: 'WEEKLY' } },
       userErrors: [],
     });
-    expect(await update({ budget: null, budgetPeriod: null })).toEqual({ project: { ...project, name: 'Support bot' }, userErrors: [] });
+    expect(await update({ budget: null })).toEqual({ project: { ...project, name: 'Support bot' }, userErrors: [] });
     expect(await projectRows(org.workspaceId)).toEqual([{ id: project.id, name: 'Support bot', budget: null, budget_period: null }]);
   });
 
@@ -92,7 +90,7 @@ describe('project budgets', () => {
     const other = await organizationWithWorkspace(app);
     const made: string[] = [];
     for (const name of ['One', 'Two']) {
-      const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name, budget: '1', budgetPeriod: 'DAILY' } }, org.ownerToken);
+      const { projectCreate } = await app.data(PROJECT_CREATE, { input: { workspaceId: org.workspaceId, name, budget: { amount: '1', period: 'DAILY' } } }, org.ownerToken);
       made.push(projectCreate.project.id);
     }
     const { projectCreate: theirs } = await app.data(PROJECT_CREATE, { input: { workspaceId: other.workspaceId, name: 'Theirs' } }, other.ownerToken);
@@ -100,9 +98,7 @@ describe('project budgets', () => {
     const cases: Array<[Record<string, unknown>, string, string]> = [
       [{ name: '' }, 'name', 'INVALID'],
       [{ name: 'Two' }, 'name', 'TAKEN'],
-      [{ budget: '-1', budgetPeriod: 'DAILY' }, 'budget', 'INVALID'],
-      [{ budget: '5' }, 'budgetPeriod', 'INVALID'],
-      [{ budgetPeriod: 'YEARLY' }, 'budget', 'INVALID'],
+      [{ budget: { amount: '-1', period: 'DAILY' } }, 'budget.amount', 'INVALID'],
       [{ projectId: theirs.project.id }, 'projectId', 'NOT_FOUND'],
       [{ projectId: newId('project') }, 'projectId', 'NOT_FOUND'],
     ];
@@ -110,7 +106,7 @@ describe('project budgets', () => {
       const { projectUpdate } = await app.data(PROJECT_UPDATE, { input: { projectId: made[0], ...input } }, org.ownerToken);
       expect({ input, payload: projectUpdate }).toEqual({
         input,
-        payload: { project: null, userErrors: [{ field: ['input', field], code, message: expect.any(String) }] },
+        payload: { project: null, userErrors: [{ field: ['input', ...field.split('.')], code, message: expect.any(String) }] },
       });
     }
     expect(await projectRows(org.workspaceId)).toEqual(before);
@@ -121,7 +117,7 @@ describe('project budgets', () => {
     const org = await organizationWithWorkspace(app);
     const { projectCreate } = await app.data(
       PROJECT_CREATE,
-      { input: { workspaceId: org.workspaceId, name: 'Metered', budget: '10', budgetPeriod: 'WEEKLY' } },
+      { input: { workspaceId: org.workspaceId, name: 'Metered', budget: { amount: '10', period: 'WEEKLY' } } },
       org.ownerToken,
     );
     const id = projectCreate.project.id;
@@ -131,18 +127,15 @@ describe('project budgets', () => {
     await setCounter(app, id, Period.MONTHLY, NOW, { cost: usd('12') });
     const read = async () => (await app.data(PROJECT_BUDGET, { id }, org.ownerToken)).node;
     expect(await read()).toEqual({
-      budget: '10',
-      budgetPeriod: 'WEEKLY',
       usage: { daily: '0.5', weekly: '3', monthly: '12', yearly: '0' },
-      budgetRemaining: '5.75',
-      budgetResetAt: '2026-03-23T00:00:00.000Z',
+      budget: { amount: '10', period: 'WEEKLY', remaining: '5.75', resetAt: '2026-03-23T00:00:00.000Z' },
     });
     expectNoUserErrors(
-      (await app.data(PROJECT_UPDATE, { input: { projectId: id, budget: '10', budgetPeriod: 'MONTHLY' } }, org.ownerToken)).projectUpdate,
+      (await app.data(PROJECT_UPDATE, { input: { projectId: id, budget: { amount: '10', period: 'MONTHLY' } } }, org.ownerToken)).projectUpdate,
     );
-    expect(await read()).toMatchObject({ budgetRemaining: '0', budgetResetAt: '2026-04-01T00:00:00.000Z' });
+    expect(await read()).toMatchObject({ budget: { remaining: '0', resetAt: '2026-04-01T00:00:00.000Z' } });
     expectNoUserErrors((await app.data(PROJECT_UPDATE, { input: { projectId: id, budget: null } }, org.ownerToken)).projectUpdate);
-    expect(await read()).toMatchObject({ budget: null, budgetRemaining: null, budgetResetAt: null });
+    expect(await read()).toMatchObject({ budget: null });
   });
 });
 
@@ -212,8 +205,8 @@ describe('who may change projects and workspaces', () => {
     const actor = await createMemberWithToken(app, org.ownerToken, role);
     const before = await projectRows(org.workspaceId);
     const attempts: Array<[string, Record<string, unknown>]> = [
-      [PROJECT_UPDATE, { projectId: projectCreate.project.id, budget: '1', budgetPeriod: 'DAILY' }],
-      [PROJECT_CREATE, { workspaceId: org.workspaceId, name: 'Mine', budget: '1', budgetPeriod: 'DAILY' }],
+      [PROJECT_UPDATE, { projectId: projectCreate.project.id, budget: { amount: '1', period: 'DAILY' } }],
+      [PROJECT_CREATE, { workspaceId: org.workspaceId, name: 'Mine', budget: { amount: '1', period: 'DAILY' } }],
       [WORKSPACE_UPDATE, { workspaceId: org.workspaceId, markupBasisPoints: 0 }],
     ];
     for (const [document, input] of attempts) {

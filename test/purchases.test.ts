@@ -51,7 +51,7 @@ describe('purchaseCreate', () => {
       org.ownerToken,
     );
     expect(autoTopUpUpdate).toEqual({ wallet: null, userErrors: [{ code: 'PAYMENTS_NOT_CONFIGURED' }] });
-    const { paymentMethodSetupStart } = await unconfigured.data(`mutation { paymentMethodSetupStart { clientSecret userErrors { code } } }`, {}, org.ownerToken);
+    const { paymentMethodSetupStart } = await unconfigured.data(`mutation { paymentMethodSetupStart(input: {}) { clientSecret userErrors { code } } }`, {}, org.ownerToken);
     expect(paymentMethodSetupStart).toEqual({ clientSecret: null, userErrors: [{ code: 'PAYMENTS_NOT_CONFIGURED' }] });
   });
 
@@ -254,8 +254,8 @@ describe('refunds', () => {
 
 describe('saved cards', () => {
   const CARDS = `{ organization { paymentMethods { id brand last4 expMonth expYear isDefault } } }`;
-  const SET_DEFAULT = `mutation ($input: PaymentMethodInput!) { paymentMethodSetDefault(input: $input) { paymentMethod { id isDefault } userErrors { code } } }`;
-  const REMOVE = `mutation ($input: PaymentMethodInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`;
+  const SET_DEFAULT = `mutation ($input: PaymentMethodSetDefaultInput!) { paymentMethodSetDefault(input: $input) { paymentMethod { id isDefault } userErrors { code } } }`;
+  const REMOVE = `mutation ($input: PaymentMethodRemoveInput!) { paymentMethodRemove(input: $input) { removedId userErrors { code } } }`;
 
 
   const cardsOf = async (token: string) => (await paid.data(CARDS, {}, token)).organization.paymentMethods as Array<{ id: string; brand: string; isDefault: boolean }>;

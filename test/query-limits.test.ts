@@ -8,13 +8,13 @@ const app = useTestApp();
 
 /** 100 alerts × 100 transactions each: 10,000 nested rows. */
 const TEN_THOUSAND_ROWS = '{ organization { alerts(first: 100) { nodes { wallet { transactions(first: 100) { nodes { id amount } } } } } } }';
-const DASHBOARD = `{ organization { workspaces { name wallet { balance transactions(first: 20) {
-  nodes { id type amount createdAt apiKey { name } identity { externalId } project { name } } } } } } }`;
+const DASHBOARD = `{ organization { workspaces { nodes { name wallet { balance transactions(first: 20) {
+  nodes { id type amount createdAt apiKey { name } identity { externalId } project { name } } } } } } } }`;
 /** GraphiQL's introspection query with every option on, the largest of the usual ones. */
 const FULL_INTROSPECTION = getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true, oneOf: true });
 /** 300 aliased copies of a walk through every type's fields and their arguments. */
 const ALIASED_INTROSPECTION = `{ ${Array.from({ length: 300 }, (_, i) => `copy${i}: __schema { types { fields { args { name type { name } } } } }`).join(' ')} }`;
-const deep = (levels: number) => `{ viewer { organization { workspaces { ${'wallet { workspace { '.repeat(levels)}name${' } }'.repeat(levels)} } } } }`;
+const deep = (levels: number) => `{ viewer { organization { workspaces { nodes { ${'wallet { workspace { '.repeat(levels)}name${' } }'.repeat(levels)} } } } } }`;
 
 describe('query limits', () => {
   let token: string;
@@ -98,10 +98,10 @@ describe('query limits', () => {
     const result = await app.gql(deep(5), {}, token);
     expect(result.status).toBe(400);
     // Apollo reports every validation failure as GRAPHQL_VALIDATION_FAILED.
-    expect(result.errors).toEqual([expect.objectContaining({ message: 'The operation is nested 14 fields deep; at most 12 are allowed' })]);
+    expect(result.errors).toEqual([expect.objectContaining({ message: 'The operation is nested 15 fields deep; at most 12 are allowed' })]);
     const client = subscriptionClient(app, token);
     try {
-      await expect(client.iterate({ query: deep(5) }).next()).rejects.toEqual([expect.objectContaining({ message: 'The operation is nested 14 fields deep; at most 12 are allowed' })]);
+      await expect(client.iterate({ query: deep(5) }).next()).rejects.toEqual([expect.objectContaining({ message: 'The operation is nested 15 fields deep; at most 12 are allowed' })]);
     } finally {
       await client.dispose();
     }

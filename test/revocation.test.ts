@@ -65,8 +65,8 @@ describe('a token revoked on another replica', () => {
       expect(refused).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
       await eventually(async () => closes.length > 0, 5_000);
       expect(closes).toEqual([4401]);
-      const { viewer } = await replicaA.data('{ viewer { organization { workspaces { name } } } }', {}, org.ownerToken);
-      expect(viewer.organization.workspaces.map((workspace: { name: string }) => workspace.name)).not.toContain('after revocation');
+      const { viewer } = await replicaA.data('{ viewer { organization { workspaces { nodes { name } } } } }', {}, org.ownerToken);
+      expect(viewer.organization.workspaces.nodes.map((workspace: { name: string }) => workspace.name)).not.toContain('after revocation');
     } finally {
       await socket.dispose();
     }

@@ -4,12 +4,12 @@ import { createApiKey, debit, setModelPrice } from './support/gateway';
 
 const app = useTestApp();
 
-const DASHBOARD = `{ organization { name workspaces { name wallet { balance transactions(first: 20) {
+const DASHBOARD = `{ organization { name workspaces { nodes { name wallet { balance transactions(first: 20) {
   nodes { id type amount apiKey { name } identity { externalId } project { name } }
-} } } } }`;
+} } } } } }`;
 
-const WORKSPACES_PAGE = `{ organization { workspaces { name projects { name } apiKeys(first: 10) { nodes { name project { name } } }
-  identities(first: 10) { nodes { externalId } } wallet { lowBalanceThresholds { amount } spendProjection { last7Days { spend } } } } } }`;
+const WORKSPACES_PAGE = `{ organization { workspaces { nodes { name projects { nodes { name } } apiKeys(first: 10) { nodes { name project { name } } }
+  identities(first: 10) { nodes { externalId } } wallet { lowBalanceThresholds { amount } spendProjection { last7Days { spend } } } } } } }`;
 
 /** An organization with `workspaces` workspaces, each with two keys (one in a project) and `debits` debits by two end users. */
 async function organizationOfSize(workspaces: number, debits: number): Promise<OrgFixture> {
@@ -52,8 +52,8 @@ describe('statements per dashboard query', () => {
     const large = await organizationOfSize(4, 6);
     const few = await statementsFor(DASHBOARD, small.ownerToken);
     const many = await statementsFor(DASHBOARD, large.ownerToken);
-    expect(few.data.organization.workspaces[0].wallet.transactions.nodes).toHaveLength(3);
-    const rows = many.data.organization.workspaces.flatMap((workspace: any) => workspace.wallet.transactions.nodes);
+    expect(few.data.organization.workspaces.nodes[0].wallet.transactions.nodes).toHaveLength(3);
+    const rows = many.data.organization.workspaces.nodes.flatMap((workspace: any) => workspace.wallet.transactions.nodes);
     expect(rows).toHaveLength(4 * 7);
     expect(rows.filter((row: any) => row.type === 'DEDUCTION').every((row: any) => row.apiKey && row.identity)).toBe(true);
     expect(rows.filter((row: any) => row.project).length).toBe(4 * 3);
@@ -67,8 +67,8 @@ describe('statements per dashboard query', () => {
     const large = await organizationOfSize(3, 3);
     const few = await statementsFor(WORKSPACES_PAGE, small.ownerToken);
     const many = await statementsFor(WORKSPACES_PAGE, large.ownerToken);
-    expect(many.data.organization.workspaces.flatMap((workspace: any) => workspace.apiKeys.nodes)).toHaveLength(6);
-    expect(many.data.organization.workspaces.flatMap((workspace: any) => workspace.identities.nodes)).toHaveLength(6);
+    expect(many.data.organization.workspaces.nodes.flatMap((workspace: any) => workspace.apiKeys.nodes)).toHaveLength(6);
+    expect(many.data.organization.workspaces.nodes.flatMap((workspace: any) => workspace.identities.nodes)).toHaveLength(6);
     // The spend projection reads two windows per wallet: it is the one field that grows with them.
     expect(many.count - few.count).toBe((3 - 1) * 2);
   });

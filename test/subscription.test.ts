@@ -146,7 +146,7 @@ describe('walletBalanceChanged over graphql-ws', () => {
       const debits = Array.from({ length: 10 }, () =>
         app.data(
           DEBIT_BATCH,
-          { inputs: Array.from({ length: 500 }, () => ({ apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 })) },
+          { input: { debits: Array.from({ length: 500 }, () => ({ apiKey: fixture.secret, model: fixture.model, idempotencyKey: requestKey(), inputTokens: 1000, outputTokens: 0 })) } },
           GATEWAY_TOKEN,
         ),
       );

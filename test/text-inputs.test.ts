@@ -70,8 +70,8 @@ describe('one rule for every text input', () => {
     const fixture = await gatewaySetup(app, '1');
     const debit = { apiKey: fixture.secret, model: fixture.model, inputTokens: 1, outputTokens: 0 };
     const inputs = [{ ...debit, idempotencyKey: requestKey() }, { ...debit, idempotencyKey: `${requestKey()}\ud83d` }];
-    const batch = await app.gql(DEBIT_BATCH, { inputs }, GATEWAY_TOKEN);
-    expect(batch.errors).toEqual([{ message: `inputs[1].idempotencyKey ${UNPAIRED}`, extensions: { code: 'BAD_USER_INPUT', field: ['inputs', 1, 'idempotencyKey'] } }]);
+    const batch = await app.gql(DEBIT_BATCH, { input: { debits: inputs } }, GATEWAY_TOKEN);
+    expect(batch.errors).toEqual([{ message: `input.debits[1].idempotencyKey ${UNPAIRED}`, extensions: { code: 'BAD_USER_INPUT', field: ['input', 'debits', 1, 'idempotencyKey'] } }]);
     const [{ count }] = await app.orm.em.fork().execute('select count(*)::int as count from transactions where wallet_id = ? and type = ?', [fixture.walletId, 'DEDUCTION']);
     expect(count).toBe(0);
   });

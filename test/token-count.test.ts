@@ -1,5 +1,7 @@
 import { graphql, GraphQLObjectType, GraphQLSchema, GraphQLString } from 'graphql';
-import { MAX_TOKEN_COUNT, parseTokenCount, TokenCountScalar } from '../src/graphql/token-count.scalar';
+import { CountScalar, MAX_COUNT, parseCount, TokenCountScalar } from '../src/graphql/count.scalar';
+
+const parseTokenCount = (text: string) => parseCount(text, 'TokenCount');
 
 describe('TokenCount: decimal strings of digits outside, bigints inside', () => {
   it.each([
@@ -9,8 +11,8 @@ describe('TokenCount: decimal strings of digits outside, bigints inside', () => 
     ['2147483648', 2_147_483_648n],
     ['007', 7n],
     ['-0', 0n],
-    ['9223372036854775807', MAX_TOKEN_COUNT],
-    ['0009223372036854775807', MAX_TOKEN_COUNT],
+    ['9223372036854775807', MAX_COUNT],
+    ['0009223372036854775807', MAX_COUNT],
   ])('parses %j exactly', (text, count) => {
     expect(parseTokenCount(text)).toBe(count);
   });
@@ -50,7 +52,7 @@ describe('TokenCount scalar in a GraphQL schema', () => {
           args: { tokens: { type: TokenCountScalar } },
           resolve: (_root, { tokens }: { tokens: bigint }) => `${typeof tokens}:${tokens}`,
         },
-        big: { type: TokenCountScalar, resolve: () => MAX_TOKEN_COUNT },
+        big: { type: TokenCountScalar, resolve: () => MAX_COUNT },
         small: { type: TokenCountScalar, resolve: () => 0n },
         negative: { type: TokenCountScalar, resolve: () => -1n },
       },
@@ -96,5 +98,28 @@ describe('TokenCount scalar in a GraphQL schema', () => {
     const result = await graphql({ schema, source, variableValues });
     expect(result.data?.echo ?? null).toBeNull();
     expect(result.errors?.[0].message).toMatch(message);
+  });
+});
+
+describe('Count: the same rules under its own name', () => {
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({
+      name: 'Query',
+      fields: {
+        echo: { type: GraphQLString, args: { count: { type: CountScalar } }, resolve: (_root, { count }: { count: bigint }) => `${typeof count}:${count}` },
+        big: { type: CountScalar, resolve: () => MAX_COUNT },
+      },
+    }),
+  });
+
+  it('serializes a bigint as a decimal string and reads one back', async () => {
+    expect(await graphql({ schema, source: '{ big echo(count: "9223372036854775807") }' })).toEqual({
+      data: { big: '9223372036854775807', echo: 'bigint:9223372036854775807' },
+    });
+  });
+
+  it('names itself when it refuses a value', async () => {
+    const result = await graphql({ schema, source: 'query ($c: Count) { echo(count: $c) }', variableValues: { c: '-1' } });
+    expect(result.errors?.[0].message).toMatch(/Count cannot be negative \(got "-1"\)/);
   });
 });

@@ -15,13 +15,12 @@ const day = { from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' };
 
 /** [input type, what is wrong, document, variables, the message]: the same mistakes written inline are refused by validation. */
 const mistakes: Array<[string, string, string, Record<string, unknown>, RegExp]> = [
-  ['Money', 'a JSON number', API_KEY_CREATE, key({ costLimit: 12.5 }), /"input.costLimit"; Money must be a decimal string such as "12.5", not a number$/],
-  ['Money', 'an exponent', API_KEY_CREATE, key({ costLimit: '1e3' }), /"input.costLimit"; Money must be a decimal string/],
-  ['TokenCount', 'a negative string', API_KEY_CREATE, key({ tokenLimit: '-1' }), /"input.tokenLimit"; TokenCount cannot be negative \(got "-1"\)$/],
-  ['TokenCount', 'a fraction', API_KEY_CREATE, key({ tokenLimit: '1.5' }), /TokenCount must be a whole number, without fraction or exponent \(got "1.5"\)$/],
-  ['TokenCount', 'hexadecimal', API_KEY_CREATE, key({ tokenLimit: '0x10' }), /TokenCount must be a string of digits such as "150000" \(got "0x10"\)$/],
-  ['TokenCount', 'a fractional JSON number', API_KEY_CREATE, key({ tokenLimit: 1.5 }), /TokenCount must be a whole number, without fraction \(got 1.5\)$/],
-  ['KeyLimitPeriod', 'an unknown value', API_KEY_CREATE, key({ limitPeriod: 'HOURLY' }), /Value "HOURLY" does not exist in "KeyLimitPeriod" enum/],
+  ['Money', 'a JSON number', API_KEY_CREATE, key({ budget: { amount: 12.5, period: 'MONTHLY' } }), /"input.budget.amount"; Money must be a decimal string such as "12.5", not a number$/],
+  ['Money', 'an exponent', API_KEY_CREATE, key({ budget: { amount: '1e3', period: 'MONTHLY' } }), /"input.budget.amount"; Money must be a decimal string/],
+  ['TokenCount', 'a negative string', API_KEY_CREATE, key({ tokenBudget: { amount: '-1', period: 'MONTHLY' } }), /"input.tokenBudget.amount"; TokenCount cannot be negative \(got "-1"\)$/],
+  ['TokenCount', 'a fraction', API_KEY_CREATE, key({ tokenBudget: { amount: '1.5', period: 'MONTHLY' } }), /TokenCount must be a whole number, without fraction or exponent \(got "1.5"\)$/],
+  ['TokenCount', 'hexadecimal', API_KEY_CREATE, key({ tokenBudget: { amount: '0x10', period: 'MONTHLY' } }), /TokenCount must be a string of digits such as "150000" \(got "0x10"\)$/],
+  ['TokenCount', 'a fractional JSON number', API_KEY_CREATE, key({ tokenBudget: { amount: 1.5, period: 'MONTHLY' } }), /TokenCount must be a whole number, without fraction \(got 1.5\)$/],
   ['Int', 'words', API_KEY_CREATE, key({ requestsPerMinute: 'ten' }), /"input.requestsPerMinute"; Int cannot represent non-integer value: "ten"$/],
   ['Int', 'a fraction', PURCHASES, { first: 2.5 }, /^Variable "\$first" got invalid value 2.5; Int cannot represent non-integer value: 2.5$/],
   ['DateTimeISO', 'words', API_KEY_CREATE, key({ expiresAt: 'tomorrow' }), /"input.expiresAt"; DateTime cannot represent an invalid date-time-string tomorrow.$/],
@@ -29,7 +28,7 @@ const mistakes: Array<[string, string, string, Record<string, unknown>, RegExp]>
   ['String', 'a number', API_KEY_CREATE, key({ name: 42 }), /"input.name"; String cannot represent a non string value: 42$/],
   ['Boolean', 'a string', AUTO_TOP_UP_UPDATE, { input: { walletId: 'wal_x', enabled: 'yes' } }, /"input.enabled"; Boolean cannot represent a non boolean value: "yes"$/],
   ['MemberRole', 'an unknown value', MEMBER_CREATE, { input: { name: 'N', email: 'n@example.com', role: 'KING' } }, /Value "KING" does not exist in "MemberRole" enum/],
-  ['BudgetPeriod', 'an unknown value', PROJECT_CREATE, { input: { workspaceId: 'ws_x', name: 'P', budget: '1', budgetPeriod: 'HOURLY' } }, /Value "HOURLY" does not exist in "BudgetPeriod" enum/],
+  ['BudgetPeriod', 'an unknown value', PROJECT_CREATE, { input: { workspaceId: 'ws_x', name: 'P', budget: { amount: '1', period: 'HOURLY' } } }, /Value "HOURLY" does not exist in "BudgetPeriod" enum/],
   ['UsageGroup', 'an unknown value', USAGE, { groupBy: ['WEEK'], filter: day }, /Value "WEEK" does not exist in "UsageGroup" enum/],
   ['TransactionType', 'an unknown value', TRANSACTIONS, { id: 'wal_x', filter: { types: ['GIFT'] } }, /Value "GIFT" does not exist in "TransactionType" enum/],
   ['PurchaseKind', 'a number', PURCHASES, { kinds: [1] }, /Enum "PurchaseKind" cannot represent non-string value: 1/],

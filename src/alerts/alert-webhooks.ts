@@ -4,7 +4,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Alert, AlertWebhookStatus, Organization } from '../../entities';
-import type { MemberActor } from '../actor';
+import { type MemberActor, ownOrganization } from '../actor';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { randomBase62 } from '../ids';
@@ -56,7 +56,8 @@ export async function setAlertWebhook(
 }
 
 /** Stops sending alerts; those already owed are marked FAILED when their turn comes. */
-export async function removeAlertWebhook({ em }: Pick<Deps, 'em'>, { organizationId }: MemberActor): Promise<Organization> {
+export async function removeAlertWebhook({ em }: Pick<Deps, 'em'>, actor: MemberActor, input: { organizationId?: string | null }): Promise<Organization> {
+  const organizationId = ownOrganization(actor, input.organizationId);
   await em.nativeUpdate(Organization, { id: organizationId }, { alertWebhookUrl: null, alertWebhookSecret: null });
   return em.findOneOrFail(Organization, organizationId);
 }

@@ -112,8 +112,12 @@ export async function setLowBalanceThreshold(
 }
 
 /** Removes a threshold; its past alerts stay, with what they were about. */
-export async function removeLowBalanceThreshold({ em }: Pick<Deps, 'em'>, actor: MemberActor, { thresholdId }: { thresholdId: string }): Promise<string> {
-  const removed = await em.nativeDelete(LowBalanceThreshold, { id: thresholdId, organization: actor.organizationId });
-  if (removed === 0) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such low-balance threshold', ['input', 'thresholdId']);
-  return thresholdId;
+export async function removeLowBalanceThreshold(
+  { em }: Pick<Deps, 'em'>,
+  actor: MemberActor,
+  { lowBalanceThresholdId }: { lowBalanceThresholdId: string },
+): Promise<string> {
+  const removed = await em.nativeDelete(LowBalanceThreshold, { id: lowBalanceThresholdId, organization: actor.organizationId });
+  if (removed === 0) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such low-balance threshold', ['input', 'lowBalanceThresholdId']);
+  return lowBalanceThresholdId;
 }

@@ -35,6 +35,17 @@ function decodeCursor(cursor: string, argument: string): Keyed {
   return { createdAt: new Date(Number(match[1])), id: match[2] };
 }
 
+/** Opaque cursor of a row keyed by one text column alone (the model price catalog, by model id). */
+export function encodeTextCursor(key: string): string {
+  return Buffer.from(`k:${key}`).toString('base64url');
+}
+
+function decodeTextCursor(cursor: string, argument: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString();
+  if (!text.startsWith('k:')) throw new MalformedInputError(`${argument}: not a cursor from this connection`);
+  return text.slice(2);
+}
+
 function pageSize(value: number | null | undefined, argument: string): number | null {
   if (value == null) return null;
   if (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE) {
@@ -44,14 +55,16 @@ function pageSize(value: number | null | undefined, argument: string): number | 
 }
 
 /** What page arguments ask for, checked: its size, its direction, and the cursors it starts from. */
-export interface PageWindow {
+export interface PageWindow<K = Keyed> {
   limit: number;
   backwards: boolean;
-  after: Keyed | null;
-  before: Keyed | null;
+  after: K | null;
+  before: K | null;
 }
 
-export function pageWindow(args: PageArgs): PageWindow {
+export function pageWindow(args: PageArgs): PageWindow;
+export function pageWindow<K>(args: PageArgs, decode: (cursor: string, argument: string) => K): PageWindow<K>;
+export function pageWindow(args: PageArgs, decode: (cursor: string, argument: string) => unknown = decodeCursor): PageWindow<unknown> {
   const first = pageSize(args.first, 'first');
   const last = pageSize(args.last, 'last');
   if (first !== null && last !== null) throw new MalformedInputError('Pass either first or last, not both');
@@ -59,13 +72,13 @@ export function pageWindow(args: PageArgs): PageWindow {
   return {
     limit: (backwards ? last : first) ?? DEFAULT_PAGE_SIZE,
     backwards,
-    after: args.after ? decodeCursor(args.after, 'after') : null,
-    before: args.before ? decodeCursor(args.before, 'before') : null,
+    after: args.after ? decode(args.after, 'after') : null,
+    before: args.before ? decode(args.before, 'before') : null,
   };
 }
 
 /** The page made of up to `limit + 1` rows read in the window's direction. */
-export function pageOf<T>(rows: T[], window: PageWindow): Page<T> {
+export function pageOf<T>(rows: T[], window: PageWindow<unknown>): Page<T> {
   const hasMore = rows.length > window.limit;
   const nodes = rows.slice(0, window.limit);
   if (window.backwards) nodes.reverse();
@@ -83,9 +96,10 @@ export interface SqlConditions {
 }
 
 /**
- * One page of each of many parents' children (a workspace's keys, a wallet's ledger), newest
- * first by keyset on (created_at, id): `first`/`after` walk towards older rows, `last`/`before`
- * towards newer ones, and the cost does not grow with the offset. Two statements whatever the
+ * One page of each of many parents' children (a workspace's keys, a wallet's ledger), by keyset
+ * on (created_at, id), newest first unless `order` says oldest first (lists that read best in
+ * the order they were made, such as an organization's workspaces): `first`/`after` walk along
+ * the order, `last`/`before` against it, and the cost does not grow with the offset. Two statements whatever the
  * number of parents: the ids of each parent's page by one lateral query on the (parent,
  * created_at, id) index, then the rows. `table` and `parentColumn` are names from our code,
  * never input.
@@ -98,14 +112,16 @@ export async function keysetPagesByParent<T extends Keyed>(
   parentIds: string[],
   args: PageArgs,
   extra: SqlConditions = { sql: [], params: [] },
+  order: 'newest' | 'oldest' = 'newest',
 ): Promise<Array<Page<T>>> {
   const window = pageWindow(args);
-  const direction = window.backwards ? 'asc' : 'desc';
+  const descending = (order === 'newest') !== window.backwards;
+  const direction = descending ? 'desc' : 'asc';
   const conditions = [...extra.sql];
   const params: unknown[] = [...extra.params];
   for (const [key, op] of [
-    [window.after, '<'],
-    [window.before, '>'],
+    [window.after, order === 'newest' ? '<' : '>'],
+    [window.before, order === 'newest' ? '>' : '<'],
   ] as const) {
     if (!key) continue;
     conditions.push(`(created_at, id) ${op} (?::timestamptz, ?)`);
@@ -127,4 +143,42 @@ export async function keysetPagesByParent<T extends Keyed>(
   const perParent = new Map<string, T[]>(parentIds.map((id) => [id, []]));
   for (const row of rows) perParent.get(row.parent_id)!.push(byId.get(row.id)!);
   return parentIds.map((id) => pageOf(perParent.get(id)!, window));
+}
+
+/**
+ * One page of a whole table ordered by one unique text column, ascending by code point
+ * (`first`/`after` walk up, `last`/`before` down), by keyset on that column: a catalog read by
+ * its natural key. `table` and `keyColumn` are names from our code, never input, and the column
+ * is the entity's property of the same name; `where` narrows the rows.
+ */
+export async function keysetPageByText<T extends object>(
+  em: EntityManager,
+  entity: EntityName<T>,
+  table: string,
+  keyColumn: string,
+  keyOf: (row: T) => string,
+  args: PageArgs,
+  where: SqlConditions = { sql: [], params: [] },
+): Promise<Page<T>> {
+  const window = pageWindow(args, decodeTextCursor);
+  const direction = window.backwards ? 'desc' : 'asc';
+  const conditions = [...where.sql];
+  const params: unknown[] = [...where.params];
+  // By code point ("C"), whatever the database's collation: the order a client sorts keys in.
+  const key = `${keyColumn} collate "C"`;
+  if (window.after !== null) {
+    conditions.push(`${key} > ?`);
+    params.push(window.after);
+  }
+  if (window.before !== null) {
+    conditions.push(`${key} < ?`);
+    params.push(window.before);
+  }
+  const rows = await em.execute<Array<{ key: string }>>(
+    `select ${keyColumn} as key from ${table}${conditions.length ? ` where ${conditions.join(' and ')}` : ''} order by ${key} ${direction} limit ?`,
+    [...params, window.limit + 1],
+  );
+  const loaded = rows.length > 0 ? await em.find(entity, { [keyColumn]: { $in: rows.map((row) => row.key) } } as unknown as FilterQuery<T>) : [];
+  const byKey = new Map(loaded.map((row) => [keyOf(row), row]));
+  return pageOf(rows.map((row) => byKey.get(row.key)!), window);
 }

@@ -12,7 +12,7 @@ import { randomBase62 } from '../ids';
 import { createApiKey } from '../keys/api-key.service';
 import { upsertIdentity } from '../keys/identity.service';
 import { postEntries } from '../ledger/ledger';
-import { KeyLimitPeriod, Period } from '../limits/periods';
+import { Period } from '../limits/periods';
 import { parseMoney } from '../money';
 import { createOrganization, issueToken } from '../organizations/organization.service';
 import { usageCost } from '../pricing/cost';
@@ -92,12 +92,12 @@ function ownerPrincipal(owner: Member): MemberActor {
 }
 
 function createDemoKey(deps: Pick<Deps, 'em' | 'now'>, owner: MemberActor, workspaceId: string, name: string) {
-  return createApiKey(deps, owner, { workspaceId, name, costLimit: parseMoney('10'), limitPeriod: KeyLimitPeriod.DAILY });
+  return createApiKey(deps, owner, { workspaceId, name, budget: { amount: parseMoney('10'), period: Period.DAILY } });
 }
 
 const CHAT_USERS = Array.from({ length: 12 }, (_, i) => [`user_${1001 + i}`, i === 0 ? 0.3 : 1 + (i % 4)] as const);
 /** user_1001 (a light user) has a budget, so that end-user budgets show in the demo. */
-const BUDGETED_USER = { externalId: 'user_1001', budget: parseMoney('5'), budgetPeriod: Period.MONTHLY };
+const BUDGETED_USER = { externalId: 'user_1001', budget: { amount: parseMoney('5'), period: Period.MONTHLY } };
 
 /** Daytime in the Americas and Europe, quieter at weekends. */
 export const DEMO_TRAFFIC: TrafficProfile[] = [
@@ -160,7 +160,7 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
   }
   const main = await createWorkspace(deps, actor, { name: DEMO_WORKSPACE });
   const research = await createWorkspace(deps, actor, { name: 'Research' });
-  const chat = await createProject(deps, actor, { workspaceId: main.workspace.id, name: 'Chat assistant', budget: parseMoney('60'), budgetPeriod: Period.MONTHLY });
+  const chat = await createProject(deps, actor, { workspaceId: main.workspace.id, name: 'Chat assistant', budget: { amount: parseMoney('60'), period: Period.MONTHLY } });
   const search = await createProject(deps, actor, { workspaceId: main.workspace.id, name: 'Document search' });
   const evaluations = await createProject(deps, actor, { workspaceId: research.workspace.id, name: 'Evaluations' });
   const { secret: apiKey } = await createDemoKey(deps, actor, main.workspace.id, 'Demo key');

@@ -96,11 +96,11 @@ export const gateway = {
     return engine.submit(debitRequest(input, 'input'));
   },
 
-  debitBatch(engine: DebitEngine, inputs: DebitInput[]): Promise<GatewayOutcome[]> {
-    if (inputs.length === 0 || inputs.length > MAX_BATCH_ITEMS) {
-      throw new MalformedInputError(`inputs must hold 1 to ${MAX_BATCH_ITEMS} debits (got ${inputs.length})`);
+  debitBatch(engine: DebitEngine, debits: DebitInput[]): Promise<GatewayOutcome[]> {
+    if (debits.length === 0 || debits.length > MAX_BATCH_ITEMS) {
+      throw new MalformedInputError(`input.debits must hold 1 to ${MAX_BATCH_ITEMS} debits (got ${debits.length})`);
     }
-    const requests: GatewayRequest[] = inputs.map((input, i) => debitRequest(input, `inputs[${i}]`));
+    const requests: GatewayRequest[] = debits.map((debit, i) => debitRequest(debit, `input.debits[${i}]`));
     return engine.submitAll(requests);
   },
 

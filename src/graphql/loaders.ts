@@ -93,11 +93,8 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     wallet: byId(em, Wallet),
     transaction: byId(em, Transaction),
     member: byId(em, Member),
-    workspacesOfOrganization: byParent(em, Workspace, 'organization', (row) => row.organization.id),
-    membersOfOrganization: byParent(em, Member, 'organization', (row) => row.organization.id, { removedAt: null }),
     taxIdsOfOrganization: byParent(em, TaxId, 'organization', (row) => row.organization.id),
     paymentMethodsOfOrganization: byParent(em, PaymentMethod, 'organization', (row) => row.organization.id),
-    projectsOfWorkspace: byParent(em, Project, 'workspace', (row) => row.workspace.id),
     project: byId(em, Project),
     lowBalanceThreshold: byId(em, LowBalanceThreshold),
     lowBalanceThresholdsOfWallet: byParent(em, LowBalanceThreshold, 'wallet', (row) => row.wallet.id, {}, { amount: 'desc' }),
@@ -106,6 +103,11 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     identityByExternalId: identityByExternalId(em),
     /** Pages of children by parent, batched per distinct page arguments (and filter). */
     transactionPage: pagesByParent((walletIds, page, filter: TransactionFilter) => transactionPagesOfWallets(em, walletIds, page, filter)),
+    workspacePage: pagesByParent((organizationIds, page) => keysetPagesByParent(em, Workspace, 'workspaces', 'organization_id', organizationIds, page, undefined, 'oldest')),
+    memberPage: pagesByParent((organizationIds, page) =>
+      keysetPagesByParent(em, Member, 'members', 'organization_id', organizationIds, page, { sql: ['removed_at is null'], params: [] }, 'oldest'),
+    ),
+    projectPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, Project, 'projects', 'workspace_id', workspaceIds, page, undefined, 'oldest')),
     apiKeyPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, ApiKey, 'api_keys', 'workspace_id', workspaceIds, page)),
     identityPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, Identity, 'identities', 'workspace_id', workspaceIds, page)),
     alertPage: pagesByParent((organizationIds, page, acknowledged: boolean | null) => alertPagesOfOrganizations(em, organizationIds, page, acknowledged)),

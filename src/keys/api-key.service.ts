@@ -6,23 +6,61 @@ import { newApiKeySecret } from '../auth/tokens';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
-import { KeyLimitPeriod } from '../limits/periods';
-import { requireNonNegative, requireText } from '../validation';
+import { KeyLimitPeriod, type Period } from '../limits/periods';
+import { type BudgetSetting, requireBudget, requireText } from '../validation';
 
 /** Far above any real gateway's per-key rate (≈16,700 requests a second), low enough to catch a typo. */
 export const MAX_REQUESTS_PER_MINUTE = 1_000_000;
 
 /**
- * The limits of a key as a mutation gives them. In an update a key left out (undefined) keeps
- * the current value and an explicit null clears it; `limitPeriod` cannot be cleared, so null
- * keeps it too.
+ * The limits of a key as a mutation gives them. In an update a field left out (undefined) keeps
+ * the current value and an explicit null clears it. `budget` limits the cost, `tokenBudget` the
+ * tokens (input + output), each per calendar period.
  */
 export interface ApiKeyLimitsInput {
-  costLimit?: bigint | null;
-  tokenLimit?: bigint | null;
-  limitPeriod?: KeyLimitPeriod | null;
+  budget?: BudgetSetting<Period> | null;
+  tokenBudget?: BudgetSetting<Period> | null;
   requestsPerMinute?: number | null;
   expiresAt?: Date | null;
+}
+
+/** A key's limits as stored: its two budgets share one period column. */
+interface KeyLimits {
+  costLimit: bigint | null;
+  tokenLimit: bigint | null;
+  limitPeriod: KeyLimitPeriod;
+}
+
+const KEY_PERIODS: readonly string[] = Object.values(KeyLimitPeriod);
+
+/**
+ * The limits a key has after the input: budgets left out stay, null removes one. A key's budgets
+ * reset on one period (DAILY, WEEKLY or MONTHLY), so a budget given must share it with the other
+ * one, given too or kept.
+ */
+function keyLimits(input: ApiKeyLimitsInput, current: KeyLimits): KeyLimits {
+  const budget = requireBudget(input.budget, 'budget');
+  const tokenBudget = requireBudget(input.tokenBudget, 'tokenBudget');
+  const given = (['budget', 'tokenBudget'] as const).flatMap((field) => {
+    const setting = field === 'budget' ? budget : tokenBudget;
+    return setting ? [{ field, period: setting.period as string }] : [];
+  });
+  for (const { field, period } of given) {
+    if (!KEY_PERIODS.includes(period)) {
+      throw new DomainError(UserErrorCode.INVALID, "A key's budgets reset DAILY, WEEKLY or MONTHLY", ['input', field, 'period']);
+    }
+  }
+  const limitPeriod = (given[0]?.period ?? current.limitPeriod) as KeyLimitPeriod;
+  const keepsOne = (budget === undefined && current.costLimit !== null) || (tokenBudget === undefined && current.tokenLimit !== null);
+  const clash = given.find(({ period }) => period !== limitPeriod) ?? (keepsOne && limitPeriod !== current.limitPeriod ? given[0] : undefined);
+  if (clash) {
+    throw new DomainError(UserErrorCode.INVALID, "A key's budget and token budget reset on one period: give both to change it", ['input', clash.field, 'period']);
+  }
+  return {
+    costLimit: budget === undefined ? current.costLimit : (budget?.amount ?? null),
+    tokenLimit: tokenBudget === undefined ? current.tokenLimit : (tokenBudget?.amount ?? null),
+    limitPeriod,
+  };
 }
 
 export interface ApiKeyCreateInput extends ApiKeyLimitsInput {
@@ -38,8 +76,6 @@ export interface ApiKeyUpdateInput extends ApiKeyLimitsInput {
 }
 
 function checkLimits(input: ApiKeyLimitsInput, now: Date): void {
-  if (input.costLimit != null) requireNonNegative(input.costLimit, 'costLimit');
-  if (input.tokenLimit != null) requireNonNegative(input.tokenLimit, 'tokenLimit');
   const rpm = input.requestsPerMinute;
   if (rpm != null && (!Number.isInteger(rpm) || rpm < 1 || rpm > MAX_REQUESTS_PER_MINUTE)) {
     throw new DomainError(
@@ -73,6 +109,7 @@ async function findKey(tx: EntityManager, organizationId: string, apiKeyId: stri
 export async function createApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor: MemberActor, input: ApiKeyCreateInput) {
   const name = requireText(input.name, 'name');
   checkLimits(input, now());
+  const limits = keyLimits(input, { costLimit: null, tokenLimit: null, limitPeriod: KeyLimitPeriod.MONTHLY });
   return inTransaction(em, async (tx) => {
     const workspace = await tx.findOne(Workspace, { id: input.workspaceId, organization: actor.organizationId });
     if (!workspace) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
@@ -87,9 +124,7 @@ export async function createApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor:
       name,
       secretHash: hash,
       prefix,
-      costLimit: input.costLimit ?? null,
-      tokenLimit: input.tokenLimit ?? null,
-      limitPeriod: input.limitPeriod ?? KeyLimitPeriod.MONTHLY,
+      ...limits,
       requestsPerMinute: input.requestsPerMinute ?? null,
       expiresAt: input.expiresAt ?? null,
     });
@@ -114,9 +149,8 @@ export async function updateApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor:
     if (input.projectId !== undefined) {
       apiKey.project = input.projectId === null ? null : await findProject(tx, apiKey.workspace.id, input.projectId);
     }
-    if (input.costLimit !== undefined) apiKey.costLimit = input.costLimit;
-    if (input.tokenLimit !== undefined) apiKey.tokenLimit = input.tokenLimit;
-    if (input.limitPeriod != null) apiKey.limitPeriod = input.limitPeriod;
+    const { costLimit = null, tokenLimit = null, limitPeriod } = apiKey;
+    Object.assign(apiKey, keyLimits(input, { costLimit, tokenLimit, limitPeriod }));
     if (input.requestsPerMinute !== undefined) apiKey.requestsPerMinute = input.requestsPerMinute;
     if (input.expiresAt !== undefined) apiKey.expiresAt = input.expiresAt;
     await tx.flush();

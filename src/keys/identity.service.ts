@@ -5,13 +5,14 @@ import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 import { newId } from '../ids';
 import type { Period } from '../limits/periods';
-import { type BudgetInput, requireBudget } from '../validation';
+import { type BudgetSetting, requireBudget } from '../validation';
 
 export const MAX_EXTERNAL_ID_LENGTH = 255;
 
-export interface IdentityUpsertInput extends BudgetInput<Period> {
+export interface IdentityUpsertInput {
   workspaceId: string;
   externalId: string;
+  budget?: BudgetSetting<Period> | null;
 }
 
 /** The customer's own id of an end user, taken verbatim (not trimmed): it is matched exactly. */
@@ -29,7 +30,7 @@ function requireExternalId(value: string): string {
  */
 export async function upsertIdentity({ em }: Pick<Deps, 'em'>, actor: MemberActor, input: IdentityUpsertInput) {
   const externalId = requireExternalId(input.externalId);
-  const budget = requireBudget(input);
+  const budget = requireBudget(input.budget, 'budget');
   return inTransaction(em, async (tx) => {
     const workspace = await tx.findOne(Workspace, { id: input.workspaceId, organization: actor.organizationId });
     if (!workspace) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
@@ -46,8 +47,8 @@ export async function upsertIdentity({ em }: Pick<Deps, 'em'>, actor: MemberActo
         actor.organizationId,
         workspace.id,
         externalId,
-        budget?.budget?.toString() ?? null,
-        budget?.budgetPeriod ?? null,
+        budget?.amount.toString() ?? null,
+        budget?.period ?? null,
         keep,
         keep,
       ],

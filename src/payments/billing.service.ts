@@ -145,9 +145,9 @@ export async function addTaxId({ em, stripe }: Pick<Deps, 'em' | 'stripe'>, { or
 }
 
 /** Removes a tax ID here and from the Stripe customer; one already gone there is fine. */
-export async function removeTaxId({ em, stripe }: Pick<Deps, 'em' | 'stripe'>, { organizationId }: MemberActor, { id: taxIdId }: { id: string }): Promise<string> {
+export async function removeTaxId({ em, stripe }: Pick<Deps, 'em' | 'stripe'>, { organizationId }: MemberActor, { taxIdId }: { taxIdId: string }): Promise<string> {
   const taxId = await em.findOne(TaxId, { id: taxIdId, organization: organizationId }, { populate: ['organization'] });
-  if (!taxId) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such tax ID on this billing profile', ['input', 'id']);
+  if (!taxId) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such tax ID on this billing profile', ['input', 'taxIdId']);
   const customerId = taxId.organization.stripeCustomerId;
   if (stripe && customerId && taxId.stripeTaxId) {
     await stripe.customers.deleteTaxId(customerId, taxId.stripeTaxId).catch(unlessMissing);

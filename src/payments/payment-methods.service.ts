@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type Stripe from 'stripe';
 import { PaymentMethod } from '../../entities';
-import type { MemberActor } from '../actor';
+import { type MemberActor, ownOrganization } from '../actor';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
@@ -26,7 +26,8 @@ export type CardServices = Pick<Deps, 'em' | 'stripe'>;
  * A SetupIntent for the dashboard's card form (Stripe.js confirms it with the card); Stripe then
  * reports the saved card with setup_intent.succeeded.
  */
-export async function startCardSetup(services: CardServices, { organizationId }: MemberActor): Promise<string> {
+export async function startCardSetup(services: CardServices, actor: MemberActor, input: { organizationId?: string | null }): Promise<string> {
+  const organizationId = ownOrganization(actor, input.organizationId);
   const stripe = requireStripe(services.stripe);
   const customer = await stripeCustomer(services.em, stripe, organizationId);
   const intent = await stripe.setupIntents.create({ customer, allowed_payment_method_types: ['card'], usage: 'off_session', metadata: { organization_id: organizationId } });

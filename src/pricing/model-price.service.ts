@@ -1,5 +1,7 @@
 import { ModelPrice } from '../../entities';
 import type { AdminActor } from '../actor';
+import { keysetPageByText, type Page, type PageArgs } from '../db/keyset';
+import { textArray } from '../db/recordset';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
@@ -68,7 +70,8 @@ export async function removeModelPrice({ em }: Pick<Deps, 'em'>, _admin: AdminAc
 }
 
 /** The whole catalog by model id, compared as strings: the same order under every database collation. */
-export async function listModelPrices({ em }: Pick<Deps, 'em'>): Promise<ModelPrice[]> {
-  const prices = await em.find(ModelPrice, {});
-  return prices.sort((a, b) => (a.model < b.model ? -1 : a.model > b.model ? 1 : 0));
+/** A page of the catalog by model id, of the given models only when named. */
+export async function modelPricePage({ em }: Pick<Deps, 'em'>, args: PageArgs, models: string[] | null): Promise<Page<ModelPrice>> {
+  const where = models ? { sql: ['model = any(?::text[])'], params: [textArray(models)] } : undefined;
+  return keysetPageByText(em, ModelPrice, 'model_prices', 'model', (price) => price.model, args, where);
 }

@@ -1,12 +1,12 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { Organization, Project, Wallet, Workspace } from '../../entities';
-import { type Actor, type MemberActor, organizationScope } from '../actor';
+import { type Actor, type MemberActor, organizationScope, ownOrganization } from '../actor';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
 import { DomainError, MalformedInputError, UserErrorCode } from '../errors';
 import { parseId } from '../ids';
 import type { Period } from '../limits/periods';
-import { type BudgetInput, requireBudget, requireText } from '../validation';
+import { type BudgetSetting, requireBudget, requireText } from '../validation';
 
 /** Markup on model prices in basis points: 0 to 1000% (100000). */
 export const MAX_MARKUP_BASIS_POINTS = 100_000;
@@ -27,10 +27,7 @@ function workspaceOrganization(actor: Actor, requested: string | null | undefine
     if (!requested) throw new MalformedInputError('input.organizationId is required for the platform admin');
     return parseId('organization', requested, 'input.organizationId');
   }
-  if (requested && parseId('organization', requested, 'input.organizationId') !== actor.organizationId) {
-    throw new DomainError(UserErrorCode.NOT_FOUND, 'No such organization', ['input', 'organizationId']);
-  }
-  return actor.organizationId;
+  return ownOrganization(actor, requested);
 }
 
 /** Creates a workspace together with its wallet, which starts at zero. */
@@ -52,16 +49,17 @@ export async function createWorkspace({ em }: Pick<Deps, 'em'>, actor: Actor, in
   }
 }
 
-export interface ProjectCreateInput extends BudgetInput<Period> {
+export interface ProjectCreateInput {
   workspaceId: string;
   name: string;
+  budget?: BudgetSetting<Period> | null;
 }
 
 export async function createProject({ em }: Pick<Deps, 'em'>, actor: MemberActor, input: ProjectCreateInput) {
   const { organizationId } = actor;
   const { workspaceId } = input;
   const projectName = requireText(input.name, 'name');
-  const budget = requireBudget(input);
+  const budget = requireBudget(input.budget, 'budget');
   try {
     return await inTransaction(em, async (tx) => {
       const workspace = await tx.findOne(Workspace, { id: workspaceId, organization: organizationId });
@@ -70,8 +68,8 @@ export async function createProject({ em }: Pick<Deps, 'em'>, actor: MemberActor
         workspace,
         organization: organizationId,
         name: projectName,
-        budget: budget?.budget ?? null,
-        budgetPeriod: budget?.budgetPeriod ?? null,
+        budget: budget?.amount ?? null,
+        budgetPeriod: budget?.period ?? null,
       });
       await tx.flush();
       return project;
@@ -82,21 +80,25 @@ export async function createProject({ em }: Pick<Deps, 'em'>, actor: MemberActor
   }
 }
 
-export interface ProjectUpdateInput extends BudgetInput<Period> {
+export interface ProjectUpdateInput {
   projectId: string;
   name?: string | null;
+  budget?: BudgetSetting<Period> | null;
 }
 
 /** Renames a project or sets its budget; what the input leaves out stays (see requireBudget). */
 export async function updateProject({ em }: Pick<Deps, 'em'>, { organizationId }: MemberActor, input: ProjectUpdateInput) {
   const name = input.name == null ? undefined : requireText(input.name, 'name');
-  const budget = requireBudget(input);
+  const budget = requireBudget(input.budget, 'budget');
   try {
     return await inTransaction(em, async (tx) => {
       const project = await tx.findOne(Project, { id: input.projectId, organization: organizationId });
       if (!project) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such project', ['input', 'projectId']);
       if (name !== undefined) project.name = name;
-      if (budget !== undefined) Object.assign(project, budget);
+      if (budget !== undefined) {
+        project.budget = budget?.amount ?? null;
+        project.budgetPeriod = budget?.period ?? null;
+      }
       await tx.flush();
       return project;
     });

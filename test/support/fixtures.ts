@@ -125,7 +125,7 @@ export const MEMBER_CREATE = `mutation ($input: MemberCreateInput!) {
 }`;
 
 export const MEMBER_REMOVE = `mutation ($input: MemberRemoveInput!) {
-  memberRemove(input: $input) { member { id role removedAt } userErrors { field code message } }
+  memberRemove(input: $input) { removedId member { id role removedAt } userErrors { field code message } }
 }`;
 
 export const MEMBER_TOKEN_CREATE = `mutation ($input: MemberTokenCreateInput!) {

@@ -16,9 +16,8 @@ export async function setModelPrice(app: GraphQLClient, model: string, price = P
 
 export interface KeyOptions {
   projectId?: string;
-  costLimit?: string;
-  tokenLimit?: string;
-  limitPeriod?: string;
+  budget?: { amount: string; period: string };
+  tokenBudget?: { amount: string; period: string };
   requestsPerMinute?: number;
   expiresAt?: string;
 }
@@ -54,7 +53,7 @@ const ANSWER = 'allowed denial { code message httpStatus retryAfterSeconds } ava
 const LIMITS = 'limits { costRemaining tokensRemaining requestsRemaining resetAt }';
 
 export const DEBIT = `mutation ($input: GatewayDebitInput!) { gatewayDebit(input: $input) { ${ANSWER} cost transactionId ${LIMITS} } }`;
-export const DEBIT_BATCH = `mutation ($inputs: [GatewayDebitInput!]!) { gatewayDebitBatch(inputs: $inputs) { results { ${ANSWER} cost transactionId } } }`;
+export const DEBIT_BATCH = `mutation ($input: GatewayDebitBatchInput!) { gatewayDebitBatch(input: $input) { results { ${ANSWER} cost transactionId } } }`;
 export const AUTHORIZE = `mutation ($input: GatewayAuthorizeInput!) { gatewayAuthorize(input: $input) { ${ANSWER} hold { id amount expiresAt } ${LIMITS} } }`;
 export const CAPTURE = `mutation ($input: GatewayCaptureInput!) { gatewayCapture(input: $input) { ${ANSWER} cost charged transactionId hold { id amount } } }`;
 export const RELEASE = `mutation ($input: GatewayReleaseInput!) { gatewayRelease(input: $input) { ${ANSWER} hold { id amount } } }`;

@@ -18,7 +18,7 @@ export async function sendWebhook(app: TestApp, type: string, object: Record<str
   return response.status;
 }
 
-const SETUP = `mutation { paymentMethodSetupStart { clientSecret userErrors { code } } }`;
+const SETUP = `mutation { paymentMethodSetupStart(input: {}) { clientSecret userErrors { code } } }`;
 
 /** The dashboard's card form: start, confirm with Stripe.js (here the payments server), Stripe's webhook; the card's id. */
 export async function saveCard(app: TestApp, stripe: PaymentsServer, token: string, testCard: string): Promise<string> {

@@ -1,0 +1,182 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { DenialCode } from '../../src/gateway/contract';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
+import { TokenCountScalar } from '../../src/graphql/count.scalar';
+import { NodeInterface } from '../common.types';
+
+registerEnumType(DenialCode, {
+  name: 'GatewayDenialCode',
+  description: 'Why the gateway must refuse the request; `httpStatus` says what to answer its client',
+});
+
+@ObjectType({ description: 'A refusal, with the HTTP status the gateway should return to its own client' })
+export class GatewayDenial {
+  @Field(() => DenialCode)
+  code!: DenialCode;
+
+  @Field()
+  message!: string;
+
+  @Field(() => Int)
+  httpStatus!: number;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'When to try again: for rate limits, when a request will be allowed again; for INSUFFICIENT_CREDITS, set while an auto top-up of the wallet is under way',
+  })
+  retryAfterSeconds!: number | null;
+}
+
+@ObjectType({ description: "What is left of the API key's limits after this request" })
+export class GatewayKeyLimits {
+  @Field(() => MoneyScalar, { nullable: true, description: 'Null when the key has no cost limit' })
+  costRemaining!: bigint | null;
+
+  @Field(() => TokenCountScalar, { nullable: true, description: 'Null when the key has no token limit' })
+  tokensRemaining!: bigint | null;
+
+  @Field(() => Int, { nullable: true, description: 'In the current 60-second window; null without a rate limit' })
+  requestsRemaining!: number | null;
+
+  @Field({ description: 'When the cost and token limits start a new period' })
+  resetAt!: Date;
+}
+
+@ObjectType('GatewayHold', { implements: NodeInterface, description: 'Credits reserved for one in-flight request' })
+export class GatewayHold extends NodeInterface {
+  @Field(() => MoneyScalar)
+  amount!: bigint;
+
+  @Field()
+  expiresAt!: Date;
+}
+
+/** Fields every gateway answer has. */
+@ObjectType()
+export abstract class GatewayAnswer {
+  @Field()
+  allowed!: boolean;
+
+  @Field(() => GatewayDenial, { nullable: true })
+  denial!: GatewayDenial | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: "The wallet's balance minus its active holds, after this request" })
+  availableBalance!: bigint | null;
+}
+
+@ObjectType()
+export class GatewayAuthorizePayload extends GatewayAnswer {
+  @Field(() => GatewayHold, { nullable: true })
+  hold!: GatewayHold | null;
+
+  @Field(() => GatewayKeyLimits, { nullable: true })
+  limits!: GatewayKeyLimits | null;
+}
+
+@ObjectType()
+export class GatewayDebitPayload extends GatewayAnswer {
+  @Field(() => MoneyScalar, { nullable: true, description: 'What the request cost, markup included' })
+  cost!: bigint | null;
+
+  @Field(() => ID, { nullable: true, description: 'The DEDUCTION row; null when the cost was zero' })
+  transactionId!: string | null;
+
+  @Field(() => GatewayKeyLimits, { nullable: true })
+  limits!: GatewayKeyLimits | null;
+}
+
+@ObjectType()
+export class GatewayCapturePayload extends GatewayAnswer {
+  @Field(() => MoneyScalar, { nullable: true, description: 'What the request cost, markup included' })
+  cost!: bigint | null;
+
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: 'What was charged: the cost, or the whole available balance when that was less',
+  })
+  charged!: bigint | null;
+
+  @Field(() => ID, { nullable: true })
+  transactionId!: string | null;
+
+  @Field(() => GatewayHold, { nullable: true })
+  hold!: GatewayHold | null;
+}
+
+@ObjectType()
+export class GatewayReleasePayload extends GatewayAnswer {
+  @Field(() => GatewayHold, { nullable: true })
+  hold!: GatewayHold | null;
+}
+
+@ObjectType()
+export class GatewayDebitBatchPayload {
+  @Field(() => [GatewayDebitPayload], { description: 'One answer per input, in order' })
+  results!: GatewayDebitPayload[];
+}
+
+@InputType()
+export class GatewayDebitInput {
+  @Field({ description: "The customer's API key, as the gateway received it" })
+  apiKey!: string;
+
+  @Field({ description: 'Unique per request; a retry with the same key is answered as the first time' })
+  idempotencyKey!: string;
+
+  @Field()
+  model!: string;
+
+  @Field(() => String, { nullable: true, description: "The end user's id in the customer's app; created on first use" })
+  identity?: string | null;
+
+  @Field(() => Int)
+  inputTokens!: number;
+
+  @Field(() => Int)
+  outputTokens!: number;
+}
+
+@InputType()
+export class GatewayDebitBatchInput {
+  @Field(() => [GatewayDebitInput], { description: '1 to 1,000 debits, each decided as gatewayDebit would' })
+  debits!: GatewayDebitInput[];
+}
+
+@InputType()
+export class GatewayAuthorizeInput {
+  @Field()
+  apiKey!: string;
+
+  @Field()
+  idempotencyKey!: string;
+
+  @Field()
+  model!: string;
+
+  @Field(() => String, { nullable: true })
+  identity?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Worst case, to hold its cost; none holds nothing' })
+  maxInputTokens?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxOutputTokens?: number | null;
+}
+
+@InputType()
+export class GatewayCaptureInput {
+  @Field(() => ID)
+  holdId!: string;
+
+  @Field(() => Int)
+  inputTokens!: number;
+
+  @Field(() => Int)
+  outputTokens!: number;
+}
+
+@InputType()
+export class GatewayReleaseInput {
+  @Field(() => ID)
+  holdId!: string;
+}
