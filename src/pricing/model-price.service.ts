@@ -24,18 +24,18 @@ export interface ModelPriceSetInput extends PriceInput {
   model: string;
 }
 
-/** The price's components as columns (null: none), each checked. */
-export function priceColumns(input: PriceInput): Record<(typeof PRICE_COLUMNS)[number], string | null> {
+/** The price's components as columns (null: none), each checked; `at` is where the price is in the input ('' or 'price.'). */
+export function priceColumns(input: PriceInput, at: '' | 'price.'): Record<(typeof PRICE_COLUMNS)[number], string | null> {
   const { cachedInputPricePerMillion: cached, cacheWritePricePerMillion: cacheWrite, reasoningPricePerMillion: reasoning, pricePerRequest, pricePerImage } = input;
   const text = (value: bigint | null) => (value === null ? null : value.toString());
   return {
-    input_price: text(requireNonNegative(input.inputPricePerMillion, 'inputPricePerMillion')),
-    output_price: text(requireNonNegative(input.outputPricePerMillion, 'outputPricePerMillion')),
-    cached_input_price: text(cached == null ? null : requireNonNegative(cached, 'cachedInputPricePerMillion')),
-    cache_write_price: text(cacheWrite == null ? null : requireNonNegative(cacheWrite, 'cacheWritePricePerMillion')),
-    reasoning_price: text(reasoning == null ? null : requireNonNegative(reasoning, 'reasoningPricePerMillion')),
-    request_price: text(pricePerRequest == null ? null : requireNonNegative(pricePerRequest, 'pricePerRequest')),
-    image_price: text(pricePerImage == null ? null : requireNonNegative(pricePerImage, 'pricePerImage')),
+    input_price: text(requireNonNegative(input.inputPricePerMillion, `${at}inputPricePerMillion`)),
+    output_price: text(requireNonNegative(input.outputPricePerMillion, `${at}outputPricePerMillion`)),
+    cached_input_price: text(cached == null ? null : requireNonNegative(cached, `${at}cachedInputPricePerMillion`)),
+    cache_write_price: text(cacheWrite == null ? null : requireNonNegative(cacheWrite, `${at}cacheWritePricePerMillion`)),
+    reasoning_price: text(reasoning == null ? null : requireNonNegative(reasoning, `${at}reasoningPricePerMillion`)),
+    request_price: text(pricePerRequest == null ? null : requireNonNegative(pricePerRequest, `${at}pricePerRequest`)),
+    image_price: text(pricePerImage == null ? null : requireNonNegative(pricePerImage, `${at}pricePerImage`)),
   };
 }
 
@@ -44,7 +44,7 @@ export const PRICE_COLUMNS = ['input_price', 'output_price', 'cached_input_price
 /** Sets the price of a model, adding the model if it is new; prices apply to calls authorized afterwards. */
 export async function setModelPrice({ em, now }: Pick<Deps, 'em' | 'now'>, _admin: AdminActor, input: ModelPriceSetInput): Promise<ModelPrice> {
   const model = requireText(input.model, 'model', MAX_MODEL_ID_LENGTH);
-  const columns = priceColumns(input);
+  const columns = priceColumns(input, '');
   return inTransaction(em, async (tx) => {
     // One statement, so that two admins setting a new model at once both succeed (the last wins).
     await tx.execute(

@@ -40,14 +40,15 @@ export async function setNegotiatedPrice({ em, now }: Pick<Deps, 'em' | 'now'>, 
   if (effectiveFrom.getTime() < at.getTime()) {
     throw new DomainError(UserErrorCode.INVALID, 'effectiveFrom cannot be in the past: what was charged stays as it was', ['input', 'effectiveFrom']);
   }
-  const columns = input.price == null ? null : priceColumns(input.price);
+  const columns = input.price == null ? null : priceColumns(input.price, 'price.');
   const [organization] = await em.execute('select id from organizations where id = ?', [input.organizationId]);
   if (!organization) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such organization', ['input', 'organizationId']);
   const id = newId('negotiatedPrice');
   await em.execute(
-    `insert into negotiated_prices (id, organization_id, model, discount_bps, ${PRICE_COLUMNS.join(', ')}, effective_from, created_at)
-     values (?, ?, ?, ?, ${PRICE_COLUMNS.map(() => '?::bigint').join(', ')}, ?::timestamptz, ?::timestamptz)`,
-    [id, input.organizationId, model, discount, ...PRICE_COLUMNS.map((column) => columns?.[column] ?? null), effectiveFrom.toISOString(), at.toISOString()],
+    // Recorded at the database's time: of two terms for one moment, the later recorded comes first.
+    `insert into negotiated_prices (id, organization_id, model, discount_bps, ${PRICE_COLUMNS.join(', ')}, effective_from)
+     values (?, ?, ?, ?, ${PRICE_COLUMNS.map(() => '?::bigint').join(', ')}, ?::timestamptz)`,
+    [id, input.organizationId, model, discount, ...PRICE_COLUMNS.map((column) => columns?.[column] ?? null), effectiveFrom.toISOString()],
   );
   return em.findOneOrFail(NegotiatedPrice, id);
 }
