@@ -29,7 +29,9 @@ export class Migration20261128020000_call_pricing extends Migration {
 
       -- A model call's row: what it used beyond input and output, and its cost split into the
       -- provider's cost and the markup (provider_reported: the provider's figure, not the catalog's).
-      -- Rows from before carry none of it: their whole cost counts as provider cost.
+      -- A default is stored as null, so that plain calls' rows stay as small as before: routing
+      -- DIRECT, a count of 0, the catalog's price. Rows from before carry no split: their whole
+      -- cost counts as provider cost.
       alter table transactions
         add column routing_mode text,
         add column provider_cost bigint,

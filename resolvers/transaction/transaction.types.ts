@@ -1,5 +1,4 @@
 import { Field, InputType, ObjectType, registerEnumType } from 'type-graphql';
-import { RoutingMode } from '../../src/gateway/contract';
 import { TransactionType } from '../../entities';
 import { TokenCountScalar } from '../../src/graphql/count.scalar';
 import { MoneyScalar } from '../../src/graphql/money.scalar';
@@ -48,9 +47,6 @@ export class TransactionObject extends NodeInterface {
   @Field(() => TokenCountScalar, { nullable: true, description: 'Gateway charges: images, when reported' })
   images!: bigint | null;
 
-  @Field(() => RoutingMode, { nullable: true, description: 'Gateway charges: how the model was chosen' })
-  routingMode!: RoutingMode | null;
-
   @Field(() => MoneyScalar, {
     nullable: true,
     description: "Gateway charges: the provider's cost of the call (after a negotiated discount); with `markup`, the amount charged",
@@ -60,8 +56,6 @@ export class TransactionObject extends NodeInterface {
   @Field(() => MoneyScalar, { nullable: true, description: 'Gateway charges: the markup of the routing mode' })
   markup!: bigint | null;
 
-  @Field(() => Boolean, { nullable: true, description: "Gateway charges: the provider reported the cost (else the catalog's price of the usage)" })
-  providerReported!: boolean | null;
 
   @Field()
   createdAt!: Date;

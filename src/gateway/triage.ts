@@ -1,7 +1,7 @@
 import { requestHash } from '../idempotency';
 import { ALL_PERIODS, type Period, periodStart } from '../limits/periods';
 import { counterKey } from '../limits/usage';
-import { DenialCode, denied, emptyOutcome, type GatewayRequest, outcomeFromJson } from './contract';
+import { DenialCode, denied, emptyOutcome, type GatewayRequest, outcomeFromJson, type ReportedUsage } from './contract';
 import type { BatchReads, HoldRow, KeyRow, Subjects, Triage } from './state';
 
 /**
@@ -9,11 +9,26 @@ import type { BatchReads, HoldRow, KeyRow, Subjects, Triage } from './state';
  * field the client sent, as sent (a maximum left out is not 0), the API key by its hash.
  */
 export function gatewayRequestHash(request: GatewayRequest, secretHash = ''): string {
-  const { kind, ...sent } = request;
-  const fields = Object.entries(sent)
-    .map(([name, value]): [string, unknown] => (name === 'apiKey' ? [name, secretHash] : [name, typeof value === 'bigint' ? String(value) : value]))
-    .sort(([a], [b]) => (a < b ? -1 : 1));
-  return requestHash(`gateway.${kind}`, fields);
+  const text = (value: bigint | null) => (value === null ? null : String(value));
+  switch (request.kind) {
+    case 'debit':
+      return requestHash('gateway.debit', [secretHash, request.idempotencyKey, request.model, request.identity, request.routingMode, ...usageFields(request)]);
+    case 'authorize': {
+      const { maxInputTokens, maxOutputTokens, maxCachedInputTokens, maxCacheWriteTokens, maxReasoningTokens, maxImages, maxProviderCost } = request;
+      const maxima = [maxInputTokens, maxOutputTokens, maxCachedInputTokens, maxCacheWriteTokens, maxReasoningTokens, maxImages, maxProviderCost];
+      return requestHash('gateway.authorize', [secretHash, request.idempotencyKey, request.model, request.identity, request.routingMode, ...maxima.map(text)]);
+    }
+    case 'capture':
+      return requestHash('gateway.capture', [request.holdId, ...usageFields(request)]);
+    case 'release':
+      return requestHash('gateway.release', [request.holdId]);
+  }
+}
+
+/** A debit's or capture's usage, field by field, in a fixed order: every gateway call hashes its request, so no generic walk. */
+function usageFields(usage: ReportedUsage): Array<string | null> {
+  const { inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens, images, providerCost } = usage;
+  return [String(inputTokens), String(outputTokens), String(cachedInputTokens), String(cacheWriteTokens), String(reasoningTokens), String(images), providerCost === null ? null : String(providerCost)];
 }
 
 /**
