@@ -173,7 +173,9 @@ export function decide(
       idempotencyKey: call.idempotencyKey,
       guard: call.holdId ? Guard.BALANCE : Guard.AVAILABLE,
       usage: {
-        ...subjectColumns(subjects),
+        apiKeyId: subjects.keyId,
+        identityId: subjects.identityId,
+        projectId: subjects.projectId,
         model: call.model,
         routingMode: call.routingMode,
         holdId: call.holdId,
@@ -342,8 +344,6 @@ export function decide(
   });
   return decisions;
 }
-
-const subjectColumns = (subjects: Subjects) => ({ apiKeyId: subjects.keyId, identityId: subjects.identityId, projectId: subjects.projectId });
 
 /** The quantities an authorization declares at most (left out: none). */
 function worstUsage(request: AuthorizeRequest): CallUsage {
