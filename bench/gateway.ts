@@ -22,7 +22,7 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 64;
 const COLD_WALLETS = 1000;
 /** `BENCH_RUNS=2,4` runs only those (the ratios need 1, 2, 4 and 5). */
-const RUNS = new Set((process.env.BENCH_RUNS ?? '1,2,3,4,5').split(',').map((run) => run.trim()));
+const RUNS = new Set((process.env.BENCH_RUNS ?? '1,2,3,4,5,6').split(',').map((run) => run.trim()));
 
 interface Figure {
   label: string;
@@ -109,6 +109,12 @@ interface Setup {
 async function seed(base: string): Promise<Setup> {
   const model = 'bench-model';
   await gql(base, ADMIN, `mutation { modelPriceSet(input: { model: "${model}", inputPricePerMillion: "1", outputPricePerMillion: "2" }) { userErrors { message } } }`);
+  await gql(
+    base,
+    ADMIN,
+    `mutation { modelPriceSet(input: { model: "${FULL_MODEL}", inputPricePerMillion: "3", outputPricePerMillion: "15", cachedInputPricePerMillion: "0.3",
+       cacheWritePricePerMillion: "3.75", reasoningPricePerMillion: "15", pricePerRequest: "0.001", pricePerImage: "0.04" }) { userErrors { message } } }`,
+  );
   const { organizationCreate } = await gql(
     base,
     ADMIN,
@@ -140,6 +146,12 @@ const NOOP = 'mutation { __typename }';
 
 function debitInput(apiKey: string, model: string) {
   return { apiKey, model, idempotencyKey: nextKey(), inputTokens: 1000, outputTokens: 200 };
+}
+
+/** A model with every price component, and a call that uses them all, routed by the router. */
+const FULL_MODEL = 'bench-model-full';
+function fullDebitInput(apiKey: string) {
+  return { ...debitInput(apiKey, FULL_MODEL), routingMode: 'AUTO', cachedInputTokens: 4000, cacheWriteTokens: 800, reasoningTokens: 100, images: 1 };
 }
 
 /** Closed-loop HTTP load on /graphql (Apollo) with keep-alive connections. */
@@ -262,6 +274,13 @@ async function run(base: string, databaseUrl: string): Promise<void> {
   if (RUNS.has('5')) {
     await rawSqlLoad('5. raw SQL, one transaction per debit, hot row', databaseUrl, setup.hotWalletId);
     await checkLedger(databaseUrl, '5');
+  }
+  if (RUNS.has('6')) {
+    await wsLoad('6. gatewayDebit, every price component, routed, hot wallet, graphql-ws', base, CONNECTIONS, () => ({
+      query: DEBIT,
+      variables: { input: fullDebitInput(setup.hotKey) },
+    }));
+    await checkLedger(databaseUrl, '6');
   }
 
   process.stdout.write(`\n${new Date().toISOString()} · ${SECONDS} s per run · ${CONNECTIONS} connections unless stated\n\n`);

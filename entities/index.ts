@@ -5,6 +5,7 @@ import { Hold } from './hold.entity';
 import { Identity } from './identity.entity';
 import { LowBalanceThreshold } from './low-balance-threshold.entity';
 import { ModelPrice } from './model-price.entity';
+import { NegotiatedPrice } from './negotiated-price.entity';
 import { Member } from './member.entity';
 import { Organization } from './organization.entity';
 import { PaymentMethod } from './payment-method.entity';
@@ -15,7 +16,7 @@ import { Transaction } from './transaction.entity';
 import { Wallet } from './wallet.entity';
 import { Workspace } from './workspace.entity';
 
-export { AccessToken, Alert, ApiKey, Hold, Identity, LowBalanceThreshold, Member, ModelPrice, Organization, PaymentMethod, Project, Purchase, TaxId, Transaction, Wallet, Workspace };
+export { AccessToken, Alert, ApiKey, Hold, Identity, LowBalanceThreshold, Member, ModelPrice, NegotiatedPrice, Organization, PaymentMethod, Project, Purchase, TaxId, Transaction, Wallet, Workspace };
 export type { BillingAddress } from './organization.entity';
 export { MemberRole } from './member.entity';
 export { TransactionType } from './transaction.entity';
@@ -23,4 +24,4 @@ export { HoldStatus } from './hold.entity';
 export { PurchaseKind, PurchaseStatus } from './purchase.entity';
 export { AlertKind, AlertWebhookStatus } from './alert.entity';
 
-export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, Hold, TaxId, Purchase, PaymentMethod, Alert, LowBalanceThreshold];
+export const ENTITIES = [Organization, Member, AccessToken, Workspace, Wallet, Project, Transaction, ApiKey, Identity, ModelPrice, NegotiatedPrice, Hold, TaxId, Purchase, PaymentMethod, Alert, LowBalanceThreshold];

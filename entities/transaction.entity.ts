@@ -74,6 +74,33 @@ export class Transaction {
   @Property({ type: 'text', nullable: true })
   holdId?: string | null;
 
+  /** For a model call's row: how it was routed, what it used beyond input and output, and how its cost splits. */
+  @Property({ type: 'text', nullable: true })
+  routingMode?: string | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  cachedInputTokens?: bigint | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  cacheWriteTokens?: bigint | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  reasoningTokens?: bigint | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  images?: bigint | null;
+
+  /** The amount = provider cost + markup. */
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  providerCost?: bigint | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  markup?: bigint | null;
+
+  /** The provider reported the cost (bring-your-own-key, tools); else the catalog priced the usage. */
+  @Property({ type: 'boolean', nullable: true })
+  providerReported?: boolean | null;
+
   @Property({ type: 'timestamptz', length: 3 })
   createdAt!: Date;
 }

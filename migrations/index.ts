@@ -14,6 +14,8 @@ import { Migration20261123120000_alert_webhooks } from './Migration2026112312000
 import { Migration20261124000000_usage_rollup } from './Migration20261124000000_usage_rollup';
 import { Migration20261126000000_one_default_card } from './Migration20261126000000_one_default_card';
 import { Migration20261128000000_list_pages } from './Migration20261128000000_list_pages';
+import { Migration20261128020000_call_pricing } from './Migration20261128020000_call_pricing';
+import { Migration20261128030000_negotiated_prices } from './Migration20261128030000_negotiated_prices';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -33,4 +35,6 @@ export const MIGRATIONS = [
   { name: 'Migration20261124000000_usage_rollup', class: Migration20261124000000_usage_rollup },
   { name: 'Migration20261126000000_one_default_card', class: Migration20261126000000_one_default_card },
   { name: 'Migration20261128000000_list_pages', class: Migration20261128000000_list_pages },
+  { name: 'Migration20261128020000_call_pricing', class: Migration20261128020000_call_pricing },
+  { name: 'Migration20261128030000_negotiated_prices', class: Migration20261128030000_negotiated_prices },
 ];

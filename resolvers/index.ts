@@ -7,10 +7,12 @@ import { IdentityResolver } from './identity/identity.resolver';
 import { LowBalanceThresholdResolver } from './low-balance-threshold/low-balance-threshold.resolver';
 import { MemberResolver } from './member/member.resolver';
 import { ModelPriceResolver } from './model-price/model-price.resolver';
+import { NegotiatedPriceResolver } from './negotiated-price/negotiated-price.resolver';
 import { OrganizationResolver } from './organization/organization.resolver';
 import { PaymentMethodResolver } from './payment-method/payment-method.resolver';
 import { ProjectResolver } from './project/project.resolver';
 import { PurchaseResolver } from './purchase/purchase.resolver';
+import { RoutingMarkupResolver } from './routing-markup/routing-markup.resolver';
 import { TransactionResolver } from './transaction/transaction.resolver';
 import { UsageReportResolver } from './usage-report/usage-report.resolver';
 import { ViewerResolver } from './viewer/viewer.resolver';
@@ -38,6 +40,8 @@ export const RESOLVERS = [
   BudgetResolver,
   TokenBudgetResolver,
   ModelPriceResolver,
+  RoutingMarkupResolver,
+  NegotiatedPriceResolver,
   PurchaseResolver,
   PaymentMethodResolver,
   AlertResolver,

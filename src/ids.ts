@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityClass } from '@mikro-orm/core';
-import { AccessToken, Alert, ApiKey, Hold, Identity, LowBalanceThreshold, Member, Organization, Project, Purchase, TaxId, Transaction, Wallet, Workspace } from '../entities';
+import { AccessToken, Alert, ApiKey, Hold, Identity, LowBalanceThreshold, Member, NegotiatedPrice, Organization, Project, Purchase, TaxId, Transaction, Wallet, Workspace } from '../entities';
 import { MalformedInputError } from './errors';
 
 /**
@@ -23,6 +23,7 @@ export const ID_KINDS = {
   purchase: { prefix: 'pur', typeName: 'Purchase', entity: () => Purchase },
   alert: { prefix: 'alr', typeName: 'Alert', entity: () => Alert },
   lowBalanceThreshold: { prefix: 'lbt', typeName: 'LowBalanceThreshold', entity: () => LowBalanceThreshold },
+  negotiatedPrice: { prefix: 'npr', typeName: 'NegotiatedPrice', entity: () => NegotiatedPrice },
 } as const satisfies Record<string, { prefix: string; typeName: string; entity: () => EntityClass<{ id: string }> }>;
 
 export type IdKind = keyof typeof ID_KINDS;

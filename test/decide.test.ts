@@ -1,5 +1,5 @@
 import { hashToken } from '../src/auth/tokens';
-import { DenialCode, type GatewayRequest, outcomeToJson } from '../src/gateway/contract';
+import { type AuthorizeRequest, DenialCode, type GatewayRequest, outcomeToJson, RoutingMode, TOKENS_ONLY } from '../src/gateway/contract';
 import { awaitingTopUp, decide, toldOfTopUps } from '../src/gateway/decide';
 import type { BatchReads, HoldRow, IdentityRow, KeyRow, LockedState, RateWindow } from '../src/gateway/state';
 import { batchCounters, copyDuplicates, gatewayRequestHash, lockTargets, triage, triageHolds } from '../src/gateway/triage';
@@ -29,7 +29,10 @@ interface World {
   counters?: Record<string, Partial<Counter>>;
   rateWindow?: Omit<RateWindow, 'limit'>;
   holds?: HoldRow[];
-  seen?: Record<string, GatewayRequest & { answer: unknown }>;
+  seen?: Record<string, { request: GatewayRequest; answer: unknown }>;
+  /** What the read found for the call's routing mode and organization; by default the key's workspace markup, no discount. */
+  markupBps?: number;
+  discountBps?: number;
 }
 
 function keyRow(over: Partial<KeyRow> = {}): KeyRow {
@@ -72,9 +75,16 @@ function holdRow(over: Partial<HoldRow> = {}): HoldRow {
     expires_at: new Date(NOW.getTime() + 60_000),
     settle_request_hash: null,
     settle_response: null,
+    routing_mode: RoutingMode.DIRECT,
     markup_bps: 1000,
+    discount_bps: 0,
     input_price: String(PRICE.inputPrice),
     output_price: String(PRICE.outputPrice),
+    cached_input_price: null,
+    cache_write_price: null,
+    reasoning_price: null,
+    request_price: null,
+    image_price: null,
     ...over,
   };
 }
@@ -86,32 +96,45 @@ const debit = (over: Partial<Extract<GatewayRequest, { kind: 'debit' }>> = {}): 
   idempotencyKey: `k${++sequence}`,
   model: MODEL,
   identity: null,
+  routingMode: RoutingMode.DIRECT,
   inputTokens: 1000n,
   outputTokens: 500n,
+  ...TOKENS_ONLY,
   ...over,
 });
-const authorize = (maxInputTokens: bigint | null, maxOutputTokens: bigint | null): GatewayRequest => ({
+const NO_MAXIMA = {
+  maxCachedInputTokens: null,
+  maxCacheWriteTokens: null,
+  maxReasoningTokens: null,
+  maxImages: null,
+  maxProviderCost: null,
+};
+const authorize = (maxInputTokens: bigint | null, maxOutputTokens: bigint | null, over: Partial<AuthorizeRequest> = {}): GatewayRequest => ({
   kind: 'authorize',
   apiKey: SECRET,
   idempotencyKey: `k${++sequence}`,
   model: MODEL,
   identity: null,
+  routingMode: RoutingMode.DIRECT,
   maxInputTokens,
   maxOutputTokens,
+  ...NO_MAXIMA,
+  ...over,
 });
 
 /** Read → triage → lock targets → decide, with the world standing in for what the database would hold. */
 function run(requests: GatewayRequest[], world: World = {}) {
   const key = keyRow(world.key);
   const prices = world.prices ?? { [MODEL]: PRICE };
-  const reads: BatchReads = { keys: new Map(), prices: new Map(), seen: new Map(), identities: new Map() };
+  const reads: BatchReads = { keys: new Map(), pricing: new Map(), seen: new Map(), identities: new Map() };
   for (const identity of world.identities ?? []) reads.identities.set(`${identity.workspace_id}|${identity.external_id}`, identity);
   requests.forEach((request, i) => {
     if (request.kind !== 'debit' && request.kind !== 'authorize') return;
     if (request.apiKey === SECRET) reads.keys.set(i, key);
-    reads.prices.set(i, prices[request.model] ?? null);
+    const price = prices[request.model];
+    reads.pricing.set(i, price ? { price, markupBps: world.markupBps ?? key.markup_bps, discountBps: world.discountBps ?? 0 } : null);
     const seen = world.seen?.[request.idempotencyKey];
-    reads.seen.set(i, seen ? { request_hash: gatewayRequestHash(seen, key.secret_hash), response: seen.answer } : null);
+    reads.seen.set(i, seen ? { request_hash: gatewayRequestHash(seen.request, key.secret_hash), response: seen.answer } : null);
   });
   const sorted = triage(requests, reads);
   const holds = new Map((world.holds ?? []).map((hold) => [hold.id, hold]));
@@ -213,7 +236,7 @@ describe('holds', () => {
     expect(run([authorize(null, null)], { wallet: { balance: 1n, held: 1n } }).codes).toEqual([DenialCode.INSUFFICIENT_CREDITS]);
   });
 
-  const capture = (inputTokens: bigint, outputTokens = 0n): GatewayRequest => ({ kind: 'capture', holdId: 'hold_1', inputTokens, outputTokens });
+  const capture = (inputTokens: bigint, outputTokens = 0n): GatewayRequest => ({ kind: 'capture', holdId: 'hold_1', inputTokens, outputTokens, ...TOKENS_ONLY });
   const release: GatewayRequest = { kind: 'release', holdId: 'hold_1' };
 
   it('a capture frees the hold and charges the call in full when the balance allows, even into other holds', () => {
@@ -251,7 +274,7 @@ describe('idempotency keys', () => {
   it('a retry of an answered request replays the answer, even from a key revoked since; another request under the key is refused', () => {
     const first = debit({ idempotencyKey: 'done' });
     const answer = outcomeToJson({ ...run([first]).outcomes[0] });
-    const seen = { done: { ...first, answer } };
+    const seen = { done: { request: first, answer } };
     expect(run([first], { seen, key: { usable: false } }).outcomes[0]).toMatchObject({ allowed: true, cost: COST });
     expect(run([debit({ idempotencyKey: 'done', inputTokens: 1n })], { seen }).codes).toEqual([DenialCode.IDEMPOTENCY_KEY_REUSED]);
     expect(run([debit()], { key: { usable: false } }).codes).toEqual([DenialCode.INVALID_API_KEY]);
@@ -268,6 +291,58 @@ describe('idempotency keys', () => {
   it('a maximum left out is another request than a maximum of 0', () => {
     const unset = authorize(null, null);
     expect(gatewayRequestHash(unset, 'h')).not.toBe(gatewayRequestHash({ ...unset, maxInputTokens: 0n, maxOutputTokens: 0n } as GatewayRequest, 'h'));
+  });
+});
+
+describe('pricing a call', () => {
+  /** $3 / $15 per 1M; cached input $0.30, reasoning $15; $0.001 a call; $0.04 an image. */
+  const FULL: TokenPrice = { ...PRICE, cachedInputPrice: 300_000_000n, reasoningPrice: 15_000_000_000n, requestPrice: 1_000_000n, imagePrice: 40_000_000n };
+
+  it('sums every component, with the markup of the routing mode, and the row shows the provider cost and the markup apart', () => {
+    const request = debit({ routingMode: RoutingMode.AUTO, cachedInputTokens: 4000n, reasoningTokens: 100n, images: 1n });
+    const { outcomes, plan } = run([request], { prices: { [MODEL]: FULL }, markupBps: 1000 });
+    // 3,000,000 + 7,500,000 + 1,200,000 + 1,500,000 + 1,000,000 + 40,000,000 = 54,200,000; +10% = 59,620,000.
+    expect(outcomes[0]).toMatchObject({ allowed: true, cost: 59_620_000n });
+    expect(plan.rows[0].usage).toMatchObject({ routingMode: 'AUTO', providerCost: 54_200_000n, markup: 5_420_000n, providerReported: false, cachedInputTokens: 4000n, images: 1n });
+  });
+
+  it('takes a negotiated discount off the price', () => {
+    // 10,500,000 less 20% = 8,400,000; +10% = 9,240,000.
+    expect(run([debit()], { discountBps: 2000 }).outcomes[0].cost).toBe(9_240_000n);
+  });
+
+  it("a provider-reported cost is the cost, with the markup; the row says so", () => {
+    const { outcomes, plan } = run([debit({ providerCost: 2_000_001n })], { markupBps: 800 });
+    // 2,000,001 × 1.08 = 2,160,001.08: 2,160,001.
+    expect(outcomes[0].cost).toBe(2_160_001n);
+    expect(plan.rows[0].usage).toMatchObject({ providerCost: 2_000_001n, markup: 160_000n, providerReported: true });
+  });
+
+  it('a call with images on a model without an image price is refused, after an unknown model', () => {
+    expect(run([debit({ images: 1n })]).codes).toEqual([DenialCode.UNPRICED_USAGE]);
+    expect(run([debit({ images: 1n })], { prices: {} }).codes).toEqual([DenialCode.UNKNOWN_MODEL]);
+  });
+
+  it('an authorization holds the dearer of its maxima at the price and its maximum provider cost', () => {
+    const byTokens = run([authorize(1000n, 500n, { maxProviderCost: 1_000_000n })]);
+    expect(byTokens.outcomes[0].hold?.amount).toBe(COST);
+    const byProvider = run([authorize(1000n, 500n, { maxProviderCost: 100_000_000n })], { wallet: { balance: 200_000_000n } });
+    expect(byProvider.outcomes[0].hold?.amount).toBe(110_000_000n);
+    expect(run([authorize(null, null, { maxImages: 2n })]).codes).toEqual([DenialCode.UNPRICED_USAGE]);
+  });
+
+  it("a capture is priced as its authorization was, and one cut short by the balance recovers the provider's cost first", () => {
+    const hold = holdRow({ routing_mode: RoutingMode.TIER, markup_bps: 800, discount_bps: 1000, request_price: '1000000', amount: '0' });
+    const capture: GatewayRequest = { kind: 'capture', holdId: 'hold_1', inputTokens: 1000n, outputTokens: 500n, ...TOKENS_ONLY };
+    // (10,500,000 + 1,000,000) less 10% = 10,350,000; +8% = 11,178,000.
+    const full = run([capture], { holds: [hold] });
+    expect(full.outcomes[0]).toMatchObject({ cost: 11_178_000n, charged: 11_178_000n });
+    expect(full.plan.rows[0].usage).toMatchObject({ routingMode: 'TIER', providerCost: 10_350_000n, markup: 828_000n });
+    const short = run([capture], { holds: [hold], wallet: { balance: 10_400_000n } });
+    expect(short.outcomes[0]).toMatchObject({ cost: 11_178_000n, charged: 10_400_000n });
+    expect(short.plan.rows[0].usage).toMatchObject({ providerCost: 10_350_000n, markup: 50_000n });
+    const images: GatewayRequest = { ...capture, images: 1n };
+    expect(run([images], { holds: [hold] }).codes).toEqual([DenialCode.UNPRICED_USAGE]);
   });
 });
 

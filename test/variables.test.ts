@@ -5,6 +5,7 @@ const app = useTestApp();
 
 const API_KEY_CREATE = 'mutation ($input: ApiKeyCreateInput!) { apiKeyCreate(input: $input) { userErrors { code } } }';
 const AUTO_TOP_UP_UPDATE = 'mutation ($input: AutoTopUpUpdateInput!) { autoTopUpUpdate(input: $input) { userErrors { code } } }';
+const ROUTING_MARKUP_SET = 'mutation ($input: RoutingMarkupSetInput!) { routingMarkupSet(input: $input) { userErrors { code } } }';
 const USAGE = 'query ($groupBy: [UsageGroup!]!, $filter: UsageFilterInput!) { usage(groupBy: $groupBy, filter: $filter) { total { cost } } }';
 const TRANSACTIONS = 'query ($id: ID!, $filter: TransactionFilter) { node(id: $id) { ... on Wallet { transactions(filter: $filter) { nodes { id } } } } }';
 // With an Int variable (a page size) the cost is judged on the variables each time: on mistaken ones too.
@@ -29,6 +30,7 @@ const mistakes: Array<[string, string, string, Record<string, unknown>, RegExp]>
   ['Boolean', 'a string', AUTO_TOP_UP_UPDATE, { input: { walletId: 'wal_x', enabled: 'yes' } }, /"input.enabled"; Boolean cannot represent a non boolean value: "yes"$/],
   ['MemberRole', 'an unknown value', MEMBER_CREATE, { input: { name: 'N', email: 'n@example.com', role: 'KING' } }, /Value "KING" does not exist in "MemberRole" enum/],
   ['BudgetPeriod', 'an unknown value', PROJECT_CREATE, { input: { workspaceId: 'ws_x', name: 'P', budget: { amount: '1', period: 'HOURLY' } } }, /Value "HOURLY" does not exist in "BudgetPeriod" enum/],
+  ['RoutingMode', 'an unknown value', ROUTING_MARKUP_SET, { input: { mode: 'CHEAPEST', markupBasisPoints: 0 } }, /Value "CHEAPEST" does not exist in "RoutingMode" enum/],
   ['UsageGroup', 'an unknown value', USAGE, { groupBy: ['WEEK'], filter: day }, /Value "WEEK" does not exist in "UsageGroup" enum/],
   ['TransactionType', 'an unknown value', TRANSACTIONS, { id: 'wal_x', filter: { types: ['GIFT'] } }, /Value "GIFT" does not exist in "TransactionType" enum/],
   ['PurchaseKind', 'a number', PURCHASES, { kinds: [1] }, /Enum "PurchaseKind" cannot represent non-string value: 1/],

@@ -1,5 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { DenialCode } from '../../src/gateway/contract';
+import { DenialCode, RoutingMode } from '../../src/gateway/contract';
 import { MoneyScalar } from '../../src/graphql/money.scalar';
 import { TokenCountScalar } from '../../src/graphql/count.scalar';
 import { NodeInterface } from '../common.types';
@@ -115,8 +115,46 @@ export class GatewayDebitBatchPayload {
   results!: GatewayDebitPayload[];
 }
 
+registerEnumType(RoutingMode, {
+  name: 'RoutingMode',
+  description: 'How the gateway chose the model; each mode has its markup',
+  valuesConfig: {
+    DIRECT: { description: "The model the client named: the workspace's own markup" },
+    AUTO: { description: 'Chosen by the router (+10% unless the operator set otherwise)' },
+    TIER: { description: 'Chosen by tier (+8% unless the operator set otherwise)' },
+  },
+});
+
+/** What a call used, as a debit or capture reports it; counts left out are 0. */
 @InputType()
-export class GatewayDebitInput {
+export abstract class CallUsageInput {
+  @Field(() => Int, { description: 'Input tokens not read from the cache nor written to it' })
+  inputTokens!: number;
+
+  @Field(() => Int, { description: 'Output tokens, reasoning apart' })
+  outputTokens!: number;
+
+  @Field(() => Int, { nullable: true, description: "Input read from the provider's cache" })
+  cachedInputTokens?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "Input written to the provider's cache" })
+  cacheWriteTokens?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  reasoningTokens?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Images generated or read' })
+  images?: number | null;
+
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: "The provider's own cost of the call (bring-your-own-key, web search, tools): charged with the markup instead of the catalog's price",
+  })
+  providerCost?: bigint | null;
+}
+
+@InputType()
+export class GatewayDebitInput extends CallUsageInput {
   @Field({ description: "The customer's API key, as the gateway received it" })
   apiKey!: string;
 
@@ -129,11 +167,8 @@ export class GatewayDebitInput {
   @Field(() => String, { nullable: true, description: "The end user's id in the customer's app; created on first use" })
   identity?: string | null;
 
-  @Field(() => Int)
-  inputTokens!: number;
-
-  @Field(() => Int)
-  outputTokens!: number;
+  @Field(() => RoutingMode, { nullable: true, description: 'Left out: DIRECT' })
+  routingMode?: RoutingMode | null;
 }
 
 @InputType()
@@ -156,23 +191,35 @@ export class GatewayAuthorizeInput {
   @Field(() => String, { nullable: true })
   identity?: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Worst case, to hold its cost; none holds nothing' })
+  @Field(() => RoutingMode, { nullable: true, description: 'Left out: DIRECT' })
+  routingMode?: RoutingMode | null;
+
+  @Field(() => Int, { nullable: true, description: 'The worst case of the call, to hold its cost: each maximum left out holds nothing for it' })
   maxInputTokens?: number | null;
 
   @Field(() => Int, { nullable: true })
   maxOutputTokens?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxCachedInputTokens?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxCacheWriteTokens?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxReasoningTokens?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  maxImages?: number | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: "The most the provider may report; the hold is the dearer of this (with the markup) and the maxima at the price" })
+  maxProviderCost?: bigint | null;
 }
 
 @InputType()
-export class GatewayCaptureInput {
+export class GatewayCaptureInput extends CallUsageInput {
   @Field(() => ID)
   holdId!: string;
-
-  @Field(() => Int)
-  inputTokens!: number;
-
-  @Field(() => Int)
-  outputTokens!: number;
 }
 
 @InputType()

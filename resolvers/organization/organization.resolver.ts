@@ -1,5 +1,7 @@
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { Organization, type PaymentMethod, PurchaseKind } from '../../entities';
+import { type NegotiatedPrice, Organization, type PaymentMethod, PurchaseKind } from '../../entities';
+import { negotiatedPrices } from '../../src/pricing/negotiated-price.service';
+import { NegotiatedPriceType } from '../negotiated-price/negotiated-price.types';
 import { removeAlertWebhook, setAlertWebhook } from '../../src/alerts/alert-webhooks';
 import { MANAGERS, readScope, requireAdmin, requireMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
@@ -52,6 +54,11 @@ export class OrganizationResolver {
   @FieldResolver(() => MemberConnection, { description: 'Current members (removed ones are left out), oldest first' })
   async members(@Root() organization: Organization, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
     return toConnection(await ctx.loaders.memberPage.load({ parentId: organization.id, page: { ...page } }));
+  }
+
+  @FieldResolver(() => [NegotiatedPriceType], { description: 'Prices agreed with the organization, newest first: the history, what is in force, what is to come' })
+  negotiatedPrices(@Root() organization: Organization, @Ctx() ctx: Context): Promise<NegotiatedPrice[]> {
+    return negotiatedPrices(ctx, organization.id);
   }
 
   @FieldResolver(() => AlertConnection, { description: 'Alerts, newest first' })

@@ -1,3 +1,4 @@
+import { RoutingMode } from '../../src/gateway/contract';
 import { Arg, Ctx, FieldResolver, ID, Resolver, Root, Subscription } from 'type-graphql';
 import { type ApiKey, type Identity, type Project, Transaction, TransactionType, Wallet } from '../../entities';
 import type { Context } from '../../src/graphql/context';
@@ -13,6 +14,18 @@ import { TransactionObject } from './transaction.types';
 
 @Resolver(() => TransactionObject)
 export class TransactionResolver {
+  // A model call's row stores these only where they differ from the default (src/ledger/ledger.ts).
+  @FieldResolver(() => RoutingMode, { nullable: true, description: 'Gateway charges: how the model was chosen' })
+  routingMode(@Root() transaction: Transaction): RoutingMode | null {
+    if (!transaction.apiKeyId) return null;
+    return (transaction.routingMode as RoutingMode | null) ?? RoutingMode.DIRECT;
+  }
+
+  @FieldResolver(() => Boolean, { nullable: true, description: "Gateway charges: the provider reported the cost (else the catalog's price of the usage)" })
+  providerReported(@Root() transaction: Transaction): boolean | null {
+    return transaction.apiKeyId ? (transaction.providerReported ?? false) : null;
+  }
+
   @FieldResolver(() => WalletType)
   async wallet(@Root() transaction: Transaction, @Ctx() ctx: Context): Promise<Wallet> {
     return (await ctx.loaders.wallet.load(transaction.wallet.id))!;

@@ -35,6 +35,28 @@ export class TransactionObject extends NodeInterface {
   @Field(() => TokenCountScalar, { nullable: true, description: 'Gateway charges: output tokens' })
   outputTokens!: bigint | null;
 
+  @Field(() => TokenCountScalar, { nullable: true, description: "Gateway charges: input read from the provider's cache, when reported" })
+  cachedInputTokens!: bigint | null;
+
+  @Field(() => TokenCountScalar, { nullable: true, description: "Gateway charges: input written to the provider's cache, when reported" })
+  cacheWriteTokens!: bigint | null;
+
+  @Field(() => TokenCountScalar, { nullable: true, description: 'Gateway charges: reasoning tokens, when reported' })
+  reasoningTokens!: bigint | null;
+
+  @Field(() => TokenCountScalar, { nullable: true, description: 'Gateway charges: images, when reported' })
+  images!: bigint | null;
+
+  @Field(() => MoneyScalar, {
+    nullable: true,
+    description: "Gateway charges: the provider's cost of the call (after a negotiated discount); with `markup`, the amount charged",
+  })
+  providerCost!: bigint | null;
+
+  @Field(() => MoneyScalar, { nullable: true, description: 'Gateway charges: the markup of the routing mode' })
+  markup!: bigint | null;
+
+
   @Field()
   createdAt!: Date;
 }

@@ -34,8 +34,14 @@ export class UsageFilterInput {
 
 @ObjectType('UsageAmounts', { description: 'Captured gateway spend' })
 export class UsageAmountsType {
-  @Field(() => MoneyScalar)
+  @Field(() => MoneyScalar, { description: 'What was charged: providerCost + markup' })
   cost!: bigint;
+
+  @Field(() => MoneyScalar, { description: "The providers' cost of the calls (charges from before routing markups count whole)" })
+  providerCost!: bigint;
+
+  @Field(() => MoneyScalar, { description: 'The markups of the routing modes' })
+  markup!: bigint;
 
   @Field(() => TokenCountScalar)
   inputTokens!: bigint;

@@ -3,12 +3,14 @@ import { type Identity, Organization, Wallet, type Workspace } from '../../entit
 import { MANAGERS, requireAdmin, requireAdminOrMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { parseId } from '../../src/ids';
+import { routingMarkups } from '../../src/pricing/routing-markup.service';
 import { createWorkspace, updateWorkspace } from '../../src/workspaces/workspace.service';
 import { ApiKeyConnection } from '../api-key/api-key.types';
 import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
 import { IdentityConnection, IdentityType } from '../identity/identity.types';
 import { OrganizationType } from '../organization/organization.types';
 import { ProjectConnection } from '../project/project.types';
+import { RoutingMarkupType } from '../routing-markup/routing-markup.types';
 import { WalletType } from '../wallet/wallet.types';
 import { WorkspaceCreateInput, WorkspaceCreatePayload, WorkspaceType, WorkspaceUpdateInput, WorkspaceUpdatePayload } from './workspace.types';
 
@@ -29,6 +31,11 @@ export class WorkspaceResolver {
     if (input.markupBasisPoints != null) requireAdmin(ctx.principal);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
     return withUserErrors(ctx, async () => ({ workspace: await updateWorkspace(ctx, actor, { ...input, workspaceId }) }));
+  }
+
+  @FieldResolver(() => [RoutingMarkupType], { description: "The markup of each routing mode on this workspace's calls (DIRECT: its own markup)" })
+  routingMarkups(@Root() workspace: Workspace, @Ctx() ctx: Context) {
+    return routingMarkups(ctx, workspace.id);
   }
 
   @FieldResolver(() => WalletType)

@@ -24,6 +24,9 @@ export interface UsageFilter {
 
 export interface UsageAmounts {
   cost: bigint;
+  /** Of the cost: the providers' (rows from before the split count whole), and the markup. */
+  providerCost: bigint;
+  markup: bigint;
   inputTokens: bigint;
   outputTokens: bigint;
   requests: bigint;
@@ -63,6 +66,8 @@ interface SumRow {
   api_key_id: string | null;
   model: string | null;
   cost: string;
+  provider_cost: string;
+  markup: string;
   input_tokens: string;
   output_tokens: string;
   requests: string;
@@ -133,19 +138,20 @@ export async function sumUsage(em: EntityManager, organizationId: string, filter
   const selected = groups.map((group) => `${GROUP_COLUMNS[group]} as ${columnName(group)}`);
   const rows = await em.execute<SumRow[]>(
     `with u as (
-       select wallet_id, hour as at, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests
+       select wallet_id, hour as at, api_key_id, identity_id, project_id, model, cost, provider_cost, markup, input_tokens, output_tokens, requests
          from usage_hourly
         where ${hours ? `wallet_id in (${wallets}) and hour >= ? and hour < ?` : 'false'}
 ${edges
   .map(
     () => `
        union all
-       select wallet_id, created_at, api_key_id, identity_id, project_id, model, -amount, input_tokens, output_tokens, 1
+       select wallet_id, created_at, api_key_id, identity_id, project_id, model, -amount, coalesce(provider_cost, -amount), coalesce(markup, 0),
+              input_tokens, output_tokens, 1
          from transactions
         where type = 'DEDUCTION' and wallet_id in (${wallets}) and created_at >= ? and created_at < ?`,
   )
   .join('')})
-     select ${[...selected, 'sum(cost)::text as cost', 'sum(input_tokens)::text as input_tokens', 'sum(output_tokens)::text as output_tokens', 'sum(requests)::text as requests'].join(', ')}
+     select ${[...selected, 'sum(cost)::text as cost', 'sum(provider_cost)::text as provider_cost', 'sum(markup)::text as markup', 'sum(input_tokens)::text as input_tokens', 'sum(output_tokens)::text as output_tokens', 'sum(requests)::text as requests'].join(', ')}
        from u
       ${conditions.length > 0 ? `where ${conditions.join(' and ')}` : ''}
       ${groups.length > 0 ? `group by ${groups.map((_, i) => i + 1).join(', ')} order by ${groups.map((_, i) => i + 1).join(', ')}` : ''}
@@ -168,11 +174,13 @@ ${edges
   const total = reportRows.reduce(
     (sum, row) => ({
       cost: sum.cost + row.cost,
+      providerCost: sum.providerCost + row.providerCost,
+      markup: sum.markup + row.markup,
       inputTokens: sum.inputTokens + row.inputTokens,
       outputTokens: sum.outputTokens + row.outputTokens,
       requests: sum.requests + row.requests,
     }),
-    { cost: 0n, inputTokens: 0n, outputTokens: 0n, requests: 0n },
+    { cost: 0n, providerCost: 0n, markup: 0n, inputTokens: 0n, outputTokens: 0n, requests: 0n },
   );
   return { rows: reportRows, total };
 }
@@ -184,6 +192,8 @@ function columnName(group: UsageGroup): string {
 function amounts(row: SumRow): UsageAmounts {
   return {
     cost: BigInt(row.cost ?? 0),
+    providerCost: BigInt(row.provider_cost ?? 0),
+    markup: BigInt(row.markup ?? 0),
     inputTokens: BigInt(row.input_tokens ?? 0),
     outputTokens: BigInt(row.output_tokens ?? 0),
     requests: BigInt(row.requests ?? 0),

@@ -1,11 +1,12 @@
 import { Statement } from './sql';
 
 /** The SQL types of recordset columns. */
-export type ColumnType = 'text' | 'bigint' | 'integer' | 'timestamptz' | 'jsonb';
+export type ColumnType = 'text' | 'bigint' | 'integer' | 'boolean' | 'timestamptz' | 'jsonb';
 
 /** One array element: whole numbers bare, the rest quoted (with `\` and `"` escaped); null is NULL. */
 function element(value: unknown, type: ColumnType): string {
   if (value === null || value === undefined) return 'NULL';
+  if (type === 'boolean') return value ? 'true' : 'false';
   if (type === 'bigint' || type === 'integer') {
     const digits = String(value);
     if (!WHOLE.test(digits)) throw new TypeError(`not a whole number for a ${type} column: ${digits}`);

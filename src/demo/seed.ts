@@ -6,7 +6,7 @@ import { type MemberActor, PLATFORM_ADMIN } from '../actor';
 import { setLowBalanceThreshold } from '../alerts/low-balance';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
-import type { DebitRequest } from '../gateway/contract';
+import { type DebitRequest, RoutingMode, TOKENS_ONLY } from '../gateway/contract';
 import { DebitEngine } from '../gateway/engine';
 import { randomBase62 } from '../ids';
 import { createApiKey } from '../keys/api-key.service';
@@ -244,7 +244,9 @@ function debitOf(call: DemoCall, apiKey: string, index: number): DebitRequest {
     idempotencyKey: `demo-history-${index}`,
     model: call.model,
     identity: call.identity,
+    routingMode: RoutingMode.DIRECT,
     inputTokens: call.inputTokens,
     outputTokens: call.outputTokens,
+    ...TOKENS_ONLY,
   };
 }

@@ -9,6 +9,7 @@ export enum DenialCode {
   IDENTITY_BUDGET_EXCEEDED = 'IDENTITY_BUDGET_EXCEEDED',
   PROJECT_BUDGET_EXCEEDED = 'PROJECT_BUDGET_EXCEEDED',
   UNKNOWN_MODEL = 'UNKNOWN_MODEL',
+  UNPRICED_USAGE = 'UNPRICED_USAGE',
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   HOLD_NOT_FOUND = 'HOLD_NOT_FOUND',
   HOLD_NOT_ACTIVE = 'HOLD_NOT_ACTIVE',
@@ -23,6 +24,7 @@ const DENIALS: Record<DenialCode, { httpStatus: number; message: string }> = {
   IDENTITY_BUDGET_EXCEEDED: { httpStatus: 429, message: "This user's budget for the period is used up." },
   PROJECT_BUDGET_EXCEEDED: { httpStatus: 429, message: "The project's budget for the period is used up." },
   UNKNOWN_MODEL: { httpStatus: 400, message: 'Unknown model: it has no price.' },
+  UNPRICED_USAGE: { httpStatus: 400, message: 'The model has no price for part of this usage (images).' },
   IDEMPOTENCY_KEY_REUSED: { httpStatus: 409, message: 'This idempotency key was already used for a different request.' },
   HOLD_NOT_FOUND: { httpStatus: 404, message: 'No such hold.' },
   HOLD_NOT_ACTIVE: { httpStatus: 409, message: 'The hold was already captured or released.' },
@@ -64,32 +66,62 @@ export interface GatewayOutcome {
   limits: KeyLimits | null;
 }
 
-export interface DebitRequest {
+/** How the gateway chose the model: each mode has its markup. DIRECT (the model named by the client) has the workspace's own. */
+export enum RoutingMode {
+  DIRECT = 'DIRECT',
+  AUTO = 'AUTO',
+  TIER = 'TIER',
+}
+
+/** What a call used: input and output are the plain tokens; the rest is counted apart (0 when not reported). */
+export interface CallQuantities {
+  inputTokens: bigint;
+  outputTokens: bigint;
+  cachedInputTokens: bigint;
+  cacheWriteTokens: bigint;
+  reasoningTokens: bigint;
+  images: bigint;
+}
+
+/** A call's usage as reported: its quantities, and the provider's own cost when it reported one. */
+export interface ReportedUsage extends CallQuantities {
+  /** Nano-USD the provider charged (bring-your-own-key, tools): the cost instead of the catalog's price. */
+  providerCost: bigint | null;
+}
+
+/** The usage of a call that reported input and output tokens only. */
+export const TOKENS_ONLY: Omit<ReportedUsage, 'inputTokens' | 'outputTokens'> = Object.freeze({
+  cachedInputTokens: 0n,
+  cacheWriteTokens: 0n,
+  reasoningTokens: 0n,
+  images: 0n,
+  providerCost: null,
+});
+
+export interface DebitRequest extends ReportedUsage {
   kind: 'debit';
   apiKey: string;
   idempotencyKey: string;
   model: string;
   identity: string | null;
-  inputTokens: bigint;
-  outputTokens: bigint;
+  routingMode: RoutingMode;
 }
 
-export interface AuthorizeRequest {
+/** Null when not given: no maximum, nothing held for it (as for 0, but the request is another). */
+export type Maxima = { [K in keyof CallQuantities as `max${Capitalize<K>}`]: bigint | null } & { maxProviderCost: bigint | null };
+
+export interface AuthorizeRequest extends Maxima {
   kind: 'authorize';
   apiKey: string;
   idempotencyKey: string;
   model: string;
   identity: string | null;
-  /** Null when not given: no maximum, nothing held for it (as for 0, but the request is another). */
-  maxInputTokens: bigint | null;
-  maxOutputTokens: bigint | null;
+  routingMode: RoutingMode;
 }
 
-export interface CaptureRequest {
+export interface CaptureRequest extends ReportedUsage {
   kind: 'capture';
   holdId: string;
-  inputTokens: bigint;
-  outputTokens: bigint;
 }
 
 export interface ReleaseRequest {

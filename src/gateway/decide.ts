@@ -3,8 +3,9 @@ import { newId } from '../ids';
 import { Guard, LedgerPlan, type WalletAccount } from '../ledger/plan';
 import { type KeyLimitPeriod, type Period, periodEnd, periodStart } from '../limits/periods';
 import { CounterTally, counterKey, remaining } from '../limits/usage';
-import { usageCost, type TokenPrice } from '../pricing/cost';
+import { type CallPricing, type CallUsage, type Charge, chargeOfUsage, tokensOf } from '../pricing/cost';
 import {
+  type AuthorizeRequest,
   type CaptureRequest,
   DenialCode,
   denied,
@@ -15,6 +16,8 @@ import {
   type KeyLimits,
   outcomeFromJson,
   type ReleaseRequest,
+  type ReportedUsage,
+  type RoutingMode,
   TOP_UP_RETRY_AFTER_SECONDS,
 } from './contract';
 import { RATE_WINDOW_SECONDS } from './lock';
@@ -50,7 +53,9 @@ export interface Decisions {
 interface Candidate {
   request: KeyedRequest;
   key: KeyRow;
-  price: TokenPrice | null;
+  pricing: CallPricing | null;
+  /** Null when the price lacks a component the call used. */
+  charge: Charge | null;
   window: RateWindow | undefined;
   cost: bigint;
   tokens: bigint;
@@ -76,7 +81,8 @@ function exceeds(used: bigint, amount: bigint, limit: bigint | null, reserveNoth
  * when a later check denies it.
  */
 const DENIAL_CHECKS: ReadonlyArray<{ code: DenialCode; denies(c: Candidate): boolean; passed?(c: Candidate): void }> = [
-  { code: DenialCode.UNKNOWN_MODEL, denies: (c) => c.price === null },
+  { code: DenialCode.UNKNOWN_MODEL, denies: (c) => c.pricing === null },
+  { code: DenialCode.UNPRICED_USAGE, denies: (c) => c.charge === null },
   {
     code: DenialCode.KEY_RATE_LIMITED,
     denies: (c) => c.window !== undefined && c.window.used >= c.window.limit,
@@ -151,19 +157,40 @@ export function decide(
     });
   }
 
-  const charge = (walletId: string, amount: bigint, model: string, idempotencyKey: string | null, subjects: Subjects, tokens: [bigint, bigint], holdId: string | null) =>
-    amount === 0n
-      ? null
-      : decisions.plan.post({
-          walletId,
-          type: TransactionType.DEDUCTION,
-          amount: -amount,
-          description: `Usage: ${model}`,
-          actor: 'gateway',
-          idempotencyKey,
-          guard: holdId ? Guard.BALANCE : Guard.AVAILABLE,
-          usage: { apiKeyId: subjects.keyId, identityId: subjects.identityId, projectId: subjects.projectId, model, inputTokens: tokens[0], outputTokens: tokens[1], holdId },
-        }).id;
+  /**
+   * Debits what a call was charged, as a DEDUCTION row with its usage; nothing to record for 0.
+   * A charge cut short by the balance (a capture) recovers the provider's cost first.
+   */
+  const post = (call: { walletId: string; model: string; routingMode: RoutingMode; idempotencyKey: string | null; holdId: string | null }, subjects: Subjects, usage: ReportedUsage, charge: Charge, charged: bigint) => {
+    if (charged === 0n) return null;
+    const providerCost = charge.providerCost < charged ? charge.providerCost : charged;
+    return decisions.plan.post({
+      walletId: call.walletId,
+      type: TransactionType.DEDUCTION,
+      amount: -charged,
+      description: `Usage: ${call.model}`,
+      actor: 'gateway',
+      idempotencyKey: call.idempotencyKey,
+      guard: call.holdId ? Guard.BALANCE : Guard.AVAILABLE,
+      usage: {
+        apiKeyId: subjects.keyId,
+        identityId: subjects.identityId,
+        projectId: subjects.projectId,
+        model: call.model,
+        routingMode: call.routingMode,
+        holdId: call.holdId,
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cachedInputTokens: usage.cachedInputTokens,
+        cacheWriteTokens: usage.cacheWriteTokens,
+        reasoningTokens: usage.reasoningTokens,
+        images: usage.images,
+        providerCost,
+        markup: charged - providerCost,
+        providerReported: usage.providerCost !== null,
+      },
+    }).id;
+  };
 
   const releaseHeld = (hold: HoldRow, index: number) => {
     const { subjects, at } = subjectsOf(requests[index], index, reads, locked.holds, now);
@@ -191,18 +218,19 @@ export function decide(
 
   const decideKeyed = (request: KeyedRequest, index: number): GatewayOutcome => {
     const key = reads.keys.get(index)!;
-    const price = reads.prices.get(index) ?? null;
+    const pricing = reads.pricing.get(index) ?? null;
     const authorizing = request.kind === 'authorize';
-    const inputTokens = authorizing ? (request.maxInputTokens ?? 0n) : request.inputTokens;
-    const outputTokens = authorizing ? (request.maxOutputTokens ?? 0n) : request.outputTokens;
-    const cost = price ? usageCost(inputTokens, outputTokens, price, key.markup_bps) : 0n;
+    const usage = authorizing ? worstUsage(request) : request;
+    const charge = pricing && (authorizing ? worstCase(request, pricing) : chargeOfUsage(request, pricing));
+    const cost = charge?.cost ?? 0n;
     const candidate: Candidate = {
       request,
       key,
-      price,
+      pricing,
+      charge,
       window: windows.get(key.id),
       cost,
-      tokens: inputTokens + outputTokens,
+      tokens: tokensOf(usage),
       reserveNothing: authorizing && cost === 0n,
       identity: identityOf(reads, request.identity, key),
       account: decisions.plan.account(key.wallet_id),
@@ -239,9 +267,7 @@ export function decide(
         identity_id: subjects.identityId,
         project_id: key.project_id,
         model: request.model,
-        input_price: String(price!.inputPrice),
-        output_price: String(price!.outputPrice),
-        markup_bps: key.markup_bps,
+        ...holdPricing(request.routingMode, pricing!),
         amount: String(cost),
         tokens: String(candidate.tokens),
         created_at: now.toISOString(),
@@ -252,7 +278,13 @@ export function decide(
       addToCounters(subjects, now, { cost, tokens: candidate.tokens, requests: 1n });
       outcome.cost = cost;
       outcome.charged = cost;
-      outcome.transactionId = charge(key.wallet_id, cost, request.model, request.idempotencyKey, subjects, [inputTokens, outputTokens], null);
+      outcome.transactionId = post(
+        { walletId: key.wallet_id, model: request.model, routingMode: request.routingMode, idempotencyKey: request.idempotencyKey, holdId: null },
+        subjects,
+        request,
+        charge!,
+        cost,
+      );
     }
     outcome.availableBalance = candidate.account.available;
     outcome.limits = limitsOf(key, candidate.window);
@@ -265,21 +297,24 @@ export function decide(
     const settled = settledState(hold);
     if (settled.status === 'RELEASED') return settled.hash === hash ? settled.response : denied(DenialCode.HOLD_NOT_ACTIVE);
     if (settled.status === 'CAPTURED') return settled.hash === hash ? settled.response : denied(DenialCode.IDEMPOTENCY_KEY_REUSED);
+    const charge = chargeOfUsage(request, pricingOfHold(hold));
+    // Changes nothing: the gateway may capture it again with usage the price covers, or release it.
+    if (!charge) return denied(DenialCode.UNPRICED_USAGE);
     const account = decisions.plan.account(hold.wallet_id);
     if (settled.status === 'ACTIVE') releaseHeld(hold, index);
-    const cost = usageCost(request.inputTokens, request.outputTokens, { inputPrice: BigInt(hold.input_price), outputPrice: BigInt(hold.output_price) }, hold.markup_bps);
+    const { cost } = charge;
     // The call has happened: charge it in full when the balance allows, else what is there
     // (DESIGN §6: up to the wallet's balance, even into what other holds reserve).
     const charged = cost <= account.balance ? cost : account.balance > 0n ? account.balance : 0n;
     const { subjects, at } = subjectsOf(request, index, reads, locked.holds, now);
-    addToCounters(subjects, at, { cost: charged, tokens: request.inputTokens + request.outputTokens });
+    addToCounters(subjects, at, { cost: charged, tokens: tokensOf(request) });
     const outcome: GatewayOutcome = {
       ...emptyOutcome(),
       allowed: true,
       cost,
       charged,
       hold: { id: hold.id, amount: BigInt(hold.amount), expiresAt: hold.expires_at },
-      transactionId: charge(hold.wallet_id, charged, hold.model, null, subjects, [request.inputTokens, request.outputTokens], hold.id),
+      transactionId: post({ walletId: hold.wallet_id, model: hold.model, routingMode: hold.routing_mode, idempotencyKey: null, holdId: hold.id }, subjects, request, charge, charged),
       availableBalance: account.available,
     };
     decisions.settledHolds.set(hold.id, { status: 'CAPTURED', hash, response: outcome });
@@ -308,6 +343,60 @@ export function decide(
       request.kind === 'capture' ? capture(request, index) : request.kind === 'release' ? release(request, index) : decideKeyed(request, index);
   });
   return decisions;
+}
+
+/** The quantities an authorization declares at most (left out: none). */
+function worstUsage(request: AuthorizeRequest): CallUsage {
+  return {
+    inputTokens: request.maxInputTokens ?? 0n,
+    outputTokens: request.maxOutputTokens ?? 0n,
+    cachedInputTokens: request.maxCachedInputTokens ?? 0n,
+    cacheWriteTokens: request.maxCacheWriteTokens ?? 0n,
+    reasoningTokens: request.maxReasoningTokens ?? 0n,
+    images: request.maxImages ?? 0n,
+  };
+}
+
+/** What an authorization holds: the dearer of its maxima at the price and its maximum provider cost with the markup. */
+function worstCase(request: AuthorizeRequest, pricing: CallPricing): Charge | null {
+  const priced = chargeOfUsage({ ...worstUsage(request), providerCost: null }, pricing);
+  if (request.maxProviderCost === null || priced === null) return priced;
+  const reported = chargeOfUsage({ inputTokens: 0n, outputTokens: 0n, providerCost: request.maxProviderCost }, pricing)!;
+  return reported.cost > priced.cost ? reported : priced;
+}
+
+/** The pricing a hold keeps, as its row stores it. */
+function holdPricing(routingMode: RoutingMode, { price, markupBps, discountBps }: CallPricing) {
+  const text = (value: bigint | null | undefined) => (value == null ? null : String(value));
+  return {
+    routing_mode: routingMode,
+    markup_bps: markupBps,
+    discount_bps: discountBps,
+    input_price: String(price.inputPrice),
+    output_price: String(price.outputPrice),
+    cached_input_price: text(price.cachedInputPrice),
+    cache_write_price: text(price.cacheWritePrice),
+    reasoning_price: text(price.reasoningPrice),
+    request_price: text(price.requestPrice),
+    image_price: text(price.imagePrice),
+  };
+}
+
+/** The pricing a capture bills: the hold's, from its authorization. */
+function pricingOfHold(hold: HoldRow): CallPricing {
+  return {
+    markupBps: hold.markup_bps,
+    discountBps: hold.discount_bps,
+    price: {
+      inputPrice: BigInt(hold.input_price),
+      outputPrice: BigInt(hold.output_price),
+      cachedInputPrice: big(hold.cached_input_price),
+      cacheWritePrice: big(hold.cache_write_price),
+      reasoningPrice: big(hold.reasoning_price),
+      requestPrice: big(hold.request_price),
+      imagePrice: big(hold.image_price),
+    },
+  };
 }
 
 /** The window frees a slot when its oldest second slides out. */

@@ -1,11 +1,13 @@
 import { MalformedInputError } from '../errors';
 import { parseId } from '../ids';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '../idempotency';
-import type { DebitRequest, GatewayOutcome, GatewayRequest } from './contract';
+import { type CallQuantities, type DebitRequest, type GatewayOutcome, type GatewayRequest, type Maxima, type ReportedUsage, RoutingMode } from './contract';
 import type { DebitEngine } from './engine';
 
 /** Larger counts are no real request: refused before anything is decided. */
 export const MAX_TOKENS_PER_REQUEST = 100_000_000;
+/** $1,000,000 in nano-USD: a provider's cost for one call beyond it is no real call. */
+export const MAX_PROVIDER_COST = 10n ** 15n;
 export const MAX_BATCH_ITEMS = 1000;
 
 export interface KeyedInput {
@@ -13,17 +15,30 @@ export interface KeyedInput {
   idempotencyKey: string;
   model: string;
   identity?: string | null;
+  routingMode?: RoutingMode | null;
 }
 
-export interface DebitInput extends KeyedInput {
+/** What a call used, as the gateway reports it: left-out counts are 0. */
+export interface UsageInput {
   inputTokens: number;
   outputTokens: number;
+  cachedInputTokens?: number | null;
+  cacheWriteTokens?: number | null;
+  reasoningTokens?: number | null;
+  images?: number | null;
+  providerCost?: bigint | null;
 }
 
-export interface AuthorizeInput extends KeyedInput {
-  maxInputTokens?: number | null;
-  maxOutputTokens?: number | null;
+export type DebitInput = KeyedInput & UsageInput;
+
+export type AuthorizeInput = KeyedInput & { [K in keyof Maxima]?: K extends 'maxProviderCost' ? bigint | null : number | null };
+
+export interface CaptureInput extends UsageInput {
+  holdId: string;
 }
+
+/** The counts of a call beyond input and output. */
+const EXTRA_QUANTITIES = ['cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'images'] as const;
 
 /** Characters are checked at the API edge, for every text input (src/graphql/text-inputs.ts). */
 function text(value: string, field: string, maxLength: number): string {
@@ -38,22 +53,41 @@ function tokens(value: number, field: string): bigint {
   return BigInt(value);
 }
 
+function providerCost(value: bigint, field: string): bigint {
+  if (value < 0n || value > MAX_PROVIDER_COST) throw new MalformedInputError(`${field} must be from 0 to 1000000 (USD)`);
+  return value;
+}
+
 function keyed(input: KeyedInput, path: string) {
   return {
     apiKey: text(input.apiKey, `${path}.apiKey`, 200),
     idempotencyKey: text(input.idempotencyKey.trim() ? input.idempotencyKey : '', `${path}.idempotencyKey`, IDEMPOTENCY_KEY_MAX_LENGTH),
     model: text(input.model, `${path}.model`, 200),
     identity: input.identity == null ? null : text(input.identity, `${path}.identity`, 255),
+    routingMode: input.routingMode ?? RoutingMode.DIRECT,
+  };
+}
+
+function reportedUsage(input: UsageInput, path: string): ReportedUsage {
+  const quantities = { inputTokens: tokens(input.inputTokens, `${path}.inputTokens`), outputTokens: tokens(input.outputTokens, `${path}.outputTokens`) } as CallQuantities;
+  for (const name of EXTRA_QUANTITIES) quantities[name] = tokens(input[name] ?? 0, `${path}.${name}`);
+  return { ...quantities, providerCost: input.providerCost == null ? null : providerCost(input.providerCost, `${path}.providerCost`) };
+}
+
+function maxima(input: AuthorizeInput, path: string): Maxima {
+  const max = (name: keyof CallQuantities) => {
+    const field = `max${name[0].toUpperCase()}${name.slice(1)}` as Exclude<keyof Maxima, 'maxProviderCost'>;
+    const value = input[field];
+    return [field, value == null ? null : tokens(value, `${path}.${field}`)] as const;
+  };
+  return {
+    ...(Object.fromEntries((['inputTokens', 'outputTokens', ...EXTRA_QUANTITIES] as const).map(max)) as Omit<Maxima, 'maxProviderCost'>),
+    maxProviderCost: input.maxProviderCost == null ? null : providerCost(input.maxProviderCost, `${path}.maxProviderCost`),
   };
 }
 
 function debitRequest(input: DebitInput, path: string): DebitRequest {
-  return {
-    kind: 'debit',
-    ...keyed(input, path),
-    inputTokens: tokens(input.inputTokens, `${path}.inputTokens`),
-    outputTokens: tokens(input.outputTokens, `${path}.outputTokens`),
-  };
+  return { kind: 'debit', ...keyed(input, path), ...reportedUsage(input, path) };
 }
 
 /** The gateway operations: inputs are checked whole before any is decided. */
@@ -71,21 +105,11 @@ export const gateway = {
   },
 
   authorize(engine: DebitEngine, input: AuthorizeInput): Promise<GatewayOutcome> {
-    return engine.submit({
-      kind: 'authorize',
-      ...keyed(input, 'input'),
-      maxInputTokens: input.maxInputTokens == null ? null : tokens(input.maxInputTokens, 'input.maxInputTokens'),
-      maxOutputTokens: input.maxOutputTokens == null ? null : tokens(input.maxOutputTokens, 'input.maxOutputTokens'),
-    });
+    return engine.submit({ kind: 'authorize', ...keyed(input, 'input'), ...maxima(input, 'input') });
   },
 
-  capture(engine: DebitEngine, input: { holdId: string; inputTokens: number; outputTokens: number }): Promise<GatewayOutcome> {
-    return engine.submit({
-      kind: 'capture',
-      holdId: parseId('hold', input.holdId, 'input.holdId'),
-      inputTokens: tokens(input.inputTokens, 'input.inputTokens'),
-      outputTokens: tokens(input.outputTokens, 'input.outputTokens'),
-    });
+  capture(engine: DebitEngine, input: CaptureInput): Promise<GatewayOutcome> {
+    return engine.submit({ kind: 'capture', holdId: parseId('hold', input.holdId, 'input.holdId'), ...reportedUsage(input, 'input') });
   },
 
   release(engine: DebitEngine, input: { holdId: string }): Promise<GatewayOutcome> {

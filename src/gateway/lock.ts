@@ -27,8 +27,9 @@ export async function lockHolds(query: Sql, requests: GatewayRequest[]): Promise
   const rows = await query<HoldRow & { created_ms: string; expires_ms: string }>(
     sql`select h.id, h.organization_id, h.wallet_id, h.api_key_id, h.identity_id, h.project_id, h.model,
                h.amount::text, h.tokens::text, h.status, ${epochMs('h.created_at')} as created_ms,
-               ${epochMs('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, h.markup_bps,
-               h.input_price::text, h.output_price::text
+               ${epochMs('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, h.routing_mode, h.markup_bps,
+               h.discount_bps, h.input_price::text, h.output_price::text, h.cached_input_price::text, h.cache_write_price::text,
+               h.reasoning_price::text, h.request_price::text, h.image_price::text
           from holds h
          where h.id in (select unnest(${textArray(ids.sort())}::text[]))
          order by h.id

@@ -1,10 +1,50 @@
 import { hashToken } from '../auth/tokens';
 import { recordset, textArray } from '../db/recordset';
-import { type Sql, sql } from '../db/sql';
+import { raw, type Sql, sql } from '../db/sql';
 import { newId } from '../ids';
-import type { TokenPrice } from '../pricing/cost';
-import type { GatewayRequest, KeyedRequest } from './contract';
+import type { CallPricing, TokenPrice } from '../pricing/cost';
+import { type GatewayRequest, type KeyedRequest, RoutingMode } from './contract';
 import type { BatchReads, IdentityRow, KeyRow } from './state';
+
+const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+
+/** A price row as read: every component as text. */
+function priceOf(row: Record<string, string | null>): TokenPrice {
+  return {
+    inputPrice: BigInt(row.input_price!),
+    outputPrice: BigInt(row.output_price!),
+    cachedInputPrice: big(row.cached_input_price),
+    cacheWritePrice: big(row.cache_write_price),
+    reasoningPrice: big(row.reasoning_price),
+    requestPrice: big(row.request_price),
+    imagePrice: big(row.image_price),
+  };
+}
+
+type NegotiatedTerms = Record<string, string | null> & { discount_bps: number | null };
+
+/** The terms for a model: its own, unless they ended (neither a discount nor a price); else the organization's. */
+function inForce(terms: Map<string, NegotiatedTerms>, organizationId: string, model: string): NegotiatedTerms | null {
+  const ended = (row: NegotiatedTerms | undefined) => !row || (row.discount_bps === null && row.input_price === null);
+  const own = terms.get(`${organizationId}|${model}`);
+  if (!ended(own)) return own!;
+  const general = terms.get(`${organizationId}|`);
+  return ended(general) ? null : general!;
+}
+
+/** A fixed negotiated price replaces the catalog's; a discount comes off it. Null: the model has no price. */
+function pricingOf(listed: TokenPrice | undefined, terms: NegotiatedTerms | null, markupBps: number): CallPricing | null {
+  if (terms?.input_price != null) return { price: priceOf(terms), markupBps, discountBps: 0 };
+  return listed ? { price: listed, markupBps, discountBps: terms?.discount_bps ?? 0 } : null;
+}
+
+/** The markups of the routing modes: the operator's, and the overrides of the keys' workspaces. */
+const ROUTING_MARKUPS = raw(`
+       select 'markup', jsonb_build_object('workspace_id', null, 'mode', mode, 'markup_bps', markup_bps) from routing_markups
+       union all
+       select 'markup', jsonb_build_object('workspace_id', workspace_id, 'mode', mode, 'markup_bps', markup_bps)
+         from workspace_routing_markups where workspace_id in (select workspace_id from keys)
+       union all`);
 
 /**
  * What a batch reads before its transaction (the hot wallet waits on what happens while it is
@@ -13,10 +53,11 @@ import type { BatchReads, IdentityRow, KeyRow } from './state';
  * idempotency keys (an answer stored meanwhile by another batch is caught when ours is written).
  */
 export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date): Promise<BatchReads> {
-  const reads: BatchReads = { keys: new Map(), prices: new Map(), seen: new Map(), identities: new Map() };
+  const reads: BatchReads = { keys: new Map(), pricing: new Map(), seen: new Map(), identities: new Map() };
   const secretHashes = new Map<string, string>();
   const wanted: Array<{ i: number; secret_hash: string; key: string }> = [];
   const models = new Set<string>();
+  let routed = false;
   requests.forEach((request, i) => {
     if (request.kind !== 'debit' && request.kind !== 'authorize') return;
     let secretHash = secretHashes.get(request.apiKey);
@@ -26,10 +67,11 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
     }
     wanted.push({ i, secret_hash: secretHash, key: request.idempotencyKey });
     models.add(request.model);
+    routed ||= request.routingMode !== RoutingMode.DIRECT;
   });
   if (wanted.length === 0) return reads;
   // Each kind of row has its own shape, told apart by `kind`.
-  const found = await query<{ kind: 'key' | 'price' | 'seen'; row: any }>(
+  const found = await query<{ kind: 'key' | 'price' | 'markup' | 'terms' | 'seen'; row: any }>(
     sql`with wanted as (
          select * from ${recordset({ i: 'integer', secret_hash: 'text', key: 'text' }, wanted)}),
        keys as (
@@ -43,8 +85,20 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
           where k.secret_hash in (select secret_hash from wanted))
        select 'key' as kind, to_jsonb(keys) as row from keys
        union all
-       select 'price', jsonb_build_object('model', model, 'input_price', input_price::text, 'output_price', output_price::text)
+       select 'price', jsonb_build_object('model', model, 'input_price', input_price::text, 'output_price', output_price::text,
+              'cached_input_price', cached_input_price::text, 'cache_write_price', cache_write_price::text,
+              'reasoning_price', reasoning_price::text, 'request_price', request_price::text, 'image_price', image_price::text)
          from model_prices where model in (select unnest(${textArray(models)}::text[]))
+       union all${routed ? ROUTING_MARKUPS : raw('')}
+       select 'terms', to_jsonb(t) from (
+         select distinct on (n.organization_id, n.model) n.organization_id, n.model, n.discount_bps, n.input_price::text,
+                n.output_price::text, n.cached_input_price::text, n.cache_write_price::text, n.reasoning_price::text,
+                n.request_price::text, n.image_price::text
+           from negotiated_prices n
+          where n.organization_id in (select organization_id from keys)
+            and (n.model is null or n.model in (select unnest(${textArray(models)}::text[])))
+            and n.effective_from <= ${now}::timestamptz
+          order by n.organization_id, n.model, n.effective_from desc, n.created_at desc) as t
        union all
        -- A lateral subquery kept apart (offset 0), so that each request probes the primary key
        -- on both columns instead of scanning all of its organization's ever-growing keys.
@@ -57,17 +111,29 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
   );
   const keysByHash = new Map<string, KeyRow>();
   const prices = new Map<string, TokenPrice>();
+  /** By `${workspace_id}|${mode}`, the operator's under `|${mode}`. */
+  const markups = new Map<string, number>();
+  /** The negotiated terms in force, by `${organization_id}|${model}`, the organization-wide under `${organization_id}|`. */
+  const terms = new Map<string, NegotiatedTerms>();
   const seen = new Map<number, { request_hash: string; response: unknown }>();
   for (const { kind, row } of found) {
     if (kind === 'key') keysByHash.set(row.secret_hash, row);
-    else if (kind === 'price') prices.set(row.model, { inputPrice: BigInt(row.input_price), outputPrice: BigInt(row.output_price) });
+    else if (kind === 'price') prices.set(row.model, priceOf(row));
+    else if (kind === 'markup') markups.set(`${row.workspace_id ?? ''}|${row.mode}`, row.markup_bps);
+    else if (kind === 'terms') terms.set(`${row.organization_id}|${row.model ?? ''}`, row);
     else seen.set(row.i, row);
   }
   for (const { i, secret_hash: secretHash } of wanted) {
     const key = keysByHash.get(secretHash);
     if (key) reads.keys.set(i, key);
     reads.seen.set(i, seen.get(i) ?? null);
-    reads.prices.set(i, prices.get((requests[i] as KeyedRequest).model) ?? null);
+    const request = requests[i] as KeyedRequest;
+    if (!key) continue;
+    const markupBps =
+      request.routingMode === RoutingMode.DIRECT
+        ? key.markup_bps
+        : (markups.get(`${key.workspace_id}|${request.routingMode}`) ?? markups.get(`|${request.routingMode}`)!);
+    reads.pricing.set(i, pricingOf(prices.get(request.model), inForce(terms, key.organization_id, request.model), markupBps));
   }
   return reads;
 }

@@ -1,8 +1,8 @@
 import type { LockedWallet } from '../ledger/plan';
 import type { KeyLimitPeriod, Period } from '../limits/periods';
 import type { Counter } from '../limits/usage';
-import type { TokenPrice } from '../pricing/cost';
-import type { GatewayOutcome } from './contract';
+import type { CallPricing } from '../pricing/cost';
+import type { GatewayOutcome, RoutingMode } from './contract';
 
 /** The shapes a batch reads, locks and decides on: plain data, so that `decide` can be tested without a database. */
 
@@ -38,9 +38,16 @@ export interface HoldRow {
   expires_at: Date;
   settle_request_hash: string | null;
   settle_response: unknown;
+  routing_mode: RoutingMode;
   markup_bps: number;
+  discount_bps: number;
   input_price: string;
   output_price: string;
+  cached_input_price: string | null;
+  cache_write_price: string | null;
+  reasoning_price: string | null;
+  request_price: string | null;
+  image_price: string | null;
 }
 
 export interface IdentityRow {
@@ -80,7 +87,8 @@ export interface RateWindow {
 /** What was read before the transaction, by request index. */
 export interface BatchReads {
   keys: Map<number, KeyRow>;
-  prices: Map<number, TokenPrice | null>;
+  /** Null for a model without a price. */
+  pricing: Map<number, CallPricing | null>;
   /** The answer already given under the request's idempotency key, if any. */
   seen: Map<number, { request_hash: string; response: unknown } | null>;
   /** End users, by `${workspace_id}|${external_id}`. */

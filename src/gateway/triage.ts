@@ -1,7 +1,7 @@
 import { requestHash } from '../idempotency';
 import { ALL_PERIODS, type Period, periodStart } from '../limits/periods';
 import { counterKey } from '../limits/usage';
-import { DenialCode, denied, emptyOutcome, type GatewayRequest, outcomeFromJson } from './contract';
+import { DenialCode, denied, emptyOutcome, type GatewayRequest, outcomeFromJson, type ReportedUsage } from './contract';
 import type { BatchReads, HoldRow, KeyRow, Subjects, Triage } from './state';
 
 /**
@@ -9,20 +9,26 @@ import type { BatchReads, HoldRow, KeyRow, Subjects, Triage } from './state';
  * field the client sent, as sent (a maximum left out is not 0), the API key by its hash.
  */
 export function gatewayRequestHash(request: GatewayRequest, secretHash = ''): string {
+  const text = (value: bigint | null) => (value === null ? null : String(value));
   switch (request.kind) {
-    case 'debit': {
-      const { idempotencyKey, model, identity, inputTokens, outputTokens } = request;
-      return requestHash('gateway.debit', [secretHash, idempotencyKey, model, identity, String(inputTokens), String(outputTokens)]);
-    }
+    case 'debit':
+      return requestHash('gateway.debit', [secretHash, request.idempotencyKey, request.model, request.identity, request.routingMode, ...usageFields(request)]);
     case 'authorize': {
-      const { idempotencyKey, model, identity, maxInputTokens, maxOutputTokens } = request;
-      return requestHash('gateway.authorize', [secretHash, idempotencyKey, model, identity, String(maxInputTokens), String(maxOutputTokens)]);
+      const { maxInputTokens, maxOutputTokens, maxCachedInputTokens, maxCacheWriteTokens, maxReasoningTokens, maxImages, maxProviderCost } = request;
+      const maxima = [maxInputTokens, maxOutputTokens, maxCachedInputTokens, maxCacheWriteTokens, maxReasoningTokens, maxImages, maxProviderCost];
+      return requestHash('gateway.authorize', [secretHash, request.idempotencyKey, request.model, request.identity, request.routingMode, ...maxima.map(text)]);
     }
     case 'capture':
-      return requestHash('gateway.capture', [request.holdId, String(request.inputTokens), String(request.outputTokens)]);
+      return requestHash('gateway.capture', [request.holdId, ...usageFields(request)]);
     case 'release':
       return requestHash('gateway.release', [request.holdId]);
   }
+}
+
+/** A debit's or capture's usage, field by field, in a fixed order: every gateway call hashes its request, so no generic walk. */
+function usageFields(usage: ReportedUsage): Array<string | null> {
+  const { inputTokens, outputTokens, cachedInputTokens, cacheWriteTokens, reasoningTokens, images, providerCost } = usage;
+  return [String(inputTokens), String(outputTokens), String(cachedInputTokens), String(cacheWriteTokens), String(reasoningTokens), String(images), providerCost === null ? null : String(providerCost)];
 }
 
 /**

@@ -105,9 +105,16 @@ export function writeStatement(
       identity_id: 'text',
       project_id: 'text',
       model: 'text',
+      routing_mode: 'text',
+      markup_bps: 'integer',
+      discount_bps: 'integer',
       input_price: 'bigint',
       output_price: 'bigint',
-      markup_bps: 'integer',
+      cached_input_price: 'bigint',
+      cache_write_price: 'bigint',
+      reasoning_price: 'bigint',
+      request_price: 'bigint',
+      image_price: 'bigint',
       amount: 'bigint',
       tokens: 'bigint',
       created_at: 'timestamptz',
@@ -135,10 +142,12 @@ export function writeStatement(
          delete from rate_windows
           where api_key_id in (select unnest(${textArray(rateKeys)}::text[])) and second <= ${nowSecond - RATE_WINDOW_SECONDS}::bigint),
        new_holds as (
-         insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, input_price,
-                            output_price, markup_bps, amount, tokens, status, created_at, expires_at)
-         select id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, input_price, output_price,
-                markup_bps, amount, tokens, 'ACTIVE', created_at, expires_at
+         insert into holds (id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, routing_mode, markup_bps,
+                            discount_bps, input_price, output_price, cached_input_price, cache_write_price, reasoning_price,
+                            request_price, image_price, amount, tokens, status, created_at, expires_at)
+         select id, organization_id, wallet_id, api_key_id, identity_id, project_id, model, routing_mode, markup_bps,
+                discount_bps, input_price, output_price, cached_input_price, cache_write_price, reasoning_price,
+                request_price, image_price, amount, tokens, 'ACTIVE', created_at, expires_at
            from ${holds}),
        settled_holds as (
          update holds h set status = x.status, settled_at = ${now}::timestamptz, settle_request_hash = x.hash, settle_response = x.response

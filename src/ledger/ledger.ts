@@ -2,10 +2,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Transaction } from '../../entities';
 import { DomainError, UserErrorCode } from '../errors';
 import { publishLowBalanceAlerts, lowBalanceCtes, LOW_BALANCE_ALERTS_JSON } from '../alerts/low-balance';
-import { recordset, textArray } from '../db/recordset';
+import { type ColumnType, recordset, textArray } from '../db/recordset';
 import { raw, type Sql, sql, type Statement } from '../db/sql';
 import { type EventBus, type LowBalanceAlertEvent, TOPICS } from '../realtime/pubsub';
-import { BalanceOutOfRange, GuardRefusal, type LedgerEntry, LedgerPlan, type LockedWallet } from './plan';
+import { BalanceOutOfRange, GuardRefusal, type LedgerEntry, LedgerPlan, type LockedWallet, type PlannedRow } from './plan';
 
 export { Guard, type LedgerEntry, type LockedWallet, LedgerPlan } from './plan';
 
@@ -91,6 +91,71 @@ export async function lockWallets(tx: EntityManager, walletIds: Iterable<string>
   return (await runOn(tx)<LockedWalletRow>(lockWalletsStatement(walletIds))).map(lockedWallet);
 }
 
+/** The ledger's columns, as a posting sends them; the first eight are never null. */
+const ROW_COLUMNS = {
+  id: 'text',
+  wallet_id: 'text',
+  organization_id: 'text',
+  type: 'text',
+  amount: 'bigint',
+  balance_after: 'bigint',
+  description: 'text',
+  actor: 'text',
+  counterparty_wallet_id: 'text',
+  idempotency_key: 'text',
+  api_key_id: 'text',
+  identity_id: 'text',
+  project_id: 'text',
+  model: 'text',
+  input_tokens: 'bigint',
+  output_tokens: 'bigint',
+  hold_id: 'text',
+  routing_mode: 'text',
+  cached_input_tokens: 'bigint',
+  cache_write_tokens: 'bigint',
+  reasoning_tokens: 'bigint',
+  images: 'bigint',
+  provider_cost: 'bigint',
+  markup: 'bigint',
+  provider_reported: 'boolean',
+} as const satisfies Record<string, ColumnType>;
+type RowColumn = keyof typeof ROW_COLUMNS;
+const ALWAYS_SENT = new Set<RowColumn>(['id', 'wallet_id', 'organization_id', 'type', 'amount', 'balance_after', 'description', 'actor']);
+
+/** What a model call left at its default is stored as null: DIRECT routing, nothing cached, no reasoning, no image, the catalog's price. */
+const unlessZero = (value: bigint | undefined) => (value ? String(value) : null);
+
+function rowValues(row: PlannedRow): Record<RowColumn, string | boolean | null> {
+  const { usage } = row;
+  return {
+    id: row.id,
+    wallet_id: row.walletId,
+    organization_id: row.organizationId,
+    type: row.type,
+    amount: String(row.amount),
+    balance_after: String(row.balanceAfter),
+    description: row.description,
+    actor: row.actor,
+    counterparty_wallet_id: row.counterpartyWalletId ?? null,
+    idempotency_key: row.idempotencyKey ?? null,
+    api_key_id: usage?.apiKeyId ?? null,
+    identity_id: usage?.identityId ?? null,
+    project_id: usage?.projectId ?? null,
+    model: usage?.model ?? null,
+    input_tokens: usage ? String(usage.inputTokens) : null,
+    output_tokens: usage ? String(usage.outputTokens) : null,
+    hold_id: usage?.holdId ?? null,
+    routing_mode: usage && usage.routingMode !== 'DIRECT' ? usage.routingMode : null,
+    cached_input_tokens: unlessZero(usage?.cachedInputTokens),
+    cache_write_tokens: unlessZero(usage?.cacheWriteTokens),
+    reasoning_tokens: unlessZero(usage?.reasoningTokens),
+    images: unlessZero(usage?.images),
+    provider_cost: usage ? String(usage.providerCost) : null,
+    markup: usage ? String(usage.markup) : null,
+    provider_reported: usage?.providerReported ? true : null,
+  };
+}
+
 /**
  * The ledger's part of the statement that commits a posting: common table expressions (with no
  * leading `with`), a check that is false when a wallet is not as it was locked, and the
@@ -111,46 +176,11 @@ export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: St
       held_delta: String(held - locked.held),
     })),
   );
-  const rows = recordset(
-    {
-      id: 'text',
-      wallet_id: 'text',
-      organization_id: 'text',
-      type: 'text',
-      amount: 'bigint',
-      balance_after: 'bigint',
-      description: 'text',
-      actor: 'text',
-      counterparty_wallet_id: 'text',
-      idempotency_key: 'text',
-      api_key_id: 'text',
-      identity_id: 'text',
-      project_id: 'text',
-      model: 'text',
-      input_tokens: 'bigint',
-      output_tokens: 'bigint',
-      hold_id: 'text',
-    },
-    plan.rows.map((row) => ({
-      id: row.id,
-      wallet_id: row.walletId,
-      organization_id: row.organizationId,
-      type: row.type,
-      amount: String(row.amount),
-      balance_after: String(row.balanceAfter),
-      description: row.description,
-      actor: row.actor,
-      counterparty_wallet_id: row.counterpartyWalletId ?? null,
-      idempotency_key: row.idempotencyKey ?? null,
-      api_key_id: row.usage?.apiKeyId ?? null,
-      identity_id: row.usage?.identityId ?? null,
-      project_id: row.usage?.projectId ?? null,
-      model: row.usage?.model ?? null,
-      input_tokens: row.usage ? String(row.usage.inputTokens) : null,
-      output_tokens: row.usage ? String(row.usage.outputTokens) : null,
-      hold_id: row.usage?.holdId ?? null,
-    })),
-  );
+  // A column null in every row is left to its default: a posting of plain calls (the hot path)
+  // sends and parses none of what they did not use.
+  const values = plan.rows.map(rowValues);
+  const columns = (Object.keys(ROW_COLUMNS) as RowColumn[]).filter((column) => ALWAYS_SENT.has(column) || values.some((row) => row[column] !== null));
+  const rows = recordset(Object.fromEntries(columns.map((column) => [column, ROW_COLUMNS[column]])), values);
   const inQuestion = accounts.filter((account) => account.lowBalanceInQuestion);
   const lowBalance =
     inQuestion.length > 0
@@ -163,23 +193,23 @@ export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: St
           where w.id = x.id and w.balance = x.balance_before and w.held = x.held_before
           returning w.id),
        ledger_rows as (
-         insert into transactions (id, wallet_id, organization_id, type, amount, balance_after, description, actor,
-                                   counterparty_wallet_id, idempotency_key, api_key_id, identity_id, project_id, model,
-                                   input_tokens, output_tokens, hold_id, created_at)
+         insert into transactions (${raw(columns.join(', '))}, created_at)
          select x.*, posted_at.t
            from ${rows}
           cross join (select coalesce(${postedAt}::timestamptz, clock_timestamp()) as t) as posted_at
-         returning wallet_id, api_key_id, identity_id, project_id, model, amount, input_tokens, output_tokens, created_at),
+         returning wallet_id, api_key_id, identity_id, project_id, model, amount, input_tokens, output_tokens, provider_cost, markup, created_at),
        ledger_usage as (
-         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests)
+         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests,
+                                   provider_cost, markup)
          select wallet_id, date_trunc('hour', created_at, 'UTC'), api_key_id, identity_id, project_id, model,
-                -sum(amount), sum(input_tokens), sum(output_tokens), count(*)
+                -sum(amount), sum(input_tokens), sum(output_tokens), count(*), sum(provider_cost), sum(markup)
            from ledger_rows
           where api_key_id is not null
           group by 1, 2, 3, 4, 5, 6
          on conflict on constraint usage_hourly_key do update
             set cost = usage_hourly.cost + excluded.cost, input_tokens = usage_hourly.input_tokens + excluded.input_tokens,
-                output_tokens = usage_hourly.output_tokens + excluded.output_tokens, requests = usage_hourly.requests + excluded.requests)${
+                output_tokens = usage_hourly.output_tokens + excluded.output_tokens, requests = usage_hourly.requests + excluded.requests,
+                provider_cost = usage_hourly.provider_cost + excluded.provider_cost, markup = usage_hourly.markup + excluded.markup)${
                   lowBalance ? sql`,\n       ${lowBalanceCtes(lowBalance)}` : raw('')
                 }`;
   return {

@@ -28,15 +28,25 @@ export function spendable(balance: bigint, held: bigint, guard: Guard): bigint |
   }
 }
 
-/** What a model call charged: who it counts against and what it used (the usage rollup's keys). */
+/** What a model call charged: who it counts against (the usage rollup's keys), what it used, how its cost splits. */
 export interface Usage {
   apiKeyId: string;
   identityId: string | null;
   projectId: string | null;
   model: string;
+  routingMode: string;
+  holdId: string | null;
   inputTokens: bigint;
   outputTokens: bigint;
-  holdId: string | null;
+  cachedInputTokens: bigint;
+  cacheWriteTokens: bigint;
+  reasoningTokens: bigint;
+  images: bigint;
+  /** The row's amount = provider cost + markup. */
+  providerCost: bigint;
+  markup: bigint;
+  /** The provider reported its cost (bring-your-own-key, tools), rather than the catalog pricing the usage. */
+  providerReported: boolean;
 }
 
 export interface LedgerEntry {

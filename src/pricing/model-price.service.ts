@@ -9,27 +9,50 @@ import { requireNonNegative, requireText } from '../validation';
 
 export const MAX_MODEL_ID_LENGTH = 200;
 
-export interface ModelPriceSetInput {
-  model: string;
-  /** Nano-USD per 1M input tokens. */
+/** A price as an input gives it, in nano-USD: per 1M tokens, per call, per image; optional components left out are none. */
+export interface PriceInput {
   inputPricePerMillion: bigint;
-  /** Nano-USD per 1M output tokens. */
   outputPricePerMillion: bigint;
+  cachedInputPricePerMillion?: bigint | null;
+  cacheWritePricePerMillion?: bigint | null;
+  reasoningPricePerMillion?: bigint | null;
+  pricePerRequest?: bigint | null;
+  pricePerImage?: bigint | null;
 }
+
+export interface ModelPriceSetInput extends PriceInput {
+  model: string;
+}
+
+/** The price's components as columns (null: none), each checked; `at` is where the price is in the input ('' or 'price.'). */
+export function priceColumns(input: PriceInput, at: '' | 'price.'): Record<(typeof PRICE_COLUMNS)[number], string | null> {
+  const { cachedInputPricePerMillion: cached, cacheWritePricePerMillion: cacheWrite, reasoningPricePerMillion: reasoning, pricePerRequest, pricePerImage } = input;
+  const text = (value: bigint | null) => (value === null ? null : value.toString());
+  return {
+    input_price: text(requireNonNegative(input.inputPricePerMillion, `${at}inputPricePerMillion`)),
+    output_price: text(requireNonNegative(input.outputPricePerMillion, `${at}outputPricePerMillion`)),
+    cached_input_price: text(cached == null ? null : requireNonNegative(cached, `${at}cachedInputPricePerMillion`)),
+    cache_write_price: text(cacheWrite == null ? null : requireNonNegative(cacheWrite, `${at}cacheWritePricePerMillion`)),
+    reasoning_price: text(reasoning == null ? null : requireNonNegative(reasoning, `${at}reasoningPricePerMillion`)),
+    request_price: text(pricePerRequest == null ? null : requireNonNegative(pricePerRequest, `${at}pricePerRequest`)),
+    image_price: text(pricePerImage == null ? null : requireNonNegative(pricePerImage, `${at}pricePerImage`)),
+  };
+}
+
+export const PRICE_COLUMNS = ['input_price', 'output_price', 'cached_input_price', 'cache_write_price', 'reasoning_price', 'request_price', 'image_price'] as const;
 
 /** Sets the price of a model, adding the model if it is new; prices apply to calls authorized afterwards. */
 export async function setModelPrice({ em, now }: Pick<Deps, 'em' | 'now'>, _admin: AdminActor, input: ModelPriceSetInput): Promise<ModelPrice> {
   const model = requireText(input.model, 'model', MAX_MODEL_ID_LENGTH);
-  const inputPrice = requireNonNegative(input.inputPricePerMillion, 'inputPricePerMillion');
-  const outputPrice = requireNonNegative(input.outputPricePerMillion, 'outputPricePerMillion');
+  const columns = priceColumns(input, '');
   return inTransaction(em, async (tx) => {
     // One statement, so that two admins setting a new model at once both succeed (the last wins).
     await tx.execute(
-      `insert into model_prices (model, input_price, output_price, updated_at)
-       values (?, ?::bigint, ?::bigint, ?::timestamptz)
+      `insert into model_prices (model, ${PRICE_COLUMNS.join(', ')}, updated_at)
+       values (?, ${PRICE_COLUMNS.map(() => '?::bigint').join(', ')}, ?::timestamptz)
        on conflict (model) do update
-          set input_price = excluded.input_price, output_price = excluded.output_price, updated_at = excluded.updated_at`,
-      [model, inputPrice.toString(), outputPrice.toString(), now().toISOString()],
+          set ${PRICE_COLUMNS.map((column) => `${column} = excluded.${column}`).join(', ')}, updated_at = excluded.updated_at`,
+      [model, ...PRICE_COLUMNS.map((column) => columns[column]), now().toISOString()],
     );
     return tx.findOneOrFail(ModelPrice, { model });
   });
