@@ -1,5 +1,6 @@
-import { BigIntType, Entity, Index, ManyToOne, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
+import { BigIntType, Entity, ManyToOne, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../src/ids';
+import { OptionalPriceComponents } from './model-price.entity';
 import { Organization } from './organization.entity';
 
 /**
@@ -8,8 +9,7 @@ import { Organization } from './organization.entity';
  * one model, or neither: the agreement for that scope ended.
  */
 @Entity({ tableName: 'negotiated_prices' })
-@Index({ properties: ['organization', 'model', 'effectiveFrom'] })
-export class NegotiatedPrice {
+export class NegotiatedPrice extends OptionalPriceComponents {
   @PrimaryKey({ type: 'text' })
   id: string = newId('negotiatedPrice');
 
@@ -23,26 +23,12 @@ export class NegotiatedPrice {
   @Property({ type: 'integer', nullable: true })
   discountBps?: number | null;
 
+  /** With `outputPrice`, a fixed price of the model (the optional components beside them). */
   @Property({ type: new BigIntType('bigint'), nullable: true })
   inputPrice?: bigint | null;
 
   @Property({ type: new BigIntType('bigint'), nullable: true })
   outputPrice?: bigint | null;
-
-  @Property({ type: new BigIntType('bigint'), nullable: true })
-  cachedInputPrice?: bigint | null;
-
-  @Property({ type: new BigIntType('bigint'), nullable: true })
-  cacheWritePrice?: bigint | null;
-
-  @Property({ type: new BigIntType('bigint'), nullable: true })
-  reasoningPrice?: bigint | null;
-
-  @Property({ type: new BigIntType('bigint'), nullable: true })
-  requestPrice?: bigint | null;
-
-  @Property({ type: new BigIntType('bigint'), nullable: true })
-  imagePrice?: bigint | null;
 
   @Property({ type: 'timestamptz', length: 3 })
   effectiveFrom!: Date;

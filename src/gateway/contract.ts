@@ -1,5 +1,7 @@
 /** The gateway contract of DESIGN.md §6: what the gateway sends and what it is answered. */
 
+import type { CallQuantities } from '../pricing/cost';
+
 export enum DenialCode {
   INVALID_API_KEY = 'INVALID_API_KEY',
   INSUFFICIENT_CREDITS = 'INSUFFICIENT_CREDITS',
@@ -71,16 +73,6 @@ export enum RoutingMode {
   DIRECT = 'DIRECT',
   AUTO = 'AUTO',
   TIER = 'TIER',
-}
-
-/** What a call used: input and output are the plain tokens; the rest is counted apart (0 when not reported). */
-export interface CallQuantities {
-  inputTokens: bigint;
-  outputTokens: bigint;
-  cachedInputTokens: bigint;
-  cacheWriteTokens: bigint;
-  reasoningTokens: bigint;
-  images: bigint;
 }
 
 /** A call's usage as reported: its quantities, and the provider's own cost when it reported one. */

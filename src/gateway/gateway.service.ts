@@ -1,7 +1,8 @@
 import { MalformedInputError } from '../errors';
 import { parseId } from '../ids';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '../idempotency';
-import { type CallQuantities, type DebitRequest, type GatewayOutcome, type GatewayRequest, type Maxima, type ReportedUsage, RoutingMode } from './contract';
+import type { CallQuantities } from '../pricing/cost';
+import { type DebitRequest, type GatewayOutcome, type GatewayRequest, type Maxima, type ReportedUsage, RoutingMode } from './contract';
 import type { DebitEngine } from './engine';
 
 /** Larger counts are no real request: refused before anything is decided. */

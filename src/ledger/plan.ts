@@ -1,5 +1,6 @@
 import type { TransactionType } from '../../entities';
 import { idSequence } from '../ids';
+import type { CallQuantities } from '../pricing/cost';
 
 /**
  * How far a debit may take a wallet: the one guard rule of every debit (DESIGN §4).
@@ -29,19 +30,13 @@ export function spendable(balance: bigint, held: bigint, guard: Guard): bigint |
 }
 
 /** What a model call charged: who it counts against (the usage rollup's keys), what it used, how its cost splits. */
-export interface Usage {
+export interface Usage extends CallQuantities {
   apiKeyId: string;
   identityId: string | null;
   projectId: string | null;
   model: string;
   routingMode: string;
   holdId: string | null;
-  inputTokens: bigint;
-  outputTokens: bigint;
-  cachedInputTokens: bigint;
-  cacheWriteTokens: bigint;
-  reasoningTokens: bigint;
-  images: bigint;
   /** The row's amount = provider cost + markup. */
   providerCost: bigint;
   markup: bigint;

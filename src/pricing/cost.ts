@@ -20,15 +20,18 @@ export interface TokenPrice {
   imagePrice?: bigint | null;
 }
 
-/** What a call used. Input and output are the uncached, non-reasoning tokens; the rest are counted apart. */
-export interface CallUsage {
+/** What a call used: input and output are the plain tokens (uncached, not reasoning); the rest is counted apart. */
+export interface CallQuantities {
   inputTokens: bigint;
   outputTokens: bigint;
-  cachedInputTokens?: bigint;
-  cacheWriteTokens?: bigint;
-  reasoningTokens?: bigint;
-  images?: bigint;
+  cachedInputTokens: bigint;
+  cacheWriteTokens: bigint;
+  reasoningTokens: bigint;
+  images: bigint;
 }
+
+/** A call's quantities, those beyond input and output 0 when left out. */
+export type CallUsage = Pick<CallQuantities, 'inputTokens' | 'outputTokens'> & Partial<CallQuantities>;
 
 /** How a call is priced: the model's price, the markup of its routing mode in its workspace, a negotiated discount. */
 export interface CallPricing {
