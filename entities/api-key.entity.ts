@@ -1,6 +1,7 @@
 import { BigIntType, Entity, Enum, ManyToOne, type Opt, PrimaryKey, Property } from '@mikro-orm/core';
 import { newId } from '../src/ids';
 import { KeyLimitPeriod } from '../src/limits/periods';
+import { Member } from './member.entity';
 import { Organization } from './organization.entity';
 import { Project } from './project.entity';
 import { Wallet } from './wallet.entity';
@@ -23,6 +24,10 @@ export class ApiKey {
 
   @ManyToOne(() => Project, { nullable: true })
   project?: Project | null;
+
+  /** The member the key belongs to; null for keys made before keys had owners. */
+  @ManyToOne(() => Member, { nullable: true, fieldName: 'owner_member_id' })
+  owner?: Member | null;
 
   @Property({ type: 'text' })
   name!: string;

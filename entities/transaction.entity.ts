@@ -65,6 +65,10 @@ export class Transaction {
   @Property({ type: 'text', nullable: true })
   model?: string | null;
 
+  /** The member who owned the key when the call was made; null for keys without an owner. */
+  @Property({ type: 'text', nullable: true })
+  memberId?: string | null;
+
   @Property({ type: new BigIntType('bigint'), nullable: true })
   inputTokens?: bigint | null;
 

@@ -42,6 +42,7 @@ function keyRow(over: Partial<KeyRow> = {}): KeyRow {
     workspace_id: 'ws_1',
     wallet_id: 'wal_1',
     project_id: null,
+    owner_member_id: 'mem_1',
     secret_hash: hashToken(SECRET),
     cost_limit: null,
     token_limit: null,
@@ -67,6 +68,7 @@ function holdRow(over: Partial<HoldRow> = {}): HoldRow {
     api_key_id: 'key_1',
     identity_id: null,
     project_id: null,
+    member_id: 'mem_1',
     model: MODEL,
     amount: String(COST),
     tokens: '1500',
@@ -162,6 +164,11 @@ describe('a debit', () => {
     expect(wallet.balance).toBe(100_000_000n - COST);
   });
 
+  it("counts for the key's owner; a key without one counts for no member", () => {
+    expect(run([debit()]).plan.rows[0].usage).toMatchObject({ apiKeyId: 'key_1', memberId: 'mem_1' });
+    expect(run([debit()], { key: { owner_member_id: null } }).plan.rows[0].usage).toMatchObject({ apiKeyId: 'key_1', memberId: null });
+  });
+
   it('is decided against the ones before it in the batch: a wallet funded for two refuses the third', () => {
     const { codes, refusedForCredits, wallet } = run([debit(), debit(), debit()], { wallet: { balance: 2n * COST } });
     expect(codes).toEqual(['ALLOWED', 'ALLOWED', DenialCode.INSUFFICIENT_CREDITS]);
@@ -243,7 +250,7 @@ describe('holds', () => {
     const { outcomes, wallet, plan, settledHolds } = run([capture(1000n, 500n)], { wallet: { balance: 2n * COST, held: 2n * COST }, holds: [holdRow()] });
     expect(outcomes[0]).toMatchObject({ allowed: true, cost: COST, charged: COST, availableBalance: COST - COST });
     expect(wallet.held).toBe(COST);
-    expect(plan.rows[0]).toMatchObject({ guard: Guard.BALANCE, usage: expect.objectContaining({ holdId: 'hold_1' }) });
+    expect(plan.rows[0]).toMatchObject({ guard: Guard.BALANCE, usage: expect.objectContaining({ holdId: 'hold_1', memberId: 'mem_1' }) });
     expect(settledHolds.get('hold_1')?.status).toBe('CAPTURED');
   });
 

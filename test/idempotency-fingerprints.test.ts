@@ -2,7 +2,7 @@ import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-se
 import { ADMIN_TOKEN, GATEWAY_TOKEN, startTestApp, type TestApp } from './support/app';
 import { ADJUST, createWorkspace, fund, organizationWithWorkspace, TRANSFER, unique } from './support/fixtures';
 import { AUTHORIZE, CAPTURE, createApiKey, DEBIT, DEBIT_BATCH, gatewaySetup, RELEASE, requestKey, setModelPrice, walletState } from './support/gateway';
-import { paymentsOptions, saveCard } from './support/payments';
+import { buyingOrganization, paymentsOptions, saveCard } from './support/payments';
 
 /**
  * Every mutation that takes an idempotency key (and the settling of a hold, keyed by the hold)
@@ -34,7 +34,7 @@ describe('purchaseCreate', () => {
   const CARD_MUTATION = (name: string) => `mutation ($input: ${name[0].toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) { userErrors { code } } }`;
 
   it('a retry after the default card changed, or went, gets the first purchase; naming a card is another request', async () => {
-    const org = await organizationWithWorkspace(app);
+    const org = await buyingOrganization(app);
     const buy = async (input: Record<string, unknown>) => (await app.data(PURCHASE, { input }, org.ownerToken)).purchaseCreate;
     const visa = await saveCard(app, stripe, org.ownerToken, 'pm_card_visa');
     const mastercard = await saveCard(app, stripe, org.ownerToken, 'pm_card_mastercard');
@@ -66,7 +66,7 @@ describe('purchaseCreate', () => {
   });
 
   it('a named card is compared as sent, not as trimmed', async () => {
-    const org = await organizationWithWorkspace(app);
+    const org = await buyingOrganization(app);
     const input = { workspaceId: org.workspaceId, amount: '5', paymentMethodId: 'pm_card_visa', idempotencyKey: unique('named card') };
     const first = (await app.data(PURCHASE, { input }, org.ownerToken)).purchaseCreate;
     expect(first.purchase.status).toBe('SUCCEEDED');

@@ -7,7 +7,7 @@ import { DEFAULT_SECRET_KEY, type PaymentsServer, startPaymentsServer } from '..
 import { createStripe } from '../src/payments/stripe';
 import { startTestApp, type TestApp } from './support/app';
 import { eventually, organizationWithWorkspace, unique } from './support/fixtures';
-import { WEBHOOK_SECRET } from './support/payments';
+import { buyingOrganization, WEBHOOK_SECRET } from './support/payments';
 import { freePort } from './support/process';
 
 const ROOT = join(__dirname, '..');
@@ -119,7 +119,7 @@ describe('the payments server with tollgate', () => {
   });
 
   it('3-D Secure on its page: Fail fails the purchase with Stripe\'s reason, Complete credits it', async () => {
-    const org = await organizationWithWorkspace(app);
+    const org = await buyingOrganization(app);
     const failing = await buy(org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
     expect(failing.purchase.status).toBe('REQUIRES_ACTION');
     const failingId = failing.clientSecret!.split('_secret_')[0];
@@ -147,7 +147,7 @@ describe('the payments server with tollgate', () => {
   });
 
   it('3-D Secure from the command line: fail', async () => {
-    const org = await organizationWithWorkspace(app);
+    const org = await buyingOrganization(app);
     const { purchase, clientSecret } = await buy(org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
     const run = await paymentsLocal(['fail', clientSecret!], { PAYMENTS_LOCAL_PORT: String(port) });
     expect(run).toEqual({
@@ -159,7 +159,7 @@ describe('the payments server with tollgate', () => {
   });
 
   it('sends a declined payment as payment_intent.payment_failed, and says so', async () => {
-    const org = await organizationWithWorkspace(app);
+    const org = await buyingOrganization(app);
     const { purchase } = await buy(org.ownerToken, org.workspaceId, '10', 'pm_card_chargeDeclined');
     expect(purchase.status).toBe('FAILED');
     const intent = [...payments.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
@@ -168,7 +168,7 @@ describe('the payments server with tollgate', () => {
   });
 
   it('refunds through its API as Stripe does; tollgate takes the credits back when charge.refunded comes', async () => {
-    const org = await organizationWithWorkspace(app);
+    const org = await buyingOrganization(app);
     const { purchase } = await buy(org.ownerToken, org.workspaceId, '50', 'pm_card_visa');
     const intent = [...payments.paymentIntents.values()].find((candidate) => candidate.metadata.purchase_id === purchase.id)!;
     const stripe = new Stripe(payments.secretKey, { host: '127.0.0.1', port, protocol: 'http' });

@@ -140,7 +140,7 @@ describe('README: Try purchases offline', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('works as written: a card saved, credits bought, 3-D Secure passed, an auto top-up and a refund', async () => {
+  it('works as written: billing details set, a card saved, credits bought, 3-D Secure passed, an auto top-up and a refund', async () => {
     const [payments, printed, tollgate, ...steps] = readmeBlocks('Try purchases offline');
     expect([payments.command, printed.command, tollgate.command]).toEqual([true, false, true]);
     // tollgate gets a free port instead of 4000 (never used on this machine), and the payments

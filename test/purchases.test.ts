@@ -2,7 +2,7 @@ import { type PaymentsServer, startPaymentsServer } from '../src/dev/payments-se
 import { ADMIN_TOKEN, startTestApp, type TestApp } from './support/app';
 import { ADJUST, codes, createMemberWithToken, createOrganization, createWorkspace, organizationWithWorkspace, unique } from './support/fixtures';
 import { debit, gatewaySetup } from './support/gateway';
-import { paymentsOptions, saveCard, sendWebhook } from './support/payments';
+import { buyingOrganization, paymentsOptions, saveCard, sendWebhook, withBillingProfile } from './support/payments';
 
 const PURCHASE = `mutation ($input: PurchaseCreateInput!) {
   purchaseCreate(input: $input) { purchase { id kind amount bonus status failureReason completedAt } clientSecret userErrors { field code message } }
@@ -56,14 +56,14 @@ describe('purchaseCreate', () => {
   });
 
   it('fails a purchase with a card Stripe does not know, with its reason', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_not_a_card');
     expect(purchase).toMatchObject({ status: 'FAILED', failureReason: "No such PaymentMethod: 'pm_not_a_card'" });
     expect((await walletOf(org.walletId, org.ownerToken)).balance).toBe('0');
   });
 
   it('charges the card and credits the amount: minimum $5, whole cents', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     for (const amount of ['4.99', '5.001']) {
       expect((await buy(paid, org.ownerToken, org.workspaceId, amount)).userErrors).toEqual([expect.objectContaining({ field: ['input', 'amount'], code: 'INVALID' })]);
     }
@@ -84,7 +84,7 @@ describe('purchaseCreate', () => {
     ['499.99', '99.998'],
     ['500', '125'],
   ])('adds the bonus of its tier: $%s gets %s', async (amount, bonus) => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, amount);
     expect(purchase).toMatchObject({ amount, bonus, status: 'SUCCEEDED' });
     const wallet = await walletOf(org.walletId, org.ownerToken);
@@ -93,14 +93,14 @@ describe('purchaseCreate', () => {
   });
 
   it("records a declined card as FAILED with Stripe's reason, and credits nothing", async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const result = await buy(paid, org.ownerToken, org.workspaceId, '20', 'pm_card_chargeDeclined');
     expect(result).toMatchObject({ purchase: { status: 'FAILED', failureReason: 'Your card was declined.' }, userErrors: [] });
     expect(await walletOf(org.walletId, org.ownerToken)).toEqual({ balance: '0', transactions: { nodes: [] } });
   });
 
   it('charges once for a retried request, and refuses the same key with another amount', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const idempotencyKey = unique('retried');
     const first = await buy(paid, org.ownerToken, org.workspaceId, '60', 'pm_card_visa', idempotencyKey);
     const again = await Promise.all([1, 2, 3].map(() => buy(paid, org.ownerToken, org.workspaceId, '60', 'pm_card_visa', idempotencyKey)));
@@ -113,7 +113,7 @@ describe('purchaseCreate', () => {
   });
 
   it('charges once when retries arrive while the first attempt is still with Stripe', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const idempotencyKey = unique('concurrent');
     let release!: () => void;
     let arrived!: () => void;
@@ -137,7 +137,7 @@ describe('purchaseCreate', () => {
   });
 
   it('is for owners and admins', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const member = await createMemberWithToken(paid, org.ownerToken, 'MEMBER');
     expect(codes(await paid.gql(PURCHASE, { input: { workspaceId: org.workspaceId, amount: '5', paymentMethodId: 'pm_card_visa', idempotencyKey: 'k' } }, member.token))).toEqual([
       'FORBIDDEN',
@@ -150,7 +150,7 @@ describe('purchaseCreate', () => {
 
 describe('3-D Secure and webhooks', () => {
   it('waits for authentication, then credits once when the webhook says it succeeded, however often it comes', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const idempotencyKey = unique('secure');
     const result = await buy(paid, org.ownerToken, org.workspaceId, '100', 'pm_card_authenticationRequired', idempotencyKey);
     expect(result.purchase.status).toBe('REQUIRES_ACTION');
@@ -168,7 +168,7 @@ describe('3-D Secure and webhooks', () => {
   });
 
   it('credits once when the webhook arrives before the answer of the confirmation', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     stripe.beforeIntentAnswer = async (intent) => {
       expect(await sendWebhook(paid, 'payment_intent.succeeded', intent)).toBe(200);
     };
@@ -183,7 +183,7 @@ describe('3-D Secure and webhooks', () => {
   });
 
   it('credits once when the webhook arrives after the confirmation already did', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '100');
     const intent = intentOf(purchase.id);
     expect(await sendWebhook(paid, 'payment_intent.succeeded', intent)).toBe(200);
@@ -191,7 +191,7 @@ describe('3-D Secure and webhooks', () => {
   });
 
   it('refuses a webhook with a bad signature (400) and credits nothing', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
     const intent = (await stripe.authenticate(intentOf(result.purchase.id).id, 'complete')).object;
     expect(await sendWebhook(paid, 'payment_intent.succeeded', intent, undefined, 'whsec_not_ours')).toBe(400);
@@ -201,7 +201,7 @@ describe('3-D Secure and webhooks', () => {
   });
 
   it('marks a purchase FAILED when the payment fails after authentication', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const result = await buy(paid, org.ownerToken, org.workspaceId, '10', 'pm_card_authenticationRequired');
     const intent = intentOf(result.purchase.id);
     const failed = { ...intent, status: 'requires_payment_method', last_payment_error: { message: 'The card holder did not authenticate.' } };
@@ -213,7 +213,7 @@ describe('3-D Secure and webhooks', () => {
 
 describe('purchase history', () => {
   it('lists purchases newest first with their bonus and status, by kind', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     await buy(paid, org.ownerToken, org.workspaceId, '50');
     await buy(paid, org.ownerToken, org.workspaceId, '20', 'pm_card_chargeDeclined');
     await buy(paid, org.ownerToken, org.workspaceId, '100');
@@ -231,6 +231,7 @@ describe('purchase history', () => {
 describe('refunds', () => {
   it('take back the refunded amount and its share of the bonus, once, even below zero; the wallet then spends nothing', async () => {
     const fixture = await gatewaySetup(paid, null);
+    await withBillingProfile(paid, fixture.ownerToken);
     const { purchase } = await buy(paid, fixture.ownerToken, fixture.workspaceId, '100');
     const intent = intentOf(purchase.id);
     const spent = await paid.data(ADJUST, { input: { walletId: fixture.walletId, amount: '-100', description: 'spent', idempotencyKey: unique('spent') } }, ADMIN_TOKEN);
@@ -261,7 +262,7 @@ describe('saved cards', () => {
   const cardsOf = async (token: string) => (await paid.data(CARDS, {}, token)).organization.paymentMethods as Array<{ id: string; brand: string; isDefault: boolean }>;
 
   it('saves cards, the first as the default, charges the default when a purchase names none, and moves the default on removal', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     expect((await buy(paid, org.ownerToken, org.workspaceId, '10', null)).userErrors).toEqual([expect.objectContaining({ code: 'NO_PAYMENT_METHOD' })]);
     const visa = await saveCard(paid, stripe, org.ownerToken, 'pm_card_visa');
     const mastercard = await saveCard(paid, stripe, org.ownerToken, 'pm_card_mastercard');
@@ -287,7 +288,7 @@ describe('saved cards', () => {
   });
 
   it('auto top-up: turned on with a threshold, an amount and a saved card; turned off with a reason when the last card goes', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const UPDATE = `mutation ($input: AutoTopUpUpdateInput!) {
       autoTopUpUpdate(input: $input) { wallet { autoTopUp { enabled threshold amount disabledReason } } userErrors { field code message } }
     }`;
@@ -315,7 +316,7 @@ describe('saved cards', () => {
   });
 
   it("forgets a card detached in Stripe, and refuses another organization's card", async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const other = await createOrganization(paid);
     const visa = await saveCard(paid, stripe, org.ownerToken, 'pm_card_visa');
     expect((await paid.data(REMOVE, { input: { paymentMethodId: visa } }, other.ownerToken)).paymentMethodRemove.userErrors).toEqual([{ code: 'NOT_FOUND' }]);
@@ -324,9 +325,57 @@ describe('saved cards', () => {
   });
 });
 
+describe('a billing profile', () => {
+  const AUTO_TOP_UP = `mutation ($input: AutoTopUpUpdateInput!) {
+    autoTopUpUpdate(input: $input) { wallet { autoTopUp { enabled threshold amount } } userErrors { field code message } }
+  }`;
+  const STATE = `query ($id: ID!) {
+    organization { purchases(first: 10) { nodes { id } } }
+    node(id: $id) { ... on Wallet { balance autoTopUp { enabled threshold amount } } }
+  }`;
+  const REQUIRED_TO_BUY = { field: null, code: 'BILLING_PROFILE_REQUIRED', message: 'A purchase needs a billing name and address: set them with billingProfileUpdate first' };
+  const REQUIRED_FOR_AUTO_TOP_UP = { field: null, code: 'BILLING_PROFILE_REQUIRED', message: 'Auto top-up buys credits: set a billing name and address with billingProfileUpdate first' };
+
+  /** Tries a purchase and turning auto top-up on; expects both refused with BILLING_PROFILE_REQUIRED, and nothing recorded here or asked of Stripe. */
+  async function expectRefused(org: Awaited<ReturnType<typeof organizationWithWorkspace>>, idempotencyKey: string) {
+    const before = await paid.data(STATE, { id: org.walletId }, org.ownerToken);
+    const requests = stripe.requests.length;
+    for (const paymentMethodId of ['pm_card_visa', null]) {
+      expect(await buy(paid, org.ownerToken, org.workspaceId, '50', paymentMethodId, idempotencyKey)).toEqual({ purchase: null, clientSecret: null, userErrors: [REQUIRED_TO_BUY] });
+    }
+    const turnOn = await paid.data(AUTO_TOP_UP, { input: { walletId: org.walletId, enabled: true, threshold: '20', amount: '50' } }, org.ownerToken);
+    expect(turnOn.autoTopUpUpdate).toEqual({ wallet: null, userErrors: [REQUIRED_FOR_AUTO_TOP_UP] });
+    expect(stripe.requests.length).toBe(requests);
+    expect(await paid.data(STATE, { id: org.walletId }, org.ownerToken)).toEqual(before);
+  }
+
+  it('is needed to buy credits or turn auto top-up on: refused with BILLING_PROFILE_REQUIRED, nothing recorded or charged; allowed once complete', async () => {
+    const org = await organizationWithWorkspace(paid);
+    const idempotencyKey = unique('first purchase');
+    await expectRefused(org, idempotencyKey);
+    // Turning auto top-up off needs no profile.
+    expect((await paid.data(AUTO_TOP_UP, { input: { walletId: org.walletId, enabled: false } }, org.ownerToken)).autoTopUpUpdate.userErrors).toEqual([]);
+
+    // A name without an address (a profile from before addresses were asked for) is not enough.
+    await paid.orm.em.fork().execute('update organizations set billing_name = ? where id = ?', ['ACME Inc.', org.organizationId]);
+    await expectRefused(org, idempotencyKey);
+
+    await withBillingProfile(paid, org.ownerToken);
+    // The refusals claimed nothing: the same idempotency key buys now.
+    const { purchase, userErrors } = await buy(paid, org.ownerToken, org.workspaceId, '50', 'pm_card_visa', idempotencyKey);
+    expect(userErrors).toEqual([]);
+    expect(purchase).toMatchObject({ status: 'SUCCEEDED', amount: '50', bonus: '5' });
+    await saveCard(paid, stripe, org.ownerToken, 'pm_card_visa');
+    expect((await paid.data(AUTO_TOP_UP, { input: { walletId: org.walletId, enabled: true, threshold: '20', amount: '50' } }, org.ownerToken)).autoTopUpUpdate).toEqual({
+      wallet: { autoTopUp: { enabled: true, threshold: '20', amount: '50' } },
+      userErrors: [],
+    });
+  });
+});
+
 describe('invoices', () => {
   it("issues one paid Stripe invoice per successful purchase, addressed from the billing profile", async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     await paid.data(
       `mutation ($input: BillingProfileUpdateInput!) { billingProfileUpdate(input: $input) { userErrors { code } } }`,
       { input: { name: 'ACME GmbH', address: { line1: 'Alexanderplatz 1', city: 'Berlin', postalCode: '10178', country: 'DE' } } },
@@ -353,7 +402,7 @@ describe('invoices', () => {
   });
 
   it('issues none for a failed purchase', async () => {
-    const org = await organizationWithWorkspace(paid);
+    const org = await buyingOrganization(paid);
     const { purchase } = await buy(paid, org.ownerToken, org.workspaceId, '20', 'pm_card_chargeDeclined');
     expect(ofPurchase(stripe.invoices, purchase.id)).toEqual([]);
   });

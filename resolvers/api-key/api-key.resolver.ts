@@ -1,10 +1,11 @@
 import { Arg, Ctx, FieldResolver, Mutation, Resolver, Root } from 'type-graphql';
-import type { ApiKey, Project, Workspace } from '../../entities';
+import type { ApiKey, Member, Project, Workspace } from '../../entities';
 import { MANAGERS, requireMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { parseId } from '../../src/ids';
 import { createApiKey, revokeApiKey, updateApiKey } from '../../src/keys/api-key.service';
 import { budgetOf, type BudgetOf, BudgetType, TokenBudgetType } from '../budget/budget.types';
+import { MemberType } from '../member/member.types';
 import { withUserErrors } from '../common.types';
 import { ProjectType } from '../project/project.types';
 import { Usage, usageOf } from '../usage/usage.types';
@@ -20,7 +21,7 @@ import {
 } from './api-key.types';
 
 /** An optional input id: checked when given, kept as null or undefined otherwise. */
-function optionalId(kind: 'project', value: string | null | undefined, argument: string): string | null | undefined {
+function optionalId(kind: 'project' | 'member', value: string | null | undefined, argument: string): string | null | undefined {
   return value == null ? value : parseId(kind, value, argument);
 }
 
@@ -31,17 +32,19 @@ export class ApiKeyResolver {
     const actor = requireMember(ctx.principal, MANAGERS);
     const workspaceId = parseId('workspace', input.workspaceId, 'input.workspaceId');
     const projectId = optionalId('project', input.projectId, 'input.projectId');
-    return withUserErrors(ctx, () => createApiKey(ctx, actor, { ...input, workspaceId, projectId }));
+    const ownerMemberId = optionalId('member', input.ownerMemberId, 'input.ownerMemberId');
+    return withUserErrors(ctx, () => createApiKey(ctx, actor, { ...input, workspaceId, projectId, ownerMemberId }));
   }
 
   @Mutation(() => ApiKeyUpdatePayload, {
-    description: "Changes a key's name, project or limits: left-out fields stay, null removes a limit, the project or the expiry",
+    description: "Changes a key's name, project, owner or limits: left-out fields stay, null removes a limit, the project or the expiry",
   })
   async apiKeyUpdate(@Ctx() ctx: Context, @Arg('input') input: ApiKeyUpdateInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
     const apiKeyId = parseId('apiKey', input.apiKeyId, 'input.apiKeyId');
     const projectId = optionalId('project', input.projectId, 'input.projectId');
-    return withUserErrors(ctx, async () => ({ apiKey: await updateApiKey(ctx, actor, { ...input, apiKeyId, projectId }) }));
+    const ownerMemberId = optionalId('member', input.ownerMemberId, 'input.ownerMemberId');
+    return withUserErrors(ctx, async () => ({ apiKey: await updateApiKey(ctx, actor, { ...input, apiKeyId, projectId, ownerMemberId }) }));
   }
 
   @Mutation(() => ApiKeyRevokePayload, { description: 'The gateway refuses the key from now on; revoking again changes nothing' })
@@ -59,6 +62,11 @@ export class ApiKeyResolver {
   @FieldResolver(() => ProjectType, { nullable: true, description: 'The project whose budget the key spends from' })
   async project(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<Project | null> {
     return apiKey.project ? ctx.loaders.project.load(apiKey.project.id) : null;
+  }
+
+  @FieldResolver(() => MemberType, { nullable: true, description: 'The member the key belongs to, whom its calls count for; null for keys made before keys had owners' })
+  async owner(@Root() apiKey: ApiKey, @Ctx() ctx: Context): Promise<Member | null> {
+    return apiKey.owner ? ctx.loaders.member.load(apiKey.owner.id) : null;
   }
 
   @FieldResolver(() => Usage)

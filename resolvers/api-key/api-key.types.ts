@@ -42,6 +42,9 @@ export class ApiKeyCreateInput {
   @Field(() => ID, { nullable: true, description: 'A project of the same workspace whose budget the key spends from' })
   projectId?: string | null;
 
+  @Field(() => ID, { nullable: true, description: 'A current member of the organization the key belongs to; by default the one who creates it' })
+  ownerMemberId?: string | null;
+
   @Field(() => BudgetInput, { nullable: true, description: `Most the key may spend per period. ${ONE_PERIOD}` })
   budget?: BudgetInput | null;
 
@@ -74,6 +77,9 @@ export class ApiKeyUpdateInput {
 
   @Field(() => ID, { nullable: true, description: `A project of the key's workspace. ${CLEARS}` })
   projectId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: "A current member of the organization: the key's calls count for them from now on. Null leaves it unchanged" })
+  ownerMemberId?: string | null;
 
   @Field(() => BudgetInput, { nullable: true, description: `${ONE_PERIOD} ${CLEARS}` })
   budget?: BudgetInput | null;

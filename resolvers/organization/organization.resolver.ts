@@ -5,6 +5,7 @@ import { NegotiatedPriceType } from '../negotiated-price/negotiated-price.types'
 import { removeAlertWebhook, setAlertWebhook } from '../../src/alerts/alert-webhooks';
 import { MANAGERS, readScope, requireAdmin, requireMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
+import { MoneyScalar } from '../../src/graphql/money.scalar';
 import { parseId } from '../../src/ids';
 import { createOrganization } from '../../src/organizations/organization.service';
 import { AlertConnection } from '../alert/alert.types';
@@ -44,6 +45,17 @@ export class OrganizationResolver {
       const { organization, owner, secret } = await createOrganization(ctx, admin, input);
       return { organization, owner, ownerToken: secret };
     });
+  }
+
+  @FieldResolver(() => MoneyScalar, { description: "The sum of its workspaces' wallet balances" })
+  async balance(@Root() organization: Organization, @Ctx() ctx: Context): Promise<bigint> {
+    return (await ctx.loaders.organizationBalance.load(organization.id)).balance;
+  }
+
+  @FieldResolver(() => MoneyScalar, { description: "The sum of its workspaces' available balances: the balances less what active gateway holds reserve" })
+  async availableBalance(@Root() organization: Organization, @Ctx() ctx: Context): Promise<bigint> {
+    const { balance, held } = await ctx.loaders.organizationBalance.load(organization.id);
+    return balance - held;
   }
 
   @FieldResolver(() => WorkspaceConnection, { description: 'Its workspaces, oldest first' })

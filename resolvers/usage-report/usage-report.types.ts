@@ -30,6 +30,9 @@ export class UsageFilterInput {
 
   @Field(() => [String], { nullable: true })
   models?: string[] | null;
+
+  @Field(() => [ID], { nullable: true, description: 'Calls made with keys these members owned at the time' })
+  memberIds?: string[] | null;
 }
 
 @ObjectType('UsageAmounts', { description: 'Captured gateway spend' })

@@ -10,6 +10,8 @@ export enum UsageGroup {
   IDENTITY = 'IDENTITY',
   API_KEY = 'API_KEY',
   MODEL = 'MODEL',
+  /** The member who owned the key when the call was made. */
+  MEMBER = 'MEMBER',
 }
 
 export interface UsageFilter {
@@ -20,6 +22,7 @@ export interface UsageFilter {
   identityIds?: string[] | null;
   apiKeyIds?: string[] | null;
   models?: string[] | null;
+  memberIds?: string[] | null;
 }
 
 export interface UsageAmounts {
@@ -39,6 +42,7 @@ export interface UsageRow extends UsageAmounts {
   identityId: string | null;
   apiKeyId: string | null;
   model: string | null;
+  memberId: string | null;
 }
 
 export interface UsageReport {
@@ -57,6 +61,7 @@ const GROUP_COLUMNS: Record<UsageGroup, string> = {
   [UsageGroup.IDENTITY]: 'u.identity_id',
   [UsageGroup.API_KEY]: 'u.api_key_id',
   [UsageGroup.MODEL]: 'u.model',
+  [UsageGroup.MEMBER]: 'u.member_id',
 };
 
 interface SumRow {
@@ -65,6 +70,7 @@ interface SumRow {
   identity_id: string | null;
   api_key_id: string | null;
   model: string | null;
+  member_id: string | null;
   cost: string;
   provider_cost: string;
   markup: string;
@@ -97,6 +103,7 @@ export async function usageReport({ em }: Pick<Deps, 'em'>, actor: Actor, { filt
       projectIds: parseIds('project', filter.projectIds, 'filter.projectIds'),
       identityIds: parseIds('identity', filter.identityIds, 'filter.identityIds'),
       apiKeyIds: parseIds('apiKey', filter.apiKeyIds, 'filter.apiKeyIds'),
+      memberIds: parseIds('member', filter.memberIds, 'filter.memberIds'),
     },
     groupBy,
   );
@@ -129,6 +136,7 @@ export async function sumUsage(em: EntityManager, organizationId: string, filter
   anyOf('u.identity_id', filter.identityIds);
   anyOf('u.api_key_id', filter.apiKeyIds);
   anyOf('u.model', filter.models);
+  anyOf('u.member_id', filter.memberIds);
 
   const wallets = `select id from wallets where organization_id = ?${filter.workspaceId ? ' and workspace_id = ?' : ''}`;
   const walletParams = filter.workspaceId ? [organizationId, filter.workspaceId] : [organizationId];
@@ -138,14 +146,14 @@ export async function sumUsage(em: EntityManager, organizationId: string, filter
   const selected = groups.map((group) => `${GROUP_COLUMNS[group]} as ${columnName(group)}`);
   const rows = await em.execute<SumRow[]>(
     `with u as (
-       select wallet_id, hour as at, api_key_id, identity_id, project_id, model, cost, provider_cost, markup, input_tokens, output_tokens, requests
+       select wallet_id, hour as at, api_key_id, identity_id, project_id, model, member_id, cost, provider_cost, markup, input_tokens, output_tokens, requests
          from usage_hourly
         where ${hours ? `wallet_id in (${wallets}) and hour >= ? and hour < ?` : 'false'}
 ${edges
   .map(
     () => `
        union all
-       select wallet_id, created_at, api_key_id, identity_id, project_id, model, -amount, coalesce(provider_cost, -amount), coalesce(markup, 0),
+       select wallet_id, created_at, api_key_id, identity_id, project_id, model, member_id, -amount, coalesce(provider_cost, -amount), coalesce(markup, 0),
               input_tokens, output_tokens, 1
          from transactions
         where type = 'DEDUCTION' and wallet_id in (${wallets}) and created_at >= ? and created_at < ?`,
@@ -169,6 +177,7 @@ ${edges
       identityId: row.identity_id ?? null,
       apiKeyId: row.api_key_id ?? null,
       model: row.model ?? null,
+      memberId: row.member_id ?? null,
       ...amounts(row),
     }));
   const total = reportRows.reduce(

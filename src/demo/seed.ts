@@ -14,6 +14,7 @@ import { upsertIdentity } from '../keys/identity.service';
 import { postEntries } from '../ledger/ledger';
 import { Period } from '../limits/periods';
 import { parseMoney } from '../money';
+import { updateBillingProfile } from '../payments/billing.service';
 import { createOrganization, issueToken } from '../organizations/organization.service';
 import { usageCost } from '../pricing/cost';
 import { setModelPrice } from '../pricing/model-price.service';
@@ -155,6 +156,12 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
     ownerEmail: 'owner@demo.tollgate.local',
   });
   const actor = ownerPrincipal(owner);
+  // A purchase needs a billing name and address: with these, buying credits works out of the box.
+  // Kept here only; the Stripe customer, when payments are on, is made from it on first need.
+  await updateBillingProfile({ em: deps.em, stripe: null }, actor, {
+    name: 'Demo Organization Inc.',
+    address: { line1: '1 Demo Street', city: 'San Francisco', postalCode: '94105', state: 'CA', country: 'US' },
+  });
   for (const { model, input, output } of DEMO_MODEL_PRICES) {
     await setModelPrice(deps, PLATFORM_ADMIN, { model, inputPricePerMillion: parseMoney(input), outputPricePerMillion: parseMoney(output) });
   }

@@ -25,7 +25,7 @@ import type { BatchReads, BatchSettings, HoldRow, IdentityRow, KeyRow, LockedSta
 import { type CountersOf, gatewayRequestHash, identityOf, subjectsOf } from './triage';
 
 /** A hold this batch creates, as its row is written (timestamps as ISO text). */
-export type NewHold = Omit<HoldRow, 'status' | 'created_at' | 'expires_at' | 'settle_request_hash' | 'settle_response'> & {
+export type NewHold = Omit<HoldRow, 'member_id' | 'status' | 'created_at' | 'expires_at' | 'settle_request_hash' | 'settle_response'> & {
   created_at: string;
   expires_at: string;
 };
@@ -161,7 +161,9 @@ export function decide(
    * Debits what a call was charged, as a DEDUCTION row with its usage; nothing to record for 0.
    * A charge cut short by the balance (a capture) recovers the provider's cost first.
    */
-  const post = (call: { walletId: string; model: string; routingMode: RoutingMode; idempotencyKey: string | null; holdId: string | null }, subjects: Subjects, usage: ReportedUsage, charge: Charge, charged: bigint) => {
+  const post = (
+    call: { walletId: string; memberId: string | null; model: string; routingMode: RoutingMode; idempotencyKey: string | null; holdId: string | null },
+    subjects: Subjects, usage: ReportedUsage, charge: Charge, charged: bigint) => {
     if (charged === 0n) return null;
     const providerCost = charge.providerCost < charged ? charge.providerCost : charged;
     return decisions.plan.post({
@@ -176,6 +178,7 @@ export function decide(
         apiKeyId: subjects.keyId,
         identityId: subjects.identityId,
         projectId: subjects.projectId,
+        memberId: call.memberId,
         model: call.model,
         routingMode: call.routingMode,
         holdId: call.holdId,
@@ -279,7 +282,7 @@ export function decide(
       outcome.cost = cost;
       outcome.charged = cost;
       outcome.transactionId = post(
-        { walletId: key.wallet_id, model: request.model, routingMode: request.routingMode, idempotencyKey: request.idempotencyKey, holdId: null },
+        { walletId: key.wallet_id, memberId: key.owner_member_id, model: request.model, routingMode: request.routingMode, idempotencyKey: request.idempotencyKey, holdId: null },
         subjects,
         request,
         charge!,
@@ -314,7 +317,13 @@ export function decide(
       cost,
       charged,
       hold: { id: hold.id, amount: BigInt(hold.amount), expiresAt: hold.expires_at },
-      transactionId: post({ walletId: hold.wallet_id, model: hold.model, routingMode: hold.routing_mode, idempotencyKey: null, holdId: hold.id }, subjects, request, charge, charged),
+      transactionId: post(
+        { walletId: hold.wallet_id, memberId: hold.member_id, model: hold.model, routingMode: hold.routing_mode, idempotencyKey: null, holdId: hold.id },
+        subjects,
+        request,
+        charge,
+        charged,
+      ),
       availableBalance: account.available,
     };
     decisions.settledHolds.set(hold.id, { status: 'CAPTURED', hash, response: outcome });

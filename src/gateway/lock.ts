@@ -25,7 +25,8 @@ export async function lockHolds(query: Sql, requests: GatewayRequest[]): Promise
   const ids = [...new Set(requests.flatMap((request) => (request.kind === 'capture' || request.kind === 'release' ? [request.holdId] : [])))];
   if (ids.length === 0) return holds;
   const rows = await query<HoldRow & { created_ms: string; expires_ms: string }>(
-    sql`select h.id, h.organization_id, h.wallet_id, h.api_key_id, h.identity_id, h.project_id, h.model,
+    sql`select h.id, h.organization_id, h.wallet_id, h.api_key_id, h.identity_id, h.project_id,
+               (select k.owner_member_id from api_keys k where k.id = h.api_key_id) as member_id, h.model,
                h.amount::text, h.tokens::text, h.status, ${epochMs('h.created_at')} as created_ms,
                ${epochMs('h.expires_at')} as expires_ms, h.settle_request_hash, h.settle_response, h.routing_mode, h.markup_bps,
                h.discount_bps, h.input_price::text, h.output_price::text, h.cached_input_price::text, h.cache_write_price::text,

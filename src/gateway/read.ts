@@ -75,7 +75,7 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
     sql`with wanted as (
          select * from ${recordset({ i: 'integer', secret_hash: 'text', key: 'text' }, wanted)}),
        keys as (
-         select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.secret_hash,
+         select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.owner_member_id, k.secret_hash,
                 k.cost_limit::text as cost_limit, k.token_limit::text as token_limit, k.limit_period,
                 k.requests_per_minute, (k.revoked_at is null and (k.expires_at is null or k.expires_at > ${now}::timestamptz)) as usable,
                 ws.markup_bps, p.budget::text as project_budget, p.budget_period as project_budget_period

@@ -12,6 +12,8 @@ export interface KeyRow {
   workspace_id: string;
   wallet_id: string;
   project_id: string | null;
+  /** The member the key belongs to, whom its calls count for. */
+  owner_member_id: string | null;
   secret_hash: string;
   cost_limit: string | null;
   token_limit: string | null;
@@ -30,6 +32,8 @@ export interface HoldRow {
   api_key_id: string;
   identity_id: string | null;
   project_id: string | null;
+  /** The owner of the hold's key as the capture finds it: the capture is when the call is charged. */
+  member_id: string | null;
   model: string;
   amount: string;
   tokens: string;

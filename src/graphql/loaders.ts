@@ -80,10 +80,23 @@ function identityByExternalId(em: EntityManager) {
   });
 }
 
+/** What an organization's wallets hold together: balances and holds summed, by organization id (none: zero). */
+function organizationBalances(em: EntityManager) {
+  return new DataLoader<string, { balance: bigint; held: bigint }>(async (organizationIds) => {
+    const rows = await em.execute<Array<{ organization_id: string; balance: string; held: string }>>(
+      'select organization_id, sum(balance)::text as balance, sum(held)::text as held from wallets where organization_id in (?) group by organization_id',
+      [[...organizationIds]],
+    );
+    const found = new Map(rows.map((row) => [row.organization_id, { balance: BigInt(row.balance), held: BigInt(row.held) }]));
+    return organizationIds.map((id) => found.get(id) ?? { balance: 0n, held: 0n });
+  });
+}
+
 /** Per-request batch loaders: every field that loads by id or by parent goes through one. */
 export function createLoaders(em: EntityManager, now: () => Date = () => new Date()) {
   return {
     organization: byId(em, Organization),
+    organizationBalance: organizationBalances(em),
     workspace: byId(em, Workspace),
     walletOfWorkspace: new DataLoader<string, Wallet | null>(async (workspaceIds) => {
       const rows = await em.find(Wallet, { workspace: { $in: [...workspaceIds] } });

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { ApiKey, Project, Wallet, Workspace } from '../../entities';
+import { ApiKey, Member, Project, Wallet, Workspace } from '../../entities';
 import type { MemberActor } from '../actor';
 import { newApiKeySecret } from '../auth/tokens';
 import { inTransaction } from '../db/transaction';
@@ -67,12 +67,16 @@ export interface ApiKeyCreateInput extends ApiKeyLimitsInput {
   workspaceId: string;
   name: string;
   projectId?: string | null;
+  /** The member the key belongs to; by default the one who creates it. */
+  ownerMemberId?: string | null;
 }
 
 export interface ApiKeyUpdateInput extends ApiKeyLimitsInput {
   apiKeyId: string;
   name?: string | null;
   projectId?: string | null;
+  /** Another current member of the organization; left out or null: unchanged. */
+  ownerMemberId?: string | null;
 }
 
 function checkLimits(input: ApiKeyLimitsInput, now: Date): void {
@@ -96,6 +100,13 @@ async function findProject(tx: EntityManager, workspaceId: string, projectId: st
   return project;
 }
 
+/** A current member of the organization: one of another organization, or removed, answers as not found. */
+async function findOwner(tx: EntityManager, organizationId: string, memberId: string): Promise<Member> {
+  const member = await tx.findOne(Member, { id: memberId, organization: organizationId, removedAt: null });
+  if (!member) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such member in this organization', ['input', 'ownerMemberId']);
+  return member;
+}
+
 async function findKey(tx: EntityManager, organizationId: string, apiKeyId: string): Promise<ApiKey> {
   const apiKey = await tx.findOne(ApiKey, { id: apiKeyId, organization: organizationId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!apiKey) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such API key', ['input', 'apiKeyId']);
@@ -103,8 +114,9 @@ async function findKey(tx: EntityManager, organizationId: string, apiKeyId: stri
 }
 
 /**
- * A new key of a workspace, spending from the workspace's wallet. The secret exists only in the
- * result: the database keeps its SHA-256 and a short prefix to display.
+ * A new key of a workspace, spending from the workspace's wallet, belonging to the member who
+ * creates it or to the member named. The secret exists only in the result: the database keeps its
+ * SHA-256 and a short prefix to display.
  */
 export async function createApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor: MemberActor, input: ApiKeyCreateInput) {
   const name = requireText(input.name, 'name');
@@ -115,12 +127,14 @@ export async function createApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor:
     if (!workspace) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
     const wallet = await tx.findOneOrFail(Wallet, { workspace });
     const project = input.projectId == null ? null : await findProject(tx, workspace.id, input.projectId);
+    const owner = await findOwner(tx, actor.organizationId, input.ownerMemberId ?? actor.memberId);
     const { secret, hash, prefix } = newApiKeySecret();
     const apiKey = tx.create(ApiKey, {
       organization: actor.organizationId,
       workspace,
       wallet,
       project,
+      owner,
       name,
       secretHash: hash,
       prefix,
@@ -135,7 +149,7 @@ export async function createApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor:
 
 /**
  * Changes what the input names: a field left out keeps its value, an explicit null clears a
- * limit, the project or the expiry. A revoked key is final and cannot be changed.
+ * limit, the project or the expiry. A new owner counts for the key's calls from then on. A revoked key is final and cannot be changed.
  */
 export async function updateApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor: MemberActor, input: ApiKeyUpdateInput) {
   const name = input.name == null ? undefined : requireText(input.name, 'name');
@@ -149,6 +163,7 @@ export async function updateApiKey({ em, now }: Pick<Deps, 'em' | 'now'>, actor:
     if (input.projectId !== undefined) {
       apiKey.project = input.projectId === null ? null : await findProject(tx, apiKey.workspace.id, input.projectId);
     }
+    if (input.ownerMemberId != null) apiKey.owner = await findOwner(tx, actor.organizationId, input.ownerMemberId);
     const { costLimit = null, tokenLimit = null, limitPeriod } = apiKey;
     Object.assign(apiKey, keyLimits(input, { costLimit, tokenLimit, limitPeriod }));
     if (input.requestsPerMinute !== undefined) apiKey.requestsPerMinute = input.requestsPerMinute;

@@ -118,6 +118,7 @@ const ROW_COLUMNS = {
   provider_cost: 'bigint',
   markup: 'bigint',
   provider_reported: 'boolean',
+  member_id: 'text',
 } as const satisfies Record<string, ColumnType>;
 type RowColumn = keyof typeof ROW_COLUMNS;
 const ALWAYS_SENT = new Set<RowColumn>(['id', 'wallet_id', 'organization_id', 'type', 'amount', 'balance_after', 'description', 'actor']);
@@ -153,6 +154,7 @@ function rowValues(row: PlannedRow): Record<RowColumn, string | boolean | null> 
     provider_cost: usage ? String(usage.providerCost) : null,
     markup: usage ? String(usage.markup) : null,
     provider_reported: usage?.providerReported ? true : null,
+    member_id: usage?.memberId ?? null,
   };
 }
 
@@ -197,15 +199,15 @@ export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: St
          select x.*, posted_at.t
            from ${rows}
           cross join (select coalesce(${postedAt}::timestamptz, clock_timestamp()) as t) as posted_at
-         returning wallet_id, api_key_id, identity_id, project_id, model, amount, input_tokens, output_tokens, provider_cost, markup, created_at),
+         returning wallet_id, api_key_id, identity_id, project_id, model, member_id, amount, input_tokens, output_tokens, provider_cost, markup, created_at),
        ledger_usage as (
-         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, cost, input_tokens, output_tokens, requests,
-                                   provider_cost, markup)
-         select wallet_id, date_trunc('hour', created_at, 'UTC'), api_key_id, identity_id, project_id, model,
+         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, member_id, cost, input_tokens, output_tokens,
+                                   requests, provider_cost, markup)
+         select wallet_id, date_trunc('hour', created_at, 'UTC'), api_key_id, identity_id, project_id, model, member_id,
                 -sum(amount), sum(input_tokens), sum(output_tokens), count(*), sum(provider_cost), sum(markup)
            from ledger_rows
           where api_key_id is not null
-          group by 1, 2, 3, 4, 5, 6
+          group by 1, 2, 3, 4, 5, 6, 7
          on conflict on constraint usage_hourly_key do update
             set cost = usage_hourly.cost + excluded.cost, input_tokens = usage_hourly.input_tokens + excluded.input_tokens,
                 output_tokens = usage_hourly.output_tokens + excluded.output_tokens, requests = usage_hourly.requests + excluded.requests,

@@ -34,6 +34,8 @@ export interface Usage extends CallQuantities {
   apiKeyId: string;
   identityId: string | null;
   projectId: string | null;
+  /** The member who owns the key at the time of the call. */
+  memberId: string | null;
   model: string;
   routingMode: string;
   holdId: string | null;

@@ -6,6 +6,7 @@ import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
 import { DomainError, UserErrorCode } from '../errors';
 import { requireNonNegative } from '../validation';
+import { requireBillingProfile } from './billing.service';
 import { defaultCardOf } from './payment-methods.service';
 import { requirePurchaseAmount } from './purchase.service';
 import { requireStripe } from './stripe';
@@ -20,15 +21,17 @@ export interface AutoTopUpInput {
 export type AutoTopUpUpdateServices = Pick<Deps, 'em' | 'stripe' | 'autoTopUps'>;
 
 /**
- * Sets a wallet's auto top-up. Turning it on needs payments, a threshold, an amount a purchase
- * could be (at least $5, whole cents) and a saved card to charge; turning it off keeps the values.
- * Left on with the balance below the threshold, it starts a top-up at once.
+ * Sets a wallet's auto top-up. Turning it on (or leaving it on) needs payments, a billing profile,
+ * a threshold, an amount a purchase could be (at least $5, whole cents) and a saved card to
+ * charge; turning it off keeps the values. Left on with the balance below the threshold, it
+ * starts a top-up at once.
  */
 export async function updateAutoTopUp({ em, stripe, autoTopUps }: AutoTopUpUpdateServices, { organizationId }: MemberActor, input: AutoTopUpInput): Promise<Wallet> {
   const threshold = input.threshold == null ? undefined : requireNonNegative(input.threshold, 'threshold');
   const amount = input.amount == null ? undefined : requirePurchaseAmount(input.amount);
   if (input.enabled) {
     requireStripe(stripe);
+    await requireBillingProfile(em, organizationId, 'Auto top-up buys credits: set a billing name and address with billingProfileUpdate first');
     if ((await defaultCardOf(em, organizationId)) === null) {
       throw new DomainError(UserErrorCode.NO_PAYMENT_METHOD, 'Auto top-up charges the default card: save a card first', ['input', 'enabled']);
     }

@@ -101,6 +101,15 @@ export async function stripeCustomer(em: EntityManager, stripe: Stripe, organiza
 }
 
 /**
+ * Refuses a charge while the organization has no billing name and address: every purchase is
+ * invoiced, and an invoice needs whom it is addressed to. Reads only, so the refusal changes nothing.
+ */
+export async function requireBillingProfile(em: EntityManager, organizationId: string, message: string): Promise<void> {
+  const organization = await em.findOneOrFail(Organization, organizationId);
+  if (!organization.billingName || !organization.billingAddress) throw new DomainError(UserErrorCode.BILLING_PROFILE_REQUIRED, message);
+}
+
+/**
  * Sets who invoices are addressed to. With payments configured, Stripe's customer is updated
  * first: a refusal there changes nothing here.
  */

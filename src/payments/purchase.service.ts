@@ -10,7 +10,7 @@ import { Guard, type LedgerEntry, postEntries, publishPosted } from '../ledger/l
 import { formatMoney } from '../money';
 import { AutoTopUpEventKind, TOPICS } from '../realtime/pubsub';
 import { requireText } from '../validation';
-import { stripeCustomer } from './billing.service';
+import { requireBillingProfile, stripeCustomer } from './billing.service';
 import { defaultCardOf } from './payment-methods.service';
 import { isPaymentRefusal, isStripeOutage, requireStripe } from './stripe';
 import { bonusFor } from './bonus';
@@ -59,6 +59,7 @@ export async function createPurchase(services: PaymentServices, { organizationId
   const defaultCard = namedCard === null ? await defaultCardOf(em, organizationId) : null;
   const wallet = await em.findOne(Wallet, { workspace: input.workspaceId, organization: organizationId });
   if (!wallet) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such workspace', ['input', 'workspaceId']);
+  await requireBillingProfile(em, organizationId, 'A purchase needs a billing name and address: set them with billingProfileUpdate first');
 
   const purchase = await inTransaction(em, async (tx) => {
     // What the client sent, as sent: the card it named or none, never the default card that none
