@@ -1,6 +1,6 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261129000000_key_owners extends Migration {
+export class Migration20261128040000_key_owners extends Migration {
   override async up(): Promise<void> {
     this.addSql(`
       -- The member a key belongs to: its creator unless an owner or admin named another; null for
