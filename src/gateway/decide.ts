@@ -163,7 +163,11 @@ export function decide(
    */
   const post = (
     call: { walletId: string; memberId: string | null; model: string; routingMode: RoutingMode; idempotencyKey: string | null; holdId: string | null },
-    subjects: Subjects, usage: ReportedUsage, charge: Charge, charged: bigint) => {
+    subjects: Subjects,
+    usage: ReportedUsage,
+    charge: Charge,
+    charged: bigint,
+  ) => {
     if (charged === 0n) return null;
     const providerCost = charge.providerCost < charged ? charge.providerCost : charged;
     return decisions.plan.post({
