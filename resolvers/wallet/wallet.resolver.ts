@@ -63,14 +63,10 @@ export class WalletResolver {
       const wallet = await walletToWatch(ctx, args.walletId as string);
       // Subscribed before the balance is read, so that no change falls between the two.
       const changes = ctx.bus.subscribe(TOPICS.walletBalanceChanged, wallet.id);
-      const [now] = await ctx.em.execute<Array<{ balance: string; held: string }>>('select balance::text, held::text from wallets where id = ?', [wallet.id]);
-      const current: WalletBalanceEvent = {
-        walletId: wallet.id,
-        organizationId: wallet.organization.id,
-        balance: BigInt(now.balance),
-        held: BigInt(now.held),
-        change: 0n,
-        transactionId: null,
+      // The balance the subscription starts from, read once it listens.
+      const current = async (): Promise<WalletBalanceEvent> => {
+        const [now] = await ctx.em.execute<Array<{ balance: string; held: string }>>('select balance::text, held::text from wallets where id = ?', [wallet.id]);
+        return { walletId: wallet.id, organizationId: wallet.organization.id, balance: BigInt(now.balance), held: BigInt(now.held), change: 0n, transactionId: null };
       };
       return latestWithin(changes, BALANCE_EVENT_WINDOW_MS, (older, newer) => ({ ...newer, change: older.change + newer.change }), current);
     },

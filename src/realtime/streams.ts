@@ -27,17 +27,34 @@ function iterator<T>(next: () => Promise<IteratorResult<T>>, end: () => Promise<
  * `first` (if given), then the events of `source`, at most one per `windowMs`: what arrives
  * during a window, or while the client is still taking the last one, is merged into one
  * (latest wins) and sent when the window ends, so the last value always arrives.
+ *
+ * `first` is read once `source` listens (its first pull attaches it to the bus), so that nothing
+ * committed meanwhile is lost: an event that arrives before it is merged on top of it (events
+ * come in commit order, so the last one sent is the latest state either way).
  */
-export function latestWithin<T>(source: AsyncIterableIterator<T>, windowMs: number, merge: (older: T, newer: T) => T, first?: T): AsyncIterableIterator<T> {
-  let pending: { event: T } | null = first === undefined ? null : { event: first };
+export function latestWithin<T>(
+  source: AsyncIterableIterator<T>,
+  windowMs: number,
+  merge: (older: T, newer: T) => T,
+  first?: () => Promise<T>,
+): AsyncIterableIterator<T> {
+  let pending: { event: T } | null = null;
+  /** Until `first` is read: nothing is sent, events wait in `pending`. */
+  let reading = first !== undefined;
   let sentAt = -Infinity;
   let finished = false;
   let timer: NodeJS.Timeout | null = null;
-  let waiting: ((result: IteratorResult<T>) => void) | null = null;
+  let waiting: { resolve(result: IteratorResult<T>): void; reject(error: unknown): void } | null = null;
+  /** `first` could not be read: the client is answered with the error, as if the subscription had failed to start. */
+  let failure: { error: unknown } | null = null;
 
   const deliver = () => {
-    if (!waiting) return;
-    if (pending) {
+    if (!waiting || reading) return;
+    if (failure) {
+      const { reject } = waiting;
+      waiting = null;
+      reject(failure.error);
+    } else if (pending) {
       const wait = sentAt + windowMs - Date.now();
       if (wait > 0) {
         timer ??= setTimeout(() => {
@@ -46,14 +63,14 @@ export function latestWithin<T>(source: AsyncIterableIterator<T>, windowMs: numb
         }, wait);
         return;
       }
-      const resolve = waiting;
+      const { resolve } = waiting;
       const { event } = pending;
       waiting = null;
       pending = null;
       sentAt = Date.now();
       resolve({ value: event, done: false });
     } else if (finished) {
-      const resolve = waiting;
+      const { resolve } = waiting;
       waiting = null;
       resolve(DONE);
     }
@@ -72,15 +89,32 @@ export function latestWithin<T>(source: AsyncIterableIterator<T>, windowMs: numb
       deliver();
     }
   })();
+  // The loop above has pulled once, synchronously: the source listens before `first` is read.
+  if (first) {
+    void first()
+      .then((event) => {
+        pending = pending ? { event: merge(event, pending.event) } : { event };
+      })
+      .catch((error: unknown) => {
+        failure = { error };
+        void source.return?.();
+      })
+      .finally(() => {
+        reading = false;
+        deliver();
+      });
+  }
 
   return iterator(
     () =>
-      new Promise((resolve) => {
-        waiting = resolve;
+      new Promise((resolve, reject) => {
+        waiting = { resolve, reject };
         deliver();
       }),
     async () => {
       finished = true;
+      reading = false;
+      failure = null;
       pending = null;
       if (timer) clearTimeout(timer);
       deliver();
