@@ -2,6 +2,7 @@ import { ArgsType, type ClassType, Field, ID, InterfaceType, Int, ObjectType, re
 import { encodeCursor, type Page } from '../src/db/keyset';
 import { DomainError, UserErrorCode, type UserErrorData } from '../src/errors';
 import type { Context } from '../src/graphql/context';
+import { isStripeOutage } from '../src/payments/stripe';
 import { ID_KINDS, idKind } from '../src/ids';
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode', description: 'Why a mutation was refused' });
@@ -131,6 +132,13 @@ export async function withUserErrors<P extends object>(ctx: Context, work: () =>
     return { ...(await work()), userErrors: [] };
   } catch (error) {
     if (error instanceof DomainError) return { userErrors: [error.toUserError()] } as WithUserErrors<P>;
+    // Not a fault of ours, nor the client's: Stripe was out of reach or failing (each payment
+    // operation calls it before it changes anything it cannot redo), so the same request may be
+    // sent again.
+    if (isStripeOutage(error)) {
+      const outage = new DomainError(UserErrorCode.PAYMENT_PROVIDER_ERROR, 'Stripe could not be reached or failed: send the same request again');
+      return { userErrors: [outage.toUserError()] } as WithUserErrors<P>;
+    }
     throw error;
   } finally {
     ctx.forgetReads();

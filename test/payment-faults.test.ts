@@ -134,6 +134,32 @@ describe('Stripe unreachable or failing during purchaseCreate', () => {
   });
 });
 
+describe('the other payment operations during a Stripe outage', () => {
+  const PROFILE = `mutation ($input: BillingProfileUpdateInput!) { billingProfileUpdate(input: $input) { userErrors { field code message } } }`;
+  const REMOVE = `mutation ($input: PaymentMethodRemoveInput!) { paymentMethodRemove(input: $input) { removedId userErrors { field code message } } }`;
+  const SETUP = `mutation { paymentMethodSetupStart(input: {}) { clientSecret userErrors { field code message } } }`;
+  const OUTAGE = { field: null, code: 'PAYMENT_PROVIDER_ERROR', message: 'Stripe could not be reached or failed: send the same request again' };
+
+  it('answer PAYMENT_PROVIDER_ERROR, change nothing, and go through once Stripe is back', async () => {
+    const org = await organizationWithWorkspace(app);
+    await saveCard(app, payments, org.ownerToken, 'pm_card_visa');
+    const [card] = (await app.data(CARDS, {}, org.ownerToken)).organization.paymentMethods;
+    const profile = { name: 'New Name Ltd', address: { line1: '2 Side Street', city: 'Shelbyville', postalCode: '54321', country: 'US' } };
+
+    expect((await during(503, () => app.data(PROFILE, { input: profile }, org.ownerToken))).billingProfileUpdate.userErrors).toEqual([OUTAGE]);
+    expect((await app.data(`{ organization { billingProfile { name } } }`, {}, org.ownerToken)).organization.billingProfile.name).not.toBe(profile.name);
+    expect((await during('unreachable', () => app.data(REMOVE, { input: { paymentMethodId: card.id } }, org.ownerToken))).paymentMethodRemove).toEqual({
+      removedId: null,
+      userErrors: [OUTAGE],
+    });
+    expect((await app.data(CARDS, {}, org.ownerToken)).organization.paymentMethods).toEqual([card]);
+    expect((await during(500, () => app.data(SETUP, {}, org.ownerToken))).paymentMethodSetupStart).toEqual({ clientSecret: null, userErrors: [OUTAGE] });
+
+    expect((await app.data(PROFILE, { input: profile }, org.ownerToken)).billingProfileUpdate.userErrors).toEqual([]);
+    expect((await app.data(REMOVE, { input: { paymentMethodId: card.id } }, org.ownerToken)).paymentMethodRemove).toEqual({ removedId: card.id, userErrors: [] });
+  });
+});
+
 describe('an auto top-up during a Stripe outage', () => {
   it('is tried again by the job queue, waiting longer each time, and credits once when Stripe is back', async () => {
     const fixture = await gatewaySetup(app, '1');
