@@ -29,7 +29,11 @@ describe('the demo history', () => {
       const own = calls.filter((call) => call.profile === profile.name);
       expect(own.length).toBeGreaterThan(100);
       expect(new Set(own.map((call) => call.model)).size).toBe(profile.models.length);
-      expect(own.every((call) => call.inputTokens >= profile.inputTokens[0] && call.inputTokens <= profile.inputTokens[1])).toBe(true);
+      const input = (call: (typeof own)[number]) => call.inputTokens + call.cachedInputTokens;
+      expect(own.every((call) => input(call) >= profile.inputTokens[0] && input(call) <= profile.inputTokens[1])).toBe(true);
+      // The profile's share of each call's input is read from the cache; every call is routed the profile's way.
+      expect(own.every((call) => call.cachedInputTokens === BigInt(Math.floor(Number(input(call)) * profile.cachedShare)))).toBe(true);
+      expect(own.every((call) => call.routingMode === profile.routingMode)).toBe(true);
       expect(own.every((call) => call.outputTokens >= profile.outputTokens[0] && call.outputTokens <= profile.outputTokens[1])).toBe(true);
       expect(own.every((call) => (call.identity === null) === (profile.identities === null))).toBe(true);
     }

@@ -1,3 +1,4 @@
+import type { RoutingMode } from '../gateway/contract';
 import type { DemoModel } from './catalog';
 
 /** One model call of the demo's past, as the gateway would have reported it. */
@@ -6,8 +7,11 @@ export interface DemoCall {
   /** The name of the traffic profile (one API key) that made it. */
   profile: string;
   model: DemoModel;
+  routingMode: RoutingMode;
   identity: string | null;
+  /** The input not read from the cache; with `cachedInputTokens`, the call's whole input. */
   inputTokens: bigint;
+  cachedInputTokens: bigint;
   outputTokens: bigint;
 }
 
@@ -18,8 +22,11 @@ export interface TrafficProfile {
   models: ReadonlyArray<readonly [DemoModel, number]>;
   /** End users and their shares of the calls; null when the key calls on its own behalf. */
   identities: ReadonlyArray<readonly [string, number]> | null;
-  /** Tokens per call, drawn log-uniformly between the bounds. */
+  routingMode: RoutingMode;
+  /** Tokens per call, drawn log-uniformly between the bounds (input: cached and not). */
   inputTokens: readonly [number, number];
+  /** The share of a call's input read from the provider's cache (a conversation's context). */
+  cachedShare: number;
   outputTokens: readonly [number, number];
   /** Mean calls in an hour, by the UTC hour of the day and whether it is a weekday. */
   callsPerHour(hourOfDay: number, weekday: boolean): number;
@@ -77,12 +84,18 @@ export function demoHistory(profiles: readonly TrafficProfile[], from: Date, to:
     for (const profile of profiles) {
       const count = poisson(random, profile.callsPerHour(start.getUTCHours(), weekday));
       for (let i = 0; i < count; i += 1) {
+        const model = pick(random, profile.models);
+        const identity = profile.identities ? pick(random, profile.identities) : null;
+        const input = logUniform(random, profile.inputTokens);
+        const cachedInputTokens = BigInt(Math.floor(Number(input) * profile.cachedShare));
         calls.push({
           at,
           profile: profile.name,
-          model: pick(random, profile.models),
-          identity: profile.identities ? pick(random, profile.identities) : null,
-          inputTokens: logUniform(random, profile.inputTokens),
+          model,
+          routingMode: profile.routingMode,
+          identity,
+          inputTokens: input - cachedInputTokens,
+          cachedInputTokens,
           outputTokens: logUniform(random, profile.outputTokens),
         });
       }

@@ -16,12 +16,13 @@ import { Period } from '../limits/periods';
 import { parseMoney } from '../money';
 import { updateBillingProfile } from '../payments/billing.service';
 import { createOrganization, issueToken } from '../organizations/organization.service';
-import { usageCost } from '../pricing/cost';
+import { priceCall } from '../pricing/cost';
+import { routingMarkups } from '../pricing/routing-markup.service';
 import { setModelPrice } from '../pricing/model-price.service';
 import type { Logger } from '../logger';
 import type { EventBus } from '../realtime/pubsub';
 import { createProject, createWorkspace } from '../workspaces/workspace.service';
-import { DEMO_MODEL_PRICES, type DemoModel } from './catalog';
+import { DEMO_MODEL_PRICES, type DemoPrice } from './catalog';
 import { type DemoCall, demoHistory, seededRandom, type TrafficProfile } from './history';
 
 export const DEMO_ORGANIZATION = 'Demo Organization';
@@ -111,7 +112,10 @@ export const DEMO_TRAFFIC: TrafficProfile[] = [
       ['google/gemini-2.5-flash', 15],
     ],
     identities: CHAT_USERS,
+    // The router picks the model for each chat turn; the conversation so far is mostly cached.
+    routingMode: RoutingMode.AUTO,
     inputTokens: [600, 8000],
+    cachedShare: 0.6,
     outputTokens: [120, 1500],
     callsPerHour: (hour, weekday) => (weekday ? 1 : 0.5) * (hour >= 13 && hour < 23 ? 7 : hour >= 7 && hour < 13 ? 3 : 1),
   },
@@ -124,7 +128,9 @@ export const DEMO_TRAFFIC: TrafficProfile[] = [
       ['mistralai/mistral-large', 8],
     ],
     identities: null,
+    routingMode: RoutingMode.DIRECT,
     inputTokens: [3000, 24000],
+    cachedShare: 0,
     outputTokens: [80, 500],
     // A nightly indexing run.
     callsPerHour: (hour) => (hour >= 1 && hour < 5 ? 18 : 0.3),
@@ -138,7 +144,10 @@ export const DEMO_TRAFFIC: TrafficProfile[] = [
       ['anthropic/claude-haiku-4.5', 15],
     ],
     identities: null,
+    // Evaluations run model tiers against each other; the shared instructions are cached.
+    routingMode: RoutingMode.TIER,
     inputTokens: [800, 4000],
+    cachedShare: 0.3,
     outputTokens: [200, 1500],
     // Evaluation runs on weekday afternoons.
     callsPerHour: (hour, weekday) => (weekday && hour >= 14 && hour < 18 ? 8 : 0),
@@ -162,8 +171,8 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
     name: 'Demo Organization Inc.',
     address: { line1: '1 Demo Street', city: 'San Francisco', postalCode: '94105', state: 'CA', country: 'US' },
   });
-  for (const { model, input, output } of DEMO_MODEL_PRICES) {
-    await setModelPrice(deps, PLATFORM_ADMIN, { model, inputPricePerMillion: parseMoney(input), outputPricePerMillion: parseMoney(output) });
+  for (const { model, input, output, cachedInput, cacheWrite } of DEMO_MODEL_PRICES as readonly DemoPrice[]) {
+    await setModelPrice(deps, PLATFORM_ADMIN, { model, ...demoPrice(input, output, cachedInput, cacheWrite) });
   }
   const main = await createWorkspace(deps, actor, { name: DEMO_WORKSPACE });
   const research = await createWorkspace(deps, actor, { name: 'Research' });
@@ -185,7 +194,8 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
 
   const from = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
   const calls = demoHistory(DEMO_TRAFFIC, from, now, seededRandom(20261128));
-  const mainSpend = spendOf(
+  const mainSpend = await spendOf(
+    deps,
     calls.filter((call) => keys.get(call.profile)!.workspace === main.workspace),
     main.workspace,
   );
@@ -227,10 +237,26 @@ function post(em: EntityManager, at: Date, entries: Parameters<typeof postEntrie
   return inTransaction(em, (tx) => postEntries(tx, entries, at));
 }
 
-/** What the calls cost in `workspace`, computed as the gateway will charge them. */
-function spendOf(calls: DemoCall[], workspace: Workspace): bigint {
-  const prices = new Map(DEMO_MODEL_PRICES.map((price) => [price.model as DemoModel, { inputPrice: parseMoney(price.input), outputPrice: parseMoney(price.output) }]));
-  return calls.reduce((sum, call) => sum + usageCost(call.inputTokens, call.outputTokens, prices.get(call.model)!, workspace.markupBps), 0n);
+/** A catalog entry as the price it sets (USD per 1M tokens). */
+function demoPrice(input: string, output: string, cachedInput?: string, cacheWrite?: string) {
+  return {
+    inputPricePerMillion: parseMoney(input),
+    outputPricePerMillion: parseMoney(output),
+    cachedInputPricePerMillion: cachedInput === undefined ? null : parseMoney(cachedInput),
+    cacheWritePricePerMillion: cacheWrite === undefined ? null : parseMoney(cacheWrite),
+  };
+}
+
+/** What the calls cost in `workspace`, computed as the gateway will charge them (the markups of its routing modes). */
+async function spendOf(deps: Pick<Deps, 'em'>, calls: DemoCall[], workspace: Workspace): Promise<bigint> {
+  const prices = new Map(
+    (DEMO_MODEL_PRICES as readonly DemoPrice[]).map(({ model, input, output, cachedInput, cacheWrite }) => {
+      const price = demoPrice(input, output, cachedInput, cacheWrite);
+      return [model, { inputPrice: price.inputPricePerMillion, outputPrice: price.outputPricePerMillion, cachedInputPrice: price.cachedInputPricePerMillion, cacheWritePrice: price.cacheWritePricePerMillion }];
+    }),
+  );
+  const markups = new Map((await routingMarkups(deps, workspace.id)).map(({ mode, markupBasisPoints }) => [mode, markupBasisPoints]));
+  return calls.reduce((sum, call) => sum + priceCall(call, prices.get(call.model)!, markups.get(call.routingMode)!)!.cost, 0n);
 }
 
 /** The calls grouped by their moment, in time order, each with its place in the whole history. */
@@ -251,9 +277,10 @@ function debitOf(call: DemoCall, apiKey: string, index: number): DebitRequest {
     idempotencyKey: `demo-history-${index}`,
     model: call.model,
     identity: call.identity,
-    routingMode: RoutingMode.DIRECT,
+    routingMode: call.routingMode,
+    ...TOKENS_ONLY,
     inputTokens: call.inputTokens,
     outputTokens: call.outputTokens,
-    ...TOKENS_ONLY,
+    cachedInputTokens: call.cachedInputTokens,
   };
 }
