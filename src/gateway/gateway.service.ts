@@ -1,7 +1,6 @@
 import { MalformedInputError } from '../errors';
 import { parseId } from '../ids';
 import { IDEMPOTENCY_KEY_MAX_LENGTH } from '../idempotency';
-import type { CallQuantities } from '../pricing/cost';
 import { type DebitRequest, type GatewayOutcome, type GatewayRequest, type Maxima, type ReportedUsage, RoutingMode } from './contract';
 import type { DebitEngine } from './engine';
 
@@ -32,14 +31,20 @@ export interface UsageInput {
 
 export type DebitInput = KeyedInput & UsageInput;
 
-export type AuthorizeInput = KeyedInput & { [K in keyof Maxima]?: K extends 'maxProviderCost' ? bigint | null : number | null };
+export interface AuthorizeInput extends KeyedInput {
+  maxInputTokens?: number | null;
+  maxOutputTokens?: number | null;
+  maxCachedInputTokens?: number | null;
+  maxCacheWriteTokens?: number | null;
+  maxReasoningTokens?: number | null;
+  maxImages?: number | null;
+  maxProviderCost?: bigint | null;
+}
 
 export interface CaptureInput extends UsageInput {
   holdId: string;
 }
 
-/** The counts of a call beyond input and output. */
-const EXTRA_QUANTITIES = ['cachedInputTokens', 'cacheWriteTokens', 'reasoningTokens', 'images'] as const;
 
 /** Characters are checked at the API edge, for every text input (src/graphql/text-inputs.ts). */
 function text(value: string, field: string, maxLength: number): string {
@@ -70,19 +75,27 @@ function keyed(input: KeyedInput, path: string) {
 }
 
 function reportedUsage(input: UsageInput, path: string): ReportedUsage {
-  const quantities = { inputTokens: tokens(input.inputTokens, `${path}.inputTokens`), outputTokens: tokens(input.outputTokens, `${path}.outputTokens`) } as CallQuantities;
-  for (const name of EXTRA_QUANTITIES) quantities[name] = tokens(input[name] ?? 0, `${path}.${name}`);
-  return { ...quantities, providerCost: input.providerCost == null ? null : providerCost(input.providerCost, `${path}.providerCost`) };
+  return {
+    inputTokens: tokens(input.inputTokens, `${path}.inputTokens`),
+    outputTokens: tokens(input.outputTokens, `${path}.outputTokens`),
+    cachedInputTokens: tokens(input.cachedInputTokens ?? 0, `${path}.cachedInputTokens`),
+    cacheWriteTokens: tokens(input.cacheWriteTokens ?? 0, `${path}.cacheWriteTokens`),
+    reasoningTokens: tokens(input.reasoningTokens ?? 0, `${path}.reasoningTokens`),
+    images: tokens(input.images ?? 0, `${path}.images`),
+    providerCost: input.providerCost == null ? null : providerCost(input.providerCost, `${path}.providerCost`),
+  };
 }
 
+const maximum = (value: number | null | undefined, field: string) => (value == null ? null : tokens(value, field));
+
 function maxima(input: AuthorizeInput, path: string): Maxima {
-  const max = (name: keyof CallQuantities) => {
-    const field = `max${name[0].toUpperCase()}${name.slice(1)}` as Exclude<keyof Maxima, 'maxProviderCost'>;
-    const value = input[field];
-    return [field, value == null ? null : tokens(value, `${path}.${field}`)] as const;
-  };
   return {
-    ...(Object.fromEntries((['inputTokens', 'outputTokens', ...EXTRA_QUANTITIES] as const).map(max)) as Omit<Maxima, 'maxProviderCost'>),
+    maxInputTokens: maximum(input.maxInputTokens, `${path}.maxInputTokens`),
+    maxOutputTokens: maximum(input.maxOutputTokens, `${path}.maxOutputTokens`),
+    maxCachedInputTokens: maximum(input.maxCachedInputTokens, `${path}.maxCachedInputTokens`),
+    maxCacheWriteTokens: maximum(input.maxCacheWriteTokens, `${path}.maxCacheWriteTokens`),
+    maxReasoningTokens: maximum(input.maxReasoningTokens, `${path}.maxReasoningTokens`),
+    maxImages: maximum(input.maxImages, `${path}.maxImages`),
     maxProviderCost: input.maxProviderCost == null ? null : providerCost(input.maxProviderCost, `${path}.maxProviderCost`),
   };
 }
