@@ -11,6 +11,10 @@ export type JobQueue = PgBoss;
 /** Every queue tollgate uses; each is created on start. */
 export const QUEUES = { autoTopUp: 'auto-top-up', alertWebhook: 'alert-webhook' } as const;
 
+/** pg-boss's schema. */
+const SCHEMA = 'pgboss';
+const INSTALL_LOCK = 'tollgate.pgboss.install';
+
 export interface JobQueueOptions {
   /** The application's database; the queue uses its pool. */
   em: EntityManager;
@@ -30,11 +34,14 @@ export class JobQueueWorker implements Worker {
   readonly name = 'jobs';
   /** Jobs may be sent and worked on once it has started. */
   readonly queue: JobQueue;
+  private readonly knex: Knex;
 
   constructor(options: JobQueueOptions) {
     const knex = options.em.getConnection().getKnex();
+    this.knex = knex;
     this.queue = new PgBoss({
       db: { executeSql: (text, values) => withConnection(knex, (client) => queryOrRollBack(client, text, values)) },
+      schema: SCHEMA,
       schedule: false,
       expireInSeconds: options.jobTimeoutSeconds,
       // Lost jobs are noticed by the maintenance run, so it runs at least as often as they time out.
@@ -47,8 +54,27 @@ export class JobQueueWorker implements Worker {
   }
 
   async start(): Promise<void> {
+    await this.install();
     await this.queue.start();
     for (const name of Object.values(QUEUES)) await createQueue(this.queue, name);
+  }
+
+  /**
+   * Makes pg-boss's schema once for all replicas. Started together on a new database, each would
+   * make it, and `CREATE SCHEMA IF NOT EXISTS` run at the same moment fails one of them with a
+   * duplicate key (pg-boss only tolerates "already exists"); here one makes it under a lock held
+   * across replicas, and the others find it made.
+   */
+  private async install(): Promise<void> {
+    await withConnection(this.knex, async (client) => {
+      await client.query('select pg_advisory_lock(hashtext($1))', [INSTALL_LOCK]);
+      try {
+        const { rows } = await client.query<{ installed: boolean }>(`select to_regclass('${SCHEMA}.version') is not null as installed`);
+        if (!rows[0].installed) await queryOrRollBack(client, PgBoss.getConstructionPlans(SCHEMA));
+      } finally {
+        await client.query('select pg_advisory_unlock(hashtext($1))', [INSTALL_LOCK]);
+      }
+    });
   }
 
   /** Jobs being worked on are given up to 10 s to finish. */
