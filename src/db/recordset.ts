@@ -1,5 +1,8 @@
 import { Statement } from './sql';
 
+/** A bigint column read as text (the driver gives bigint as text), null kept. */
+export const bigintOrNull = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
+
 /** The SQL types of recordset columns. */
 export type ColumnType = 'text' | 'bigint' | 'integer' | 'boolean' | 'timestamptz' | 'jsonb';
 

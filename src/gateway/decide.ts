@@ -1,11 +1,12 @@
+import { bigintOrNull } from '../db/recordset';
 import { TransactionType } from '../../entities';
 import { newId } from '../ids';
 import { Guard, LedgerPlan, type WalletAccount } from '../ledger/plan';
 import { type KeyLimitPeriod, type Period, periodEnd, periodStart } from '../limits/periods';
 import { CounterTally, counterKey, remaining } from '../limits/usage';
-import { type CallPricing, type CallUsage, type Charge, chargeOfUsage, tokensOf } from '../pricing/cost';
+import { type CallPricing, type Charge, chargeOfUsage, tokensOf } from '../pricing/cost';
+import { holdPricing, pricingOfHold, worstCase, worstUsage } from './call-pricing';
 import {
-  type AuthorizeRequest,
   type CaptureRequest,
   DenialCode,
   denied,
@@ -67,8 +68,6 @@ interface Candidate {
   countInWindow(): void;
 }
 
-const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
-
 /** Whether `amount` more fits under `limit` given what is `used`. */
 function exceeds(used: bigint, amount: bigint, limit: bigint | null, reserveNothing: boolean): boolean {
   if (limit === null) return false;
@@ -90,24 +89,24 @@ const DENIAL_CHECKS: ReadonlyArray<{ code: DenialCode; denies(c: Candidate): boo
   },
   {
     code: DenialCode.KEY_COST_LIMIT_REACHED,
-    denies: (c) => exceeds(c.counter(c.key.id, c.key.limit_period).usedCost, c.cost, big(c.key.cost_limit), c.reserveNothing),
+    denies: (c) => exceeds(c.counter(c.key.id, c.key.limit_period).usedCost, c.cost, bigintOrNull(c.key.cost_limit), c.reserveNothing),
   },
   {
     code: DenialCode.KEY_TOKEN_LIMIT_REACHED,
     denies: (c) =>
-      exceeds(c.counter(c.key.id, c.key.limit_period).usedTokens, c.tokens, big(c.key.token_limit), c.request.kind === 'authorize' && c.tokens === 0n),
+      exceeds(c.counter(c.key.id, c.key.limit_period).usedTokens, c.tokens, bigintOrNull(c.key.token_limit), c.request.kind === 'authorize' && c.tokens === 0n),
   },
   {
     code: DenialCode.IDENTITY_BUDGET_EXCEEDED,
     denies: (c) =>
-      c.identity?.budget_period != null && exceeds(c.counter(c.identity.id, c.identity.budget_period).usedCost, c.cost, big(c.identity.budget), c.reserveNothing),
+      c.identity?.budget_period != null && exceeds(c.counter(c.identity.id, c.identity.budget_period).usedCost, c.cost, bigintOrNull(c.identity.budget), c.reserveNothing),
   },
   {
     code: DenialCode.PROJECT_BUDGET_EXCEEDED,
     denies: (c) =>
       c.key.project_id !== null &&
       c.key.project_budget_period !== null &&
-      exceeds(c.counter(c.key.project_id, c.key.project_budget_period).usedCost, c.cost, big(c.key.project_budget), c.reserveNothing),
+      exceeds(c.counter(c.key.project_id, c.key.project_budget_period).usedCost, c.cost, bigintOrNull(c.key.project_budget), c.reserveNothing),
   },
   { code: DenialCode.INSUFFICIENT_CREDITS, denies: (c) => (c.reserveNothing ? c.account.available <= 0n : !c.account.covers(c.cost)) },
 ];
@@ -216,8 +215,8 @@ export function decide(
   const limitsOf = (key: KeyRow, window: RateWindow | undefined): KeyLimits => {
     const keyCounter = counter(key.id, key.limit_period, now);
     return {
-      costRemaining: remaining(big(key.cost_limit), keyCounter.usedCost),
-      tokensRemaining: remaining(big(key.token_limit), keyCounter.usedTokens),
+      costRemaining: remaining(bigintOrNull(key.cost_limit), keyCounter.usedCost),
+      tokensRemaining: remaining(bigintOrNull(key.token_limit), keyCounter.usedTokens),
       requestsRemaining: window ? Math.max(0, window.limit - window.used) : null,
       resetAt: periodOf(key.limit_period, now).end,
     };
@@ -356,60 +355,6 @@ export function decide(
       request.kind === 'capture' ? capture(request, index) : request.kind === 'release' ? release(request, index) : decideKeyed(request, index);
   });
   return decisions;
-}
-
-/** The quantities an authorization declares at most (left out: none). */
-function worstUsage(request: AuthorizeRequest): CallUsage {
-  return {
-    inputTokens: request.maxInputTokens ?? 0n,
-    outputTokens: request.maxOutputTokens ?? 0n,
-    cachedInputTokens: request.maxCachedInputTokens ?? 0n,
-    cacheWriteTokens: request.maxCacheWriteTokens ?? 0n,
-    reasoningTokens: request.maxReasoningTokens ?? 0n,
-    images: request.maxImages ?? 0n,
-  };
-}
-
-/** What an authorization holds: the dearer of its maxima at the price and its maximum provider cost with the markup. */
-function worstCase(request: AuthorizeRequest, pricing: CallPricing): Charge | null {
-  const priced = chargeOfUsage({ ...worstUsage(request), providerCost: null }, pricing);
-  if (request.maxProviderCost === null || priced === null) return priced;
-  const reported = chargeOfUsage({ inputTokens: 0n, outputTokens: 0n, providerCost: request.maxProviderCost }, pricing)!;
-  return reported.cost > priced.cost ? reported : priced;
-}
-
-/** The pricing a hold keeps, as its row stores it. */
-function holdPricing(routingMode: RoutingMode, { price, markupBps, discountBps }: CallPricing) {
-  const text = (value: bigint | null | undefined) => (value == null ? null : String(value));
-  return {
-    routing_mode: routingMode,
-    markup_bps: markupBps,
-    discount_bps: discountBps,
-    input_price: String(price.inputPrice),
-    output_price: String(price.outputPrice),
-    cached_input_price: text(price.cachedInputPrice),
-    cache_write_price: text(price.cacheWritePrice),
-    reasoning_price: text(price.reasoningPrice),
-    request_price: text(price.requestPrice),
-    image_price: text(price.imagePrice),
-  };
-}
-
-/** The pricing a capture bills: the hold's, from its authorization. */
-function pricingOfHold(hold: HoldRow): CallPricing {
-  return {
-    markupBps: hold.markup_bps,
-    discountBps: hold.discount_bps,
-    price: {
-      inputPrice: BigInt(hold.input_price),
-      outputPrice: BigInt(hold.output_price),
-      cachedInputPrice: big(hold.cached_input_price),
-      cacheWritePrice: big(hold.cache_write_price),
-      reasoningPrice: big(hold.reasoning_price),
-      requestPrice: big(hold.request_price),
-      imagePrice: big(hold.image_price),
-    },
-  };
 }
 
 /** The window frees a slot when its oldest second slides out. */

@@ -1,23 +1,21 @@
 import { hashToken } from '../auth/tokens';
-import { recordset, textArray } from '../db/recordset';
+import { bigintOrNull, recordset, textArray } from '../db/recordset';
 import { raw, type Sql, sql } from '../db/sql';
 import { newId } from '../ids';
 import type { CallPricing, TokenPrice } from '../pricing/cost';
 import { type GatewayRequest, type KeyedRequest, RoutingMode } from './contract';
 import type { BatchReads, IdentityRow, KeyRow } from './state';
 
-const big = (value: string | null): bigint | null => (value === null ? null : BigInt(value));
-
 /** A price row as read: every component as text. */
 function priceOf(row: Record<string, string | null>): TokenPrice {
   return {
     inputPrice: BigInt(row.input_price!),
     outputPrice: BigInt(row.output_price!),
-    cachedInputPrice: big(row.cached_input_price),
-    cacheWritePrice: big(row.cache_write_price),
-    reasoningPrice: big(row.reasoning_price),
-    requestPrice: big(row.request_price),
-    imagePrice: big(row.image_price),
+    cachedInputPrice: bigintOrNull(row.cached_input_price),
+    cacheWritePrice: bigintOrNull(row.cache_write_price),
+    reasoningPrice: bigintOrNull(row.reasoning_price),
+    requestPrice: bigintOrNull(row.request_price),
+    imagePrice: bigintOrNull(row.image_price),
   };
 }
 

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Transaction } from '../../entities';
 import { DomainError, UserErrorCode } from '../errors';
 import { publishLowBalanceAlerts, lowBalanceCtes, LOW_BALANCE_ALERTS_JSON } from '../alerts/low-balance';
-import { type ColumnType, recordset, textArray } from '../db/recordset';
+import { bigintOrNull, type ColumnType, recordset, textArray } from '../db/recordset';
 import { raw, type Sql, sql, type Statement } from '../db/sql';
 import { type EventBus, type LowBalanceAlertEvent, TOPICS } from '../realtime/pubsub';
 import { BalanceOutOfRange, GuardRefusal, type LedgerEntry, LedgerPlan, type LockedWallet, type PlannedRow } from './plan';
@@ -82,8 +82,8 @@ export function lockedWallet(row: LockedWalletRow): LockedWallet {
     organizationId: row.organization_id,
     balance: BigInt(row.balance),
     held: BigInt(row.held),
-    topUpThreshold: row.top_up_threshold === null ? null : BigInt(row.top_up_threshold),
-    alertThreshold: row.alert_threshold === null ? null : BigInt(row.alert_threshold),
+    topUpThreshold: bigintOrNull(row.top_up_threshold),
+    alertThreshold: bigintOrNull(row.alert_threshold),
   };
 }
 
