@@ -98,7 +98,7 @@ describe('tenancy: another organization is invisible', () => {
       ['memberRemove', MEMBER_REMOVE, { memberId: a.member.memberId }, ['input', 'memberId']],
       ['memberRemove', MEMBER_REMOVE, { memberId: a.ownerId }, ['input', 'memberId']],
       ['memberTokenCreate', MEMBER_TOKEN_CREATE, { memberId: a.member.memberId, name: 'stolen' }, ['input', 'memberId']],
-      ['memberTokenRevoke', MEMBER_TOKEN_REVOKE, { tokenId: a.member.tokenId }, ['input', 'tokenId']],
+      ['memberTokenRevoke', MEMBER_TOKEN_REVOKE, { accessTokenId: a.member.tokenId }, ['input', 'accessTokenId']],
       ['projectCreate', PROJECT_CREATE, { workspaceId: a.main.workspaceId, name: 'Intruder' }, ['input', 'workspaceId']],
       [
         'walletTransfer',
@@ -185,7 +185,7 @@ describe('roles: only owners and admins write', () => {
     const attempts: Array<[string, string, Record<string, unknown>]> = [
       ['memberCreate', MEMBER_CREATE, { name: 'New person', email: `${unique('new').replace(' ', '-')}@example.com`, role: 'VIEWER' }],
       ['memberTokenCreate', MEMBER_TOKEN_CREATE, { memberId: actor.memberId, name: 'my own' }],
-      ['memberTokenRevoke', MEMBER_TOKEN_REVOKE, { tokenId: other.tokenId }],
+      ['memberTokenRevoke', MEMBER_TOKEN_REVOKE, { accessTokenId: other.tokenId }],
       ['memberRemove', MEMBER_REMOVE, { memberId: other.memberId }],
       ['workspaceCreate', WORKSPACE_CREATE, { name: 'Extra' }],
       ['projectCreate', PROJECT_CREATE, { workspaceId: main.workspaceId, name: 'Project' }],
@@ -282,7 +282,7 @@ describe('roles: only owners and admins write', () => {
       [MEMBER_CREATE, { name: 'Gate', email: 'gate@example.com', role: 'OWNER' }],
       [MEMBER_REMOVE, { memberId: a.member.memberId }],
       [MEMBER_TOKEN_CREATE, { memberId: a.ownerId, name: 'gate' }],
-      [MEMBER_TOKEN_REVOKE, { tokenId: a.member.tokenId }],
+      [MEMBER_TOKEN_REVOKE, { accessTokenId: a.member.tokenId }],
       [WORKSPACE_CREATE, { name: 'Gate', organizationId: a.organizationId }],
       [PROJECT_CREATE, { workspaceId: a.main.workspaceId, name: 'Gate' }],
       [TRANSFER, { fromWalletId: a.main.walletId, toWalletId: a.side.walletId, amount: '1', idempotencyKey: unique('g') }],
@@ -347,7 +347,7 @@ describe('authentication', () => {
     expectNoUserErrors(memberTokenCreate);
     expect((await app.data(VIEWER, {}, member.token)).viewer.member.id).toBe(member.memberId);
 
-    const { memberTokenRevoke } = await app.data(MEMBER_TOKEN_REVOKE, { input: { tokenId: member.tokenId } }, org.ownerToken);
+    const { memberTokenRevoke } = await app.data(MEMBER_TOKEN_REVOKE, { input: { accessTokenId: member.tokenId } }, org.ownerToken);
     expectNoUserErrors(memberTokenRevoke);
     expect(memberTokenRevoke.token).toEqual({ id: member.tokenId, revokedAt: expect.any(String) });
 
@@ -355,7 +355,7 @@ describe('authentication', () => {
     expectTopLevelError(await app.gql(WORKSPACE_CREATE, { input: { name: 'Late' } }, member.token), 'UNAUTHENTICATED', 401);
     // The member's other token still works, as does revoking one's own token.
     expect((await app.data(VIEWER, {}, memberTokenCreate.secret)).viewer.member.id).toBe(member.memberId);
-    const own = await app.data(MEMBER_TOKEN_REVOKE, { input: { tokenId: memberTokenCreate.token.id } }, memberTokenCreate.secret);
+    const own = await app.data(MEMBER_TOKEN_REVOKE, { input: { accessTokenId: memberTokenCreate.token.id } }, memberTokenCreate.secret);
     expectNoUserErrors(own.memberTokenRevoke);
     expectTopLevelError(await app.gql(VIEWER, {}, memberTokenCreate.secret), 'UNAUTHENTICATED', 401);
     expect((await app.data(VIEWER, {}, org.ownerToken)).viewer.member.id).toBe(org.ownerId);
@@ -406,7 +406,7 @@ describe('owners', () => {
       [MEMBER_CREATE, { name: 'Second owner', email: 'second@example.com', role: 'OWNER' }],
       [MEMBER_REMOVE, { memberId: org.ownerId }],
       [MEMBER_TOKEN_CREATE, { memberId: org.ownerId, name: 'impersonation' }],
-      [MEMBER_TOKEN_REVOKE, { tokenId: ownerTokenId }],
+      [MEMBER_TOKEN_REVOKE, { accessTokenId: ownerTokenId }],
     ];
     for (const [document, input] of attempts) expectTopLevelError(await app.gql(document, { input }, admin.token), 'FORBIDDEN', 403);
     expect(await organizationState(app, org.organizationId)).toEqual(before);
@@ -499,7 +499,7 @@ describe('malformed and invalid input', () => {
       ],
       ['memberRemove wallet id', MEMBER_REMOVE, { input: { memberId: org.main.walletId } }, 'input.memberId'],
       ['memberTokenCreate empty', MEMBER_TOKEN_CREATE, { input: { memberId: '', name: 'x' } }, 'input.memberId'],
-      ['memberTokenRevoke member id', MEMBER_TOKEN_REVOKE, { input: { tokenId: org.member.memberId } }, 'input.tokenId'],
+      ['memberTokenRevoke member id', MEMBER_TOKEN_REVOKE, { input: { accessTokenId: org.member.memberId } }, 'input.accessTokenId'],
       ['projectCreate wallet id', PROJECT_CREATE, { input: { workspaceId: org.main.walletId, name: 'P' } }, 'input.workspaceId'],
       ['workspaceCreate org_…', WORKSPACE_CREATE, { input: { name: 'W', organizationId: 'org_…' } }, 'input.organizationId'],
       ['workspaceCreate wallet id', WORKSPACE_CREATE, { input: { name: 'W', organizationId: org.main.walletId } }, 'input.organizationId'],

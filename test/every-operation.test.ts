@@ -173,7 +173,7 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
   async memberTokenRevoke(w) {
     const { memberTokenCreate } = await app.data(MEMBER_TOKEN_CREATE, { input: { memberId: w.member.memberId, name: 'laptop' } }, w.ownerToken);
     expectNoUserErrors(memberTokenCreate);
-    return { token: w.ownerToken, variables: { input: { tokenId: memberTokenCreate.token.id } } };
+    return { token: w.ownerToken, variables: { input: { accessTokenId: memberTokenCreate.token.id } } };
   },
   modelPriceSet: async () => ({ token: ADMIN_TOKEN, variables: { input: { model: unique('model').replace(' ', '-'), inputPricePerMillion: '3', outputPricePerMillion: '15' } } }),
   async modelPriceRemove() {

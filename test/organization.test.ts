@@ -150,11 +150,11 @@ describe('members and their tokens', () => {
   it('revokes a token idempotently', async () => {
     const org = await createOrganization(app);
     const member = await createMemberWithToken(app, org.ownerToken, 'MEMBER');
-    const first = await app.data(MEMBER_TOKEN_REVOKE, { input: { tokenId: member.tokenId } }, org.ownerToken);
+    const first = await app.data(MEMBER_TOKEN_REVOKE, { input: { accessTokenId: member.tokenId } }, org.ownerToken);
     expect(first.memberTokenRevoke).toEqual({ token: { id: member.tokenId, revokedAt: expect.any(String) }, userErrors: [] });
     const before = await organizationState(app, org.organizationId);
 
-    const second = await app.data(MEMBER_TOKEN_REVOKE, { input: { tokenId: member.tokenId } }, org.ownerToken);
+    const second = await app.data(MEMBER_TOKEN_REVOKE, { input: { accessTokenId: member.tokenId } }, org.ownerToken);
     expect(second.memberTokenRevoke).toEqual(first.memberTokenRevoke);
     expect(await organizationState(app, org.organizationId)).toEqual(before);
     expect(codes(await app.gql(VIEWER, {}, member.token))).toEqual(['UNAUTHENTICATED']);

@@ -49,7 +49,7 @@ describe('a token revoked on another replica', () => {
     const response = await fetch(`${replicaB.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${org.ownerToken}` },
-      body: JSON.stringify({ query: MEMBER_TOKEN_REVOKE, variables: { input: { tokenId } } }),
+      body: JSON.stringify({ query: MEMBER_TOKEN_REVOKE, variables: { input: { accessTokenId: tokenId } } }),
     });
     expect(((await response.json()) as any).data.memberTokenRevoke.userErrors).toEqual([]);
   }

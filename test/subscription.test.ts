@@ -125,7 +125,7 @@ describe('walletBalanceChanged over graphql-ws', () => {
     try {
       const watched = await watchBalance(revoked, walletId);
       const stillWatched = await watchBalance(kept, walletId);
-      const { memberTokenRevoke } = await app.data(MEMBER_TOKEN_REVOKE, { input: { tokenId: viewer.tokenId } }, org.ownerToken);
+      const { memberTokenRevoke } = await app.data(MEMBER_TOKEN_REVOKE, { input: { accessTokenId: viewer.tokenId } }, org.ownerToken);
       expect(memberTokenRevoke.userErrors).toEqual([]);
       await expect(watched.next()).rejects.toMatchObject({ code: 4401 });
       await fund(app, walletId, '1');

@@ -45,8 +45,8 @@ export class MemberResolver {
   @Mutation(() => MemberTokenRevokePayload)
   async memberTokenRevoke(@Ctx() ctx: Context, @Arg('input') input: MemberTokenRevokeInput) {
     const actor = requireMember(ctx.principal, MANAGERS);
-    const tokenId = parseId('accessToken', input.tokenId, 'input.tokenId');
-    return withUserErrors(ctx, async () => ({ token: await revokeMemberToken(ctx, actor, { tokenId }) }));
+    const accessTokenId = parseId('accessToken', input.accessTokenId, 'input.accessTokenId');
+    return withUserErrors(ctx, async () => ({ token: await revokeMemberToken(ctx, actor, { accessTokenId }) }));
   }
 }
 

@@ -96,7 +96,7 @@ export class MemberTokenCreatePayload extends MutationPayload {
 @InputType()
 export class MemberTokenRevokeInput {
   @Field(() => ID)
-  tokenId!: string;
+  accessTokenId!: string;
 }
 
 @ObjectType()

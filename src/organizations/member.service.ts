@@ -91,10 +91,10 @@ export async function createMemberToken({ em }: Pick<Deps, 'em'>, actor: MemberA
  * Revoking is idempotent: a token already revoked stays revoked and is returned as it is. Its open
  * connections, on every replica, are closed once it is committed.
  */
-export async function revokeMemberToken({ em, bus, now }: Pick<Deps, 'em' | 'bus' | 'now'>, actor: MemberActor, { tokenId }: { tokenId: string }) {
+export async function revokeMemberToken({ em, bus, now }: Pick<Deps, 'em' | 'bus' | 'now'>, actor: MemberActor, { accessTokenId }: { accessTokenId: string }) {
   const revoked = await inTransaction(em, async (tx) => {
-    const token = await tx.findOne(AccessToken, { id: tokenId, organization: actor.organizationId }, { populate: ['member'] });
-    if (!token) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such token', ['input', 'tokenId']);
+    const token = await tx.findOne(AccessToken, { id: accessTokenId, organization: actor.organizationId }, { populate: ['member'] });
+    if (!token) throw new DomainError(UserErrorCode.NOT_FOUND, 'No such token', ['input', 'accessTokenId']);
     assertMayManageRole(actor, token.member.role);
     token.revokedAt ??= now();
     await tx.flush();
