@@ -90,7 +90,7 @@ describe('graphql-ws authentication, as Apollo Client meets it', () => {
       const events: unknown[] = [];
       open.client.subscribe({ query: BALANCE, variables: { walletId: own } }).subscribe({ next: (result) => events.push(result.data), error: () => undefined });
       await eventually(async () => events.length > 0);
-      await app.data(MEMBER_TOKEN_REVOKE, { input: { tokenId: viewer.tokenId } }, org.ownerToken);
+      await app.data(MEMBER_TOKEN_REVOKE, { input: { accessTokenId: viewer.tokenId } }, org.ownerToken);
       await eventually(async () => open.closes.length > 0);
       expect(open.closes).toEqual([4401]);
 
