@@ -11,6 +11,8 @@ export enum TransactionType {
   TRANSFER_IN = 'TRANSFER_IN',
   TRANSFER_OUT = 'TRANSFER_OUT',
   REFUND = 'REFUND',
+  /** A metered extra (traces, …) beyond the workspace's monthly allowance. */
+  METERED = 'METERED',
 }
 
 /**
@@ -104,6 +106,13 @@ export class Transaction {
   /** The provider reported the cost (bring-your-own-key, tools); else the catalog priced the usage. */
   @Property({ type: 'boolean', nullable: true })
   providerReported?: boolean | null;
+
+  /** For a METERED row: the meter, and the units it charged (those of one report beyond the allowance). */
+  @Property({ type: 'text', nullable: true })
+  meter?: string | null;
+
+  @Property({ type: new BigIntType('bigint'), nullable: true })
+  meterQuantity?: bigint | null;
 
   @Property({ type: 'timestamptz', length: 3 })
   createdAt!: Date;

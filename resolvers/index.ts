@@ -2,10 +2,11 @@ import { AlertResolver } from './alert/alert.resolver';
 import { ApiKeyResolver } from './api-key/api-key.resolver';
 import { BillingProfileResolver } from './billing-profile/billing-profile.resolver';
 import { BudgetResolver, TokenBudgetResolver } from './budget/budget.resolver';
-import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayResolver } from './gateway/gateway.resolver';
+import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayMeterReportPayloadResolver, GatewayResolver } from './gateway/gateway.resolver';
 import { IdentityResolver } from './identity/identity.resolver';
 import { LowBalanceThresholdResolver } from './low-balance-threshold/low-balance-threshold.resolver';
 import { MemberResolver } from './member/member.resolver';
+import { MeterResolver } from './meter/meter.resolver';
 import { ModelPriceResolver } from './model-price/model-price.resolver';
 import { NegotiatedPriceResolver } from './negotiated-price/negotiated-price.resolver';
 import { OrganizationResolver } from './organization/organization.resolver';
@@ -34,6 +35,7 @@ export const RESOLVERS = [
   TransactionResolver,
   GatewayResolver,
   GatewayDebitPayloadResolver,
+  GatewayMeterReportPayloadResolver,
   GatewayCapturePayloadResolver,
   ApiKeyResolver,
   IdentityResolver,
@@ -41,6 +43,7 @@ export const RESOLVERS = [
   TokenBudgetResolver,
   ModelPriceResolver,
   RoutingMarkupResolver,
+  MeterResolver,
   NegotiatedPriceResolver,
   PurchaseResolver,
   PaymentMethodResolver,

@@ -1,7 +1,7 @@
 import { hashToken } from '../src/auth/tokens';
-import { type AuthorizeRequest, DenialCode, type GatewayRequest, outcomeToJson, RoutingMode, TOKENS_ONLY } from '../src/gateway/contract';
+import { type AuthorizeRequest, DenialCode, type GatewayRequest, isKeyed, outcomeToJson, RoutingMode, TOKENS_ONLY } from '../src/gateway/contract';
 import { awaitingTopUp, decide, toldOfTopUps } from '../src/gateway/decide';
-import type { BatchReads, HoldRow, IdentityRow, KeyRow, LockedState, RateWindow } from '../src/gateway/state';
+import type { BatchReads, HoldRow, IdentityRow, KeyRow, LockedState, MeterTerms, RateWindow } from '../src/gateway/state';
 import { batchCounters, copyDuplicates, gatewayRequestHash, lockTargets, triage, triageHolds } from '../src/gateway/triage';
 import { BalanceOutOfRange, Guard, GuardRefusal, LedgerPlan, type LockedWallet } from '../src/ledger/plan';
 import { KeyLimitPeriod, Period } from '../src/limits/periods';
@@ -33,6 +33,10 @@ interface World {
   /** What the read found for the call's routing mode and organization; by default the key's workspace markup, no discount. */
   markupBps?: number;
   discountBps?: number;
+  /** Meters the operator defined, with the workspace's allowance. */
+  meters?: Record<string, MeterTerms>;
+  /** This month's count of each meter so far. */
+  meterCounts?: Record<string, bigint>;
 }
 
 function keyRow(over: Partial<KeyRow> = {}): KeyRow {
@@ -128,13 +132,17 @@ const authorize = (maxInputTokens: bigint | null, maxOutputTokens: bigint | null
 function run(requests: GatewayRequest[], world: World = {}) {
   const key = keyRow(world.key);
   const prices = world.prices ?? { [MODEL]: PRICE };
-  const reads: BatchReads = { keys: new Map(), pricing: new Map(), seen: new Map(), identities: new Map() };
+  const reads: BatchReads = { keys: new Map(), pricing: new Map(), meters: new Map(), seen: new Map(), identities: new Map() };
   for (const identity of world.identities ?? []) reads.identities.set(`${identity.workspace_id}|${identity.external_id}`, identity);
   requests.forEach((request, i) => {
-    if (request.kind !== 'debit' && request.kind !== 'authorize') return;
+    if (!isKeyed(request)) return;
     if (request.apiKey === SECRET) reads.keys.set(i, key);
-    const price = prices[request.model];
-    reads.pricing.set(i, price ? { price, markupBps: world.markupBps ?? key.markup_bps, discountBps: world.discountBps ?? 0 } : null);
+    if (request.kind === 'meter') {
+      reads.meters.set(i, world.meters?.[request.meter] ?? null);
+    } else {
+      const price = prices[request.model];
+      reads.pricing.set(i, price ? { price, markupBps: world.markupBps ?? key.markup_bps, discountBps: world.discountBps ?? 0 } : null);
+    }
     const seen = world.seen?.[request.idempotencyKey];
     reads.seen.set(i, seen ? { request_hash: gatewayRequestHash(seen.request, key.secret_hash), response: seen.answer } : null);
   });
@@ -147,7 +155,8 @@ function run(requests: GatewayRequest[], world: World = {}) {
   const rateWindows = new Map(
     [...targets.rateLimited].map(([id, limit]) => [id, { limit, seconds: new Map(), used: 0, ...world.rateWindow }]),
   );
-  const locked: LockedState = { holds, wallets: [walletRow(world.wallet)], counters, expiredHolds: [], rateWindows };
+  const meterCounts = new Map(targets.meterCounts.map((spec) => [spec.key, world.meterCounts?.[spec.meter] ?? 0n]));
+  const locked: LockedState = { holds, wallets: [walletRow(world.wallet)], counters, expiredHolds: [], rateWindows, meterCounts };
   const decisions = decide(requests, reads, sorted, locked, NOW, { holdTtlMs: 600_000 }, countersOf);
   copyDuplicates(sorted);
   return { ...decisions, codes: decisions.outcomes.map((outcome) => outcome.denial?.code ?? 'ALLOWED'), wallet: decisions.plan.account('wal_1') };
@@ -350,6 +359,50 @@ describe('pricing a call', () => {
     expect(short.plan.rows[0].usage).toMatchObject({ providerCost: 10_350_000n, markup: 50_000n });
     const images: GatewayRequest = { ...capture, images: 1n };
     expect(run([images], { holds: [hold] }).codes).toEqual([DenialCode.UNPRICED_USAGE]);
+  });
+});
+
+describe('metered extras', () => {
+  /** $0.0005 a trace, 1,000 included a month. */
+  const TRACE: MeterTerms = { unitPrice: 500_000n, included: 1000n };
+  const report = (quantity: bigint, over: Partial<Extract<GatewayRequest, { kind: 'meter' }>> = {}): GatewayRequest => ({
+    kind: 'meter',
+    apiKey: SECRET,
+    idempotencyKey: `k${++sequence}`,
+    meter: 'trace',
+    quantity,
+    identity: null,
+    ...over,
+  });
+
+  it('charges only the units beyond the allowance, once, as METERED rows of the units each report billed', () => {
+    const world: World = { meters: { trace: TRACE }, meterCounts: { trace: 100n }, wallet: { balance: 1_000_000_000n } };
+    const { outcomes, plan, meterCounts } = run([report(600n), report(600n), report(50n)], world);
+    expect(outcomes.map((outcome) => [outcome.cost, outcome.metered])).toEqual([
+      [0n, { billedQuantity: 0n, includedRemaining: 300n }],
+      [300n * 500_000n, { billedQuantity: 300n, includedRemaining: 0n }],
+      [50n * 500_000n, { billedQuantity: 50n, includedRemaining: 0n }],
+    ]);
+    expect(outcomes[0].transactionId).toBeNull();
+    expect(plan.rows.map((row) => [row.type, row.amount, row.balanceAfter, row.metered?.quantity, row.id])).toEqual([
+      ['METERED', -150_000_000n, 850_000_000n, 300n, outcomes[1].transactionId],
+      ['METERED', -25_000_000n, 825_000_000n, 50n, outcomes[2].transactionId],
+    ]);
+    expect([...meterCounts.values()]).toEqual([{ quantity: 100n, added: 1250n, billed: 350n, cost: 175_000_000n }]);
+  });
+
+  it('counts against cost limits and credits; a refused report counts nothing; no rate window, no tokens', () => {
+    const limited = run([report(1001n), report(1n)], { meters: { trace: TRACE }, key: { cost_limit: '500000', requests_per_minute: 1 } });
+    expect(limited.codes).toEqual(['ALLOWED', DenialCode.KEY_COST_LIMIT_REACHED]);
+    expect(limited.rateCounted.size).toBe(0);
+    expect([...limited.counters.values()].find((tally) => tally.changed)?.change).toEqual({ ...ZERO, cost: 500_000n });
+    const broke = run([report(2000n)], { meters: { trace: TRACE }, wallet: { balance: 499_999_999n } });
+    expect(broke.codes).toEqual([DenialCode.INSUFFICIENT_CREDITS]);
+    expect([...broke.meterCounts.values()][0].added).toBe(0n);
+  });
+
+  it('an unknown meter is refused before anything else', () => {
+    expect(run([report(1n, { meter: 'nope' })], { meters: { trace: TRACE }, wallet: { balance: 0n } }).codes).toEqual([DenialCode.UNKNOWN_METER]);
   });
 });
 

@@ -97,6 +97,13 @@ async function thresholdOf(w: World, amount: string): Promise<string> {
   return lowBalanceThresholdSet.threshold.id;
 }
 
+/** A new meter with 10 units included a month. */
+async function meterOf(): Promise<string> {
+  const name = unique('trace').replace(' ', '-');
+  await app.data(`mutation ($input: MeterSetInput!) { meterSet(input: $input) { userErrors { code } } }`, { input: { name, unitPrice: '0.0005', includedPerMonth: 10 } }, ADMIN_TOKEN);
+  return name;
+}
+
 async function holdOf(w: World): Promise<string> {
   const { gatewayAuthorize } = await app.data(
     AUTHORIZE,
@@ -146,6 +153,12 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
   }),
   gatewayCapture: async (w) => ({ token: GATEWAY_TOKEN, variables: { input: { holdId: await holdOf(w), inputTokens: 1500, outputTokens: 200 } } }),
   gatewayRelease: async (w) => ({ token: GATEWAY_TOKEN, variables: { input: { holdId: await holdOf(w) } } }),
+  gatewayMeterReport: async (w) => ({
+    token: GATEWAY_TOKEN,
+    variables: { input: { apiKey: w.key.secret, meter: await meterOf(), quantity: 25, idempotencyKey: requestKey(), identity: w.externalId } },
+  }),
+  meterSet: async () => ({ token: ADMIN_TOKEN, variables: { input: { name: unique('trace').replace(' ', '-'), unitPrice: '0.0001', includedPerMonth: '100000' } } }),
+  meterAllowanceSet: async (w) => ({ token: ADMIN_TOKEN, variables: { input: { workspaceId: w.main.workspaceId, meter: await meterOf(), includedPerMonth: 50 } } }),
   apiKeyCreate: async (w) => ({
     token: w.ownerToken,
     variables: {

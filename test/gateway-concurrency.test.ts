@@ -1,6 +1,6 @@
 import { formatMoney } from '../src/money';
-import { GATEWAY_TOKEN, useTestApp } from './support/app';
-import { fund } from './support/fixtures';
+import { ADMIN_TOKEN, GATEWAY_TOKEN, useTestApp } from './support/app';
+import { fund, unique } from './support/fixtures';
 import { type ServerProcess, spawnServer } from './support/process';
 import { COST_OF_1000_INPUT, DEBIT, debitAtOnce, gatewaySetup, requestKey, walletState } from './support/gateway';
 
@@ -63,6 +63,33 @@ describe('two server processes on one database', () => {
     expect(allowed).toBe(FUNDED_FOR);
     expect(denials).toEqual(new Map([['INSUFFICIENT_CREDITS', CALLS - FUNDED_FOR]]));
     expect(await walletState(app, fixture.walletId)).toEqual({ balance: 0n, held: 0n, sum: 0n, deductions: FUNDED_FOR });
+  });
+
+  it("charge exactly the units beyond a meter's allowance, for 500 reports at once across its boundary", async () => {
+    const fixture = await gatewaySetup(app, '1');
+    const meter = unique('trace').replace(' ', '-');
+    await app.data(`mutation ($input: MeterSetInput!) { meterSet(input: $input) { userErrors { code } } }`, {
+      input: { name: meter, unitPrice: '0.0005', includedPerMonth: 300 },
+    }, ADMIN_TOKEN);
+    const urls = [app.server.url, otherUrl];
+    const answers = await Promise.all(
+      Array.from({ length: 500 }, async (_, i) => {
+        const response = await fetch(`${urls[i % 2]}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${GATEWAY_TOKEN}` },
+          body: JSON.stringify({
+            query: `mutation ($input: GatewayMeterReportInput!) { gatewayMeterReport(input: $input) { allowed billedQuantity cost } }`,
+            variables: { input: { apiKey: fixture.secret, meter, quantity: 1, idempotencyKey: requestKey() } },
+          }),
+        });
+        return ((await response.json()) as any).data.gatewayMeterReport as { allowed: boolean; billedQuantity: string; cost: string };
+      }),
+    );
+    expect(answers.filter((answer) => answer.allowed)).toHaveLength(500);
+    expect(answers.filter((answer) => answer.billedQuantity === '1' && answer.cost === '0.0005')).toHaveLength(200);
+    const state = await walletState(app, fixture.walletId);
+    expect(state).toMatchObject({ balance: 1_000_000_000n - 200n * 500_000n, held: 0n });
+    expect(state.sum).toBe(state.balance);
   });
 
   it('refuse a revoked key on the other process at once', async () => {

@@ -161,6 +161,7 @@ describe('idempotent retries: one charge, the first answer', () => {
       hold: { id: 'hold_1', amount: 10n ** 18n, expiresAt: new Date(1) },
       availableBalance: -7n,
       limits: { costRemaining: 1n, tokensRemaining: 2n, requestsRemaining: 0, resetAt: new Date(2) },
+      metered: { billedQuantity: 3n, includedRemaining: 0n },
     };
     const sparse: GatewayOutcome = { ...emptyOutcome(), allowed: true, limits: { costRemaining: null, tokensRemaining: null, requestsRemaining: null, resetAt: new Date(3) } };
     for (const outcome of [full, sparse, emptyOutcome()]) expect(outcomeFromJson(JSON.parse(JSON.stringify(outcomeToJson(outcome))))).toEqual(outcome);

@@ -13,6 +13,8 @@ import {
   GatewayDebitBatchPayload,
   GatewayDebitInput,
   GatewayDebitPayload,
+  GatewayMeterReportInput,
+  GatewayMeterReportPayload,
   GatewayReleaseInput,
   GatewayReleasePayload,
 } from './gateway.types';
@@ -34,6 +36,14 @@ export class GatewayDebitPayloadResolver {
 export class GatewayCapturePayloadResolver {
   @FieldResolver(() => TransactionObject, { nullable: true, description: 'The DEDUCTION row, when allowed' })
   transaction(@Root() answer: GatewayCapturePayload, @Ctx() ctx: Context) {
+    return chargedTransaction(answer, ctx);
+  }
+}
+
+@Resolver(() => GatewayMeterReportPayload)
+export class GatewayMeterReportPayloadResolver {
+  @FieldResolver(() => TransactionObject, { nullable: true, description: 'The METERED row, when something was charged' })
+  transaction(@Root() answer: GatewayMeterReportPayload, @Ctx() ctx: Context) {
     return chargedTransaction(answer, ctx);
   }
 }
@@ -71,5 +81,13 @@ export class GatewayResolver {
   @Mutation(() => GatewayReleasePayload, { description: 'Frees a hold without charging' })
   gatewayRelease(@Ctx() ctx: Context, @Arg('input') input: GatewayReleaseInput) {
     return gateway.release(gatewayOf(ctx), input);
+  }
+
+  @Mutation(() => GatewayMeterReportPayload, {
+    description: "Reports units of a metered extra (traces, …): those beyond the workspace's monthly allowance are charged at the meter's price",
+  })
+  async gatewayMeterReport(@Ctx() ctx: Context, @Arg('input') input: GatewayMeterReportInput): Promise<GatewayMeterReportPayload> {
+    const outcome = await gateway.meterReport(gatewayOf(ctx), input);
+    return { ...outcome, billedQuantity: outcome.metered?.billedQuantity ?? null, includedRemaining: outcome.metered?.includedRemaining ?? null };
   }
 }

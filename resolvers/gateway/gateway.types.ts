@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { DenialCode, RoutingMode } from '../../src/gateway/contract';
 import { MoneyScalar } from '../../src/graphql/money.scalar';
-import { TokenCountScalar } from '../../src/graphql/count.scalar';
+import { CountScalar, TokenCountScalar } from '../../src/graphql/count.scalar';
 import { NodeInterface } from '../common.types';
 
 registerEnumType(DenialCode, {
@@ -107,6 +107,24 @@ export class GatewayCapturePayload extends GatewayAnswer {
 export class GatewayReleasePayload extends GatewayAnswer {
   @Field(() => GatewayHold, { nullable: true })
   hold!: GatewayHold | null;
+}
+
+@ObjectType()
+export class GatewayMeterReportPayload extends GatewayAnswer {
+  @Field(() => MoneyScalar, { nullable: true, description: 'What the units beyond the allowance cost (0 within it); charged as a METERED row' })
+  cost!: bigint | null;
+
+  @Field(() => CountScalar, { nullable: true, description: 'Of the units reported, those beyond the monthly allowance' })
+  billedQuantity!: bigint | null;
+
+  @Field(() => CountScalar, { nullable: true, description: "What is left of the workspace's allowance of the meter this month" })
+  includedRemaining!: bigint | null;
+
+  @Field(() => ID, { nullable: true, description: 'The METERED row; null when nothing was charged' })
+  transactionId!: string | null;
+
+  @Field(() => GatewayKeyLimits, { nullable: true })
+  limits!: GatewayKeyLimits | null;
 }
 
 @ObjectType()
@@ -226,4 +244,22 @@ export class GatewayCaptureInput extends CallUsageInput {
 export class GatewayReleaseInput {
   @Field(() => ID)
   holdId!: string;
+}
+
+@InputType()
+export class GatewayMeterReportInput {
+  @Field()
+  apiKey!: string;
+
+  @Field({ description: 'Unique per report; a retry with the same key is answered as the first time' })
+  idempotencyKey!: string;
+
+  @Field({ description: 'A meter the operator defined (meterSet), e.g. `trace`' })
+  meter!: string;
+
+  @Field(() => CountScalar, { description: 'Units used since the last report, 1 to 1,000,000' })
+  quantity!: bigint;
+
+  @Field(() => String, { nullable: true, description: "The end user's id in the customer's app, whose budget counts the charge" })
+  identity?: string | null;
 }

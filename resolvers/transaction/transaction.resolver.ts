@@ -15,15 +15,15 @@ import { TransactionObject } from './transaction.types';
 @Resolver(() => TransactionObject)
 export class TransactionResolver {
   // A model call's row stores these only where they differ from the default (src/ledger/ledger.ts).
-  @FieldResolver(() => RoutingMode, { nullable: true, description: 'Gateway charges: how the model was chosen' })
+  @FieldResolver(() => RoutingMode, { nullable: true, description: 'Model calls: how the model was chosen' })
   routingMode(@Root() transaction: Transaction): RoutingMode | null {
-    if (!transaction.apiKeyId) return null;
+    if (!transaction.model) return null;
     return (transaction.routingMode as RoutingMode | null) ?? RoutingMode.DIRECT;
   }
 
-  @FieldResolver(() => Boolean, { nullable: true, description: "Gateway charges: the provider reported the cost (else the catalog's price of the usage)" })
+  @FieldResolver(() => Boolean, { nullable: true, description: "Model calls: the provider reported the cost (else the catalog's price of the usage)" })
   providerReported(@Root() transaction: Transaction): boolean | null {
-    return transaction.apiKeyId ? (transaction.providerReported ?? false) : null;
+    return transaction.model ? (transaction.providerReported ?? false) : null;
   }
 
   @FieldResolver(() => WalletType)

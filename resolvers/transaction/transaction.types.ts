@@ -1,6 +1,6 @@
 import { Field, InputType, ObjectType, registerEnumType } from 'type-graphql';
 import { TransactionType } from '../../entities';
-import { TokenCountScalar } from '../../src/graphql/count.scalar';
+import { CountScalar, TokenCountScalar } from '../../src/graphql/count.scalar';
 import { MoneyScalar } from '../../src/graphql/money.scalar';
 import { Connection, NodeInterface } from '../common.types';
 
@@ -56,6 +56,11 @@ export class TransactionObject extends NodeInterface {
   @Field(() => MoneyScalar, { nullable: true, description: 'Gateway charges: the markup of the routing mode' })
   markup!: bigint | null;
 
+  @Field(() => String, { nullable: true, description: 'METERED rows: the meter (e.g. `trace`)' })
+  meter!: string | null;
+
+  @Field(() => CountScalar, { nullable: true, description: 'METERED rows: the units charged, those of one report beyond the monthly allowance' })
+  meterQuantity!: bigint | null;
 
   @Field()
   createdAt!: Date;

@@ -5,7 +5,7 @@ import { MoneyScalar } from '../../src/graphql/money.scalar';
 
 registerEnumType(UsageGroup, { name: 'UsageGroup', description: 'What a usage report groups by; DAY is the UTC day' });
 
-@InputType({ description: 'Gateway spend in [from, to), at most 366 days, of the given subjects (all when left out)' })
+@InputType({ description: 'Gateway spend (model calls and metered extras) in [from, to), at most 366 days, of the given subjects (all when left out)' })
 export class UsageFilterInput {
   @Field(() => ID, { nullable: true, description: 'Platform admin only: the organization (members see their own)' })
   organizationId?: string | null;
@@ -33,11 +33,14 @@ export class UsageFilterInput {
 
   @Field(() => [ID], { nullable: true, description: 'Calls made with keys these members owned at the time' })
   memberIds?: string[] | null;
+
+  @Field(() => [String], { nullable: true, description: 'Metered extras of these meters (model calls have no meter)' })
+  meters?: string[] | null;
 }
 
 @ObjectType('UsageAmounts', { description: 'Captured gateway spend' })
 export class UsageAmountsType {
-  @Field(() => MoneyScalar, { description: 'What was charged: providerCost + markup' })
+  @Field(() => MoneyScalar, { description: 'What was charged: providerCost + markup + meteredCost' })
   cost!: bigint;
 
   @Field(() => MoneyScalar, { description: "The providers' cost of the calls (charges from before routing markups count whole)" })
@@ -46,13 +49,16 @@ export class UsageAmountsType {
   @Field(() => MoneyScalar, { description: 'The markups of the routing modes' })
   markup!: bigint;
 
+  @Field(() => MoneyScalar, { description: "Metered extras beyond the workspaces' monthly allowances" })
+  meteredCost!: bigint;
+
   @Field(() => TokenCountScalar)
   inputTokens!: bigint;
 
   @Field(() => TokenCountScalar)
   outputTokens!: bigint;
 
-  @Field(() => CountScalar, { description: 'Charged requests' })
+  @Field(() => CountScalar, { description: 'Charged model calls' })
   requests!: bigint;
 }
 
@@ -63,6 +69,9 @@ export class UsageRowType extends UsageAmountsType {
 
   @Field(() => String, { nullable: true })
   model!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'METER groups: the meter; null for model calls' })
+  meter!: string | null;
 }
 
 @ObjectType('UsageReport')

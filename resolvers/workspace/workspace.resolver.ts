@@ -3,12 +3,14 @@ import { type Identity, Organization, Wallet, type Workspace } from '../../entit
 import { MANAGERS, requireAdmin, requireAdminOrMember } from '../../src/auth/access';
 import type { Context } from '../../src/graphql/context';
 import { parseId } from '../../src/ids';
+import { workspaceMeters } from '../../src/pricing/meter.service';
 import { routingMarkups } from '../../src/pricing/routing-markup.service';
 import { createWorkspace, updateWorkspace } from '../../src/workspaces/workspace.service';
 import { ApiKeyConnection } from '../api-key/api-key.types';
 import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
 import { IdentityConnection, IdentityType } from '../identity/identity.types';
 import { OrganizationType } from '../organization/organization.types';
+import { WorkspaceMeterType } from '../meter/meter.types';
 import { ProjectConnection } from '../project/project.types';
 import { RoutingMarkupType } from '../routing-markup/routing-markup.types';
 import { WalletType } from '../wallet/wallet.types';
@@ -36,6 +38,11 @@ export class WorkspaceResolver {
   @FieldResolver(() => [RoutingMarkupType], { description: "The markup of each routing mode on this workspace's calls (DIRECT: its own markup)" })
   routingMarkups(@Root() workspace: Workspace, @Ctx() ctx: Context) {
     return routingMarkups(ctx, workspace.id);
+  }
+
+  @FieldResolver(() => [WorkspaceMeterType], { description: "Each metered extra: the workspace's monthly allowance and this month's count" })
+  meters(@Root() workspace: Workspace, @Ctx() ctx: Context) {
+    return workspaceMeters(ctx, workspace.id);
   }
 
   @FieldResolver(() => WalletType)

@@ -12,6 +12,8 @@ export enum UsageGroup {
   MODEL = 'MODEL',
   /** The member who owned the key when the call was made. */
   MEMBER = 'MEMBER',
+  /** Metered extras by meter (model calls have none). */
+  METER = 'METER',
 }
 
 export interface UsageFilter {
@@ -23,13 +25,15 @@ export interface UsageFilter {
   apiKeyIds?: string[] | null;
   models?: string[] | null;
   memberIds?: string[] | null;
+  meters?: string[] | null;
 }
 
 export interface UsageAmounts {
   cost: bigint;
-  /** Of the cost: the providers' (rows from before the split count whole), and the markup. */
+  /** Of the cost: the providers' (rows from before the split count whole), the markup, and metered extras. */
   providerCost: bigint;
   markup: bigint;
+  meteredCost: bigint;
   inputTokens: bigint;
   outputTokens: bigint;
   requests: bigint;
@@ -43,6 +47,7 @@ export interface UsageRow extends UsageAmounts {
   apiKeyId: string | null;
   model: string | null;
   memberId: string | null;
+  meter: string | null;
 }
 
 export interface UsageReport {
@@ -62,6 +67,7 @@ const GROUP_COLUMNS: Record<UsageGroup, string> = {
   [UsageGroup.API_KEY]: 'u.api_key_id',
   [UsageGroup.MODEL]: 'u.model',
   [UsageGroup.MEMBER]: 'u.member_id',
+  [UsageGroup.METER]: 'u.meter',
 };
 
 interface SumRow {
@@ -71,9 +77,11 @@ interface SumRow {
   api_key_id: string | null;
   model: string | null;
   member_id: string | null;
+  meter: string | null;
   cost: string;
   provider_cost: string;
   markup: string;
+  metered_cost: string;
   input_tokens: string;
   output_tokens: string;
   requests: string;
@@ -112,7 +120,7 @@ export async function usageReport({ em }: Pick<Deps, 'em'>, actor: Actor, { filt
 /**
  * Gateway spend of an organization in [from, to), grouped, exact. Whole UTC hours come from the
  * hourly rollup the gateway keeps; the partial hours at either end from the ledger itself, so
- * any bounds give the same sums as the ledger's DEDUCTION rows.
+ * any bounds give the same sums as the ledger's DEDUCTION and METERED rows.
  */
 export async function sumUsage(em: EntityManager, organizationId: string, filter: UsageFilter, groupBy: UsageGroup[]): Promise<UsageReport> {
   const { from, to } = filter;
@@ -137,6 +145,7 @@ export async function sumUsage(em: EntityManager, organizationId: string, filter
   anyOf('u.api_key_id', filter.apiKeyIds);
   anyOf('u.model', filter.models);
   anyOf('u.member_id', filter.memberIds);
+  anyOf('u.meter', filter.meters);
 
   const wallets = `select id from wallets where organization_id = ?${filter.workspaceId ? ' and workspace_id = ?' : ''}`;
   const walletParams = filter.workspaceId ? [organizationId, filter.workspaceId] : [organizationId];
@@ -146,20 +155,22 @@ export async function sumUsage(em: EntityManager, organizationId: string, filter
   const selected = groups.map((group) => `${GROUP_COLUMNS[group]} as ${columnName(group)}`);
   const rows = await em.execute<SumRow[]>(
     `with u as (
-       select wallet_id, hour as at, api_key_id, identity_id, project_id, model, member_id, cost, provider_cost, markup, input_tokens, output_tokens, requests
+       select wallet_id, hour as at, api_key_id, identity_id, project_id, model, member_id, meter, cost, provider_cost, markup,
+              case when meter is null then 0 else cost end as metered_cost, input_tokens, output_tokens, requests
          from usage_hourly
         where ${hours ? `wallet_id in (${wallets}) and hour >= ? and hour < ?` : 'false'}
 ${edges
   .map(
     () => `
        union all
-       select wallet_id, created_at, api_key_id, identity_id, project_id, model, member_id, -amount, coalesce(provider_cost, -amount), coalesce(markup, 0),
-              input_tokens, output_tokens, 1
+       select wallet_id, created_at, api_key_id, identity_id, project_id, model, member_id, meter, -amount,
+              case when meter is null then coalesce(provider_cost, -amount) else 0 end, coalesce(markup, 0),
+              case when meter is null then 0 else -amount end, input_tokens, output_tokens, case when meter is null then 1 else 0 end
          from transactions
-        where type = 'DEDUCTION' and wallet_id in (${wallets}) and created_at >= ? and created_at < ?`,
+        where type in ('DEDUCTION', 'METERED') and wallet_id in (${wallets}) and created_at >= ? and created_at < ?`,
   )
   .join('')})
-     select ${[...selected, 'sum(cost)::text as cost', 'sum(provider_cost)::text as provider_cost', 'sum(markup)::text as markup', 'sum(input_tokens)::text as input_tokens', 'sum(output_tokens)::text as output_tokens', 'sum(requests)::text as requests'].join(', ')}
+     select ${[...selected, 'sum(cost)::text as cost', 'sum(provider_cost)::text as provider_cost', 'sum(markup)::text as markup', 'sum(metered_cost)::text as metered_cost', 'sum(input_tokens)::text as input_tokens', 'sum(output_tokens)::text as output_tokens', 'sum(requests)::text as requests'].join(', ')}
        from u
       ${conditions.length > 0 ? `where ${conditions.join(' and ')}` : ''}
       ${groups.length > 0 ? `group by ${groups.map((_, i) => i + 1).join(', ')} order by ${groups.map((_, i) => i + 1).join(', ')}` : ''}
@@ -178,6 +189,7 @@ ${edges
       apiKeyId: row.api_key_id ?? null,
       model: row.model ?? null,
       memberId: row.member_id ?? null,
+      meter: row.meter ?? null,
       ...amounts(row),
     }));
   const total = reportRows.reduce(
@@ -185,17 +197,18 @@ ${edges
       cost: sum.cost + row.cost,
       providerCost: sum.providerCost + row.providerCost,
       markup: sum.markup + row.markup,
+      meteredCost: sum.meteredCost + row.meteredCost,
       inputTokens: sum.inputTokens + row.inputTokens,
       outputTokens: sum.outputTokens + row.outputTokens,
       requests: sum.requests + row.requests,
     }),
-    { cost: 0n, providerCost: 0n, markup: 0n, inputTokens: 0n, outputTokens: 0n, requests: 0n },
+    { cost: 0n, providerCost: 0n, markup: 0n, meteredCost: 0n, inputTokens: 0n, outputTokens: 0n, requests: 0n },
   );
   return { rows: reportRows, total };
 }
 
 function columnName(group: UsageGroup): string {
-  return group === UsageGroup.DAY ? 'day' : group === UsageGroup.MODEL ? 'model' : `${group.toLowerCase()}_id`;
+  return group === UsageGroup.DAY ? 'day' : group === UsageGroup.MODEL ? 'model' : group === UsageGroup.METER ? 'meter' : `${group.toLowerCase()}_id`;
 }
 
 function amounts(row: SumRow): UsageAmounts {
@@ -203,6 +216,7 @@ function amounts(row: SumRow): UsageAmounts {
     cost: BigInt(row.cost ?? 0),
     providerCost: BigInt(row.provider_cost ?? 0),
     markup: BigInt(row.markup ?? 0),
+    meteredCost: BigInt(row.metered_cost ?? 0),
     inputTokens: BigInt(row.input_tokens ?? 0),
     outputTokens: BigInt(row.output_tokens ?? 0),
     requests: BigInt(row.requests ?? 0),

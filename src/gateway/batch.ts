@@ -51,7 +51,7 @@ export async function processBatch(db: BatchDatabase, requests: GatewayRequest[]
     const holds = await lockHolds(tx.query, requests);
     triageHolds(requests, holds, sorted);
     const targets = lockTargets(requests, sorted.pending, reads, holds, now, countersOf);
-    const locked = await lockWalletsAndCounters(tx.query, targets.walletIds, targets.counters, holds.keys(), now);
+    const locked = await lockWalletsAndCounters(tx.query, targets.walletIds, targets.counters, targets.meterCounts, holds.keys(), now);
     const rateWindows = await lockRateWindows(tx.query, targets.rateLimited, Math.floor(now.getTime() / 1000));
     const decisions = decide(requests, reads, sorted, { holds, rateWindows, ...locked }, now, settings, countersOf);
     const waiting = settings.topUpDailyLimit === null ? [] : awaitingTopUp(decisions);

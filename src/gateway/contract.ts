@@ -12,6 +12,7 @@ export enum DenialCode {
   PROJECT_BUDGET_EXCEEDED = 'PROJECT_BUDGET_EXCEEDED',
   UNKNOWN_MODEL = 'UNKNOWN_MODEL',
   UNPRICED_USAGE = 'UNPRICED_USAGE',
+  UNKNOWN_METER = 'UNKNOWN_METER',
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   HOLD_NOT_FOUND = 'HOLD_NOT_FOUND',
   HOLD_NOT_ACTIVE = 'HOLD_NOT_ACTIVE',
@@ -27,6 +28,7 @@ const DENIALS: Record<DenialCode, { httpStatus: number; message: string }> = {
   PROJECT_BUDGET_EXCEEDED: { httpStatus: 429, message: "The project's budget for the period is used up." },
   UNKNOWN_MODEL: { httpStatus: 400, message: 'Unknown model: it has no price.' },
   UNPRICED_USAGE: { httpStatus: 400, message: 'The model has no price for part of this usage (images).' },
+  UNKNOWN_METER: { httpStatus: 400, message: 'Unknown meter: the operator has not defined it.' },
   IDEMPOTENCY_KEY_REUSED: { httpStatus: 409, message: 'This idempotency key was already used for a different request.' },
   HOLD_NOT_FOUND: { httpStatus: 404, message: 'No such hold.' },
   HOLD_NOT_ACTIVE: { httpStatus: 409, message: 'The hold was already captured or released.' },
@@ -56,16 +58,25 @@ export interface KeyLimits {
   resetAt: Date;
 }
 
+/** A meter report's count against the workspace's monthly allowance. */
+export interface MeteredOutcome {
+  /** Of the units reported, those beyond the allowance: charged. */
+  billedQuantity: bigint;
+  /** What is left of this month's allowance after the report. */
+  includedRemaining: bigint;
+}
+
 export interface GatewayOutcome {
   allowed: boolean;
   denial: Denial | null;
-  /** Debit and capture: what the usage cost, and what could be charged of it. */
+  /** Debit, capture and meter report: what the usage cost, and what could be charged of it. */
   cost: bigint | null;
   charged: bigint | null;
   transactionId: string | null;
   hold: { id: string; amount: bigint; expiresAt: Date } | null;
   availableBalance: bigint | null;
   limits: KeyLimits | null;
+  metered: MeteredOutcome | null;
 }
 
 /** How the gateway chose the model: each mode has its markup. DIRECT (the model named by the client) has the workspace's own. */
@@ -121,11 +132,28 @@ export interface ReleaseRequest {
   holdId: string;
 }
 
-export type GatewayRequest = DebitRequest | AuthorizeRequest | CaptureRequest | ReleaseRequest;
-export type KeyedRequest = DebitRequest | AuthorizeRequest;
+/** Units of a metered extra (traces, …) used under a key; what is beyond the month's allowance is charged. */
+export interface MeterRequest {
+  kind: 'meter';
+  apiKey: string;
+  idempotencyKey: string;
+  meter: string;
+  quantity: bigint;
+  identity: string | null;
+}
+
+export type GatewayRequest = DebitRequest | AuthorizeRequest | CaptureRequest | ReleaseRequest | MeterRequest;
+/** A request made with an API key, answered once per idempotency key. */
+export type KeyedRequest = DebitRequest | AuthorizeRequest | MeterRequest;
+/** A keyed request for a model call. */
+export type CallRequest = DebitRequest | AuthorizeRequest;
+
+export function isKeyed(request: GatewayRequest): request is KeyedRequest {
+  return request.kind === 'debit' || request.kind === 'authorize' || request.kind === 'meter';
+}
 
 export function emptyOutcome(): GatewayOutcome {
-  return { allowed: false, denial: null, cost: null, charged: null, transactionId: null, hold: null, availableBalance: null, limits: null };
+  return { allowed: false, denial: null, cost: null, charged: null, transactionId: null, hold: null, availableBalance: null, limits: null, metered: null };
 }
 
 export function denied(code: DenialCode, retryAfterSeconds: number | null = null): GatewayOutcome {
@@ -154,6 +182,7 @@ export function outcomeToJson(outcome: GatewayOutcome): unknown {
     if (limits.requestsRemaining !== null) storedLimits.requestsRemaining = limits.requestsRemaining;
     json.limits = storedLimits;
   }
+  if (outcome.metered) json.metered = { billedQuantity: stored(outcome.metered.billedQuantity), includedRemaining: stored(outcome.metered.includedRemaining) };
   return json;
 }
 

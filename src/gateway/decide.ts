@@ -15,6 +15,7 @@ import {
   type GatewayRequest,
   type KeyedRequest,
   type KeyLimits,
+  type MeterRequest,
   outcomeFromJson,
   type ReleaseRequest,
   type ReportedUsage,
@@ -22,8 +23,8 @@ import {
   TOP_UP_RETRY_AFTER_SECONDS,
 } from './contract';
 import { RATE_WINDOW_SECONDS } from './lock';
-import type { BatchReads, BatchSettings, HoldRow, IdentityRow, KeyRow, LockedState, RateWindow, Subjects, Triage } from './state';
-import { type CountersOf, gatewayRequestHash, identityOf, subjectsOf } from './triage';
+import type { BatchReads, BatchSettings, HoldRow, IdentityRow, KeyRow, LockedState, MeterTally, MeterTerms, RateWindow, Subjects, Triage } from './state';
+import { type CountersOf, gatewayRequestHash, identityOf, meterCountOf, subjectsOf } from './triage';
 
 /** A hold this batch creates, as its row is written (timestamps as ISO text). */
 export type NewHold = Omit<HoldRow, 'member_id' | 'status' | 'created_at' | 'expires_at' | 'settle_request_hash' | 'settle_response'> & {
@@ -48,6 +49,8 @@ export interface Decisions {
   settledHolds: Map<string, SettledHold>;
   /** Requests refused for lack of credits, by wallet. */
   refusedForCredits: Map<string, number[]>;
+  /** The month counts of meters, by their key (`meterCountOf`). */
+  meterCounts: Map<string, MeterTally>;
 }
 
 /** A keyed request as the checks see it. */
@@ -63,6 +66,8 @@ interface Candidate {
   /** An authorization with nothing to reserve still needs something left. */
   reserveNothing: boolean;
   identity: IdentityRow | null;
+  /** A meter report's terms: null when the meter is not defined; model calls have none. */
+  meterTerms?: MeterTerms | null;
   account: WalletAccount;
   counter(subjectId: string, period: Period | KeyLimitPeriod): CounterTally;
   countInWindow(): void;
@@ -74,14 +79,24 @@ function exceeds(used: bigint, amount: bigint, limit: bigint | null, reserveNoth
   return reserveNothing ? used >= limit : used + amount > limit;
 }
 
+interface DenialCheck {
+  code: DenialCode;
+  denies(c: Candidate): boolean;
+  passed?(c: Candidate): void;
+  /** Checked for a meter report too (else for model calls only). */
+  meters?: true;
+}
+
 /**
  * The denial precedence of a debit or authorization (DESIGN §6), first to last: the first check
  * that denies answers. A request that gets past the rate check counts in the key's window even
- * when a later check denies it.
+ * when a later check denies it. A meter report is not a model request: it is checked for what it
+ * spends only.
  */
-const DENIAL_CHECKS: ReadonlyArray<{ code: DenialCode; denies(c: Candidate): boolean; passed?(c: Candidate): void }> = [
+const DENIAL_CHECKS: ReadonlyArray<DenialCheck> = [
   { code: DenialCode.UNKNOWN_MODEL, denies: (c) => c.pricing === null },
   { code: DenialCode.UNPRICED_USAGE, denies: (c) => c.charge === null },
+  { code: DenialCode.UNKNOWN_METER, denies: (c) => c.meterTerms === null, meters: true },
   {
     code: DenialCode.KEY_RATE_LIMITED,
     denies: (c) => c.window !== undefined && c.window.used >= c.window.limit,
@@ -90,6 +105,7 @@ const DENIAL_CHECKS: ReadonlyArray<{ code: DenialCode; denies(c: Candidate): boo
   {
     code: DenialCode.KEY_COST_LIMIT_REACHED,
     denies: (c) => exceeds(c.counter(c.key.id, c.key.limit_period).usedCost, c.cost, bigintOrNull(c.key.cost_limit), c.reserveNothing),
+    meters: true,
   },
   {
     code: DenialCode.KEY_TOKEN_LIMIT_REACHED,
@@ -100,6 +116,7 @@ const DENIAL_CHECKS: ReadonlyArray<{ code: DenialCode; denies(c: Candidate): boo
     code: DenialCode.IDENTITY_BUDGET_EXCEEDED,
     denies: (c) =>
       c.identity?.budget_period != null && exceeds(c.counter(c.identity.id, c.identity.budget_period).usedCost, c.cost, bigintOrNull(c.identity.budget), c.reserveNothing),
+    meters: true,
   },
   {
     code: DenialCode.PROJECT_BUDGET_EXCEEDED,
@@ -107,9 +124,15 @@ const DENIAL_CHECKS: ReadonlyArray<{ code: DenialCode; denies(c: Candidate): boo
       c.key.project_id !== null &&
       c.key.project_budget_period !== null &&
       exceeds(c.counter(c.key.project_id, c.key.project_budget_period).usedCost, c.cost, bigintOrNull(c.key.project_budget), c.reserveNothing),
+    meters: true,
   },
-  { code: DenialCode.INSUFFICIENT_CREDITS, denies: (c) => (c.reserveNothing ? c.account.available <= 0n : !c.account.covers(c.cost)) },
+  { code: DenialCode.INSUFFICIENT_CREDITS, denies: (c) => (c.reserveNothing ? c.account.available <= 0n : !c.account.covers(c.cost)), meters: true },
 ];
+
+const METER_CHECKS = DENIAL_CHECKS.filter((check) => check.meters);
+
+/** Units beyond what is included. */
+const beyond = (quantity: bigint, included: bigint) => (quantity > included ? quantity - included : 0n);
 
 /**
  * Decides every pending request of a batch, in arrival order, against the state its transaction
@@ -132,6 +155,7 @@ export function decide(
     newHolds: [],
     settledHolds: new Map(),
     refusedForCredits: new Map(),
+    meterCounts: new Map([...locked.meterCounts].map(([key, quantity]) => [key, { quantity, added: 0n, billed: 0n, cost: 0n }])),
   };
   const nowSecond = Math.floor(now.getTime() / 1000);
   // Period bounds are asked for on every request with the same few arguments.
@@ -222,7 +246,23 @@ export function decide(
     };
   };
 
-  const decideKeyed = (request: KeyedRequest, index: number): GatewayOutcome => {
+  /** The answer of the first of `checks` that denies the candidate, if one does. */
+  const firstDenial = (checks: ReadonlyArray<DenialCheck>, candidate: Candidate, index: number): GatewayOutcome | null => {
+    for (const check of checks) {
+      if (check.denies(candidate)) {
+        if (check.code === DenialCode.KEY_RATE_LIMITED) return denied(check.code, retryAfter(candidate.window!, nowSecond));
+        if (check.code === DenialCode.INSUFFICIENT_CREDITS) {
+          const refused = decisions.refusedForCredits.get(candidate.key.wallet_id) ?? [];
+          decisions.refusedForCredits.set(candidate.key.wallet_id, [...refused, index]);
+        }
+        return denied(check.code);
+      }
+      check.passed?.(candidate);
+    }
+    return null;
+  };
+
+  const decideKeyed = (request: Exclude<KeyedRequest, MeterRequest>, index: number): GatewayOutcome => {
     const key = reads.keys.get(index)!;
     const pricing = reads.pricing.get(index) ?? null;
     const authorizing = request.kind === 'authorize';
@@ -247,17 +287,8 @@ export function decide(
         decisions.rateCounted.set(key.id, (decisions.rateCounted.get(key.id) ?? 0) + 1);
       },
     };
-    for (const check of DENIAL_CHECKS) {
-      if (check.denies(candidate)) {
-        if (check.code === DenialCode.KEY_RATE_LIMITED) return denied(check.code, retryAfter(candidate.window!, nowSecond));
-        if (check.code === DenialCode.INSUFFICIENT_CREDITS) {
-          const refused = decisions.refusedForCredits.get(key.wallet_id) ?? [];
-          decisions.refusedForCredits.set(key.wallet_id, [...refused, index]);
-        }
-        return denied(check.code);
-      }
-      check.passed?.(candidate);
-    }
+    const refusal = firstDenial(DENIAL_CHECKS, candidate, index);
+    if (refusal) return refusal;
 
     const subjects: Subjects = { keyId: key.id, identityId: candidate.identity?.id ?? null, projectId: key.project_id };
     const outcome: GatewayOutcome = { ...emptyOutcome(), allowed: true };
@@ -333,6 +364,59 @@ export function decide(
     return outcome;
   };
 
+  /**
+   * A meter report counts its units against the workspace's allowance for the month; those
+   * beyond it are charged at the unit price (no markup: the price is the operator's), as one
+   * METERED row. A report that is refused counts nothing.
+   */
+  const meter = (request: MeterRequest, index: number): GatewayOutcome => {
+    const key = reads.keys.get(index)!;
+    const terms = reads.meters.get(index)!;
+    const tally = terms ? decisions.meterCounts.get(meterCountOf(key.workspace_id, request.meter, now).key)! : null;
+    const used = tally ? tally.quantity + tally.added : 0n;
+    const billed = terms ? beyond(used + request.quantity, terms.included) - beyond(used, terms.included) : 0n;
+    const cost = terms ? billed * terms.unitPrice : 0n;
+    const candidate: Candidate = {
+      request,
+      key,
+      pricing: null,
+      charge: null,
+      window: undefined,
+      cost,
+      tokens: 0n,
+      reserveNothing: false,
+      identity: identityOf(reads, request.identity, key),
+      meterTerms: terms,
+      account: decisions.plan.account(key.wallet_id),
+      counter: (subjectId, period) => counter(subjectId, period, now),
+      countInWindow() {},
+    };
+    const refusal = firstDenial(METER_CHECKS, candidate, index);
+    if (refusal) return refusal;
+
+    tally!.added += request.quantity;
+    tally!.billed += billed;
+    tally!.cost += cost;
+    const subjects: Subjects = { keyId: key.id, identityId: candidate.identity?.id ?? null, projectId: key.project_id };
+    addToCounters(subjects, now, { cost });
+    const outcome: GatewayOutcome = { ...emptyOutcome(), allowed: true, cost, charged: cost };
+    if (cost > 0n) {
+      outcome.transactionId = decisions.plan.post({
+        walletId: key.wallet_id,
+        type: TransactionType.METERED,
+        amount: -cost,
+        description: `Metered: ${request.meter}, ${billed} beyond the monthly allowance`,
+        actor: 'gateway',
+        idempotencyKey: request.idempotencyKey,
+        metered: { apiKeyId: key.id, identityId: subjects.identityId, projectId: key.project_id, memberId: key.owner_member_id, meter: request.meter, quantity: billed },
+      }).id;
+    }
+    outcome.metered = { billedQuantity: billed, includedRemaining: used + request.quantity < terms!.included ? terms!.included - used - request.quantity : 0n };
+    outcome.availableBalance = candidate.account.available;
+    outcome.limits = limitsOf(key, undefined);
+    return outcome;
+  };
+
   const release = (request: ReleaseRequest, index: number): GatewayOutcome => {
     const hold = locked.holds.get(request.holdId)!;
     const settled = settledState(hold);
@@ -351,8 +435,19 @@ export function decide(
 
   requests.forEach((request, index) => {
     if (!triage.pending.has(index)) return;
-    decisions.outcomes[index] =
-      request.kind === 'capture' ? capture(request, index) : request.kind === 'release' ? release(request, index) : decideKeyed(request, index);
+    switch (request.kind) {
+      case 'capture':
+        decisions.outcomes[index] = capture(request, index);
+        break;
+      case 'release':
+        decisions.outcomes[index] = release(request, index);
+        break;
+      case 'meter':
+        decisions.outcomes[index] = meter(request, index);
+        break;
+      default:
+        decisions.outcomes[index] = decideKeyed(request, index);
+    }
   });
   return decisions;
 }

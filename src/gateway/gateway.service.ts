@@ -45,6 +45,17 @@ export interface CaptureInput extends UsageInput {
   holdId: string;
 }
 
+export interface MeterReportInput {
+  apiKey: string;
+  idempotencyKey: string;
+  meter: string;
+  quantity: bigint;
+  identity?: string | null;
+}
+
+/** Units of one meter in one report: the gateway reports as it goes, in far smaller batches. */
+export const MAX_METER_QUANTITY = 1_000_000n;
+
 
 /** Characters are checked at the API edge, for every text input (src/graphql/text-inputs.ts). */
 function text(value: string, field: string, maxLength: number): string {
@@ -64,14 +75,17 @@ function providerCost(value: bigint, field: string): bigint {
   return value;
 }
 
-function keyed(input: KeyedInput, path: string) {
+/** What every request made with an API key carries. */
+function withKey(input: { apiKey: string; idempotencyKey: string; identity?: string | null }, path: string) {
   return {
     apiKey: text(input.apiKey, `${path}.apiKey`, 200),
     idempotencyKey: text(input.idempotencyKey.trim() ? input.idempotencyKey : '', `${path}.idempotencyKey`, IDEMPOTENCY_KEY_MAX_LENGTH),
-    model: text(input.model, `${path}.model`, 200),
     identity: input.identity == null ? null : text(input.identity, `${path}.identity`, 255),
-    routingMode: input.routingMode ?? RoutingMode.DIRECT,
   };
+}
+
+function keyed(input: KeyedInput, path: string) {
+  return { ...withKey(input, path), model: text(input.model, `${path}.model`, 200), routingMode: input.routingMode ?? RoutingMode.DIRECT };
 }
 
 function reportedUsage(input: UsageInput, path: string): ReportedUsage {
@@ -128,5 +142,12 @@ export const gateway = {
 
   release(engine: DebitEngine, input: { holdId: string }): Promise<GatewayOutcome> {
     return engine.submit({ kind: 'release', holdId: parseId('hold', input.holdId, 'input.holdId') });
+  },
+
+  meterReport(engine: DebitEngine, input: MeterReportInput): Promise<GatewayOutcome> {
+    if (input.quantity < 1n || input.quantity > MAX_METER_QUANTITY) {
+      throw new MalformedInputError(`input.quantity must be a whole number from 1 to ${MAX_METER_QUANTITY}`);
+    }
+    return engine.submit({ kind: 'meter', ...withKey(input, 'input'), meter: text(input.meter, 'input.meter', 64), quantity: input.quantity });
   },
 };

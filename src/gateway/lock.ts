@@ -1,10 +1,10 @@
 import { recordset, textArray } from '../db/recordset';
-import { raw, type Sql, sql } from '../db/sql';
+import { raw, type Sql, sql, type Statement } from '../db/sql';
 import { lockedWallet, type LockedWalletRow, lockWalletsStatement } from '../ledger/ledger';
 import { PERIOD_UNITS } from '../limits/periods';
 import { type Counter, counterKey } from '../limits/usage';
 import type { GatewayRequest } from './contract';
-import type { CounterSpec } from './triage';
+import { type CounterSpec, type MeterCountSpec, meterCountOf } from './triage';
 import type { ExpiredHold, HoldRow, LockedState, RateWindow } from './state';
 
 /** The 60 seconds over which a key's requests per minute are counted. */
@@ -52,16 +52,23 @@ export async function lockWalletsAndCounters(
   query: Sql,
   walletIds: string[],
   counters: CounterSpec[],
+  meterCounts: MeterCountSpec[],
   settling: Iterable<string>,
   now: Date,
-): Promise<Pick<LockedState, 'wallets' | 'counters' | 'expiredHolds'>> {
-  const locked: Pick<LockedState, 'wallets' | 'counters' | 'expiredHolds'> = { wallets: [], counters: new Map(), expiredHolds: [] };
+): Promise<Pick<LockedState, 'wallets' | 'counters' | 'expiredHolds' | 'meterCounts'>> {
+  const locked: Pick<LockedState, 'wallets' | 'counters' | 'expiredHolds' | 'meterCounts'> = {
+    wallets: [],
+    counters: new Map(),
+    expiredHolds: [],
+    meterCounts: new Map(),
+  };
   if (walletIds.length === 0) return locked;
   const wanted = recordset(
     { subject_id: 'text', period: 'text', period_start: 'timestamptz' },
     counters.map((spec) => ({ subject_id: spec.subjectId, period: spec.period, period_start: spec.start.toISOString() })),
   );
-  const rows = await query<{ kind: 'expired' | 'wallet' | 'counter'; row: Record<string, string> }>(
+  const meters = meterCounts.length > 0 ? lockMeterCounts(meterCounts) : { cte: raw(''), select: raw('') };
+  const rows = await query<{ kind: 'expired' | 'wallet' | 'counter' | 'meter'; row: Record<string, string> }>(
     sql`with expired as (
          update holds set status = 'EXPIRED', settled_at = ${now}::timestamptz
           where id in (
@@ -84,14 +91,14 @@ export async function lockWalletsAndCounters(
          select subject_id, period, period_start from wanted order by subject_id, period, period_start
          on conflict (subject_id, period, period_start) do update set cost = usage_counters.cost
          returning subject_id, period, ${epochMs('period_start')} as start_ms, cost::text as cost, tokens::text as tokens,
-                   requests::text as requests, held_cost::text as held_cost, held_tokens::text as held_tokens)
+                   requests::text as requests, held_cost::text as held_cost, held_tokens::text as held_tokens)${meters.cte}
        select 'expired' as kind, jsonb_build_object('wallet_id', wallet_id, 'api_key_id', api_key_id, 'identity_id', identity_id,
               'project_id', project_id, 'amount', amount::text, 'tokens', tokens::text, 'created_ms', ${epochMs('created_at')}) as row
          from expired
        union all
        select 'wallet', to_jsonb(w) from locked_wallets w
        union all
-       select 'counter', to_jsonb(c) from locked_counters c`,
+       select 'counter', to_jsonb(c) from locked_counters c${meters.select}`,
   );
   for (const { kind, row } of rows) {
     if (kind === 'expired') {
@@ -99,6 +106,8 @@ export async function lockWalletsAndCounters(
       locked.expiredHolds.push({ ...(hold as Omit<ExpiredHold, 'created_at'>), created_at: new Date(Number(createdMs)) });
     } else if (kind === 'wallet') {
       locked.wallets.push(lockedWallet(row as unknown as LockedWalletRow));
+    } else if (kind === 'meter') {
+      locked.meterCounts.set(meterCountOf(row.workspace_id, row.meter, new Date(Number(row.start_ms))).key, BigInt(row.quantity));
     } else {
       const counter: Counter = {
         cost: BigInt(row.cost),
@@ -111,6 +120,28 @@ export async function lockWalletsAndCounters(
     }
   }
   return locked;
+}
+
+/**
+ * The month counts of the meters reported on, created when missing and locked in key order,
+ * after the wallets (a workspace's meters are counted under its wallet's lock as well).
+ */
+function lockMeterCounts(meterCounts: MeterCountSpec[]): { cte: Statement; select: Statement } {
+  const wanted = recordset(
+    { workspace_id: 'text', meter: 'text', month_start: 'timestamptz' },
+    meterCounts.map((spec) => ({ workspace_id: spec.workspaceId, meter: spec.meter, month_start: spec.monthStart.toISOString() })),
+  );
+  return {
+    cte: sql`,
+       locked_meters as (
+         insert into meter_usage (workspace_id, meter, month_start)
+         select workspace_id, meter, month_start from ${wanted} order by workspace_id, meter, month_start
+         on conflict (workspace_id, meter, month_start) do update set quantity = meter_usage.quantity
+         returning workspace_id, meter, ${epochMs('month_start')} as start_ms, quantity::text as quantity)`,
+    select: raw(`
+       union all
+       select 'meter', to_jsonb(m) from locked_meters m`),
+  };
 }
 
 /** Rate-limited keys are locked so that their 60-second window is counted by one batch at a time. */

@@ -3,8 +3,8 @@ import { bigintOrNull, recordset, textArray } from '../db/recordset';
 import { raw, type Sql, sql } from '../db/sql';
 import { newId } from '../ids';
 import type { CallPricing, TokenPrice } from '../pricing/cost';
-import { type GatewayRequest, type KeyedRequest, RoutingMode } from './contract';
-import type { BatchReads, IdentityRow, KeyRow } from './state';
+import { type CallRequest, type GatewayRequest, isKeyed, type MeterRequest, RoutingMode } from './contract';
+import type { BatchReads, IdentityRow, KeyRow, MeterTerms } from './state';
 
 /** A price row as read: every component as text. */
 function priceOf(row: Record<string, string | null>): TokenPrice {
@@ -44,6 +44,16 @@ const ROUTING_MARKUPS = raw(`
          from workspace_routing_markups where workspace_id in (select workspace_id from keys)
        union all`);
 
+/** The meters reported on: each with the allowance of every workspace of the batch's keys. */
+const meterTerms = (names: Set<string>) => sql`
+       select 'meter', jsonb_build_object('name', m.name, 'workspace_id', k.workspace_id, 'unit_price', m.unit_price::text,
+              'included', coalesce(a.included_per_month, m.included_per_month)::text)
+         from meters m
+        cross join (select distinct workspace_id from keys) as k
+         left join workspace_meter_allowances a on a.workspace_id = k.workspace_id and a.meter = m.name
+        where m.name in (select unnest(${textArray(names)}::text[]))
+       union all`;
+
 /**
  * What a batch reads before its transaction (the hot wallet waits on what happens while it is
  * locked, so that is little). One statement for the keyed requests: each distinct key with its
@@ -51,25 +61,30 @@ const ROUTING_MARKUPS = raw(`
  * idempotency keys (an answer stored meanwhile by another batch is caught when ours is written).
  */
 export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date): Promise<BatchReads> {
-  const reads: BatchReads = { keys: new Map(), pricing: new Map(), seen: new Map(), identities: new Map() };
+  const reads: BatchReads = { keys: new Map(), pricing: new Map(), meters: new Map(), seen: new Map(), identities: new Map() };
   const secretHashes = new Map<string, string>();
   const wanted: Array<{ i: number; secret_hash: string; key: string }> = [];
   const models = new Set<string>();
+  const meters = new Set<string>();
   let routed = false;
   requests.forEach((request, i) => {
-    if (request.kind !== 'debit' && request.kind !== 'authorize') return;
+    if (!isKeyed(request)) return;
     let secretHash = secretHashes.get(request.apiKey);
     if (!secretHash) {
       secretHash = hashToken(request.apiKey);
       secretHashes.set(request.apiKey, secretHash);
     }
     wanted.push({ i, secret_hash: secretHash, key: request.idempotencyKey });
+    if (request.kind === 'meter') {
+      meters.add(request.meter);
+      return;
+    }
     models.add(request.model);
     routed ||= request.routingMode !== RoutingMode.DIRECT;
   });
   if (wanted.length === 0) return reads;
   // Each kind of row has its own shape, told apart by `kind`.
-  const found = await query<{ kind: 'key' | 'price' | 'markup' | 'terms' | 'seen'; row: any }>(
+  const found = await query<{ kind: 'key' | 'price' | 'markup' | 'meter' | 'terms' | 'seen'; row: any }>(
     sql`with wanted as (
          select * from ${recordset({ i: 'integer', secret_hash: 'text', key: 'text' }, wanted)}),
        keys as (
@@ -87,7 +102,7 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
               'cached_input_price', cached_input_price::text, 'cache_write_price', cache_write_price::text,
               'reasoning_price', reasoning_price::text, 'request_price', request_price::text, 'image_price', image_price::text)
          from model_prices where model in (select unnest(${textArray(models)}::text[]))
-       union all${routed ? ROUTING_MARKUPS : raw('')}
+       union all${routed ? ROUTING_MARKUPS : raw('')}${meters.size > 0 ? meterTerms(meters) : raw('')}
        select 'terms', to_jsonb(t) from (
          select distinct on (n.organization_id, n.model) n.organization_id, n.model, n.discount_bps, n.input_price::text,
                 n.output_price::text, n.cached_input_price::text, n.cache_write_price::text, n.reasoning_price::text,
@@ -113,11 +128,14 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
   const markups = new Map<string, number>();
   /** The negotiated terms in force, by `${organization_id}|${model}`, the organization-wide under `${organization_id}|`. */
   const terms = new Map<string, NegotiatedTerms>();
+  /** By `${workspace_id}|${meter}`. */
+  const meterTermsOf = new Map<string, MeterTerms>();
   const seen = new Map<number, { request_hash: string; response: unknown }>();
   for (const { kind, row } of found) {
     if (kind === 'key') keysByHash.set(row.secret_hash, row);
     else if (kind === 'price') prices.set(row.model, priceOf(row));
     else if (kind === 'markup') markups.set(`${row.workspace_id ?? ''}|${row.mode}`, row.markup_bps);
+    else if (kind === 'meter') meterTermsOf.set(`${row.workspace_id}|${row.name}`, { unitPrice: BigInt(row.unit_price), included: BigInt(row.included) });
     else if (kind === 'terms') terms.set(`${row.organization_id}|${row.model ?? ''}`, row);
     else seen.set(row.i, row);
   }
@@ -125,8 +143,12 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
     const key = keysByHash.get(secretHash);
     if (key) reads.keys.set(i, key);
     reads.seen.set(i, seen.get(i) ?? null);
-    const request = requests[i] as KeyedRequest;
+    const request = requests[i] as CallRequest | MeterRequest;
     if (!key) continue;
+    if (request.kind === 'meter') {
+      reads.meters.set(i, meterTermsOf.get(`${key.workspace_id}|${request.meter}`) ?? null);
+      continue;
+    }
     const markupBps =
       request.routingMode === RoutingMode.DIRECT
         ? key.markup_bps
@@ -142,7 +164,7 @@ export async function loadIdentities(query: Sql, requests: GatewayRequest[], pen
   const wanted = new Map<string, { id: string; organization_id: string; workspace_id: string; external_id: string }>();
   for (const index of pending) {
     const request = requests[index];
-    if ((request.kind !== 'debit' && request.kind !== 'authorize') || !request.identity) continue;
+    if (!isKeyed(request) || !request.identity) continue;
     const key = keys.get(index)!;
     const id = `${key.workspace_id}|${request.identity}`;
     if (!wanted.has(id)) {

@@ -88,11 +88,27 @@ export interface RateWindow {
   used: number;
 }
 
+/** A meter's price for a workspace: per unit beyond what is included each month. */
+export interface MeterTerms {
+  unitPrice: bigint;
+  included: bigint;
+}
+
+/** A workspace's count of a meter in a month, as locked, and what this batch adds to it. */
+export interface MeterTally {
+  quantity: bigint;
+  added: bigint;
+  billed: bigint;
+  cost: bigint;
+}
+
 /** What was read before the transaction, by request index. */
 export interface BatchReads {
   keys: Map<number, KeyRow>;
   /** Null for a model without a price. */
   pricing: Map<number, CallPricing | null>;
+  /** Meter reports: null for a meter that is not defined. */
+  meters: Map<number, MeterTerms | null>;
   /** The answer already given under the request's idempotency key, if any. */
   seen: Map<number, { request_hash: string; response: unknown } | null>;
   /** End users, by `${workspace_id}|${external_id}`. */
@@ -120,6 +136,8 @@ export interface LockedState {
   expiredHolds: ExpiredHold[];
   /** By API key id. */
   rateWindows: Map<string, RateWindow>;
+  /** Month counts of meters, by `meterKey`. */
+  meterCounts: Map<string, bigint>;
 }
 
 export interface BatchSettings {

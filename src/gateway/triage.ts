@@ -1,5 +1,5 @@
 import { requestHash } from '../idempotency';
-import { ALL_PERIODS, type Period, periodStart } from '../limits/periods';
+import { ALL_PERIODS, Period, periodStart } from '../limits/periods';
 import { counterKey } from '../limits/usage';
 import { DenialCode, denied, emptyOutcome, type GatewayRequest, outcomeFromJson, type ReportedUsage } from './contract';
 import type { BatchReads, HoldRow, KeyRow, Subjects, Triage } from './state';
@@ -22,6 +22,8 @@ export function gatewayRequestHash(request: GatewayRequest, secretHash = ''): st
       return requestHash('gateway.capture', [request.holdId, ...usageFields(request)]);
     case 'release':
       return requestHash('gateway.release', [request.holdId]);
+    case 'meter':
+      return requestHash('gateway.meter', [secretHash, request.idempotencyKey, request.meter, String(request.quantity), request.identity]);
   }
 }
 
@@ -132,18 +134,42 @@ export function batchCounters(): CountersOf {
   };
 }
 
-/** What the decisions need locked: the wallets, the counters of every subject and period, and the rate-limited keys. */
+/** A workspace's count of a meter in one UTC calendar month. */
+export interface MeterCountSpec {
+  workspaceId: string;
+  meter: string;
+  monthStart: Date;
+  key: string;
+}
+
+export function meterCountOf(workspaceId: string, meter: string, at: Date): MeterCountSpec {
+  const monthStart = periodStart(Period.MONTHLY, at);
+  return { workspaceId, meter, monthStart, key: `${workspaceId}|${meter}|${monthStart.getTime()}` };
+}
+
+/**
+ * What the decisions need locked: the wallets, the counters of every subject and period, the
+ * rate-limited keys (model calls count in their window) and the month counts of meters.
+ */
 export function lockTargets(requests: GatewayRequest[], pending: Set<number>, reads: BatchReads, holds: Map<string, HoldRow>, now: Date, countersOf: CountersOf) {
   const walletIds = new Set<string>();
   const counters = new Map<string, CounterSpec>();
   const rateLimited = new Map<string, number>();
+  const meterCounts = new Map<string, MeterCountSpec>();
   for (const index of pending) {
     const request = requests[index];
     const key = reads.keys.get(index);
     walletIds.add(request.kind === 'capture' || request.kind === 'release' ? holds.get(request.holdId)!.wallet_id : key!.wallet_id);
     const { subjects, at } = subjectsOf(request, index, reads, holds, now);
     for (const spec of countersOf(subjects, at)) counters.set(spec.key, spec);
-    if (key?.requests_per_minute) rateLimited.set(key.id, key.requests_per_minute);
+    if (request.kind === 'meter') {
+      if (reads.meters.get(index)) {
+        const spec = meterCountOf(key!.workspace_id, request.meter, now);
+        meterCounts.set(spec.key, spec);
+      }
+    } else if (key?.requests_per_minute) {
+      rateLimited.set(key.id, key.requests_per_minute);
+    }
   }
-  return { walletIds: [...walletIds].sort(), counters: [...counters.values()], rateLimited };
+  return { walletIds: [...walletIds].sort(), counters: [...counters.values()], rateLimited, meterCounts: [...meterCounts.values()] };
 }

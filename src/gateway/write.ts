@@ -2,11 +2,10 @@ import { recordset, textArray } from '../db/recordset';
 import { raw, sql, type Statement } from '../db/sql';
 import { type Answer, storeAnswers } from '../idempotency';
 import { ledgerWrite } from '../ledger/ledger';
-import type { GatewayRequest } from './contract';
-import { outcomeToJson } from './contract';
+import { type GatewayRequest, isKeyed, outcomeToJson } from './contract';
 import type { Decisions } from './decide';
 import { RATE_WINDOW_SECONDS } from './lock';
-import type { BatchReads, Triage } from './state';
+import type { BatchReads, MeterTally, Triage } from './state';
 
 /**
  * Raised by the write when another batch answered one of our idempotency keys while we were
@@ -36,6 +35,30 @@ function topUpsUnderWay(walletIds: string[], dailyLimit: number): Statement {
     where t.charging or (t.charging is null and t.top_ups < ${dailyLimit}::bigint))`;
 }
 
+/** Adds what the batch's meter reports counted to the month counts it locked. */
+function meterCounted(changes: Array<[string, MeterTally]>): Statement {
+  const counted = recordset(
+    { workspace_id: 'text', meter: 'text', month_start: 'timestamptz', quantity: 'bigint', billed_quantity: 'bigint', cost: 'bigint' },
+    changes.map(([key, tally]) => {
+      const [workspaceId, meter, startMs] = key.split('|');
+      return {
+        workspace_id: workspaceId,
+        meter,
+        month_start: new Date(Number(startMs)).toISOString(),
+        quantity: String(tally.added),
+        billed_quantity: String(tally.billed),
+        cost: String(tally.cost),
+      };
+    }),
+  );
+  return sql`,
+       meter_counted as (
+         update meter_usage m
+            set quantity = m.quantity + x.quantity, billed_quantity = m.billed_quantity + x.billed_quantity, cost = m.cost + x.cost
+           from ${counted}
+          where m.workspace_id = x.workspace_id and m.meter = x.meter and m.month_start = x.month_start)`;
+}
+
 /**
  * Only what was done is remembered: a refusal changed nothing, so its retry (after the
  * Retry-After, or a top-up) is judged afresh.
@@ -43,7 +66,7 @@ function topUpsUnderWay(walletIds: string[], dailyLimit: number): Statement {
 function answersOf(requests: GatewayRequest[], reads: BatchReads, triage: Triage, decisions: Decisions): Answer[] {
   return [...triage.pending].flatMap((index) => {
     const request = requests[index];
-    if ((request.kind !== 'debit' && request.kind !== 'authorize') || !decisions.outcomes[index].allowed) return [];
+    if (!isKeyed(request) || !decisions.outcomes[index].allowed) return [];
     return [
       {
         organizationId: reads.keys.get(index)!.organization_id,
@@ -127,6 +150,7 @@ export function writeStatement(
     [...decisions.settledHolds].map(([id, hold]) => ({ id, status: hold.status, hash: hold.hash, response: outcomeToJson(hold.response) })),
   );
   const answers = answersOf(requests, reads, triage, decisions);
+  const meterChanges = [...decisions.meterCounts].filter(([, tally]) => tally.added > 0n);
   return sql`with ${ledger.ctes},
        counter_changes as (
          update usage_counters c
@@ -153,7 +177,7 @@ export function writeStatement(
          update holds h set status = x.status, settled_at = ${now}::timestamptz, settle_request_hash = x.hash, settle_response = x.response
            from ${settled}
           where h.id = x.id),
-       answered as (${storeAnswers(answers)})
+       answered as (${storeAnswers(answers)})${meterChanges.length > 0 ? meterCounted(meterChanges) : raw('')}
        select ${ledger.check}
           and tollgate_expect((select count(*) from answered) = ${answers.length}::bigint, ${raw(`'${IDEMPOTENCY_RACE}'`)}) as written,
               ${ledger.alerts} as alerts,

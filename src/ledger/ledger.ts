@@ -119,6 +119,8 @@ const ROW_COLUMNS = {
   markup: 'bigint',
   provider_reported: 'boolean',
   member_id: 'text',
+  meter: 'text',
+  meter_quantity: 'bigint',
 } as const satisfies Record<string, ColumnType>;
 type RowColumn = keyof typeof ROW_COLUMNS;
 const ALWAYS_SENT = new Set<RowColumn>(['id', 'wallet_id', 'organization_id', 'type', 'amount', 'balance_after', 'description', 'actor']);
@@ -127,7 +129,8 @@ const ALWAYS_SENT = new Set<RowColumn>(['id', 'wallet_id', 'organization_id', 't
 const unlessZero = (value: bigint | undefined) => (value ? String(value) : null);
 
 function rowValues(row: PlannedRow): Record<RowColumn, string | boolean | null> {
-  const { usage } = row;
+  const { usage, metered } = row;
+  const subjects = usage ?? metered;
   return {
     id: row.id,
     wallet_id: row.walletId,
@@ -139,9 +142,9 @@ function rowValues(row: PlannedRow): Record<RowColumn, string | boolean | null> 
     actor: row.actor,
     counterparty_wallet_id: row.counterpartyWalletId ?? null,
     idempotency_key: row.idempotencyKey ?? null,
-    api_key_id: usage?.apiKeyId ?? null,
-    identity_id: usage?.identityId ?? null,
-    project_id: usage?.projectId ?? null,
+    api_key_id: subjects?.apiKeyId ?? null,
+    identity_id: subjects?.identityId ?? null,
+    project_id: subjects?.projectId ?? null,
     model: usage?.model ?? null,
     input_tokens: usage ? String(usage.inputTokens) : null,
     output_tokens: usage ? String(usage.outputTokens) : null,
@@ -154,7 +157,9 @@ function rowValues(row: PlannedRow): Record<RowColumn, string | boolean | null> 
     provider_cost: usage ? String(usage.providerCost) : null,
     markup: usage ? String(usage.markup) : null,
     provider_reported: usage?.providerReported ? true : null,
-    member_id: usage?.memberId ?? null,
+    member_id: subjects?.memberId ?? null,
+    meter: metered?.meter ?? null,
+    meter_quantity: metered ? String(metered.quantity) : null,
   };
 }
 
@@ -199,15 +204,17 @@ export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: St
          select x.*, posted_at.t
            from ${rows}
           cross join (select coalesce(${postedAt}::timestamptz, clock_timestamp()) as t) as posted_at
-         returning wallet_id, api_key_id, identity_id, project_id, model, member_id, amount, input_tokens, output_tokens, provider_cost, markup, created_at),
+         returning wallet_id, api_key_id, identity_id, project_id, model, member_id, meter, amount, input_tokens, output_tokens, provider_cost,
+                   markup, created_at),
        ledger_usage as (
-         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, member_id, cost, input_tokens, output_tokens,
-                                   requests, provider_cost, markup)
-         select wallet_id, date_trunc('hour', created_at, 'UTC'), api_key_id, identity_id, project_id, model, member_id,
-                -sum(amount), sum(input_tokens), sum(output_tokens), count(*), sum(provider_cost), sum(markup)
+         insert into usage_hourly (wallet_id, hour, api_key_id, identity_id, project_id, model, member_id, meter, cost, input_tokens,
+                                   output_tokens, requests, provider_cost, markup)
+         select wallet_id, date_trunc('hour', created_at, 'UTC'), api_key_id, identity_id, project_id, model, member_id, meter,
+                -sum(amount), coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), count(model), coalesce(sum(provider_cost), 0),
+                coalesce(sum(markup), 0)
            from ledger_rows
           where api_key_id is not null
-          group by 1, 2, 3, 4, 5, 6, 7
+          group by 1, 2, 3, 4, 5, 6, 7, 8
          on conflict on constraint usage_hourly_key do update
             set cost = usage_hourly.cost + excluded.cost, input_tokens = usage_hourly.input_tokens + excluded.input_tokens,
                 output_tokens = usage_hourly.output_tokens + excluded.output_tokens, requests = usage_hourly.requests + excluded.requests,

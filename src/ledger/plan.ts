@@ -29,13 +29,17 @@ export function spendable(balance: bigint, held: bigint, guard: Guard): bigint |
   }
 }
 
-/** What a model call charged: who it counts against (the usage rollup's keys), what it used, how its cost splits. */
-export interface Usage extends CallQuantities {
+/** Who a gateway charge counts against: the usage rollup's keys. */
+export interface ChargeSubjects {
   apiKeyId: string;
   identityId: string | null;
   projectId: string | null;
-  /** The member who owns the key at the time of the call. */
+  /** The member who owns the key at the time of the charge. */
   memberId: string | null;
+}
+
+/** What a model call charged: who it counts against, what it used, how its cost splits. */
+export interface Usage extends CallQuantities, ChargeSubjects {
   model: string;
   routingMode: string;
   holdId: string | null;
@@ -44,6 +48,11 @@ export interface Usage extends CallQuantities {
   markup: bigint;
   /** The provider reported its cost (bring-your-own-key, tools), rather than the catalog pricing the usage. */
   providerReported: boolean;
+}
+
+export interface MeteredUsage extends ChargeSubjects {
+  meter: string;
+  quantity: bigint;
 }
 
 export interface LedgerEntry {
@@ -56,6 +65,8 @@ export interface LedgerEntry {
   counterpartyWalletId?: string | null;
   idempotencyKey?: string | null;
   usage?: Usage | null;
+  /** A metered extra's charge: the units of one report beyond the allowance. */
+  metered?: MeteredUsage | null;
   /** For a debit; `AVAILABLE` unless said otherwise. */
   guard?: Guard;
 }
