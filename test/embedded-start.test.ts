@@ -74,6 +74,9 @@ describe('npm start on a fresh machine (embedded PGlite)', () => {
     ]);
     const admin = await query(first.url, first.adminToken, '{ viewer { kind } }');
     expect(admin).toEqual({ data: { viewer: { kind: 'PLATFORM_ADMIN' } } });
+    // The chat backend's traces are counted against the allowance; the history charges none.
+    const meters = await query(first.url, first.ownerToken, '{ viewer { organization { workspaces { nodes { meters { meter { name unitPrice } includedPerMonth billed } } } } } }');
+    expect(meters.data.viewer.organization.workspaces.nodes[0].meters).toEqual([{ meter: { name: 'trace', unitPrice: '0.0005' }, includedPerMonth: '10000', billed: '0' }]);
   });
 
   it('listens on 127.0.0.1 only', async () => {

@@ -158,6 +158,29 @@ describe('a meter report', () => {
     expect((await workspaceMeter(fixture.workspaceId, meter, fixture.ownerToken)).used).toBe('2');
   });
 
+  it('fires low-balance alerts and counts in the spend projection', async () => {
+    const fixture = await gatewaySetup(app, '1');
+    const meter = await newMeter(0);
+    const { lowBalanceThresholdSet } = await app.data(
+      `mutation ($input: LowBalanceThresholdSetInput!) { lowBalanceThresholdSet(input: $input) { userErrors { code } } }`,
+      { input: { walletId: fixture.walletId, amount: '0.95' } },
+      fixture.ownerToken,
+    );
+    expectNoUserErrors(lowBalanceThresholdSet);
+    expect(await report(fixture.secret, meter, 200)).toMatchObject({ cost: '0.1', availableBalance: '0.9' });
+    const { organization } = await app.data(`{ organization { alerts(first: 5) { nodes { kind threshold balance } } } }`, {}, fixture.ownerToken);
+    expect(organization.alerts.nodes).toEqual([{ kind: 'LOW_BALANCE', threshold: '0.95', balance: '0.9' }]);
+
+    const reportedAt = now;
+    now = new Date(reportedAt.getTime() + 60_000);
+    try {
+      const { node } = await app.data(`query ($id: ID!) { node(id: $id) { ... on Wallet { spendProjection { last7Days { spend } } } } }`, { id: fixture.walletId }, fixture.ownerToken);
+      expect(node.spendProjection.last7Days.spend).toBe('0.1');
+    } finally {
+      now = reportedAt;
+    }
+  });
+
   it('is refused for an unknown meter or key; bad input is a malformed request that changes nothing', async () => {
     const fixture = await gatewaySetup(app, '1');
     const meter = await newMeter(0);

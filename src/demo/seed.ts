@@ -6,7 +6,7 @@ import { type MemberActor, PLATFORM_ADMIN } from '../actor';
 import { setLowBalanceThreshold } from '../alerts/low-balance';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
-import { type DebitRequest, RoutingMode, TOKENS_ONLY } from '../gateway/contract';
+import { type DebitRequest, type GatewayRequest, RoutingMode, TOKENS_ONLY } from '../gateway/contract';
 import { DebitEngine } from '../gateway/engine';
 import { randomBase62 } from '../ids';
 import { createApiKey } from '../keys/api-key.service';
@@ -18,6 +18,7 @@ import { updateBillingProfile } from '../payments/billing.service';
 import { createOrganization, issueToken } from '../organizations/organization.service';
 import { priceCall } from '../pricing/cost';
 import { routingMarkups } from '../pricing/routing-markup.service';
+import { setMeter } from '../pricing/meter.service';
 import { setModelPrice } from '../pricing/model-price.service';
 import type { Logger } from '../logger';
 import type { EventBus } from '../realtime/pubsub';
@@ -31,6 +32,9 @@ const DEMO_WORKSPACE = 'Default';
 /** What the demo wallet holds after its history. */
 export const DEMO_AVAILABLE = parseMoney('25');
 const HISTORY_DAYS = 30;
+/** Traces of the chat backend's calls, as orq prices them: within the allowance, so the history charges none. */
+const DEMO_METER = { name: 'trace', unitPrice: parseMoney('0.0005'), includedPerMonth: 10_000n };
+const TRACED_PROFILE = 'Chat backend';
 const DAY_MS = 86_400_000;
 
 export interface Demo {
@@ -51,9 +55,9 @@ export interface DemoSettings {
 }
 
 /**
- * Seeds the embedded database once with an organization to explore: a price list, two
+ * Seeds the embedded database once with an organization to explore: a price list, a meter, two
  * workspaces with projects, keys, end users, a transfer, low-balance thresholds and 30 days of
- * gateway traffic, charged through the gateway engine and the ledger like real calls. Secrets
+ * gateway traffic (and its traces), charged through the gateway engine and the ledger like real calls. Secrets
  * are kept only as hashes in the database, so the demo's own copies live beside the data
  * (`demo-tokens.json`) and a restart prints the same ones.
  */
@@ -174,6 +178,7 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
   for (const { model, input, output, cachedInput, cacheWrite } of DEMO_MODEL_PRICES as readonly DemoPrice[]) {
     await setModelPrice(deps, PLATFORM_ADMIN, { model, ...demoPrice(input, output, cachedInput, cacheWrite) });
   }
+  await setMeter(deps, PLATFORM_ADMIN, DEMO_METER);
   const main = await createWorkspace(deps, actor, { name: DEMO_WORKSPACE });
   const research = await createWorkspace(deps, actor, { name: 'Research' });
   const chat = await createProject(deps, actor, { workspaceId: main.workspace.id, name: 'Chat assistant', budget: { amount: parseMoney('60'), period: Period.MONTHLY } });
@@ -219,7 +224,13 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
       transferred = true;
     }
     clock = at;
-    const outcomes = await engine.submitAll(group.map(({ call, index }) => debitOf(call, keys.get(call.profile)!.secret, index)));
+    const requests: GatewayRequest[] = group.map(({ call, index }) => debitOf(call, keys.get(call.profile)!.secret, index));
+    const traced = group.filter(({ call }) => call.profile === TRACED_PROFILE);
+    if (traced.length > 0) {
+      const idempotencyKey = `demo-traces-${traced[0].index}`;
+      requests.push({ kind: 'meter', apiKey: keys.get(TRACED_PROFILE)!.secret, idempotencyKey, meter: DEMO_METER.name, quantity: BigInt(traced.length), identity: null });
+    }
+    const outcomes = await engine.submitAll(requests);
     const refused = outcomes.find((outcome) => !outcome.allowed);
     if (refused) throw new Error(`the demo history was refused a call: ${refused.denial?.code}`);
   }
