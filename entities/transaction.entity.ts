@@ -11,6 +11,8 @@ export enum TransactionType {
   TRANSFER_IN = 'TRANSFER_IN',
   TRANSFER_OUT = 'TRANSFER_OUT',
   REFUND = 'REFUND',
+  /** An enterprise invoice paid: each wallet gets back what its usage was billed. */
+  INVOICE_PAYMENT = 'INVOICE_PAYMENT',
 }
 
 /**

@@ -17,6 +17,7 @@ import { Migration20261128000000_list_pages } from './Migration20261128000000_li
 import { Migration20261128020000_call_pricing } from './Migration20261128020000_call_pricing';
 import { Migration20261128030000_negotiated_prices } from './Migration20261128030000_negotiated_prices';
 import { Migration20261128040000_key_owners } from './Migration20261128040000_key_owners';
+import { Migration20261128060000_enterprise_accounts } from './Migration20261128060000_enterprise_accounts';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -39,4 +40,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261128020000_call_pricing', class: Migration20261128020000_call_pricing },
   { name: 'Migration20261128030000_negotiated_prices', class: Migration20261128030000_negotiated_prices },
   { name: 'Migration20261128040000_key_owners', class: Migration20261128040000_key_owners },
+  { name: 'Migration20261128060000_enterprise_accounts', class: Migration20261128060000_enterprise_accounts },
 ];

@@ -57,7 +57,7 @@ function keyRow(over: Partial<KeyRow> = {}): KeyRow {
 }
 
 function walletRow(over: Partial<LockedWallet> = {}): LockedWallet {
-  return { id: 'wal_1', organizationId: 'org_1', balance: 100_000_000n, held: 0n, topUpThreshold: null, alertThreshold: null, ...over };
+  return { id: 'wal_1', organizationId: 'org_1', balance: 100_000_000n, held: 0n, creditLimit: 0n, topUpThreshold: null, alertThreshold: null, ...over };
 }
 
 function holdRow(over: Partial<HoldRow> = {}): HoldRow {
@@ -353,6 +353,22 @@ describe('pricing a call', () => {
   });
 });
 
+describe('a credit line (enterprise accounts)', () => {
+  it('debits down to exactly minus the limit, then INSUFFICIENT_CREDITS; the available balance counts the line', () => {
+    const decisions = run([debit(), debit(), debit()], { wallet: { balance: COST, creditLimit: COST } });
+    expect(decisions.codes).toEqual(['ALLOWED', 'ALLOWED', DenialCode.INSUFFICIENT_CREDITS]);
+    expect(decisions.outcomes.map((outcome) => outcome.availableBalance)).toEqual([COST, 0n, null]);
+    expect(decisions.plan.account('wal_1').balance).toBe(-COST);
+  });
+
+  it('a capture beyond the hold charges down to minus the limit, never below', () => {
+    const capture: GatewayRequest = { kind: 'capture', holdId: 'hold_1', inputTokens: 3000n, outputTokens: 1500n, ...TOKENS_ONLY };
+    const decisions = run([capture], { holds: [holdRow()], wallet: { balance: 0n, held: COST, creditLimit: 2n * COST } });
+    expect(decisions.outcomes[0]).toMatchObject({ allowed: true, cost: 3n * COST, charged: 2n * COST, availableBalance: 0n });
+    expect(decisions.plan.account('wal_1').balance).toBe(-2n * COST);
+  });
+});
+
 describe('auto top-up', () => {
   it('a refusal for credits below the threshold waits for a top-up under way, and is told when to retry', () => {
     const decisions = run([debit(), debit()], { wallet: { balance: COST, topUpThreshold: 2n * COST } });
@@ -375,6 +391,16 @@ describe('the guard rule of the ledger', () => {
     expect(plan().post(entry(-10n, Guard.BALANCE)).balanceAfter).toBe(0n);
     expect(plan().post(entry(-25n, Guard.OVERDRAW)).balanceAfter).toBe(-15n);
     expect(plan().post(entry(5n)).balanceAfter).toBe(15n);
+  });
+
+  it('a credit line counts as balance: a debit down to minus the limit (less holds), a capture to minus the limit, a refund below', () => {
+    const withCredit = () => new LedgerPlan([walletRow({ balance: 10n, held: 4n, creditLimit: 20n })]);
+    expect(withCredit().account('wal_1').available).toBe(26n);
+    expect(() => withCredit().post(entry(-27n))).toThrow(GuardRefusal);
+    expect(withCredit().post(entry(-26n)).balanceAfter).toBe(-16n);
+    expect(() => withCredit().post(entry(-31n, Guard.BALANCE))).toThrow(GuardRefusal);
+    expect(withCredit().post(entry(-30n, Guard.BALANCE)).balanceAfter).toBe(-20n);
+    expect(withCredit().post(entry(-45n, Guard.OVERDRAW)).balanceAfter).toBe(-35n);
   });
 
   it('rows follow each other: each balance after counts the ones before, and a refused row leaves the plan as it was', () => {

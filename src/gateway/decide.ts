@@ -309,9 +309,10 @@ export function decide(
     const account = decisions.plan.account(hold.wallet_id);
     if (settled.status === 'ACTIVE') releaseHeld(hold, index);
     const { cost } = charge;
-    // The call has happened: charge it in full when the balance allows, else what is there
-    // (DESIGN §6: up to the wallet's balance, even into what other holds reserve).
-    const charged = cost <= account.balance ? cost : account.balance > 0n ? account.balance : 0n;
+    // The call has happened: charge it in full when the balance (and the credit line) allows,
+    // else what is there (DESIGN §6: up to the wallet's balance, even into what other holds reserve).
+    const most = account.chargeable;
+    const charged = cost <= most ? cost : most > 0n ? most : 0n;
     const { subjects, at } = subjectsOf(request, index, reads, locked.holds, now);
     addToCounters(subjects, at, { cost: charged, tokens: tokensOf(request) });
     const outcome: GatewayOutcome = {

@@ -80,15 +80,20 @@ function identityByExternalId(em: EntityManager) {
   });
 }
 
-/** What an organization's wallets hold together: balances and holds summed, by organization id (none: zero). */
+/**
+ * What an organization's wallets hold together, by organization id (none: zero): balances and
+ * holds summed, and what they may spend, the credit line counted for each wallet.
+ */
 function organizationBalances(em: EntityManager) {
-  return new DataLoader<string, { balance: bigint; held: bigint }>(async (organizationIds) => {
-    const rows = await em.execute<Array<{ organization_id: string; balance: string; held: string }>>(
-      'select organization_id, sum(balance)::text as balance, sum(held)::text as held from wallets where organization_id in (?) group by organization_id',
+  return new DataLoader<string, { balance: bigint; available: bigint }>(async (organizationIds) => {
+    const rows = await em.execute<Array<{ organization_id: string; balance: string; available: string }>>(
+      `select w.organization_id, sum(w.balance)::text as balance, (sum(w.balance - w.held) + count(*) * o.credit_limit)::text as available
+         from wallets w join organizations o on o.id = w.organization_id
+        where w.organization_id in (?) group by w.organization_id, o.credit_limit`,
       [[...organizationIds]],
     );
-    const found = new Map(rows.map((row) => [row.organization_id, { balance: BigInt(row.balance), held: BigInt(row.held) }]));
-    return organizationIds.map((id) => found.get(id) ?? { balance: 0n, held: 0n });
+    const found = new Map(rows.map((row) => [row.organization_id, { balance: BigInt(row.balance), available: BigInt(row.available) }]));
+    return organizationIds.map((id) => found.get(id) ?? { balance: 0n, available: 0n });
   });
 }
 
