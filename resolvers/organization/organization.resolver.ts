@@ -25,6 +25,7 @@ import {
   OrganizationCreatePayload,
   OrganizationType,
 } from './organization.types';
+import { EnterpriseInvoiceConnection } from '../enterprise-invoice/enterprise-invoice.types';
 import { CreditTermsType, OrganizationCreditTermsSetInput, OrganizationCreditTermsSetPayload } from './credit-terms.types';
 
 @Resolver(() => OrganizationType)
@@ -61,6 +62,11 @@ export class OrganizationResolver {
   @FieldResolver(() => CreditTermsType, { nullable: true, description: 'Its credit line and net terms (enterprise accounts); null when it has none' })
   creditTerms(@Root() organization: Organization): CreditTermsType | null {
     return organization.creditLimit > 0n ? { creditLimit: organization.creditLimit, netTermsDays: organization.netTermsDays } : null;
+  }
+
+  @FieldResolver(() => EnterpriseInvoiceConnection, { description: 'Its monthly invoices (enterprise accounts), newest first' })
+  async invoices(@Root() organization: Organization, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
+    return toConnection(await ctx.loaders.enterpriseInvoicePage.load({ parentId: organization.id, page: { ...page } }));
   }
 
   @FieldResolver(() => MoneyScalar, { description: "The sum of its workspaces' wallet balances" })

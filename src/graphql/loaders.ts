@@ -1,7 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, Purchase, type PurchaseKind, TaxId, Transaction, Wallet, Workspace } from '../../entities';
+import { ApiKey, EnterpriseInvoice, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, Purchase, type PurchaseKind, TaxId, Transaction, Wallet, Workspace } from '../../entities';
 import { alertPagesOfOrganizations } from '../alerts/alert.service';
 import { keysetPagesByParent, type Page, type PageArgs } from '../db/keyset';
 import { type TransactionFilter, transactionPagesOfWallets } from '../ledger/transaction-history';
@@ -129,6 +129,7 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     apiKeyPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, ApiKey, 'api_keys', 'workspace_id', workspaceIds, page)),
     identityPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, Identity, 'identities', 'workspace_id', workspaceIds, page)),
     alertPage: pagesByParent((organizationIds, page, acknowledged: boolean | null) => alertPagesOfOrganizations(em, organizationIds, page, acknowledged)),
+    enterpriseInvoicePage: pagesByParent((organizationIds, page) => keysetPagesByParent(em, EnterpriseInvoice, 'enterprise_invoices', 'organization_id', organizationIds, page)),
     purchasePage: pagesByParent((organizationIds, page, kinds: PurchaseKind[] | null) =>
       keysetPagesByParent(em, Purchase, 'purchases', 'organization_id', organizationIds, page, kinds?.length ? { sql: ['kind in (?)'], params: [kinds] } : undefined),
     ),
