@@ -52,6 +52,7 @@ function keyRow(over: Partial<KeyRow> = {}): KeyRow {
     markup_bps: 1000,
     project_budget: null,
     project_budget_period: null,
+    past_due: false,
     ...over,
   };
 }
@@ -366,6 +367,19 @@ describe('a credit line (enterprise accounts)', () => {
     const decisions = run([capture], { holds: [holdRow()], wallet: { balance: 0n, held: COST, creditLimit: 2n * COST } });
     expect(decisions.outcomes[0]).toMatchObject({ allowed: true, cost: 3n * COST, charged: 2n * COST, availableBalance: 0n });
     expect(decisions.plan.account('wal_1').balance).toBe(-2n * COST);
+  });
+});
+
+describe('an invoice past due', () => {
+  it('refuses debits and authorizations with INVOICE_PAST_DUE 402, after the request\'s own mistakes and before the rate window counts it; captures and releases go through', () => {
+    const key = { past_due: true, requests_per_minute: 10 };
+    const decisions = run([debit(), authorize(1000n, 500n), debit({ model: 'unpriced' })], { key, rateWindow: { seconds: new Map(), used: 0 } });
+    expect(decisions.codes).toEqual([DenialCode.INVOICE_PAST_DUE, DenialCode.INVOICE_PAST_DUE, DenialCode.UNKNOWN_MODEL]);
+    expect(decisions.outcomes[0].denial).toMatchObject({ httpStatus: 402, message: 'An invoice is past due. Please pay it to continue.' });
+    expect(decisions.rateCounted.size).toBe(0);
+    const capture: GatewayRequest = { kind: 'capture', holdId: 'hold_1', inputTokens: 1000n, outputTokens: 500n, ...TOKENS_ONLY };
+    const release: GatewayRequest = { kind: 'release', holdId: 'hold_2' };
+    expect(run([capture, release], { key, holds: [holdRow(), holdRow({ id: 'hold_2' })] }).codes).toEqual(['ALLOWED', 'ALLOWED']);
   });
 });
 

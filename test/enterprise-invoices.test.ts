@@ -1,10 +1,10 @@
 import { DEFAULT_SECRET_KEY, type PaymentsServer, startPaymentsServer } from '../src/dev/payments-server';
 import { createStripe } from '../src/payments/stripe';
-import { startTestApp, type TestApp } from './support/app';
+import { GATEWAY_TOKEN, startTestApp, type TestApp } from './support/app';
 import { createFreshDatabase, type FreshDatabase } from './support/database';
 import { createWorkspace, eventually } from './support/fixtures';
 import { setCreditTerms } from './support/enterprise';
-import { createApiKey, debit, type GatewayFixture, gatewaySetup, walletState } from './support/gateway';
+import { authorize, CAPTURE, createApiKey, debit, type GatewayFixture, gatewaySetup, RELEASE, walletState } from './support/gateway';
 import { sendWebhook, WEBHOOK_SECRET, withBillingProfile } from './support/payments';
 import { freePort } from './support/process';
 
@@ -121,14 +121,32 @@ describe('the month-end invoice of an enterprise account', () => {
     expect(await invoices(a)).toHaveLength(1);
   });
 
-  it('paid by the customer (invoice.paid), credits each wallet what its usage was billed, once', async () => {
-    now = new Date('2026-12-05T09:30:00.000Z');
+  it("past its due date, refuses the organization's debits and authorizations (INVOICE_PAST_DUE 402); the calls already held are captured and released", async () => {
+    now = new Date('2026-12-15T23:59:59.999Z');
+    const [captured, released] = [await authorize(app, a, { maxInputTokens: 1000 }), await authorize(app, a, { maxInputTokens: 1000 })];
+    expect(await debit(app, a)).toMatchObject({ allowed: true });
+    expect((await invoices(a))[0].pastDue).toBe(false);
+    now = new Date('2026-12-16T00:00:00.000Z');
+    const pastDue = { allowed: false, denial: { code: 'INVOICE_PAST_DUE', httpStatus: 402, message: 'An invoice is past due. Please pay it to continue.', retryAfterSeconds: null } };
+    expect(await debit(app, a)).toMatchObject(pastDue);
+    expect(await debit(app, b)).toMatchObject(pastDue);
+    expect(await authorize(app, a, { maxInputTokens: 1000 })).toMatchObject(pastDue);
+    expect((await invoices(a))[0]).toMatchObject({ status: 'OPEN', pastDue: true });
+    const { gatewayCapture } = await app.data(CAPTURE, { input: { holdId: captured.hold.id, inputTokens: 1000, outputTokens: 0 } }, GATEWAY_TOKEN);
+    expect(gatewayCapture).toMatchObject({ allowed: true, charged: '0.0011' });
+    expect((await app.data(RELEASE, { input: { holdId: released.hold.id } }, GATEWAY_TOKEN)).gatewayRelease).toMatchObject({ allowed: true });
+    // Another organization's keys are not concerned.
+    expect(await debit(app, await gatewaySetup(app, '1'))).toMatchObject({ allowed: true });
+  });
+
+  it('paid by the customer (invoice.paid), credits each wallet what its usage was billed, once, and lifts the past due', async () => {
+    now = new Date('2026-12-16T09:30:00.000Z');
     const paid = await payments.payInvoice(stripeInvoice.id);
     expect(paid.delivery).toMatchObject({ type: 'invoice.paid', status: 200 });
-    expect(await invoices(a)).toEqual([expect.objectContaining({ status: 'PAID', paidAt: '2026-12-05T09:30:00.000Z', pastDue: false })]);
-    // A: -$0.2761 in November, -$0.0011 in December, +$0.28. B: -$0.0135795, +$0.02.
+    expect(await invoices(a)).toEqual([expect.objectContaining({ status: 'PAID', paidAt: '2026-12-16T09:30:00.000Z', pastDue: false })]);
+    // A: -$0.2761 in November, -$0.0011 on 1 December, -$0.0022 on 15-16 December, +$0.28. B: -$0.0135795, +$0.02.
     for (const [fixture, balance, credited] of [
-      [a, '0.0028', '0.28'],
+      [a, '0.0006', '0.28'],
       [b, '0.0064205', '0.02'],
     ] as const) {
       const { node } = await app.data(LEDGER, { id: fixture.walletId }, fixture.ownerToken);
@@ -136,7 +154,9 @@ describe('the month-end invoice of an enterprise account', () => {
     }
     // Stripe delivers an event again, as it may: nothing more is credited.
     expect(await sendWebhook(app, 'invoice.paid', stripeInvoice)).toBe(200);
-    expect(await walletState(app, a.walletId)).toEqual({ balance: 2_800_000n, held: 0n, sum: 2_800_000n, deductions: 3 });
     expect(await walletState(app, b.walletId)).toEqual({ balance: 6_420_500n, held: 0n, sum: 6_420_500n, deductions: 1 });
+    // Calls go through again.
+    expect(await debit(app, a)).toMatchObject({ allowed: true, availableBalance: '9.9995' });
+    expect(await walletState(app, a.walletId)).toEqual({ balance: -500_000n, held: 0n, sum: -500_000n, deductions: 6 });
   });
 });

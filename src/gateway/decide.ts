@@ -82,6 +82,8 @@ function exceeds(used: bigint, amount: bigint, limit: bigint | null, reserveNoth
 const DENIAL_CHECKS: ReadonlyArray<{ code: DenialCode; denies(c: Candidate): boolean; passed?(c: Candidate): void }> = [
   { code: DenialCode.UNKNOWN_MODEL, denies: (c) => c.pricing === null },
   { code: DenialCode.UNPRICED_USAGE, denies: (c) => c.charge === null },
+  // An account matter, after the request's own mistakes and before anything counts it.
+  { code: DenialCode.INVOICE_PAST_DUE, denies: (c) => c.key.past_due },
   {
     code: DenialCode.KEY_RATE_LIMITED,
     denies: (c) => c.window !== undefined && c.window.used >= c.window.limit,
