@@ -1,4 +1,4 @@
-import { Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
+import { BigIntType, Entity, PrimaryKey, Property, type Opt } from '@mikro-orm/core';
 
 /** A postal address as Stripe takes it; country is ISO 3166-1 alpha-2. */
 export interface BillingAddress {
@@ -40,4 +40,12 @@ export class Organization {
 
   @Property({ type: 'text', nullable: true, hidden: true })
   alertWebhookSecret?: string | null;
+
+  /** Enterprise accounts: how far below zero each of its wallets may go (nano-USD); 0, none. Set by the platform admin. */
+  @Property({ type: new BigIntType('bigint'), defaultRaw: '0' })
+  creditLimit: bigint & Opt = 0n;
+
+  /** Days an invoice of its usage is due after it is sent. */
+  @Property({ type: 'integer', defaultRaw: '30' })
+  netTermsDays: number & Opt = 30;
 }

@@ -13,6 +13,8 @@ export enum TransactionType {
   REFUND = 'REFUND',
   /** A metered extra (traces, …) beyond the workspace's monthly allowance. */
   METERED = 'METERED',
+  /** An enterprise invoice paid: each wallet gets back what its usage was billed. */
+  INVOICE_PAYMENT = 'INVOICE_PAYMENT',
 }
 
 /**

@@ -18,6 +18,7 @@ import { Migration20261128020000_call_pricing } from './Migration20261128020000_
 import { Migration20261128030000_negotiated_prices } from './Migration20261128030000_negotiated_prices';
 import { Migration20261128040000_key_owners } from './Migration20261128040000_key_owners';
 import { Migration20261128050000_meters } from './Migration20261128050000_meters';
+import { Migration20261128060000_enterprise_accounts } from './Migration20261128060000_enterprise_accounts';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -41,4 +42,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261128030000_negotiated_prices', class: Migration20261128030000_negotiated_prices },
   { name: 'Migration20261128040000_key_owners', class: Migration20261128040000_key_owners },
   { name: 'Migration20261128050000_meters', class: Migration20261128050000_meters },
+  { name: 'Migration20261128060000_enterprise_accounts', class: Migration20261128060000_enterprise_accounts },
 ];

@@ -2,6 +2,7 @@ import { AlertResolver } from './alert/alert.resolver';
 import { ApiKeyResolver } from './api-key/api-key.resolver';
 import { BillingProfileResolver } from './billing-profile/billing-profile.resolver';
 import { BudgetResolver, TokenBudgetResolver } from './budget/budget.resolver';
+import { EnterpriseInvoiceResolver } from './enterprise-invoice/enterprise-invoice.resolver';
 import { GatewayCapturePayloadResolver, GatewayDebitPayloadResolver, GatewayMeterReportPayloadResolver, GatewayResolver } from './gateway/gateway.resolver';
 import { IdentityResolver } from './identity/identity.resolver';
 import { LowBalanceThresholdResolver } from './low-balance-threshold/low-balance-threshold.resolver';
@@ -25,6 +26,7 @@ export const RESOLVERS = [
   ViewerResolver,
   UsageReportResolver,
   OrganizationResolver,
+  EnterpriseInvoiceResolver,
   BillingProfileResolver,
   MemberResolver,
   WorkspaceResolver,

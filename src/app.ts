@@ -16,6 +16,7 @@ import type { Logger } from './logger';
 import { Metrics } from './observability/metrics';
 import { type AutoTopUpSettings, DEFAULT_AUTO_TOP_UP_SETTINGS } from './payments/auto-top-up.settings';
 import { AutoTopUps } from './payments/auto-top-up.worker';
+import { EnterpriseInvoices } from './enterprise/invoices';
 import { type BonusTier, DEFAULT_BONUS_TIERS } from './payments/bonus';
 import { createEventBus, type EventBus, measuredBus } from './realtime/pubsub';
 import { startWsServer } from './graphql/ws';
@@ -41,7 +42,7 @@ export interface AppOptions {
   stripeWebhookSecret?: string;
   bonusTiers?: BonusTier[];
   /** Background jobs (auto top-ups, alert webhooks) in the application's database; none without it. */
-  jobs?: { timeoutSeconds?: number; pollingSeconds?: number; alertRelayMs?: number };
+  jobs?: { timeoutSeconds?: number; pollingSeconds?: number; alertRelayMs?: number; invoiceCheckMs?: number };
   autoTopUp?: AutoTopUpSettings;
   /** Lets alert webhooks go to loopback, private and link-local addresses too (TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE). */
   alertWebhookAllowPrivate?: boolean;
@@ -69,6 +70,8 @@ export interface App {
     autoTopUps: AutoTopUps | null;
     /** Present with jobs. */
     alertWebhooks: AlertWebhooks | null;
+    /** Present when payments and jobs are both configured. */
+    enterpriseInvoices: EnterpriseInvoices | null;
   };
   /** Stops everything, in order; the database and the bus are the caller's. */
   close(): Promise<void>;
@@ -94,6 +97,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   const alertWebhooks = jobs
     ? new AlertWebhooks({ em, now, jobs: jobs.queue, logger, destinations: webhookDestinations }, { relayMs: options.jobs?.alertRelayMs ?? 1000, pollingSeconds })
     : null;
+  // Enterprise accounts' month-end check runs every minute, so a month's invoices go out within one of its end.
+  const enterpriseInvoices =
+    jobs && stripe ? new EnterpriseInvoices({ em, now, logger, stripe, jobs: jobs.queue }, { checkMs: options.jobs?.invoiceCheckMs ?? 60_000, pollingSeconds }) : null;
   const gateway = new DebitEngine({
     em,
     bus,
@@ -104,7 +110,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   const services: Deps = { em, bus, gateway, now, logger, stripe, bonusTiers, autoTopUp, autoTopUps, jobs: jobs?.queue ?? null, webhookDestinations };
   // The queue before the workers that take its jobs.
-  for (const worker of [jobs, autoTopUps, alertWebhooks]) await worker?.start();
+  for (const worker of [jobs, autoTopUps, alertWebhooks, enterpriseInvoices]) await worker?.start();
 
   const schema = await buildGraphqlSchema();
   // Idle keep-alive connections are kept longer than the load balancers' usual 60 s (Node's 5 s
@@ -144,13 +150,13 @@ export async function startApp(options: AppOptions): Promise<App> {
   // drain). The gateway is drained again for what those last requests submitted, and the
   // workers stop before the queue they work for.
   const gatewayDrain = stoppable('gateway', () => gateway.drain());
-  const shutdown: Array<Stoppable | null> = [admission, ws.tokenRecheck, gatewayDrain, ws.server, apollo, gatewayDrain, autoTopUps, alertWebhooks, jobs];
+  const shutdown: Array<Stoppable | null> = [admission, ws.tokenRecheck, gatewayDrain, ws.server, apollo, gatewayDrain, autoTopUps, alertWebhooks, enterpriseInvoices, jobs];
 
   return {
     url: `http://${shownHost}:${port}`,
     port,
     bus,
-    workers: { jobs, autoTopUps, alertWebhooks },
+    workers: { jobs, autoTopUps, alertWebhooks, enterpriseInvoices },
     async close() {
       for (const part of shutdown) {
         if (!part) continue;

@@ -56,12 +56,13 @@ function keyRow(over: Partial<KeyRow> = {}): KeyRow {
     markup_bps: 1000,
     project_budget: null,
     project_budget_period: null,
+    past_due: false,
     ...over,
   };
 }
 
 function walletRow(over: Partial<LockedWallet> = {}): LockedWallet {
-  return { id: 'wal_1', organizationId: 'org_1', balance: 100_000_000n, held: 0n, topUpThreshold: null, alertThreshold: null, ...over };
+  return { id: 'wal_1', organizationId: 'org_1', balance: 100_000_000n, held: 0n, creditLimit: 0n, topUpThreshold: null, alertThreshold: null, ...over };
 }
 
 function holdRow(over: Partial<HoldRow> = {}): HoldRow {
@@ -404,6 +405,42 @@ describe('metered extras', () => {
   it('an unknown meter is refused before anything else', () => {
     expect(run([report(1n, { meter: 'nope' })], { meters: { trace: TRACE }, wallet: { balance: 0n } }).codes).toEqual([DenialCode.UNKNOWN_METER]);
   });
+
+  it('is refused while an invoice is past due; it may spend the credit line', () => {
+    expect(run([report(1n)], { meters: { trace: { unitPrice: 1n, included: 0n } }, key: { past_due: true } }).codes).toEqual([DenialCode.INVOICE_PAST_DUE]);
+    const onCredit = run([report(2n), report(1n)], { meters: { trace: { unitPrice: 1n, included: 0n } }, wallet: { balance: 0n, creditLimit: 2n } });
+    expect(onCredit.codes).toEqual(['ALLOWED', DenialCode.INSUFFICIENT_CREDITS]);
+    expect(onCredit.wallet.balance).toBe(-2n);
+  });
+});
+
+describe('a credit line (enterprise accounts)', () => {
+  it('debits down to exactly minus the limit, then INSUFFICIENT_CREDITS; the available balance counts the line', () => {
+    const decisions = run([debit(), debit(), debit()], { wallet: { balance: COST, creditLimit: COST } });
+    expect(decisions.codes).toEqual(['ALLOWED', 'ALLOWED', DenialCode.INSUFFICIENT_CREDITS]);
+    expect(decisions.outcomes.map((outcome) => outcome.availableBalance)).toEqual([COST, 0n, null]);
+    expect(decisions.plan.account('wal_1').balance).toBe(-COST);
+  });
+
+  it('a capture beyond the hold charges down to minus the limit, never below', () => {
+    const capture: GatewayRequest = { kind: 'capture', holdId: 'hold_1', inputTokens: 3000n, outputTokens: 1500n, ...TOKENS_ONLY };
+    const decisions = run([capture], { holds: [holdRow()], wallet: { balance: 0n, held: COST, creditLimit: 2n * COST } });
+    expect(decisions.outcomes[0]).toMatchObject({ allowed: true, cost: 3n * COST, charged: 2n * COST, availableBalance: 0n });
+    expect(decisions.plan.account('wal_1').balance).toBe(-2n * COST);
+  });
+});
+
+describe('an invoice past due', () => {
+  it('refuses debits and authorizations with INVOICE_PAST_DUE 402, after the request\'s own mistakes and before the rate window counts it; captures and releases go through', () => {
+    const key = { past_due: true, requests_per_minute: 10 };
+    const decisions = run([debit(), authorize(1000n, 500n), debit({ model: 'unpriced' })], { key, rateWindow: { seconds: new Map(), used: 0 } });
+    expect(decisions.codes).toEqual([DenialCode.INVOICE_PAST_DUE, DenialCode.INVOICE_PAST_DUE, DenialCode.UNKNOWN_MODEL]);
+    expect(decisions.outcomes[0].denial).toMatchObject({ httpStatus: 402, message: 'An invoice is past due. Please pay it to continue.' });
+    expect(decisions.rateCounted.size).toBe(0);
+    const capture: GatewayRequest = { kind: 'capture', holdId: 'hold_1', inputTokens: 1000n, outputTokens: 500n, ...TOKENS_ONLY };
+    const release: GatewayRequest = { kind: 'release', holdId: 'hold_2' };
+    expect(run([capture, release], { key, holds: [holdRow(), holdRow({ id: 'hold_2' })] }).codes).toEqual(['ALLOWED', 'ALLOWED']);
+  });
 });
 
 describe('auto top-up', () => {
@@ -428,6 +465,16 @@ describe('the guard rule of the ledger', () => {
     expect(plan().post(entry(-10n, Guard.BALANCE)).balanceAfter).toBe(0n);
     expect(plan().post(entry(-25n, Guard.OVERDRAW)).balanceAfter).toBe(-15n);
     expect(plan().post(entry(5n)).balanceAfter).toBe(15n);
+  });
+
+  it('a credit line counts as balance: a debit down to minus the limit (less holds), a capture to minus the limit, a refund below', () => {
+    const withCredit = () => new LedgerPlan([walletRow({ balance: 10n, held: 4n, creditLimit: 20n })]);
+    expect(withCredit().account('wal_1').available).toBe(26n);
+    expect(() => withCredit().post(entry(-27n))).toThrow(GuardRefusal);
+    expect(withCredit().post(entry(-26n)).balanceAfter).toBe(-16n);
+    expect(() => withCredit().post(entry(-31n, Guard.BALANCE))).toThrow(GuardRefusal);
+    expect(withCredit().post(entry(-30n, Guard.BALANCE)).balanceAfter).toBe(-20n);
+    expect(withCredit().post(entry(-45n, Guard.OVERDRAW)).balanceAfter).toBe(-35n);
   });
 
   it('rows follow each other: each balance after counts the ones before, and a refused row leaves the plan as it was', () => {

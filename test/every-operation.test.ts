@@ -196,6 +196,7 @@ const SCENARIOS: Record<string, (w: World) => Promise<Call>> = {
   },
   routingMarkupSet: async (w) => ({ token: ADMIN_TOKEN, variables: { input: { mode: 'AUTO', markupBasisPoints: 1200, workspaceId: w.main.workspaceId } } }),
   negotiatedPriceSet: async (w) => ({ token: ADMIN_TOKEN, variables: { input: { organizationId: w.organizationId, discountBasisPoints: 500 } } }),
+  organizationCreditTermsSet: async (w) => ({ token: ADMIN_TOKEN, variables: { input: { organizationId: w.organizationId, creditLimit: '1000', netTermsDays: 45 } } }),
   organizationCreate: async () => ({ token: ADMIN_TOKEN, variables: { input: { name: unique('Org'), ownerName: 'Olga Owner', ownerEmail: 'olga@example.com' } } }),
   walletAdjust: async (w) => ({ token: ADMIN_TOKEN, variables: { input: { walletId: w.main.walletId, amount: '12.5', description: 'goodwill', idempotencyKey: requestKey() } } }),
   walletTransfer: async (w) => ({

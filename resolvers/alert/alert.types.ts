@@ -26,7 +26,7 @@ export class AlertType extends NodeInterface {
   @Field(() => MoneyScalar, { nullable: true, description: 'Low-balance alerts: the threshold the balance fell below' })
   threshold!: bigint | null;
 
-  @Field(() => MoneyScalar, { nullable: true, description: 'Low-balance alerts: the balance that fell below it' })
+  @Field(() => MoneyScalar, { nullable: true, description: "Low-balance alerts: the balance that fell below it (with the organization's credit line: what was left to spend)" })
   balance!: bigint | null;
 
   @Field(() => AlertWebhookStatus, { nullable: true, description: 'Null when the organization had no webhook when it was raised' })

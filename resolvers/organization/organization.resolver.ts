@@ -8,6 +8,7 @@ import type { Context } from '../../src/graphql/context';
 import { MoneyScalar } from '../../src/graphql/money.scalar';
 import { parseId } from '../../src/ids';
 import { createOrganization } from '../../src/organizations/organization.service';
+import { setCreditTerms } from '../../src/enterprise/credit-terms.service';
 import { AlertConnection } from '../alert/alert.types';
 import { BillingProfileType } from '../billing-profile/billing-profile.types';
 import { ConnectionArgs, toConnection, withUserErrors } from '../common.types';
@@ -24,6 +25,8 @@ import {
   OrganizationCreatePayload,
   OrganizationType,
 } from './organization.types';
+import { EnterpriseInvoiceConnection } from '../enterprise-invoice/enterprise-invoice.types';
+import { CreditTermsType, OrganizationCreditTermsSetInput, OrganizationCreditTermsSetPayload } from './credit-terms.types';
 
 @Resolver(() => OrganizationType)
 export class OrganizationResolver {
@@ -47,15 +50,35 @@ export class OrganizationResolver {
     });
   }
 
+  @Mutation(() => OrganizationCreditTermsSetPayload, {
+    description: 'Platform admin: puts an organization on invoice: a credit line for each of its wallets, and its monthly usage invoiced on net terms',
+  })
+  async organizationCreditTermsSet(@Ctx() ctx: Context, @Arg('input') input: OrganizationCreditTermsSetInput) {
+    const admin = requireAdmin(ctx.principal);
+    const organizationId = parseId('organization', input.organizationId, 'input.organizationId');
+    return withUserErrors(ctx, async () => ({ organization: await setCreditTerms(ctx, admin, { ...input, organizationId }) }));
+  }
+
+  @FieldResolver(() => CreditTermsType, { nullable: true, description: 'Its credit line and net terms (enterprise accounts); null when it has none' })
+  creditTerms(@Root() organization: Organization): CreditTermsType | null {
+    return organization.creditLimit > 0n ? { creditLimit: organization.creditLimit, netTermsDays: organization.netTermsDays } : null;
+  }
+
+  @FieldResolver(() => EnterpriseInvoiceConnection, { description: 'Its monthly invoices (enterprise accounts), newest first' })
+  async invoices(@Root() organization: Organization, @Ctx() ctx: Context, @Args() page: ConnectionArgs) {
+    return toConnection(await ctx.loaders.enterpriseInvoicePage.load({ parentId: organization.id, page: { ...page } }));
+  }
+
   @FieldResolver(() => MoneyScalar, { description: "The sum of its workspaces' wallet balances" })
   async balance(@Root() organization: Organization, @Ctx() ctx: Context): Promise<bigint> {
     return (await ctx.loaders.organizationBalance.load(organization.id)).balance;
   }
 
-  @FieldResolver(() => MoneyScalar, { description: "The sum of its workspaces' available balances: the balances less what active gateway holds reserve" })
+  @FieldResolver(() => MoneyScalar, {
+    description: "The sum of its workspaces' available balances: the balances less what active gateway holds reserve, plus each wallet's credit line",
+  })
   async availableBalance(@Root() organization: Organization, @Ctx() ctx: Context): Promise<bigint> {
-    const { balance, held } = await ctx.loaders.organizationBalance.load(organization.id);
-    return balance - held;
+    return (await ctx.loaders.organizationBalance.load(organization.id)).available;
   }
 
   @FieldResolver(() => WorkspaceConnection, { description: 'Its workspaces, oldest first' })

@@ -21,9 +21,12 @@ import { WalletAdjustInput, WalletAdjustPayload, WalletBalanceChange, WalletTran
 
 @Resolver(() => WalletType)
 export class WalletResolver {
-  @FieldResolver(() => MoneyScalar, { description: 'The balance less what active gateway holds reserve: what the gateway may still charge' })
-  availableBalance(@Root() wallet: Wallet): bigint {
-    return wallet.balance - wallet.held;
+  @FieldResolver(() => MoneyScalar, {
+    description: "The balance less what active gateway holds reserve, plus the organization's credit line: what the gateway may still charge",
+  })
+  async availableBalance(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<bigint> {
+    const organization = await ctx.loaders.organization.load(wallet.organization.id);
+    return wallet.balance - wallet.held + organization!.creditLimit;
   }
 
   @FieldResolver(() => TransactionConnection, { description: 'The ledger of this wallet, newest first' })
@@ -65,14 +68,25 @@ export class WalletResolver {
       const changes = ctx.bus.subscribe(TOPICS.walletBalanceChanged, wallet.id);
       // The balance the subscription starts from, read once it listens.
       const current = async (): Promise<WalletBalanceEvent> => {
-        const [now] = await ctx.em.execute<Array<{ balance: string; held: string }>>('select balance::text, held::text from wallets where id = ?', [wallet.id]);
-        return { walletId: wallet.id, organizationId: wallet.organization.id, balance: BigInt(now.balance), held: BigInt(now.held), change: 0n, transactionId: null };
+        const [now] = await ctx.em.execute<Array<{ balance: string; held: string; credit_limit: string }>>(
+          'select w.balance::text, w.held::text, o.credit_limit::text from wallets w join organizations o on o.id = w.organization_id where w.id = ?',
+          [wallet.id],
+        );
+        return {
+          walletId: wallet.id,
+          organizationId: wallet.organization.id,
+          balance: BigInt(now.balance),
+          held: BigInt(now.held),
+          creditLimit: BigInt(now.credit_limit),
+          change: 0n,
+          transactionId: null,
+        };
       };
       return latestWithin(changes, BALANCE_EVENT_WINDOW_MS, (older, newer) => ({ ...newer, change: older.change + newer.change }), current);
     },
   })
   walletBalanceChanged(@Root() event: WalletBalanceEvent, @Arg('walletId', () => ID) _walletId: string): WalletBalanceChange {
-    return { ...event, availableBalance: event.balance - event.held };
+    return { ...event, availableBalance: event.balance - event.held + event.creditLimit };
   }
 
   @FieldResolver(() => [LowBalanceThresholdType], { description: 'Its low-balance thresholds, highest first' })
@@ -109,9 +123,12 @@ export class WalletResolver {
     return withUserErrors(ctx, async () => ({ wallet: await updateAutoTopUp(ctx, actor, { ...input, walletId }) }));
   }
 
-  @FieldResolver(() => SpendProjectionType, { description: 'Average daily gateway spend over the last 7 and 30 days, and when the balance runs out at each rate' })
-  spendProjection(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<SpendProjectionType> {
-    return spendProjection(ctx, wallet);
+  @FieldResolver(() => SpendProjectionType, {
+    description: 'Average daily gateway spend over the last 7 and 30 days, and when the available balance (with the credit line) runs out at each rate',
+  })
+  async spendProjection(@Root() wallet: Wallet, @Ctx() ctx: Context): Promise<SpendProjectionType> {
+    const organization = await ctx.loaders.organization.load(wallet.organization.id);
+    return spendProjection(ctx, wallet, organization!.creditLimit);
   }
 }
 

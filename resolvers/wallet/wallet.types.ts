@@ -77,7 +77,7 @@ export class WalletBalanceChange {
   @Field(() => MoneyScalar)
   balance!: bigint;
 
-  @Field(() => MoneyScalar, { description: 'The balance minus what active gateway holds reserve' })
+  @Field(() => MoneyScalar, { description: "The balance minus what active gateway holds reserve, plus the organization's credit line" })
   availableBalance!: bigint;
 
   @Field(() => MoneyScalar)

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { EntityManager } from '@mikro-orm/postgresql';
@@ -8,7 +8,7 @@ import { type MemberActor, ownOrganization } from '../actor';
 import { inTransaction } from '../db/transaction';
 import { DomainError, UserErrorCode } from '../errors';
 import { randomBase62 } from '../ids';
-import { inTransactionOf, type JobQueue, QUEUES } from '../jobs/queue';
+import { inTransactionOf, type JobQueue, jobIdFor, QUEUES } from '../jobs/queue';
 import { formatMoney } from '../money';
 import { NonPublicAddressError, type WebhookDestinations } from './webhook-destinations';
 import type { Worker } from '../worker';
@@ -62,11 +62,8 @@ export async function removeAlertWebhook({ em }: Pick<Deps, 'em'>, actor: Member
   return em.findOneOrFail(Organization, organizationId);
 }
 
-/** One job per alert: a UUID derived from its id, so that queuing it twice queues it once. */
-function jobIdOf(alertId: string): string {
-  const hex = createHash('sha256').update(`alert-webhook:${alertId}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
+/** One job per alert, so that queuing it twice queues it once. */
+const jobIdOf = (alertId: string) => jobIdFor(`alert-webhook:${alertId}`);
 
 interface DeliveryJob {
   alertId: string;

@@ -14,7 +14,8 @@ export const MAX_THRESHOLDS_PER_WALLET = 10;
 
 /**
  * Common table expressions that bring the low-balance thresholds of some wallets up to date
- * with their balances; `balances` is a from-item with the columns (wallet_id, balance). An
+ * with their balances; `balances` is a from-item with the columns (wallet_id, balance), the
+ * balance being what is left to spend (with the organization's credit line, if any). An
  * armed threshold above the balance fires (disarms and stores an alert, returned by the CTE
  * `low_balance_alerts`); a disarmed one at or below the balance is armed again.
  *
@@ -50,7 +51,11 @@ export const LOW_BALANCE_ALERTS_JSON = `(select coalesce(jsonb_agg(jsonb_build_o
 
 /** Brings the thresholds of wallets up to date with their balances (after a threshold changed); the alerts it fired. */
 export async function settleLowBalance(tx: EntityManager, walletIds: string[]): Promise<LowBalanceAlertEvent[]> {
-  const statement = sql`with ${lowBalanceCtes(sql`(select id as wallet_id, balance from wallets where id in (select unnest(${textArray(walletIds)}::text[]))) as w`)}
+  const statement = sql`with ${lowBalanceCtes(
+    sql`(select w.id as wallet_id, w.balance + o.credit_limit as balance
+           from wallets w join organizations o on o.id = w.organization_id
+          where w.id in (select unnest(${textArray(walletIds)}::text[]))) as w`,
+  )}
      select ${raw(LOW_BALANCE_ALERTS_JSON)} as alerts`;
   const [row] = await tx.execute<Array<{ alerts: LowBalanceAlertEvent[] }>>(statement.text, [...statement.params]);
   return row.alerts;

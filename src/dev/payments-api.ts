@@ -144,6 +144,11 @@ export class PaymentsApi {
         customer: body.customer,
         status: 'draft',
         number: null,
+        collection_method: body.collection_method ?? 'charge_automatically',
+        days_until_due: body.days_until_due === undefined ? null : Number(body.days_until_due),
+        due_date: null as number | null,
+        description: body.description ?? null,
+        amount_paid: 0,
         metadata: body.metadata ?? {},
         lines: [] as any[],
         total: 0,
@@ -177,14 +182,22 @@ export class PaymentsApi {
           customer_tax_ids: owner.tax_ids.map((taxId: { type: string; value: string }) => ({ type: taxId.type, value: taxId.value })),
           invoice_pdf: page,
           hosted_invoice_url: page,
+          // Stripe dates a send_invoice invoice's due date from its finalization.
+          due_date: target.days_until_due === null ? null : Math.floor(Date.now() / 1000) + target.days_until_due * 86_400,
         });
       }
+      return target;
+    }
+    if (method === 'POST' && (match = /^\/v1\/invoices\/([^/]+)\/send$/.exec(path))) {
+      const target = this.objects.invoice(match[1]);
+      if (target.status !== 'open' || target.collection_method !== 'send_invoice') throw invalid('Only open invoices with collection_method send_invoice can be sent.');
+      this.objects.log(`Invoice ${target.number} of ${dollars(target.total)} sent, due ${new Date(target.due_date * 1000).toISOString()}: pay it at ${target.hosted_invoice_url}, or run: npm run payments:local -- pay-invoice ${target.id}`);
       return target;
     }
     if (method === 'POST' && (match = /^\/v1\/invoices\/([^/]+)\/pay$/.exec(path))) {
       const target = this.objects.invoice(match[1]);
       if (target.status !== 'open' || body.paid_out_of_band !== 'true') throw invalid('This invoice cannot be paid.');
-      target.status = 'paid';
+      Object.assign(target, { status: 'paid', amount_paid: target.total });
       this.objects.log(`Invoice ${target.number} of ${dollars(target.total)} paid: ${target.hosted_invoice_url}`);
       return target;
     }

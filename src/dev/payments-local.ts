@@ -13,6 +13,7 @@ const USAGE = `Usage: npm run payments:local [-- <command>]
   save-card <seti_…> [test card]   save a card through a SetupIntent (its id or client secret), pm_card_visa unless named
   complete <pi_…>                  pass 3-D Secure for a PaymentIntent (its id or client secret)
   fail <pi_…>                      fail 3-D Secure for a PaymentIntent
+  pay-invoice <in_…>               pay a sent invoice, as the customer on its page
 
 PAYMENTS_LOCAL_PORT (default 12111): where the server listens and the commands find it.
 PAYMENTS_LOCAL_WEBHOOK_URL (default http://127.0.0.1:4000/webhooks/stripe): where it sends events.`;
@@ -82,7 +83,11 @@ async function main(args: string[]): Promise<void> {
   const { port, webhookUrl } = settings();
   const [command, id, card = 'pm_card_visa'] = args;
   if (command === undefined) return serve(port, webhookUrl);
-  if (!id || !['save-card', 'complete', 'fail'].includes(command)) throw new CommandError(USAGE, 2);
+  if (!id || !['save-card', 'complete', 'fail', 'pay-invoice'].includes(command)) throw new CommandError(USAGE, 2);
+  if (command === 'pay-invoice') {
+    const result = await act(port, `/invoices/${encodeURIComponent(id)}`, {});
+    return report(`Invoice ${result.object.number} ${result.object.status}`, result);
+  }
   if (command === 'save-card') {
     const result = await act(port, `/setup/${encodeURIComponent(id)}`, { card });
     return report(`SetupIntent ${result.object.id} ${result.object.status}: ${card} saved as ${result.object.payment_method}`, result);

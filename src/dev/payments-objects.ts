@@ -204,6 +204,15 @@ export class PaymentsObjects {
     return { object: intent, delivery: await this.deliver('setup_intent.succeeded', intent) };
   }
 
+  /** The customer pays a sent invoice (a send_invoice one) on its page: Stripe reports it with `invoice.paid`. */
+  async payInvoice(id: string): Promise<ActionResult> {
+    const invoice = this.invoice(id);
+    if (invoice.status !== 'open' || invoice.collection_method !== 'send_invoice') throw invalid(`This invoice cannot be paid by the customer: it has status ${invoice.status}.`);
+    Object.assign(invoice, { status: 'paid', amount_paid: invoice.total });
+    this.log(`Invoice ${invoice.number} of ${dollars(invoice.total)} paid by the customer`);
+    return { object: invoice, delivery: await this.deliver('invoice.paid', invoice) };
+  }
+
   async authenticate(idOrSecret: string, outcome: AuthenticationOutcome): Promise<ActionResult> {
     const intent = lookup(this.paymentIntents, intentId(idOrSecret), 'payment_intent');
     if (intent.status !== 'requires_action') throw invalid(`This PaymentIntent does not wait for 3-D Secure: it has status ${intent.status}.`);

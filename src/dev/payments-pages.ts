@@ -45,10 +45,12 @@ export function invoicePage(invoice: Record<string, any>): string {
     .filter(Boolean)
     .map(escape);
   const taxIds = (invoice.customer_tax_ids ?? []).map((taxId: { type: string; value: string }) => `${escape(taxId.type)} ${escape(taxId.value)}`);
+  // A sent invoice waits for the customer to pay it here.
+  const payable = invoice.status === 'open' && invoice.collection_method === 'send_invoice' && invoice.due_date;
   const lines = invoice.lines.map((line: { description: string; amount: number }) => `<tr><td>${escape(line.description)}</td><td>${dollars(line.amount)}</td></tr>`);
   return layout(
     `Invoice ${invoice.number ?? '(draft)'}`,
-    `<p>Status: ${escape(invoice.status)}</p>
+    `<p>Status: ${escape(invoice.status)}</p>${payable ? `<p>Due ${escape(new Date(invoice.due_date * 1000).toISOString().slice(0, 10))}: <form method="post"><button>Pay</button></form></p>` : ''}
 <p>${to.join('<br>')}${taxIds.length ? `<br>${taxIds.join('<br>')}` : ''}</p>
 <table><tr><th>Description</th><th>Amount</th></tr>${lines.join('')}<tr><th>Total</th><th>${dollars(invoice.total)}</th></tr></table>`,
   );

@@ -8,7 +8,7 @@ import { WebhookSender } from './payments-webhooks';
 /**
  * A Stripe-compatible payments server for development and for the tests: the parts of Stripe's
  * API that tollgate calls (customers and tax IDs, SetupIntents, PaymentIntents on and off
- * session, invoices, refunds), with Stripe's JSON shapes, form-encoded requests, idempotency
+ * session, invoices sent and paid, refunds), with Stripe's JSON shapes, form-encoded requests, idempotency
  * keys, error bodies and test cards; pages where the card holder saves a card or passes 3-D
  * Secure; and events signed as Stripe signs them. Everything is kept in memory.
  */
@@ -22,6 +22,8 @@ export interface PaymentsServer {
   invoices: Map<string, Record<string, any>>;
   /** The card holder saves one of Stripe's test cards through a SetupIntent (id or client secret). */
   confirmSetup(setupIntent: string, testCard: string): Promise<ActionResult>;
+  /** The customer pays a sent invoice, as on its hosted page. */
+  payInvoice(invoice: string): Promise<ActionResult>;
   /** The card holder passes (`complete`) or fails 3-D Secure for a PaymentIntent (id or client secret). */
   authenticate(paymentIntent: string, outcome: AuthenticationOutcome): Promise<ActionResult>;
   /** Runs before a PaymentIntent's answer is sent, e.g. to deliver its webhook first. */
@@ -72,6 +74,7 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
     invoices: objects.invoices,
     confirmSetup: (setupIntent, testCard) => objects.confirmSetup(setupIntent, testCard),
     authenticate: (paymentIntent, outcome) => objects.authenticate(paymentIntent, outcome),
+    payInvoice: (invoice) => objects.payInvoice(invoice),
     requests: [],
     beforeIntentAnswer: null,
     outage: null,
@@ -113,7 +116,13 @@ export async function startPaymentsServer(options: PaymentsServerOptions = {}): 
           return wantsJson ? json(200, result) : html(200, resultPage(title, `The payment ${result.object.id} has status ${result.object.status}.`, result.delivery));
         }
       }
-      if (method === 'GET' && (match = /^\/invoices\/(\w+)$/.exec(path))) return html(200, invoicePage(objects.invoice(match[1])));
+      if ((match = /^\/invoices\/(\w+)$/.exec(path))) {
+        if (method === 'GET') return html(200, invoicePage(objects.invoice(match[1])));
+        if (method === 'POST') {
+          const result = await objects.payInvoice(match[1]);
+          return wantsJson ? json(200, result) : html(200, resultPage('Invoice paid', `Invoice ${result.object.number} is paid.`, result.delivery));
+        }
+      }
       throw new StripeError(404, { type: 'invalid_request_error', message: `No page at ${method} ${path}` });
     } catch (error) {
       if (!(error instanceof StripeError)) throw error;

@@ -16,6 +16,7 @@ export enum DenialCode {
   IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
   HOLD_NOT_FOUND = 'HOLD_NOT_FOUND',
   HOLD_NOT_ACTIVE = 'HOLD_NOT_ACTIVE',
+  INVOICE_PAST_DUE = 'INVOICE_PAST_DUE',
 }
 
 const DENIALS: Record<DenialCode, { httpStatus: number; message: string }> = {
@@ -32,6 +33,7 @@ const DENIALS: Record<DenialCode, { httpStatus: number; message: string }> = {
   IDEMPOTENCY_KEY_REUSED: { httpStatus: 409, message: 'This idempotency key was already used for a different request.' },
   HOLD_NOT_FOUND: { httpStatus: 404, message: 'No such hold.' },
   HOLD_NOT_ACTIVE: { httpStatus: 409, message: 'The hold was already captured or released.' },
+  INVOICE_PAST_DUE: { httpStatus: 402, message: 'An invoice is past due. Please pay it to continue.' },
 };
 
 /**

@@ -97,6 +97,8 @@ const DENIAL_CHECKS: ReadonlyArray<DenialCheck> = [
   { code: DenialCode.UNKNOWN_MODEL, denies: (c) => c.pricing === null },
   { code: DenialCode.UNPRICED_USAGE, denies: (c) => c.charge === null },
   { code: DenialCode.UNKNOWN_METER, denies: (c) => c.meterTerms === null, meters: true },
+  // An account matter, after the request's own mistakes and before anything counts it.
+  { code: DenialCode.INVOICE_PAST_DUE, denies: (c) => c.key.past_due, meters: true },
   {
     code: DenialCode.KEY_RATE_LIMITED,
     denies: (c) => c.window !== undefined && c.window.used >= c.window.limit,
@@ -340,9 +342,10 @@ export function decide(
     const account = decisions.plan.account(hold.wallet_id);
     if (settled.status === 'ACTIVE') releaseHeld(hold, index);
     const { cost } = charge;
-    // The call has happened: charge it in full when the balance allows, else what is there
-    // (DESIGN §6: up to the wallet's balance, even into what other holds reserve).
-    const charged = cost <= account.balance ? cost : account.balance > 0n ? account.balance : 0n;
+    // The call has happened: charge it in full when the balance (and the credit line) allows,
+    // else what is there (DESIGN §6: up to the wallet's balance, even into what other holds reserve).
+    const most = account.chargeable;
+    const charged = cost <= most ? cost : most > 0n ? most : 0n;
     const { subjects, at } = subjectsOf(request, index, reads, locked.holds, now);
     addToCounters(subjects, at, { cost: charged, tokens: tokensOf(request) });
     const outcome: GatewayOutcome = {

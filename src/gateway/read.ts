@@ -91,7 +91,9 @@ export async function readKeys(query: Sql, requests: GatewayRequest[], now: Date
          select k.id, k.organization_id, k.workspace_id, k.wallet_id, k.project_id, k.owner_member_id, k.secret_hash,
                 k.cost_limit::text as cost_limit, k.token_limit::text as token_limit, k.limit_period,
                 k.requests_per_minute, (k.revoked_at is null and (k.expires_at is null or k.expires_at > ${now}::timestamptz)) as usable,
-                ws.markup_bps, p.budget::text as project_budget, p.budget_period as project_budget_period
+                ws.markup_bps, p.budget::text as project_budget, p.budget_period as project_budget_period,
+                exists (select 1 from enterprise_invoices i
+                         where i.organization_id = k.organization_id and i.status = 'OPEN' and i.due_at <= ${now}::timestamptz) as past_due
            from api_keys k
            join workspaces ws on ws.id = k.workspace_id
            left join projects p on p.id = k.project_id

@@ -23,6 +23,8 @@ export interface KeyRow {
   markup_bps: number;
   project_budget: string | null;
   project_budget_period: Period | null;
+  /** The organization has an invoice open past its due date (enterprise accounts). */
+  past_due: boolean;
 }
 
 export interface HoldRow {

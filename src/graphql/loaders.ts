@@ -1,7 +1,7 @@
 import type { EntityName } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import DataLoader from 'dataloader';
-import { ApiKey, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, Purchase, type PurchaseKind, TaxId, Transaction, Wallet, Workspace } from '../../entities';
+import { ApiKey, EnterpriseInvoice, Identity, LowBalanceThreshold, Member, Organization, PaymentMethod, Project, Purchase, type PurchaseKind, TaxId, Transaction, Wallet, Workspace } from '../../entities';
 import { alertPagesOfOrganizations } from '../alerts/alert.service';
 import { keysetPagesByParent, type Page, type PageArgs } from '../db/keyset';
 import { type TransactionFilter, transactionPagesOfWallets } from '../ledger/transaction-history';
@@ -80,15 +80,20 @@ function identityByExternalId(em: EntityManager) {
   });
 }
 
-/** What an organization's wallets hold together: balances and holds summed, by organization id (none: zero). */
+/**
+ * What an organization's wallets hold together, by organization id (none: zero): balances and
+ * holds summed, and what they may spend, the credit line counted for each wallet.
+ */
 function organizationBalances(em: EntityManager) {
-  return new DataLoader<string, { balance: bigint; held: bigint }>(async (organizationIds) => {
-    const rows = await em.execute<Array<{ organization_id: string; balance: string; held: string }>>(
-      'select organization_id, sum(balance)::text as balance, sum(held)::text as held from wallets where organization_id in (?) group by organization_id',
+  return new DataLoader<string, { balance: bigint; available: bigint }>(async (organizationIds) => {
+    const rows = await em.execute<Array<{ organization_id: string; balance: string; available: string }>>(
+      `select w.organization_id, sum(w.balance)::text as balance, (sum(w.balance - w.held) + count(*) * o.credit_limit)::text as available
+         from wallets w join organizations o on o.id = w.organization_id
+        where w.organization_id in (?) group by w.organization_id, o.credit_limit`,
       [[...organizationIds]],
     );
-    const found = new Map(rows.map((row) => [row.organization_id, { balance: BigInt(row.balance), held: BigInt(row.held) }]));
-    return organizationIds.map((id) => found.get(id) ?? { balance: 0n, held: 0n });
+    const found = new Map(rows.map((row) => [row.organization_id, { balance: BigInt(row.balance), available: BigInt(row.available) }]));
+    return organizationIds.map((id) => found.get(id) ?? { balance: 0n, available: 0n });
   });
 }
 
@@ -124,6 +129,7 @@ export function createLoaders(em: EntityManager, now: () => Date = () => new Dat
     apiKeyPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, ApiKey, 'api_keys', 'workspace_id', workspaceIds, page)),
     identityPage: pagesByParent((workspaceIds, page) => keysetPagesByParent(em, Identity, 'identities', 'workspace_id', workspaceIds, page)),
     alertPage: pagesByParent((organizationIds, page, acknowledged: boolean | null) => alertPagesOfOrganizations(em, organizationIds, page, acknowledged)),
+    enterpriseInvoicePage: pagesByParent((organizationIds, page) => keysetPagesByParent(em, EnterpriseInvoice, 'enterprise_invoices', 'organization_id', organizationIds, page)),
     purchasePage: pagesByParent((organizationIds, page, kinds: PurchaseKind[] | null) =>
       keysetPagesByParent(em, Purchase, 'purchases', 'organization_id', organizationIds, page, kinds?.length ? { sql: ['kind in (?)'], params: [kinds] } : undefined),
     ),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Knex } from '@mikro-orm/knex';
 import PgBoss from 'pg-boss';
@@ -9,7 +10,13 @@ import type { Worker } from '../worker';
 export type JobQueue = PgBoss;
 
 /** Every queue tollgate uses; each is created on start. */
-export const QUEUES = { autoTopUp: 'auto-top-up', alertWebhook: 'alert-webhook' } as const;
+export const QUEUES = { autoTopUp: 'auto-top-up', alertWebhook: 'alert-webhook', enterpriseInvoice: 'enterprise-invoice' } as const;
+
+/** A job id (a UUID) derived from what the job is for: queued twice, it is queued once while the first is kept. */
+export function jobIdFor(key: string): string {
+  const hex = createHash('sha256').update(key).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 /** pg-boss's schema. */
 const SCHEMA = 'pgboss';

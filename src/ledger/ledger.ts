@@ -28,6 +28,7 @@ export interface WalletChange {
   organizationId: string;
   balance: bigint;
   held: bigint;
+  creditLimit: bigint;
   change: bigint;
   transactions: Array<{ id: string; type: string }>;
 }
@@ -61,6 +62,7 @@ export interface PostingListeners {
  */
 export function lockWalletsStatement(walletIds: Iterable<string>): Statement {
   return sql`select id, organization_id, balance::text as balance, held::text as held,
+                    (select o.credit_limit::text from organizations o where o.id = wallets.organization_id) as credit_limit,
                     case when auto_top_up_enabled then auto_top_up_threshold::text end as top_up_threshold,
                     (select max(t.amount)::text from low_balance_thresholds t where t.wallet_id = wallets.id and t.armed) as alert_threshold
                from wallets
@@ -72,6 +74,7 @@ export interface LockedWalletRow {
   organization_id: string;
   balance: string;
   held: string;
+  credit_limit: string;
   top_up_threshold: string | null;
   alert_threshold: string | null;
 }
@@ -82,6 +85,7 @@ export function lockedWallet(row: LockedWalletRow): LockedWallet {
     organizationId: row.organization_id,
     balance: BigInt(row.balance),
     held: BigInt(row.held),
+    creditLimit: BigInt(row.credit_limit),
     topUpThreshold: bigintOrNull(row.top_up_threshold),
     alertThreshold: bigintOrNull(row.alert_threshold),
   };
@@ -191,7 +195,8 @@ export function ledgerWrite(plan: LedgerPlan, postedAt: Date | null): { ctes: St
   const inQuestion = accounts.filter((account) => account.lowBalanceInQuestion);
   const lowBalance =
     inQuestion.length > 0
-      ? recordset({ wallet_id: 'text', balance: 'bigint' }, inQuestion.map((account) => ({ wallet_id: account.locked.id, balance: String(account.balance) })))
+      ? // Thresholds are judged on what is left to spend: the balance and the credit line.
+        recordset({ wallet_id: 'text', balance: 'bigint' }, inQuestion.map((account) => ({ wallet_id: account.locked.id, balance: String(account.chargeable) })))
       : null;
   const ctes = sql`
        ledger_wallets as (
@@ -237,6 +242,7 @@ export function postingOf(plan: LedgerPlan, lowBalanceAlerts: LowBalanceAlertEve
       organizationId: account.locked.organizationId,
       balance: account.balance,
       held: account.held,
+      creditLimit: account.locked.creditLimit,
       change: account.balance - account.locked.balance,
       transactions: account.rows.map((row) => ({ id: row.id, type: row.type })),
     }));
@@ -283,6 +289,7 @@ export function publishPosted({ bus, autoTopUps }: PostingListeners, posting: Po
       organizationId: wallet.organizationId,
       balance: wallet.balance,
       held: wallet.held,
+      creditLimit: wallet.creditLimit,
       change: wallet.change,
       transactionId: wallet.transactions[wallet.transactions.length - 1].id,
     });

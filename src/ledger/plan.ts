@@ -3,11 +3,14 @@ import { idSequence } from '../ids';
 import type { CallQuantities } from '../pricing/cost';
 
 /**
- * How far a debit may take a wallet: the one guard rule of every debit (DESIGN §4).
- * - `AVAILABLE`: spending; only what the balance holds beyond the active holds' reservations.
+ * How far a debit may take a wallet: the one guard rule of every debit (DESIGN §4). An
+ * organization's credit line (enterprise accounts) lets each of its wallets go down to minus its
+ * limit: it counts as balance for `AVAILABLE` and `BALANCE`.
+ * - `AVAILABLE`: spending; only what the balance (and the credit line) holds beyond the active
+ *   holds' reservations.
  * - `BALANCE`: settling a call that already happened (a gateway capture); into what other holds
- *   reserve, but never below zero.
- * - `OVERDRAW`: recording what must be recorded even below zero (a refund of spent credits); the
+ *   reserve, but never below zero (minus the credit limit).
+ * - `OVERDRAW`: recording what must be recorded even below that (a refund of spent credits); the
  *   wallet then spends nothing until topped up.
  * Credits are never refused.
  */
@@ -18,12 +21,12 @@ export enum Guard {
 }
 
 /** The most a debit under `guard` may take from a wallet; null when nothing bounds it. */
-export function spendable(balance: bigint, held: bigint, guard: Guard): bigint | null {
+export function spendable(balance: bigint, held: bigint, creditLimit: bigint, guard: Guard): bigint | null {
   switch (guard) {
     case Guard.AVAILABLE:
-      return balance - held;
+      return balance - held + creditLimit;
     case Guard.BALANCE:
-      return balance;
+      return balance + creditLimit;
     case Guard.OVERDRAW:
       return null;
   }
@@ -77,6 +80,8 @@ export interface LockedWallet {
   organizationId: string;
   balance: bigint;
   held: bigint;
+  /** The organization's credit line: the wallet may go down to minus this (0: none). */
+  creditLimit: bigint;
   /** The auto top-up threshold, when auto top-up is on. */
   topUpThreshold: bigint | null;
   /** The highest armed low-balance threshold, if any: a balance below it fires alerts. */
@@ -102,13 +107,19 @@ export class WalletAccount {
     this.held = locked.held;
   }
 
+  /** What may still be spent: the balance less the holds, plus the credit line. */
   get available(): bigint {
-    return this.balance - this.held;
+    return this.balance - this.held + this.locked.creditLimit;
+  }
+
+  /** What a capture may still charge: down to minus the credit limit, never below. */
+  get chargeable(): bigint {
+    return this.balance + this.locked.creditLimit;
   }
 
   /** Whether a debit of `amount` (positive) passes the guard rule now. */
   covers(amount: bigint, guard: Guard = Guard.AVAILABLE): boolean {
-    const most = spendable(this.balance, this.held, guard);
+    const most = spendable(this.balance, this.held, this.locked.creditLimit, guard);
     return most === null || amount <= most;
   }
 
@@ -120,9 +131,12 @@ export class WalletAccount {
     return this.locked.topUpThreshold !== null && this.balance < this.locked.topUpThreshold;
   }
 
-  /** Thresholds need a look when the balance rose (one may re-arm) or fell below the highest armed one. */
+  /**
+   * Thresholds need a look when the balance rose (one may re-arm) or what is left to spend (the
+   * balance and the credit line) fell below the highest armed one.
+   */
   get lowBalanceInQuestion(): boolean {
-    return this.credited || (this.locked.alertThreshold !== null && this.balance < this.locked.alertThreshold);
+    return this.credited || (this.locked.alertThreshold !== null && this.chargeable < this.locked.alertThreshold);
   }
 }
 

@@ -2,6 +2,8 @@ import type Stripe from 'stripe';
 import { PurchaseStatus } from '../../entities';
 import { forgetCard, saveCard } from './payment-methods.service';
 import { issueInvoice, type PaymentServices, recordRefund, settleIntent } from './purchase.service';
+import type { Deps } from '../deps';
+import { recordInvoicePayment, recordInvoiceVoided } from '../enterprise/invoice-payment';
 
 /** The events that move a purchase; the others are acknowledged and left alone. */
 const INTENT_EVENTS = new Set(['payment_intent.succeeded', 'payment_intent.payment_failed', 'payment_intent.requires_action', 'payment_intent.canceled']);
@@ -13,7 +15,7 @@ const INTENT_EVENTS = new Set(['payment_intent.succeeded', 'payment_intent.payme
  * SUCCEEDED), so a crash between the two only means a redelivery is handled again, harmlessly.
  */
 export async function handleStripeWebhook(
-  deps: PaymentServices,
+  deps: PaymentServices & Pick<Deps, 'now'>,
   webhookSecret: string | undefined,
   rawBody: string,
   signature: string | undefined,
@@ -42,6 +44,10 @@ export async function handleStripeWebhook(
     await saveCard(services, event.data.object as Stripe.SetupIntent);
   } else if (event.type === 'payment_method.detached') {
     await forgetCard(services, (event.data.object as Stripe.PaymentMethod).id);
+  } else if (event.type === 'invoice.paid') {
+    await recordInvoicePayment(services, event.data.object as Stripe.Invoice, deps.now());
+  } else if (event.type === 'invoice.voided') {
+    await recordInvoiceVoided(services, event.data.object as Stripe.Invoice);
   }
   await em.execute('insert into stripe_events (id, type) values (?, ?) on conflict do nothing', [event.id, event.type]);
   return { status: 200, body: { received: true } };

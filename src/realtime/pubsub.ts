@@ -9,8 +9,10 @@ export interface WalletBalanceEvent {
   walletId: string;
   organizationId: string;
   balance: bigint;
-  /** What active gateway holds reserve; the available balance is `balance - held`. */
+  /** What active gateway holds reserve; the available balance is `balance - held + creditLimit`. */
   held: bigint;
+  /** The organization's credit line (0: none). */
+  creditLimit: bigint;
   change: bigint;
   /** Null for the state a subscription starts from. */
   transactionId: string | null;
