@@ -6,6 +6,7 @@ const app = useTestApp();
 const API_KEY_CREATE = 'mutation ($input: ApiKeyCreateInput!) { apiKeyCreate(input: $input) { userErrors { code } } }';
 const AUTO_TOP_UP_UPDATE = 'mutation ($input: AutoTopUpUpdateInput!) { autoTopUpUpdate(input: $input) { userErrors { code } } }';
 const ROUTING_MARKUP_SET = 'mutation ($input: RoutingMarkupSetInput!) { routingMarkupSet(input: $input) { userErrors { code } } }';
+const METER_REPORT = 'mutation ($input: GatewayMeterReportInput!) { gatewayMeterReport(input: $input) { allowed } }';
 const USAGE = 'query ($groupBy: [UsageGroup!]!, $filter: UsageFilterInput!) { usage(groupBy: $groupBy, filter: $filter) { total { cost } } }';
 const TRANSACTIONS = 'query ($id: ID!, $filter: TransactionFilter) { node(id: $id) { ... on Wallet { transactions(filter: $filter) { nodes { id } } } } }';
 // With an Int variable (a page size) the cost is judged on the variables each time: on mistaken ones too.
@@ -22,6 +23,7 @@ const mistakes: Array<[string, string, string, Record<string, unknown>, RegExp]>
   ['TokenCount', 'a fraction', API_KEY_CREATE, key({ tokenBudget: { amount: '1.5', period: 'MONTHLY' } }), /TokenCount must be a whole number, without fraction or exponent \(got "1.5"\)$/],
   ['TokenCount', 'hexadecimal', API_KEY_CREATE, key({ tokenBudget: { amount: '0x10', period: 'MONTHLY' } }), /TokenCount must be a string of digits such as "150000" \(got "0x10"\)$/],
   ['TokenCount', 'a fractional JSON number', API_KEY_CREATE, key({ tokenBudget: { amount: 1.5, period: 'MONTHLY' } }), /TokenCount must be a whole number, without fraction \(got 1.5\)$/],
+  ['Count', 'a fraction', METER_REPORT, { input: { apiKey: 'k', idempotencyKey: 'i', meter: 'trace', quantity: '2.5' } }, /"input.quantity"; Count must be a whole number, without fraction or exponent \(got "2.5"\)$/],
   ['Int', 'words', API_KEY_CREATE, key({ requestsPerMinute: 'ten' }), /"input.requestsPerMinute"; Int cannot represent non-integer value: "ten"$/],
   ['Int', 'a fraction', PURCHASES, { first: 2.5 }, /^Variable "\$first" got invalid value 2.5; Int cannot represent non-integer value: 2.5$/],
   ['DateTimeISO', 'words', API_KEY_CREATE, key({ expiresAt: 'tomorrow' }), /"input.expiresAt"; DateTime cannot represent an invalid date-time-string tomorrow.$/],
