@@ -68,6 +68,7 @@ interface Baseline {
 const figures: Figure[] = [];
 const latencies: LatencyCell[] = [];
 const baselines: Baseline[] = [];
+const sqlLatencies: { clients: number; p50: number; p99: number }[] = [];
 const ledgerChecks: { after: string; broken: number }[] = [];
 let storage: { debits: number; bytes: number; byTable: [string, number][]; purged: boolean } | undefined;
 let requestSeq = 0;
@@ -150,7 +151,7 @@ interface Setup {
   model: string;
 }
 
-async function seed(base: string): Promise<Setup> {
+async function seed(base: string, coldWallets: number): Promise<Setup> {
   const model = 'bench-model';
   await gql(base, ADMIN, `mutation { modelPriceSet(input: { model: "${model}", inputPricePerMillion: "1", outputPricePerMillion: "2" }) { userErrors { message } } }`);
   await gql(
@@ -178,8 +179,8 @@ async function seed(base: string): Promise<Setup> {
   };
   const hot = await workspace('hot');
   const cold: Awaited<ReturnType<typeof workspace>>[] = [];
-  for (let i = 0; i < COLD_WALLETS; i += 8) {
-    cold.push(...(await Promise.all(Array.from({ length: Math.min(8, COLD_WALLETS - i) }, (_, j) => workspace(`cold ${i + j}`)))));
+  for (let i = 0; i < coldWallets; i += 8) {
+    cold.push(...(await Promise.all(Array.from({ length: Math.min(8, coldWallets - i) }, (_, j) => workspace(`cold ${i + j}`)))));
   }
   return { hotKey: hot.secret, hotWallet: hot.wallet, coldKeys: cold.map((w) => w.secret), coldWallets: cold.map((w) => w.wallet), model };
 }
@@ -199,6 +200,9 @@ const FULL_MODEL = 'bench-model-full';
 function fullDebitInput(apiKey: string) {
   return { ...debitInput(apiKey, FULL_MODEL), routingMode: 'AUTO', cachedInputTokens: 4000, cacheWriteTokens: 800, reasoningTokens: 100, images: 1 };
 }
+
+const int = (n: number) => Math.round(n).toLocaleString('en');
+const ms = (n: number) => n.toFixed(1);
 
 /** Nearest-rank percentile of sorted samples. */
 function percentile(sorted: number[], q: number): number {
@@ -314,7 +318,7 @@ type Operation = 'no-op' | 'gatewayDebit' | 'gatewayAuthorize';
 const OPERATIONS: Operation[] = ['no-op', 'gatewayDebit', 'gatewayAuthorize'];
 
 /** Part 1: p50 and p99 of each operation beside its transport's no-op, at 1 and at 4 clients. */
-async function latencyPart(base: string, setup: Setup): Promise<void> {
+async function latencyPart(base: string, databaseUrl: string, setup: Setup): Promise<void> {
   const work: Record<Operation, (call: Call) => () => Promise<number>> = {
     'no-op': (call) => () => timed(() => call(NOOP)),
     gatewayDebit: (call) => () => timed(async () => allowed(await call(DEBIT, { input: debitInput(setup.hotKey, setup.model) }), 'gatewayDebit')),
@@ -345,6 +349,12 @@ async function latencyPart(base: string, setup: Setup): Promise<void> {
         await connections.close();
       }
     }
+  }
+  // What the machine gives a bare transaction meanwhile: the floor under a debit's latency.
+  for (const clients of [1, 4]) {
+    process.stdout.write(`running latency: PostgreSQL alone, one transaction per debit, ${clients} connection${clients > 1 ? 's' : ''}…\n`);
+    const { p50, p99 } = await rawSqlLoad(databaseUrl, clients, (client) => rawDebit(client, setup.hotWallet), 1, LATENCY_SECONDS, WARMUP_SECONDS);
+    sqlLatencies.push({ clients, p50, p99 });
   }
 }
 
@@ -385,25 +395,19 @@ const RAW_ROW = `insert into transactions (id, wallet_id, organization_id, type,
 const rawId = () => `txn_${randomBytes(11).toString('hex').slice(0, 22)}`;
 
 /**
- * Raw SQL over `connections` connections of a pg pool, each on its own closed loop: `debit`
- * posts one transaction and returns the debits it made. Returns debits/s, p50 and p99 per
- * transaction.
+ * Raw SQL over `connections` connections of a pg pool, each on its own closed loop: `post` posts
+ * one transaction of `unit` debits. Returns debits/s, p50 and p99 per transaction.
  */
-async function rawSqlLoad(databaseUrl: string, connections: number, debit: (client: PoolClient) => Promise<number>) {
+async function rawSqlLoad(databaseUrl: string, connections: number, post: (client: PoolClient) => Promise<void>, unit = 1, seconds = SECONDS, warmupSeconds = 0) {
   const pool = new Pool({ connectionString: databaseUrl, max: connections });
   const clients = await Promise.all(Array.from({ length: connections }, () => pool.connect()));
-  let debits = 0;
   try {
     const samples = await closedLoop(
-      clients.map((client) => () =>
-        timed(async () => {
-          const made = await debit(client);
-          debits += made;
-        }),
-      ),
-      SECONDS,
+      clients.map((client) => () => timed(() => post(client))),
+      seconds,
+      warmupSeconds,
     );
-    return { perSecond: debits / SECONDS, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
+    return { perSecond: (samples.length * unit) / seconds, p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
   } finally {
     for (const client of clients) client.release();
     await pool.end();
@@ -411,16 +415,15 @@ async function rawSqlLoad(databaseUrl: string, connections: number, debit: (clie
 }
 
 /** The naive design: one transaction per debit, an update of the wallet and a ledger row. */
-async function rawDebit(client: PoolClient, wallet: Wallet): Promise<number> {
+async function rawDebit(client: PoolClient, wallet: Wallet): Promise<void> {
   await client.query('begin');
-  const { rows } = await client.query('update wallets set balance = balance - 1 where id = $1 and balance >= 1 returning balance', [wallet.id]);
-  await client.query(`${RAW_ROW} values ($1, $2, $3, 'DEDUCTION', -1, $4, 'raw bench', 'bench')`, [rawId(), wallet.id, wallet.organizationId, rows[0].balance]);
+  const { rows } = await client.query({ name: 'raw-debit', text: 'update wallets set balance = balance - 1 where id = $1 and balance >= 1 returning balance', values: [wallet.id] });
+  await client.query({ name: 'raw-row', text: `${RAW_ROW} values ($1, $2, $3, 'DEDUCTION', -1, $4, 'raw bench', 'bench')`, values: [rawId(), wallet.id, wallet.organizationId, rows[0].balance] });
   await client.query('commit');
-  return 1;
 }
 
 /** 500 debits per statement: the wallet updated once by their sum, their rows in one insert. */
-async function rawBatch(client: PoolClient, wallet: Wallet): Promise<number> {
+async function rawBatch(client: PoolClient, wallet: Wallet): Promise<void> {
   await client.query('begin');
   const { rows } = await client.query('update wallets set balance = balance - $2 where id = $1 and balance >= $2 returning balance', [wallet.id, BATCH_SIZE]);
   // Row n of the batch leaves the balance at (balance after all of them) + size − n.
@@ -429,7 +432,6 @@ async function rawBatch(client: PoolClient, wallet: Wallet): Promise<number> {
     [Array.from({ length: BATCH_SIZE }, rawId), wallet.id, wallet.organizationId, rows[0].balance, BATCH_SIZE],
   );
   await client.query('commit');
-  return BATCH_SIZE;
 }
 
 /**
@@ -439,15 +441,15 @@ async function rawBatch(client: PoolClient, wallet: Wallet): Promise<number> {
 async function rawSqlPart(databaseUrl: string, setup: Setup): Promise<void> {
   const pick = () => setup.coldWallets[Math.floor(Math.random() * setup.coldWallets.length)];
   const sets = [
-    { id: 'hot', label: 'one transaction per debit, hot row', sizes: SQL_POOL_SIZES, debit: (client: PoolClient) => rawDebit(client, setup.hotWallet) },
-    { id: 'wallets', label: `one transaction per debit, ${COLD_WALLETS.toLocaleString('en')} wallets`, sizes: SQL_POOL_SIZES, debit: (client: PoolClient) => rawDebit(client, pick()) },
-    { id: 'batch', label: `${BATCH_SIZE} debits per statement, hot wallet`, sizes: [8], debit: (client: PoolClient) => rawBatch(client, setup.hotWallet) },
+    { id: 'hot', label: 'one transaction per debit, hot row', sizes: SQL_POOL_SIZES, unit: 1, post: (client: PoolClient) => rawDebit(client, setup.hotWallet) },
+    { id: 'wallets', label: `one transaction per debit, ${int(COLD_WALLETS)} wallets`, sizes: SQL_POOL_SIZES, unit: 1, post: (client: PoolClient) => rawDebit(client, pick()) },
+    { id: 'batch', label: `${BATCH_SIZE} debits per statement, hot wallet`, sizes: [8], unit: BATCH_SIZE, post: (client: PoolClient) => rawBatch(client, setup.hotWallet) },
   ];
   for (const set of sets) {
     const baseline: Baseline = { id: set.id, label: set.label, byPoolSize: new Map() };
     for (const size of set.sizes) {
       process.stdout.write(`running raw SQL, ${set.label}, ${size} connections…\n`);
-      const result = await rawSqlLoad(databaseUrl, size, set.debit);
+      const result = await rawSqlLoad(databaseUrl, size, set.post, set.unit);
       baseline.byPoolSize.set(size, result.perSecond);
       // Run 5 of the throughput table: the hot row at 64 connections, as it always was.
       if (set.id === 'hot' && size === CONNECTIONS) figures.push({ id: '5', label: '5. raw SQL, one transaction per debit, hot row', ...result, unit: 1 });
@@ -531,14 +533,16 @@ async function checkLedger(databaseUrl: string, after: string): Promise<void> {
 }
 
 async function run(base: string, databaseUrl: string): Promise<void> {
-  process.stdout.write(`seeding 1 hot and ${COLD_WALLETS} cold wallets…\n`);
-  const setup = await seed(base);
+  // The latency part alone needs only the hot wallet.
+  const coldWallets = ['3', '5', 'storage'].some((part) => RUNS.has(part)) ? COLD_WALLETS : 0;
+  process.stdout.write(`seeding 1 hot and ${coldWallets} cold wallets…\n`);
+  const setup = await seed(base, coldWallets);
   const hot = () => debitInput(setup.hotKey, setup.model);
   const cold = () => debitInput(setup.coldKeys[Math.floor(Math.random() * setup.coldKeys.length)], setup.model);
   const batch = () => Array.from({ length: BATCH_SIZE }, hot);
 
   if (RUNS.has('latency')) {
-    await latencyPart(base, setup);
+    await latencyPart(base, databaseUrl, setup);
     await checkLedger(databaseUrl, 'latency');
   }
   if (RUNS.has('1')) {
@@ -575,13 +579,10 @@ async function run(base: string, databaseUrl: string): Promise<void> {
   report();
 }
 
-const int = (n: number) => Math.round(n).toLocaleString('en');
-const ms = (n: number) => n.toFixed(1);
-
 function report(): void {
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out();
-  out(`${new Date().toISOString()} · throughput runs and raw SQL ${SECONDS} s each · latency ${LATENCY_SECONDS} s each after ${WARMUP_SECONDS} s of warm-up`);
+  out(`${new Date().toISOString()} · runs ${[...RUNS].join(', ')} · throughput runs and raw SQL ${SECONDS} s each · latency ${LATENCY_SECONDS} s each after ${WARMUP_SECONDS} s of warm-up`);
 
   const cell = (transport: Transport, clients: number, operation: Operation) =>
     latencies.find((c) => c.transport === transport && c.clients === clients && c.operation === operation);
@@ -595,6 +596,9 @@ function report(): void {
         out(`| ${transport} | ${clients} | ${cells.map((c) => `${ms(c.p50)} / ${ms(c.p99)}`).join(' | ')} | ${cells.map((c) => int(c.samples)).join(' / ')} |`);
       }
     }
+    out(
+      `\nPostgreSQL alone meanwhile (pg: begin, update, insert, commit on the hot row; p50 / p99 ms): ${sqlLatencies.map((c) => `${c.clients} connection${c.clients > 1 ? 's' : ''} ${ms(c.p50)} / ${ms(c.p99)}`).join('; ')}`,
+    );
   }
 
   if (figures.length > 0) {
@@ -663,7 +667,7 @@ function report(): void {
   const broken = ledgerChecks.filter((check) => check.broken > 0);
   lines.push(
     broken.length === 0
-      ? `5. exact: every balance equals its ledger sum after each of ${ledgerChecks.length} runs (${ledgerChecks.map((c) => c.after).join(', ')}): met`
+      ? `5. exact: every balance equals its ledger sum, checked after ${ledgerChecks.map((c) => c.after).join(', ')}: met`
       : `5. exact: balances differ from their ledger sum after ${broken.map((c) => `${c.after} (${c.broken} wallets)`).join(', ')}: NOT met`,
   );
   lines.push(
