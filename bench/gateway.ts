@@ -320,7 +320,11 @@ const OPERATIONS: Operation[] = ['no-op', 'gatewayDebit', 'gatewayAuthorize'];
 /** Part 1: p50 and p99 of each operation beside its transport's no-op, at 1 and at 4 clients. */
 async function latencyPart(base: string, databaseUrl: string, setup: Setup): Promise<void> {
   const work: Record<Operation, (call: Call) => () => Promise<number>> = {
-    'no-op': (call) => () => timed(() => call(NOOP)),
+    'no-op': (call) => () =>
+      timed(async () => {
+        // The baseline of every latency target: make sure it was executed, not merely answered.
+        if ((await call(NOOP))?.__typename !== 'Mutation') throw new Error('the no-op mutation did not answer its __typename');
+      }),
     gatewayDebit: (call) => () => timed(async () => allowed(await call(DEBIT, { input: debitInput(setup.hotKey, setup.model) }), 'gatewayDebit')),
     // The authorization is timed; its release follows untimed, so that holds do not pile up.
     gatewayAuthorize: (call) => async () => {
