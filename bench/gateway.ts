@@ -317,7 +317,7 @@ function allowed(data: any, field: string): any {
 type Operation = 'no-op' | 'gatewayDebit' | 'gatewayAuthorize';
 const OPERATIONS: Operation[] = ['no-op', 'gatewayDebit', 'gatewayAuthorize'];
 
-/** Part 1: p50 and p99 of each operation beside its transport's no-op, at 1 and at 4 clients. */
+/** The latency part: p50 and p99 of each operation beside its transport's no-op, at 1 and at 4 clients. */
 async function latencyPart(base: string, databaseUrl: string, setup: Setup): Promise<void> {
   const work: Record<Operation, (call: Call) => () => Promise<number>> = {
     'no-op': (call) => () =>
