@@ -45,6 +45,7 @@ describe('organizationCreditTermsSet: the platform admin puts an organization on
     expect(codes(await call(valid, ''))).toEqual(['UNAUTHENTICATED']);
     for (const bad of [
       { creditLimit: '-1' },
+      { creditLimit: '100000000.000000001' },
       { creditLimit: '1.0000000001' },
       { creditLimit: 'a lot' },
       { netTermsDays: 0 },

@@ -17,7 +17,7 @@ export class OrganizationCreditTermsSetInput {
   @Field(() => ID)
   organizationId!: string;
 
-  @Field(() => MoneyScalar, { description: '0 or more; 0 ends the credit line (and the monthly invoices)' })
+  @Field(() => MoneyScalar, { description: '0 to 100000000; 0 ends the credit line (and the monthly invoices)' })
   creditLimit!: bigint;
 
   @Field(() => Int, { nullable: true, description: '1 to 120; left out: unchanged (30 until set)' })

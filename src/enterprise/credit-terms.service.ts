@@ -7,6 +7,8 @@ import { DomainError, MalformedInputError, UserErrorCode } from '../errors';
 
 export const MIN_NET_TERMS_DAYS = 1;
 export const MAX_NET_TERMS_DAYS = 120;
+/** $100,000,000: beyond any real account, and far inside the range of a balance. */
+export const MAX_CREDIT_LIMIT = 10n ** 17n;
 
 export interface CreditTermsSetInput {
   organizationId: string;
@@ -25,7 +27,9 @@ export interface CreditTermsSetInput {
  * re-arm it.
  */
 export async function setCreditTerms({ em, bus }: Pick<Deps, 'em' | 'bus'>, _admin: AdminActor, input: CreditTermsSetInput): Promise<Organization> {
-  if (input.creditLimit < 0n) throw new MalformedInputError('input.creditLimit must be 0 (no credit line) or more');
+  if (input.creditLimit < 0n || input.creditLimit > MAX_CREDIT_LIMIT) {
+    throw new MalformedInputError('input.creditLimit must be from 0 (no credit line) to 100000000 (USD)');
+  }
   const days = input.netTermsDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < MIN_NET_TERMS_DAYS || days > MAX_NET_TERMS_DAYS)) {
     throw new MalformedInputError(`input.netTermsDays must be a whole number of days from ${MIN_NET_TERMS_DAYS} to ${MAX_NET_TERMS_DAYS}`);
