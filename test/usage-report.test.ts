@@ -115,9 +115,9 @@ describe('usage reports', () => {
     expect((await report(fixture, { from: '2026-03-02T10:15:00.001Z', to: '2026-03-03T09:00:00.001Z' }, [])).total.cost).toBe('0.0165');
   });
 
-  it('keeps the hourly rollup equal to the ledger', async () => {
+  it('keeps the hourly rollup equal to the ledger: model calls and metered extras', async () => {
     const [row] = await app.orm.em.fork().execute(
-      `select (select coalesce(sum(-amount), 0) from transactions where type = 'DEDUCTION')::text as ledger,
+      `select (select coalesce(sum(-amount), 0) from transactions where type in ('DEDUCTION', 'METERED'))::text as ledger,
               (select coalesce(sum(cost), 0) from usage_hourly)::text as rollup,
               (select count(*) from transactions where type = 'DEDUCTION')::text as rows,
               (select coalesce(sum(requests), 0) from usage_hourly)::text as requests`,
