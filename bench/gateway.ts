@@ -15,6 +15,12 @@ import autocannon from 'autocannon';
 import { createClient } from 'graphql-ws';
 import { Client, Pool, type PoolClient } from 'pg';
 import WebSocket from 'ws';
+import 'reflect-metadata';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { ormConfig } from '../mikro-orm.config';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { StorageMaintenance } from '../src/storage/maintenance';
 
 const ROOT = join(__dirname, '..');
 const SERVER_URL = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test');
@@ -463,15 +469,25 @@ async function rawSqlPart(databaseUrl: string, setup: Setup): Promise<void> {
 }
 
 /**
- * Issue 17, target 6 counts the storage of a debit once the idempotency window has passed. The
- * product has no purge of expired idempotency answers yet. When it has one, call it here as if
- * the window had passed (a clock past it) and return true: the storage step then vacuums and
- * measures a second round of debits, whose growth is what the target is judged on (a purge
- * frees space for reuse; the files do not shrink).
+ * Issue 17, target 6 counts the storage of a debit once the idempotency window has passed: the
+ * product's purge (src/storage/maintenance.ts) runs here with a clock one minute past the default
+ * window, so every answer stored so far is expired. The storage step then vacuums and measures a
+ * second round of debits, whose growth is what the target is judged on (a purge frees space for
+ * reuse; the files do not shrink).
  */
-async function purgeExpiredIdempotency(_databaseUrl: string): Promise<boolean> {
-  process.stdout.write('  purgeExpiredIdempotency: skipped, the product has no purge of expired idempotency answers yet\n');
-  return false;
+async function purgeExpiredIdempotency(databaseUrl: string): Promise<boolean> {
+  const orm = await MikroORM.init(ormConfig(databaseUrl, 2));
+  try {
+    const hours = loadConfig({}).TOLLGATE_IDEMPOTENCY_RETENTION_HOURS;
+    const now = () => new Date(Date.now() + hours * 3_600_000 + 60_000);
+    const maintenance = new StorageMaintenance({ em: orm.em, now, logger: createLogger('warn') }, { idempotencyRetentionHours: hours });
+    const started = performance.now();
+    const purged = await maintenance.purgeIdempotency();
+    process.stdout.write(`  purgeExpiredIdempotency: ${purged.toLocaleString('en')} answers purged in ${Math.round(performance.now() - started)} ms\n`);
+  } finally {
+    await orm.close(true);
+  }
+  return true;
 }
 
 /** Part "storage": database growth over STORAGE_DEBITS debits spread over the 1,000 wallets. */
@@ -512,7 +528,13 @@ async function storagePart(base: string, databaseUrl: string, setup: Setup): Pro
   try {
     storage = { ...(await measure()), purged: false };
     if (await purgeExpiredIdempotency(databaseUrl)) {
-      await client.query('vacuum');
+      // Steady state, as autovacuum keeps it: the space purged is reused. The purge here empties
+      // whole tables, whose files a plain vacuum would cut back (never so when only the oldest
+      // part of a table in use goes), so it is told not to; and index pages freed by one vacuum
+      // are reusable from the next once later transactions have begun.
+      await client.query('vacuum (truncate false)');
+      await client.query('select txid_current()');
+      await client.query('vacuum (truncate false)');
       storage = { ...(await measure()), purged: true };
     }
   } finally {
@@ -678,7 +700,7 @@ function report(): void {
   );
   lines.push(
     storage
-      ? `6. storage per debit: ${int(storage.bytes)} bytes (≤ 600 once the idempotency window has passed; ${storage.purged ? 'after the purge' : 'no purge in the product yet, measured without one'}): ${verdict(storage.bytes <= 600)}`
+      ? `6. storage per debit: ${int(storage.bytes)} bytes (≤ 600 once the idempotency window has passed; ${storage.purged ? 'after the purge' : 'measured without a purge'}): ${verdict(storage.bytes <= 600)}`
       : `6. storage per debit: ${missing('BENCH_RUNS=storage')}`,
   );
   out(`\nTargets of issue 17:\n${lines.map((line) => `- ${line}`).join('\n')}`);

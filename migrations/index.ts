@@ -19,6 +19,7 @@ import { Migration20261128030000_negotiated_prices } from './Migration2026112803
 import { Migration20261128040000_key_owners } from './Migration20261128040000_key_owners';
 import { Migration20261128050000_meters } from './Migration20261128050000_meters';
 import { Migration20261128060000_enterprise_accounts } from './Migration20261128060000_enterprise_accounts';
+import { Migration20261128070000_idempotency_retention } from './Migration20261128070000_idempotency_retention';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -43,4 +44,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261128040000_key_owners', class: Migration20261128040000_key_owners },
   { name: 'Migration20261128050000_meters', class: Migration20261128050000_meters },
   { name: 'Migration20261128060000_enterprise_accounts', class: Migration20261128060000_enterprise_accounts },
+  { name: 'Migration20261128070000_idempotency_retention', class: Migration20261128070000_idempotency_retention },
 ];

@@ -20,6 +20,7 @@ import { EnterpriseInvoices } from './enterprise/invoices';
 import { type BonusTier, DEFAULT_BONUS_TIERS } from './payments/bonus';
 import { createEventBus, type EventBus, measuredBus } from './realtime/pubsub';
 import { startWsServer } from './graphql/ws';
+import { type StorageSettings, StorageMaintenance } from './storage/maintenance';
 import { Admission, type Stoppable, stoppable, type Worker } from './worker';
 
 /** Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). */
@@ -50,6 +51,8 @@ export interface AppOptions {
   tokenRecheckMs?: number;
   /** Browser origins allowed to call the API; none by default. */
   cors?: CorsSettings;
+  /** The purge of expired idempotency answers; none without it (tests opt in: it deletes by the injected clock). */
+  storage?: StorageSettings;
   /** Embedded demo mode only: the token GraphiQL fills in for a browser on this machine, so that the first query just runs. */
   graphiqlToken?: string | null;
 }
@@ -72,6 +75,8 @@ export interface App {
     alertWebhooks: AlertWebhooks | null;
     /** Present when payments and jobs are both configured. */
     enterpriseInvoices: EnterpriseInvoices | null;
+    /** Present with `storage`. */
+    storage: StorageMaintenance | null;
   };
   /** Stops everything, in order; the database and the bus are the caller's. */
   close(): Promise<void>;
@@ -100,6 +105,9 @@ export async function startApp(options: AppOptions): Promise<App> {
   // Enterprise accounts' month-end check runs every minute, so a month's invoices go out within one of its end.
   const enterpriseInvoices =
     jobs && stripe ? new EnterpriseInvoices({ em, now, logger, stripe, jobs: jobs.queue }, { checkMs: options.jobs?.invoiceCheckMs ?? 60_000, pollingSeconds }) : null;
+  const storage = options.storage
+    ? new StorageMaintenance({ em, now, logger, onPurged: (count) => metrics.idempotencyKeysPurged.inc(count) }, options.storage)
+    : null;
   const gateway = new DebitEngine({
     em,
     bus,
@@ -110,7 +118,7 @@ export async function startApp(options: AppOptions): Promise<App> {
   });
   const services: Deps = { em, bus, gateway, now, logger, stripe, bonusTiers, autoTopUp, autoTopUps, jobs: jobs?.queue ?? null, webhookDestinations };
   // The queue before the workers that take its jobs.
-  for (const worker of [jobs, autoTopUps, alertWebhooks, enterpriseInvoices]) await worker?.start();
+  for (const worker of [jobs, autoTopUps, alertWebhooks, enterpriseInvoices, storage]) await worker?.start();
 
   const schema = await buildGraphqlSchema();
   // Idle keep-alive connections are kept longer than the load balancers' usual 60 s (Node's 5 s
@@ -150,13 +158,13 @@ export async function startApp(options: AppOptions): Promise<App> {
   // drain). The gateway is drained again for what those last requests submitted, and the
   // workers stop before the queue they work for.
   const gatewayDrain = stoppable('gateway', () => gateway.drain());
-  const shutdown: Array<Stoppable | null> = [admission, ws.tokenRecheck, gatewayDrain, ws.server, apollo, gatewayDrain, autoTopUps, alertWebhooks, enterpriseInvoices, jobs];
+  const shutdown: Array<Stoppable | null> = [admission, ws.tokenRecheck, gatewayDrain, ws.server, apollo, gatewayDrain, autoTopUps, alertWebhooks, enterpriseInvoices, storage, jobs];
 
   return {
     url: `http://${shownHost}:${port}`,
     port,
     bus,
-    workers: { jobs, autoTopUps, alertWebhooks, enterpriseInvoices },
+    workers: { jobs, autoTopUps, alertWebhooks, enterpriseInvoices, storage },
     async close() {
       for (const part of shutdown) {
         if (!part) continue;

@@ -69,6 +69,11 @@ const variables = z.object({
     .default(false),
   /** How long a background job may run before another instance takes it over as lost. */
   TOLLGATE_JOB_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /**
+   * How long idempotency answers are kept, in hours (7 days by default). A retry after that is
+   * judged afresh: a new request, charged again.
+   */
+  TOLLGATE_IDEMPOTENCY_RETENTION_HOURS: z.coerce.number().int().min(1).max(87_600).default(168),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -41,16 +41,20 @@ export async function claimIdempotencyKey<R>(
   request: unknown,
 ): Promise<Claim<R>> {
   const hash = requestHash(operation, request);
-  const inserted = await tx.execute(
-    `insert into idempotency_keys (organization_id, key, operation, request_hash)
-     values (?, ?, ?, ?) on conflict do nothing returning key`,
-    [organizationId, key, operation, hash],
-  );
-  if (inserted.length > 0) return { kind: 'claimed' };
-  const [existing] = await tx.execute<Array<{ request_hash: string; response: R }>>(
-    'select request_hash, response from idempotency_keys where organization_id = ? and key = ?',
-    [organizationId, key],
-  );
+  let existing: { request_hash: string; response: R } | undefined;
+  // A key past its retention window may be purged between the two statements: claim it again.
+  while (!existing) {
+    const inserted = await tx.execute(
+      `insert into idempotency_keys (organization_id, key, operation, request_hash)
+       values (?, ?, ?, ?) on conflict do nothing returning key`,
+      [organizationId, key, operation, hash],
+    );
+    if (inserted.length > 0) return { kind: 'claimed' };
+    [existing] = await tx.execute<Array<{ request_hash: string; response: R }>>(
+      'select request_hash, response from idempotency_keys where organization_id = ? and key = ?',
+      [organizationId, key],
+    );
+  }
   if (existing.request_hash !== hash) {
     throw new DomainError(
       UserErrorCode.IDEMPOTENCY_KEY_REUSED,
@@ -107,4 +111,18 @@ export function storeAnswers(answers: Answer[]): Statement {
          select organization_id, key, operation, request_hash, response from ${rows}
          on conflict do nothing
          returning key`;
+}
+
+/**
+ * Deletes up to `limit` answers stored before `cutoff`, oldest first (through
+ * idempotency_keys_created_idx), skipping rows another transaction holds; returns how many went.
+ * A key deleted so is free again: a retry of it is judged afresh.
+ */
+export function purgeExpiredAnswers(cutoff: Date, limit: number): Statement {
+  return sql`with expired as (
+           select organization_id, key from idempotency_keys
+            where created_at < ${cutoff.toISOString()}::timestamptz order by created_at limit ${limit}::int for update skip locked),
+         purged as (
+           delete from idempotency_keys k using expired e where k.organization_id = e.organization_id and k.key = e.key returning 1)
+         select count(*)::int as purged from purged`;
 }

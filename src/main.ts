@@ -44,6 +44,7 @@ async function main(): Promise<void> {
       bonus: config.TOLLGATE_AUTO_TOP_UP_BONUS,
     },
     alertWebhookAllowPrivate: config.TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE,
+    storage: { idempotencyRetentionHours: config.TOLLGATE_IDEMPOTENCY_RETENTION_HOURS },
     graphiqlToken: demo?.ownerToken,
     // The embedded demo is a development setup: a dashboard served from this machine may call it.
     cors: { origins: config.TOLLGATE_CORS_ORIGINS, loopback: database.embedded },

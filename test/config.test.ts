@@ -20,6 +20,13 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE: 'false' }).TOLLGATE_ALERT_WEBHOOK_ALLOW_PRIVATE).toBe(false);
   });
 
+  it('keeps idempotency answers 7 days by default, at least an hour', () => {
+    expect(loadConfig({}).TOLLGATE_IDEMPOTENCY_RETENTION_HOURS).toBe(168);
+    expect(loadConfig({ TOLLGATE_IDEMPOTENCY_RETENTION_HOURS: '24' }).TOLLGATE_IDEMPOTENCY_RETENTION_HOURS).toBe(24);
+    expect(() => loadConfig({ TOLLGATE_IDEMPOTENCY_RETENTION_HOURS: '0' })).toThrow(/TOLLGATE_IDEMPOTENCY_RETENTION_HOURS/);
+    expect(() => loadConfig({ TOLLGATE_IDEMPOTENCY_RETENTION_HOURS: '1.5' })).toThrow(/TOLLGATE_IDEMPOTENCY_RETENTION_HOURS/);
+  });
+
   it('reads a comma-separated list of gateway tokens', () => {
     const config = loadConfig({ TOLLGATE_GATEWAY_TOKENS: 'gateway-token-aaaaaaaa, gateway-token-bbbbbbbb' });
     expect(config.TOLLGATE_GATEWAY_TOKENS).toEqual(['gateway-token-aaaaaaaa', 'gateway-token-bbbbbbbb']);

@@ -58,6 +58,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly idempotencyKeysPurged = new Counter({
+    name: 'tollgate_idempotency_keys_purged_total',
+    help: 'Idempotency answers deleted once past their retention window',
+    registers: [this.registry],
+  });
+
   /**
    * Counted from the moment a subscription listens on the bus: in-process, an event published
    * from then on reaches it; through Redis, its SUBSCRIBE is then on its way.

@@ -28,7 +28,7 @@ export interface TestApp {
 export type TestAppOptions = Partial<
   Pick<
     AppOptions,
-    'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'cors' | 'tokenRecheckMs' | 'alertWebhookAllowPrivate' | 'logger'
+    'bus' | 'clock' | 'holdTtlMs' | 'stripe' | 'stripeWebhookSecret' | 'autoTopUp' | 'jobs' | 'cors' | 'tokenRecheckMs' | 'alertWebhookAllowPrivate' | 'logger' | 'storage'
   >
 > & {
   /** Another way to the run's database (through a relay, say), or a database of its own. */
