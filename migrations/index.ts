@@ -20,6 +20,7 @@ import { Migration20261128040000_key_owners } from './Migration20261128040000_ke
 import { Migration20261128050000_meters } from './Migration20261128050000_meters';
 import { Migration20261128060000_enterprise_accounts } from './Migration20261128060000_enterprise_accounts';
 import { Migration20261128070000_idempotency_retention } from './Migration20261128070000_idempotency_retention';
+import { Migration20261128080000_ledger_partitions } from './Migration20261128080000_ledger_partitions';
 
 /** Listed explicitly so that the same list runs from TypeScript (tests) and compiled JS. */
 export const MIGRATIONS = [
@@ -45,4 +46,5 @@ export const MIGRATIONS = [
   { name: 'Migration20261128050000_meters', class: Migration20261128050000_meters },
   { name: 'Migration20261128060000_enterprise_accounts', class: Migration20261128060000_enterprise_accounts },
   { name: 'Migration20261128070000_idempotency_retention', class: Migration20261128070000_idempotency_retention },
+  { name: 'Migration20261128080000_ledger_partitions', class: Migration20261128080000_ledger_partitions },
 ];

@@ -198,6 +198,8 @@ async function createDemo(em: EntityManager, bus: EventBus, { now, logger }: Dem
   await upsertIdentity(deps, actor, { workspaceId: main.workspace.id, ...BUDGETED_USER });
 
   const from = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
+  // The ledger's partitions start at the month it was made in: the history's first month needs one too.
+  await em.fork().execute('select transactions_month_partition(?::date)', [from.toISOString().slice(0, 10)]);
   const calls = demoHistory(DEMO_TRAFFIC, from, now, seededRandom(20261128));
   const mainSpend = await spendOf(
     deps,

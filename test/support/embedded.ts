@@ -91,7 +91,8 @@ export async function stop(server: Pick<EmbeddedServer, 'child'>): Promise<void>
 /**
  * Opens the embedded database of a stopped server and lists what disagrees with the ledger:
  * wallets whose balance is not the sum of their rows, or whose held amount is not the sum of
- * their active holds, and usage rollups that differ from the ledger's charges.
+ * their active holds, usage rollups that differ from the ledger's charges, and rows that found no
+ * partition of their month.
  */
 export async function ledgerDisagreements(dataDir: string): Promise<unknown[]> {
   const db = await PGlite.create(join(dataDir, 'pgdata'));
@@ -108,7 +109,10 @@ export async function ledgerDisagreements(dataDir: string): Promise<unknown[]> {
       select 'usage', u.wallet_id, u.cost::text, coalesce(d.cost, 0)::text
         from (select wallet_id, sum(cost) as cost from usage_hourly group by wallet_id) u
         left join (select wallet_id, -sum(amount) as cost from transactions where type = 'DEDUCTION' group by wallet_id) d on d.wallet_id = u.wallet_id
-       where u.cost <> coalesce(d.cost, 0)`);
+       where u.cost <> coalesce(d.cost, 0)
+      union all
+      -- Every row has its month's partition: the demo's history too (the default is a safety net).
+      select 'unpartitioned', wallet_id, count(*)::text, '0' from transactions_default group by wallet_id`);
     return rows;
   } finally {
     await db.close();
