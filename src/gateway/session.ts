@@ -85,19 +85,17 @@ function onGatewaySession<T>(knex: Knex, work: (client: ClientBase) => Promise<T
  * simple-protocol message each. Every statement is prepared, so planned once per connection
  * (which is one session: see `ormConfig` for the embedded database).
  *
- * One process runs one batch transaction at a time: the next batch reads while the current one
- * commits, then takes its turn, instead of waiting for the same row locks inside PostgreSQL.
+ * The engine's batches in flight (two) may be in their transactions at once: batches of other
+ * wallets do not wait for each other at all, and one of the same wallet waits inside PostgreSQL
+ * for the lock, its statement already there when the lock is free (measured against one
+ * transaction at a time: 1,000 wallets +30–60%, hot wallet +15–70%). Every batch takes its
+ * locks in one order (src/gateway/lock.ts), so they queue and never deadlock.
  */
 export function batchDatabase(knex: Knex): BatchDatabase {
-  let turn: Promise<unknown> = Promise.resolve();
   return {
     query: <R>({ text, params }: Statement) =>
       onGatewaySession(knex, async (client) => (await client.query(prepared('protocol', text, [...params]))).rows as R[]),
-    transaction<T>(work: (tx: BatchTransaction) => Promise<T>) {
-      const run = turn.then(() => onGatewaySession(knex, (client) => runTransaction(client, work)));
-      turn = run.catch(() => undefined);
-      return run;
-    },
+    transaction: <T>(work: (tx: BatchTransaction) => Promise<T>) => onGatewaySession(knex, (client) => runTransaction(client, work)),
   };
 }
 
