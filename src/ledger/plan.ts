@@ -182,7 +182,22 @@ export class LedgerPlan {
     if (balanceAfter > MAX_BIGINT || balanceAfter < MIN_BIGINT) throw new BalanceOutOfRange();
     account.balance = balanceAfter;
     if (entry.amount > 0n) account.credited = true;
-    const row: PlannedRow = { ...entry, id: this.nextTransactionId(), organizationId: account.locked.organizationId, balanceAfter };
+    // Field by field: a spread here cost the gateway ~3% of a batch's CPU (it deoptimizes).
+    const row: PlannedRow = {
+      walletId: entry.walletId,
+      type: entry.type,
+      amount: entry.amount,
+      description: entry.description,
+      actor: entry.actor,
+      counterpartyWalletId: entry.counterpartyWalletId,
+      idempotencyKey: entry.idempotencyKey,
+      usage: entry.usage,
+      metered: entry.metered,
+      guard: entry.guard,
+      id: this.nextTransactionId(),
+      organizationId: account.locked.organizationId,
+      balanceAfter,
+    };
     account.rows.push(row);
     this.rows.push(row);
     return row;
