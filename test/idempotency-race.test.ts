@@ -1,16 +1,11 @@
 import { ADMIN_TOKEN, graphqlClient } from './support/app';
-import { createWorkspace, eventually, TRANSFER } from './support/fixtures';
+import { createWorkspace, TRANSFER } from './support/fixtures';
 import { type GatewayFixture, gatewaySetup, postDebit } from './support/gateway';
 import { type ServerProcess, spawnServer } from './support/process';
 
 const RACES = 50;
 /** PostgreSQL's deadlock_timeout: what a deadlock costs before one side is chosen to fail. */
 const DEADLOCK_TIMEOUT_MS = 1000;
-
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 /** Another organization's debits, 4 at a time, timed while `during` runs. */
 async function bystanderLatencies(url: string, bystander: GatewayFixture, during: (latencies: number[]) => Promise<unknown>): Promise<number[]> {
@@ -75,22 +70,16 @@ describe('one idempotency key sent at once to gatewayDebit and walletTransfer', 
       );
     };
 
-    // The same load without races first: what this machine gives at the moment.
-    const alone = await bystanderLatencies(server.url, bystander, (latencies) => eventually(async () => latencies.length >= 200));
     const racing = await bystanderLatencies(server.url, bystander, async () => {
       for (let i = 0; i < RACES; i += 1) await race(`race-${i}-${Date.now()}`);
     });
 
     expect(outcomes.filter((outcome) => outcome !== 'debited' && outcome !== 'transferred')).toEqual([]);
-    process.stdout.write(
-      `idempotency races: ${RACES}, slowest ${Math.max(...raceDurations).toFixed(1)} ms; other organization's debits p50/p99/max: ` +
-        `alone ${[50, 99, 100].map((p) => percentile(alone, p).toFixed(1)).join('/')} ms, ` +
-        `during the races ${[50, 99, 100].map((p) => percentile(racing, p).toFixed(1)).join('/')} ms\n`,
-    );
-    // A deadlock would hold a race, and every debit batched with it, for the deadlock timeout.
+    // A deadlock would hold a race, and every debit batched with it (the other organization's
+    // too), for the deadlock timeout before one side failed. How fast they are otherwise is the
+    // bench's to measure (bench/README.md), not this test's.
     expect(Math.max(...raceDurations)).toBeLessThan(DEADLOCK_TIMEOUT_MS * 0.8);
+    expect(racing.length).toBeGreaterThan(0);
     expect(Math.max(...racing)).toBeLessThan(DEADLOCK_TIMEOUT_MS * 0.8);
-    // The races add less than 100 ms to the other organization's p99.
-    expect(percentile(racing, 99) - percentile(alone, 99)).toBeLessThan(100);
   }, 120_000);
 });
