@@ -35,7 +35,7 @@ describe('organizationCreditTermsSet: the platform admin puts an organization on
     expect((await setCreditTerms(app, fixture.organizationId, '0')).creditTerms).toBeNull();
   });
 
-  it('is for the platform admin only, refuses bad input as BAD_USER_INPUT, and changes nothing then', async () => {
+  it('is for the platform admin only, refuses malformed input as BAD_USER_INPUT and out-of-range values as INVALID, and changes nothing then', async () => {
     const fixture = await gatewaySetup(app, null);
     const before = await organizationState(app, fixture.organizationId);
     const call = (input: Record<string, unknown>, token = ADMIN_TOKEN) => app.gql(CREDIT_TERMS_SET, { input }, token);
@@ -43,17 +43,21 @@ describe('organizationCreditTermsSet: the platform admin puts an organization on
     expect(codes(await call(valid, fixture.ownerToken))).toEqual(['FORBIDDEN']);
     expect(codes(await call(valid, GATEWAY_TOKEN))).toEqual(['FORBIDDEN']);
     expect(codes(await call(valid, ''))).toEqual(['UNAUTHENTICATED']);
-    for (const bad of [
-      { creditLimit: '-1' },
-      { creditLimit: '100000000.000000001' },
-      { creditLimit: '1.0000000001' },
-      { creditLimit: 'a lot' },
-      { netTermsDays: 0 },
-      { netTermsDays: 121 },
-      { organizationId: 'ws_0000000000000000000000' },
-    ]) {
+    for (const bad of [{ creditLimit: '1.0000000001' }, { creditLimit: 'a lot' }, { organizationId: 'ws_0000000000000000000000' }]) {
       const result = await call({ ...valid, ...bad });
       expect({ bad, codes: codes(result) }).toEqual({ bad, codes: ['BAD_USER_INPUT'] });
+    }
+    for (const [bad, field] of [
+      [{ creditLimit: '-1' }, 'creditLimit'],
+      [{ creditLimit: '100000000.000000001' }, 'creditLimit'],
+      [{ netTermsDays: 0 }, 'netTermsDays'],
+      [{ netTermsDays: 121 }, 'netTermsDays'],
+    ] as const) {
+      const { organizationCreditTermsSet } = await app.data(CREDIT_TERMS_SET, { input: { ...valid, ...bad } }, ADMIN_TOKEN);
+      expect({ bad, answer: organizationCreditTermsSet }).toEqual({
+        bad,
+        answer: { organization: null, userErrors: [{ field: ['input', field], code: 'INVALID', message: expect.stringContaining(field) }] },
+      });
     }
     const missing = await app.data(CREDIT_TERMS_SET, { input: { ...valid, organizationId: 'org_0000000000000000000000' } }, ADMIN_TOKEN);
     expect(missing.organizationCreditTermsSet).toEqual({ organization: null, userErrors: [{ field: ['input', 'organizationId'], code: 'NOT_FOUND', message: 'No such organization' }] });

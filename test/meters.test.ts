@@ -135,6 +135,12 @@ describe('a meter report', () => {
     expect(await report(fixture.secret, meter, 2)).toMatchObject({ billedQuantity: '2', includedRemaining: '0' });
     expect((await setAllowance(fixture.workspaceId, meter, null)).workspaceMeter).toEqual({ includedPerMonth: '10', overridden: false, used: '17' });
     expect((await setAllowance(fixture.workspaceId, 'no-such-meter', 5)).userErrors).toEqual([{ code: 'NOT_FOUND', field: ['input', 'meter'] }]);
+    // Left out is neither a count nor a removal.
+    const leftOut = await app.gql(`mutation ($input: MeterAllowanceSetInput!) { meterAllowanceSet(input: $input) { userErrors { code } } }`, {
+      input: { workspaceId: fixture.workspaceId, meter },
+    }, ADMIN_TOKEN);
+    expect(leftOut.errors![0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await workspaceMeter(fixture.workspaceId, meter, fixture.ownerToken)).overridden).toBe(false);
 
     const lastMonth = now;
     now = new Date('2026-07-01T00:00:01.000Z');

@@ -35,7 +35,7 @@ export class WorkspaceMeterType {
   @Field(() => CountScalar, { description: 'Units reported this month' })
   used!: bigint;
 
-  @Field(() => CountScalar, { description: 'Of them, those beyond the allowance: charged' })
+  @Field(() => CountScalar, { description: 'Of them, those charged: beyond the allowance in force when each was reported' })
   billed!: bigint;
 
   @Field(() => MoneyScalar, { description: 'What they cost' })
@@ -68,8 +68,8 @@ export class MeterAllowanceSetInput {
   @Field()
   meter!: string;
 
-  @Field(() => CountScalar, { nullable: true, description: "Null removes the workspace's own allowance: the meter's applies again" })
-  includedPerMonth!: bigint | null;
+  @Field(() => CountScalar, { nullable: true, description: "Null removes the workspace's own allowance: the meter's applies again (required: give null to remove)" })
+  includedPerMonth?: bigint | null;
 }
 
 @ObjectType()

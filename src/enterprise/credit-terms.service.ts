@@ -3,7 +3,7 @@ import type { AdminActor } from '../actor';
 import { publishLowBalanceAlerts, settleLowBalance } from '../alerts/low-balance';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
-import { DomainError, MalformedInputError, UserErrorCode } from '../errors';
+import { DomainError, UserErrorCode } from '../errors';
 
 export const MIN_NET_TERMS_DAYS = 1;
 export const MAX_NET_TERMS_DAYS = 120;
@@ -27,12 +27,13 @@ export interface CreditTermsSetInput {
  * re-arm it.
  */
 export async function setCreditTerms({ em, bus }: Pick<Deps, 'em' | 'bus'>, _admin: AdminActor, input: CreditTermsSetInput): Promise<Organization> {
+  // Out-of-range values are user errors naming the field, as for the other admin settings.
   if (input.creditLimit < 0n || input.creditLimit > MAX_CREDIT_LIMIT) {
-    throw new MalformedInputError('input.creditLimit must be from 0 (no credit line) to 100000000 (USD)');
+    throw new DomainError(UserErrorCode.INVALID, 'creditLimit must be from 0 (no credit line) to 100000000 (USD)', ['input', 'creditLimit']);
   }
   const days = input.netTermsDays ?? null;
   if (days !== null && (!Number.isInteger(days) || days < MIN_NET_TERMS_DAYS || days > MAX_NET_TERMS_DAYS)) {
-    throw new MalformedInputError(`input.netTermsDays must be a whole number of days from ${MIN_NET_TERMS_DAYS} to ${MAX_NET_TERMS_DAYS}`);
+    throw new DomainError(UserErrorCode.INVALID, `netTermsDays must be a whole number of days from ${MIN_NET_TERMS_DAYS} to ${MAX_NET_TERMS_DAYS}`, ['input', 'netTermsDays']);
   }
   const alerts = await inTransaction(em, async (tx) => {
     const wallets = await tx.execute<Array<{ id: string }>>('select id from wallets where organization_id = ? order by id for no key update', [input.organizationId]);

@@ -1,7 +1,7 @@
 import type { AdminActor } from '../actor';
 import { inTransaction } from '../db/transaction';
 import type { Deps } from '../deps';
-import { DomainError, UserErrorCode } from '../errors';
+import { DomainError, MalformedInputError, UserErrorCode } from '../errors';
 import { Period, periodStart } from '../limits/periods';
 import { requireNonNegative, requireText } from '../validation';
 
@@ -26,7 +26,7 @@ export interface WorkspaceMeter {
   /** The workspace has its own allowance, not the meter's. */
   overridden: boolean;
   monthStart: Date;
-  /** Units reported this month, those charged (beyond the allowance), and what they cost. */
+  /** Units reported this month, those charged (beyond the allowance in force at each report), and what they cost. */
   used: bigint;
   billed: bigint;
   cost: bigint;
@@ -41,8 +41,8 @@ export interface MeterSetInput {
 export interface MeterAllowanceSetInput {
   workspaceId: string;
   meter: string;
-  /** Null: the workspace's own allowance removed, the meter's applies again. */
-  includedPerMonth: bigint | null;
+  /** Null: the workspace's own allowance removed, the meter's applies again; left out is refused. */
+  includedPerMonth?: bigint | null;
 }
 
 interface MeterRow {
@@ -91,6 +91,10 @@ export async function setMeter({ em, now }: Pick<Deps, 'em' | 'now'>, _admin: Ad
 
 /** Gives a workspace its own monthly allowance of a meter, or takes it away (null). */
 export async function setMeterAllowance(deps: Pick<Deps, 'em' | 'now'>, _admin: AdminActor, input: MeterAllowanceSetInput): Promise<WorkspaceMeter> {
+  // Null removes the workspace's own allowance; left out, the request says neither.
+  if (input.includedPerMonth === undefined) {
+    throw new MalformedInputError("input.includedPerMonth: give the units included per month, or null to remove the workspace's own allowance");
+  }
   const included = input.includedPerMonth === null ? null : requireNonNegative(input.includedPerMonth, 'includedPerMonth');
   await inTransaction(deps.em, async (tx) => {
     const [workspace] = await tx.execute('select id from workspaces where id = ?', [input.workspaceId]);
