@@ -4,6 +4,7 @@ import type Stripe from 'stripe';
 import { EnterpriseInvoice, type EnterpriseInvoiceItem, EnterpriseInvoiceStatus } from '../../entities';
 import type { Deps } from '../deps';
 import { type JobQueue, jobIdFor, QUEUES } from '../jobs/queue';
+import { Period, periodEnd, periodStart } from '../limits/periods';
 import { formatMoney } from '../money';
 import { stripeCustomer } from '../payments/billing.service';
 import type { Worker } from '../worker';
@@ -22,8 +23,9 @@ export function billedCents(usage: bigint): bigint {
 
 /** The calendar month (UTC) before the one `at` is in: its first instant, the next month's, and its key `YYYY-MM-01`. */
 export function monthBefore(at: Date): { start: Date; end: Date; month: string } {
-  const start = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() - 1, 1));
-  return { start, end: new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), 1)), month: start.toISOString().slice(0, 10) };
+  const end = periodStart(Period.MONTHLY, at);
+  const start = periodStart(Period.MONTHLY, new Date(end.getTime() - 1));
+  return { start, end, month: start.toISOString().slice(0, 10) };
 }
 
 interface InvoiceJob {
@@ -161,7 +163,7 @@ function monthName(month: string): string {
  */
 async function recordInvoice(em: EntityManager, organizationId: string, month: string): Promise<EnterpriseInvoice | null> {
   const start = new Date(`${month}T00:00:00Z`);
-  const end = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1));
+  const end = periodEnd(Period.MONTHLY, start);
   const used = await em.execute<Array<{ workspace_id: string; wallet_id: string; usage: string }>>(
     `select w.workspace_id, w.id as wallet_id, sum(u.cost)::text as usage
        from usage_hourly u join wallets w on w.id = u.wallet_id

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Deps } from '../deps';
 import { purgeExpiredAnswers } from '../idempotency';
 import { runOn } from '../ledger/ledger';
+import { Period, periodEnd, periodStart } from '../limits/periods';
 import type { Worker } from '../worker';
 import { LEDGER_MONTHS_AHEAD } from '../../migrations/Migration20261128080000_ledger_partitions';
 
@@ -109,10 +110,9 @@ export class StorageMaintenance implements Worker {
 
   private async makePartitions(): Promise<string[]> {
     const { em, now, logger } = this.services;
-    const at = now();
     const made: string[] = [];
-    for (let ahead = 0; ahead <= LEDGER_MONTHS_AHEAD; ahead += 1) {
-      const month = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + ahead, 1)).toISOString().slice(0, 10);
+    for (let start = periodStart(Period.MONTHLY, now()), ahead = 0; ahead <= LEDGER_MONTHS_AHEAD; start = periodEnd(Period.MONTHLY, start), ahead += 1) {
+      const month = start.toISOString().slice(0, 10);
       const name = `transactions_${month.slice(0, 7).replace('-', '_')}`;
       const [{ exists }] = await em.fork().execute<Array<{ exists: boolean }>>('select to_regclass(?) is not null as exists', [name]);
       if (exists) continue;
