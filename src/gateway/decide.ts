@@ -133,8 +133,8 @@ const DENIAL_CHECKS: ReadonlyArray<DenialCheck> = [
 
 const METER_CHECKS = DENIAL_CHECKS.filter((check) => check.meters);
 
-/** Units beyond what is included. */
-const beyond = (quantity: bigint, included: bigint) => (quantity > included ? quantity - included : 0n);
+/** How far `quantity` goes beyond `bound`, 0 when it does not: units beyond the allowance, or what is left of it. */
+const beyond = (quantity: bigint, bound: bigint) => (quantity > bound ? quantity - bound : 0n);
 
 /**
  * Decides every pending request of a batch, in arrival order, against the state its transaction
@@ -414,7 +414,7 @@ export function decide(
         metered: { apiKeyId: key.id, identityId: subjects.identityId, projectId: key.project_id, memberId: key.owner_member_id, meter: request.meter, quantity: billed },
       }).id;
     }
-    outcome.metered = { billedQuantity: billed, includedRemaining: used + request.quantity < terms!.included ? terms!.included - used - request.quantity : 0n };
+    outcome.metered = { billedQuantity: billed, includedRemaining: beyond(terms!.included, used + request.quantity) };
     outcome.availableBalance = candidate.account.available;
     outcome.limits = limitsOf(key, undefined);
     return outcome;

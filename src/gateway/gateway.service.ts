@@ -84,8 +84,10 @@ function withKey(input: { apiKey: string; idempotencyKey: string; identity?: str
   };
 }
 
+/** Field by field: this runs for every debit of a batch, where a spread costs. */
 function keyed(input: KeyedInput, path: string) {
-  return { ...withKey(input, path), model: text(input.model, `${path}.model`, 200), routingMode: input.routingMode ?? RoutingMode.DIRECT };
+  const { apiKey, idempotencyKey, identity } = withKey(input, path);
+  return { apiKey, idempotencyKey, identity, model: text(input.model, `${path}.model`, 200), routingMode: input.routingMode ?? RoutingMode.DIRECT };
 }
 
 function reportedUsage(input: UsageInput, path: string): ReportedUsage {

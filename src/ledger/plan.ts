@@ -109,12 +109,12 @@ export class WalletAccount {
 
   /** What may still be spent: the balance less the holds, plus the credit line. */
   get available(): bigint {
-    return this.balance - this.held + this.locked.creditLimit;
+    return spendable(this.balance, this.held, this.locked.creditLimit, Guard.AVAILABLE)!;
   }
 
   /** What a capture may still charge: down to minus the credit limit, never below. */
   get chargeable(): bigint {
-    return this.balance + this.locked.creditLimit;
+    return spendable(this.balance, this.held, this.locked.creditLimit, Guard.BALANCE)!;
   }
 
   /** Whether a debit of `amount` (positive) passes the guard rule now. */
